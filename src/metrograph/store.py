@@ -1,0 +1,149 @@
+"""Storage behind one small interface.
+
+:class:`Store` is all the rest of metrograph asks of a triple store: load RDF into named graphs,
+answer SELECT / ASK / CONSTRUCT queries with values passed as bindings, and hand back a copy of
+its quads. :class:`MemoryStore` (rdflib's in-memory dataset) is the default; other backends
+(an Oxigraph store, a remote SPARQL endpoint) implement the same protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from rdflib import Dataset, Graph, URIRef
+from rdflib.query import Result
+from rdflib.term import Node, Variable
+
+from .errors import QueryError
+
+__all__ = ["MemoryStore", "SelectResult", "Store"]
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    """The answer to a SELECT: the projected variable names and rows of RDF terms
+    (``None`` where a variable is unbound)."""
+
+    variables: list[str]
+    rows: list[tuple[Node | None, ...]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[tuple[Node | None, ...]]:
+        return iter(self.rows)
+
+    def dicts(self) -> list[dict[str, Node | None]]:
+        """The rows as dictionaries keyed by variable name."""
+        return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+
+
+@runtime_checkable
+class Store(Protocol):
+    """What metrograph needs from a triple store."""
+
+    name: str
+
+    def add(self, graph: Graph, into: URIRef) -> None:
+        """Add ``graph``'s triples to the named graph ``into``."""
+
+    def add_dataset(self, dataset: Dataset) -> None:
+        """Add every quad of ``dataset``."""
+
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> SelectResult:
+        """Run a SELECT query; ``bindings`` give variables their values before evaluation."""
+
+    def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
+        """Run an ASK query."""
+
+    def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> Graph:
+        """Run a CONSTRUCT or DESCRIBE query."""
+
+    def dataset(self) -> Dataset:
+        """A copy of every quad, named graphs kept."""
+
+    def graph_names(self) -> list[URIRef]:
+        """The names of the non-empty named graphs."""
+
+    def __len__(self) -> int:
+        """The number of quads."""
+
+
+def _bindings(bindings: Mapping[str, Node] | None) -> dict[Variable, Node]:
+    return {Variable(k): v for k, v in (bindings or {}).items()}
+
+
+class MemoryStore:
+    """rdflib's in-memory dataset; queries see the union of all named graphs."""
+
+    name = "memory"
+
+    def __init__(self) -> None:
+        self._ds = Dataset(default_union=True)
+
+    def add(self, graph: Graph, into: URIRef) -> None:
+        target = self._ds.graph(into)
+        for triple in graph:
+            target.add(triple)
+
+    def add_dataset(self, dataset: Dataset) -> None:
+        for s, p, o, g in dataset.quads((None, None, None, None)):
+            name = g if isinstance(g, URIRef) else dataset.default_context.identifier
+            self._ds.graph(name).add((s, p, o))
+
+    def _run(self, query: str, bindings: Mapping[str, Node] | None) -> Result:
+        try:
+            return self._ds.query(query, initBindings=_bindings(bindings))
+        except Exception as exc:  # rdflib's SPARQL parser raises pyparsing errors, among others
+            raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> SelectResult:
+        result = self._run(query, bindings)
+        if result.type != "SELECT":
+            raise QueryError(f"expected a SELECT query, got {result.type}")
+        variables = [str(v) for v in (result.vars or [])]
+        rows: list[tuple[Node | None, ...]] = [tuple(row) for row in result]  # type: ignore[arg-type]
+        return SelectResult(variables, rows)
+
+    def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
+        result = self._run(query, bindings)
+        if result.type != "ASK":
+            raise QueryError(f"expected an ASK query, got {result.type}")
+        return bool(result.askAnswer)
+
+    def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> Graph:
+        result = self._run(query, bindings)
+        if result.type not in ("CONSTRUCT", "DESCRIBE") or result.graph is None:
+            raise QueryError(f"expected a CONSTRUCT or DESCRIBE query, got {result.type}")
+        out = Graph()
+        for triple in result.graph:
+            out.add(triple)
+        return out
+
+    def dataset(self) -> Dataset:
+        copy = Dataset()
+        for s, p, o, g in self._ds.quads((None, None, None, None)):
+            if isinstance(g, URIRef):
+                copy.graph(g).add((s, p, o))
+        return copy
+
+    def graph_names(self) -> list[URIRef]:
+        return sorted(
+            c.identifier for c in self._ds.contexts()
+            if isinstance(c.identifier, URIRef) and len(c) > 0
+            and c.identifier != self._ds.default_context.identifier
+        )
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._ds.quads((None, None, None, None)))
+
+
+def union_graph(stores: Sequence[Store]) -> Graph:
+    """The union of the triples of ``stores`` as one rdflib graph."""
+    out = Graph()
+    for store in stores:
+        for s, p, o, _g in store.dataset().quads((None, None, None, None)):
+            out.add((s, p, o))
+    return out
