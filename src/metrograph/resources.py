@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
-__all__ = ["data_files", "ontology_files", "package_dir", "query_files", "shape_files"]
+__all__ = ["bundled_parts", "data_files", "ontology_files", "package_dir", "query_files", "shape_files"]
 
 
 def package_dir(name: str) -> Traversable:
@@ -14,12 +14,24 @@ def package_dir(name: str) -> Traversable:
     return files("metrograph").joinpath(name)
 
 
-def _walk(folder: Traversable, suffix: str) -> Iterator[Traversable]:
+def _walk_named(folder: Traversable, suffix: str, prefix: str) -> Iterator[tuple[str, Traversable]]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.is_dir():
-            yield from _walk(entry, suffix)
+            yield from _walk_named(entry, suffix, f"{prefix}/{entry.name}")
         elif entry.name.endswith(suffix):
-            yield entry
+            yield f"{prefix}/{entry.name}", entry
+
+
+def _walk(folder: Traversable, suffix: str) -> Iterator[Traversable]:
+    for _name, entry in _walk_named(folder, suffix, ""):
+        yield entry
+
+
+def bundled_parts() -> list[tuple[str, Traversable]]:
+    """The bundled knowledge graph file by file, each with its path inside the package
+    (``ontology/metrograph.ttl``, ``data/metropolis/2018-2020/plan.ttl``...)."""
+    return [item for folder in ("ontology", "data")
+            for item in _walk_named(package_dir(folder), ".ttl", folder)]
 
 
 def ontology_files() -> list[Traversable]:

@@ -1,0 +1,5 @@
+"""``python -m metrograph``."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,207 @@
+"""The ``metrograph`` command: a thin layer over the Python API.
+
+Exit codes: 0 success; 1 validation found violations; 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import MetrographError
+
+if TYPE_CHECKING:
+    from .graph import KnowledgeGraph
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph:
+    from .graph import load
+
+    sources = [*getattr(args, "data", []), *files]
+    return load(*sources, bundled_data=not args.no_bundled_data)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        from .export import write_atomic
+
+        write_atomic(Path(output), text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from . import __version__
+
+    kg = _load(args)
+    counts = kg.counts()
+    print(f"metrograph {__version__}, store: {kg.store.name}")
+    for key, value in counts.items():
+        print(f"  {key:<13} {value}")
+    for p in kg.plans():
+        print(f"  plan {p.cycle} ({p.iri}): {p.guidelines} guidelines, {p.measures} measures, "
+              f"{p.deliverables} deliverables")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .graph import load
+
+    if args.files:
+        kg = load(*args.files, bundled_data=False)
+    else:
+        kg = _load(args)
+    report = kg.validate(shapes=args.shapes or ())
+    if args.format == "json":
+        payload = {
+            "conforms": report.conforms,
+            "results": [{"severity": r.severity, "focus": str(r.focus),
+                         "path": None if r.path is None else str(r.path),
+                         "value": None if r.value is None else str(r.value),
+                         "shape": None if r.source_shape is None else str(r.source_shape),
+                         "message": r.message} for r in report.results]}
+        _write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", args.output)
+    else:
+        shown = report.results if args.verbose else report.violations + report.warnings[:20]
+        lines = [str(r) for r in shown]
+        hidden = len(report.results) - len(shown)
+        if hidden > 0:
+            lines.append(f"... and {hidden} more (use --verbose or --format json)")
+        lines.append(report.summary())
+        _write("\n".join(lines) + "\n", args.output)
+    return EXIT_OK if report.conforms else EXIT_INVALID
+
+
+def _params(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise MetrographError(f"--param expects NAME=VALUE, got {pair!r}")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = value
+    return out
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    if bool(args.name) == bool(args.file):
+        raise MetrographError("give a query NAME or --file FILE (one of them)")
+    kg = _load(args)
+    params = _params(args.param)
+    result = kg.query_file(args.file, **params) if args.file else kg.query(args.name, **params)
+    _write(result.serialize(args.format), args.output)
+    return EXIT_OK
+
+
+def cmd_queries(args: argparse.Namespace) -> int:
+    from .queries import catalogue
+
+    for name, q in sorted(catalogue().items()):
+        print(name)
+        print(f"    {q.question}")
+        for p in q.parameters:
+            need = "required" if p.required else "optional"
+            print(f"    --param {p.name}=<{p.type}> ({need}): {p.description}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    kg = _load(args)
+    text = kg.export(args.format)
+    _write(text, args.output)
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import markdown_report
+
+    kg = _load(args)
+    _write(markdown_report(kg, plan=args.plan), args.output)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``metrograph`` command."""
+    parser = _Parser(prog="metrograph", description=(
+        "Action plans as a knowledge graph. Loads the bundled ontology, schemes and the "
+        "Metropolis 2018-2020 plan, plus any --data files. Exit codes: 0 ok, 1 validation "
+        "failed, 2 usage or input error."))
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", action="append", default=[], metavar="FILE",
+                        help="an RDF file to load on top (Turtle, N-Triples, JSON-LD, TriG, "
+                             "N-Quads, RDF/XML); repeatable")
+    common.add_argument("--no-bundled-data", action="store_true",
+                        help="load the ontology and schemes but not the bundled plan data")
+    common.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE (atomically) instead of standard output")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
+
+    p = sub.add_parser("info", parents=[common], help="what is loaded: counts and plans")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("validate", parents=[common],
+                       help="validate with the SHACL shapes (exit 1 on violations)",
+                       description="Validate FILES (with the ontology and schemes) or, without "
+                                   "FILES, the loaded graph. Exit 0 conforms, 1 violations.")
+    p.add_argument("files", nargs="*", metavar="FILE", help="RDF files to validate")
+    p.add_argument("--shapes", action="append", metavar="FILE", help="extra SHACL shapes")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("-v", "--verbose", action="store_true", help="list every result")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("query", parents=[common], help="run a library query or a .rq file",
+                       description="Run the library query NAME (see `metrograph queries`) or "
+                                   "--file FILE; parameters are passed as bindings.")
+    p.add_argument("name", nargs="?", help="query name")
+    p.add_argument("--file", metavar="FILE", help="a SPARQL SELECT query file")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a parameter value (IRI, CURIE such as mgs:done, string, date...)")
+    p.add_argument("--format", choices=("table", "csv", "json", "tsv"), default="table")
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("queries", help="list the library's queries and their parameters")
+    p.set_defaults(func=cmd_queries)
+
+    p = sub.add_parser("export", parents=[common], help="write the graph as RDF")
+    p.add_argument("--format", choices=("ttl", "nt", "jsonld", "trig", "nq"), default="ttl")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("report", parents=[common],
+                       help="the implementation report (Markdown), as the source lays it out")
+    p.add_argument("--plan", help="cycle code or IRI of one plan (default: every plan)")
+    p.add_argument("--format", choices=("markdown",), default="markdown")
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except MetrographError as exc:
+        print(f"metrograph: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,464 @@
+"""The knowledge graph: load, look up, summarise, query, validate, reason and export.
+
+Everything here goes through the :class:`~metrograph.store.Store` interface and the query
+library, so it answers the same whichever store holds the triples.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from .errors import InputError, NotFoundError
+from .formats import Format, format_for, parse_into
+from .model import (
+    Component,
+    Deliverable,
+    Guideline,
+    Measure,
+    Plan,
+    ProgressRow,
+    ReportedComparison,
+    SDGLinkInfo,
+    Status,
+    StatusRecord,
+    goal_of,
+)
+from .namespaces import BASE, MG, MGT, SDG
+from .queries import NamedQuery, get_query, parse_query_text
+from .resources import bundled_parts
+from .results import python_rows
+from .store import MemoryStore, SelectResult, Store
+
+if TYPE_CHECKING:
+    from .validation import ValidationReport
+
+__all__ = ["KnowledgeGraph", "QueryResult", "load"]
+
+GRAPH_BASE = BASE + "graph/"
+C = TypeVar("C", bound=Component)
+
+
+class QueryResult:
+    """The answer of a named query: rows of Python values, or SPARQL 1.1 JSON / CSV / TSV."""
+
+    def __init__(self, query: NamedQuery, result: SelectResult) -> None:
+        self.query = query
+        self.raw = result
+
+    @property
+    def variables(self) -> list[str]:
+        """The projected variable names."""
+        return self.raw.variables
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """Rows as dictionaries of Python values (IRIs as ``URIRef``, unbound as ``None``)."""
+        return python_rows(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def serialize(self, fmt: str) -> str:
+        """The rows as ``json``, ``csv``, ``tsv`` (SPARQL 1.1 results) or ``table`` text."""
+        from . import results
+
+        writers = {"json": results.to_json, "csv": results.to_csv, "tsv": results.to_tsv,
+                   "table": results.to_table}
+        if fmt not in writers:
+            raise InputError(f"unknown results format {fmt!r} (known: {', '.join(writers)})")
+        return writers[fmt](self.raw)
+
+
+def _read(source: str | Path) -> bytes:
+    path = Path(source)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", source=str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a file", source=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+
+
+def _as_int(node: Node | None) -> int | None:
+    if node is None:
+        return None
+    value = node.toPython() if isinstance(node, Literal) else node
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+class KnowledgeGraph:
+    """A metrograph knowledge graph held in a :class:`Store` (rdflib in memory by default)."""
+
+    def __init__(self, store: Store | None = None) -> None:
+        self.store: Store = store if store is not None else MemoryStore()
+        self._cache: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ loading
+
+    def load_bundled(self, data: bool = True) -> KnowledgeGraph:
+        """Add the bundled ontology and SKOS schemes and, unless ``data`` is False, the bundled
+        data (the Metropolis 2018-2020 plan), one named graph per file."""
+        for name, part in bundled_parts():
+            if not data and name.startswith("data/"):
+                continue
+            ds = Dataset()
+            graph = URIRef(GRAPH_BASE + name.removesuffix(".ttl"))
+            parse_into(ds, part.read_bytes(), source=f"metrograph:{name}", fmt=format_for(name),
+                       graph=graph)
+            self.store.add_dataset(ds)
+        self._cache.clear()
+        return self
+
+    def load_file(self, source: str | Path, format: str | None = None) -> int:
+        """Add an RDF file (Turtle, N-Triples, JSON-LD, TriG, N-Quads or RDF/XML, told by its
+        suffix or by ``format``); return the number of statements read. A file that cannot be
+        read raises :class:`InputError` naming it, and adds nothing."""
+        fmt: Format = format_for(source, format)
+        path = Path(source)
+        data = _read(path)
+        ds = Dataset()
+        count = parse_into(ds, data, source=str(path), fmt=fmt,
+                           graph=URIRef(path.resolve().as_uri()))
+        self.store.add_dataset(ds)
+        self._cache.clear()
+        return count
+
+    def add_graph(self, graph: Graph, name: str | URIRef | None = None) -> None:
+        """Add an rdflib graph's triples (into the named graph ``name``)."""
+        self.store.add(graph, URIRef(name or GRAPH_BASE + "added"))
+        self._cache.clear()
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    # ------------------------------------------------------------------ SPARQL
+
+    def sparql(self, text: str, bindings: Mapping[str, Node] | None = None) -> SelectResult:
+        """Run a SELECT query given as text; values go in ``bindings``, never into the text."""
+        return self.store.select(text, bindings)
+
+    def query(self, name: str, **params: object) -> QueryResult:
+        """Run the library query ``name`` with typed parameters (passed as bindings).
+
+        >>> kg.query("deliverables-without-status", plan="https://w3id.org/metrograph/id/metropolis/plan/2018-2020")
+        """
+        q = get_query(name)
+        return QueryResult(q, self.store.select(q.text, q.bindings(params)))
+
+    def query_file(self, path: str | Path, **params: object) -> QueryResult:
+        """Run a query from a file, with parameters declared in its header like the library's."""
+        path = Path(path)
+        try:
+            text = _read(path).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("not valid UTF-8", source=str(path)) from None
+        q = parse_query_text(path.stem, text)
+        return QueryResult(q, self.store.select(q.text, q.bindings(params)))
+
+    def _rows(self, name: str, **params: object) -> list[dict[str, Any]]:
+        key = name + repr(sorted(params.items()))
+        if key not in self._cache:
+            self._cache[key] = self.query(name, **params).rows
+        rows: list[dict[str, Any]] = self._cache[key]
+        return rows
+
+    # ------------------------------------------------------------------ typed access
+
+    def plans(self) -> list[Plan]:
+        """Every plan, by organisation and start year."""
+        out = []
+        for r in self._rows("plans"):
+            title = {k: v for k, v in (("fr", r["title"]), ("en", r["titleEn"])) if v}
+            out.append(Plan(iri=r["plan"], cycle=str(r["cycle"]), organisation=r["organisation"],
+                            start_year=_as_int(Literal(r["start"])) if r["start"] else None,
+                            end_year=_as_int(Literal(r["end"])) if r["end"] else None,
+                            title=title, guidelines=int(r["guidelines"]),
+                            measures=int(r["measures"]), deliverables=int(r["deliverables"])))
+        return out
+
+    def plan(self, ref: str | URIRef | None = None, organisation: str | None = None) -> Plan:
+        """A plan by IRI or cycle code (``"2018-2020"``); the only plan when ``ref`` is None."""
+        plans = self.plans()
+        if ref is None:
+            if len(plans) == 1:
+                return plans[0]
+            raise NotFoundError(f"{len(plans)} plans are loaded; name one: "
+                                + ", ".join(str(p.iri) for p in plans))
+        found = [p for p in plans if str(p.iri) == str(ref) or (
+            p.cycle == str(ref) and (organisation is None or str(p.organisation).endswith(
+                "/" + organisation) or str(p.organisation) == organisation))]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise NotFoundError(f"no plan {ref!r}; loaded: "
+                                + ", ".join(f"{p.cycle} ({p.iri})" for p in plans))
+        raise NotFoundError(f"{len(found)} plans have the cycle {ref!r}; give the organisation "
+                            "or the plan's IRI: " + ", ".join(str(p.iri) for p in found))
+
+    def _plan_iri(self, plan: str | URIRef | Plan | None) -> URIRef | None:
+        if plan is None:
+            return None
+        if isinstance(plan, Plan):
+            return plan.iri
+        return self.plan(plan).iri
+
+    def _components(self) -> list[Component]:
+        if "components" in self._cache:
+            comps: list[Component] = self._cache["components"]
+            return comps
+        links: dict[URIRef, dict[str, list[Any]]] = {}
+        for r in self._rows("component-links"):
+            entry = links.setdefault(r["item"], {"theme": [], "mentions": [], "sdg": []})
+            if r["link"] == "sdg":
+                entry["sdg"].append(SDGLinkInfo(r["target"], r["basis"], r["justification"]))
+            else:
+                entry[r["link"]].append(r["target"])
+        history: dict[URIRef, list[StatusRecord]] = {}
+        for r in self._rows("status-history"):
+            day = r["asOf"] if isinstance(r["asOf"], dt.date) else dt.date.fromisoformat(
+                str(r["asOf"]))
+            history.setdefault(r["item"], []).append(
+                StatusRecord(Status.from_iri(r["status"]), day, r["source"], r["assessment"]))
+        kinds: dict[URIRef, type[Component]] = {MG.Guideline: Guideline, MG.Measure: Measure,
+                                                MG.Deliverable: Deliverable}
+        out: list[Component] = []
+        for r in self._rows("components"):
+            labels = {k: str(v) for k, v in (("fr", r["labelFr"]), ("en", r["labelEn"])) if v}
+            entry = links.get(r["item"], {"theme": [], "mentions": [], "sdg": []})
+            common: dict[str, Any] = dict(
+                iri=r["item"], code=str(r["code"]), position=r["position"], parent=r["parent"],
+                plan=r["plan"], labels=labels, themes=tuple(sorted(set(entry["theme"]))),
+                mentions=tuple(sorted(set(entry["mentions"]))),
+                sdg_links=tuple(sorted(entry["sdg"], key=lambda s: str(s.sdg))))
+            cls = kinds[r["kind"]]
+            if cls is Deliverable:
+                common["history"] = tuple(sorted(history.get(r["item"], []),
+                                                 key=lambda h: h.as_of))
+            out.append(cls(**common))
+        out.sort(key=lambda c: (str(c.plan), _code_key(c.code)))
+        self._cache["components"] = out
+        return out
+
+    def _select(self, cls: type[C], plan: str | URIRef | Plan | None,
+                within: str | URIRef | Component | None = None,
+                theme: str | URIRef | None = None,
+                sdg: str | URIRef | None = None) -> list[C]:
+        plan_iri = self._plan_iri(plan)
+        comps = self._components()
+        by_iri = {c.iri: c for c in comps}
+        within_iri = None
+        if within is not None:
+            within_iri = within.iri if isinstance(within, Component) else self.get(
+                within, plan=plan_iri).iri
+        theme_iri = None if theme is None else (
+            URIRef(str(theme)) if "/" in str(theme) else MGT[str(theme)])
+        sdg_iri = None if sdg is None else (URIRef(str(sdg)) if "/" in str(sdg) else SDG[str(sdg)])
+
+        def lineage(c: Component) -> list[Component]:
+            chain = [c]
+            while chain[-1].parent in by_iri:
+                chain.append(by_iri[chain[-1].parent])
+            return chain
+
+        out = []
+        for c in comps:
+            if not isinstance(c, cls):
+                continue
+            if plan_iri is not None and c.plan != plan_iri:
+                continue
+            chain = lineage(c)
+            if within_iri is not None and within_iri not in [x.iri for x in chain[1:]]:
+                continue
+            if theme_iri is not None and not any(theme_iri in x.themes for x in chain):
+                continue
+            if sdg_iri is not None and not any(
+                    link.sdg == sdg_iri or goal_of(link.sdg) == sdg_iri
+                    for x in chain for link in x.sdg_links):
+                continue
+            out.append(c)
+        return out
+
+    def guidelines(self, plan: str | URIRef | Plan | None = None) -> list[Guideline]:
+        """The guidelines (of ``plan``, given by IRI or cycle code), in code order."""
+        return self._select(Guideline, plan)
+
+    def measures(self, plan: str | URIRef | Plan | None = None,
+                 guideline: str | URIRef | Guideline | None = None,
+                 theme: str | URIRef | None = None,
+                 sdg: str | URIRef | None = None) -> list[Measure]:
+        """The measures, filtered by plan, guideline (code or IRI), theme (``gender``, ``youth``
+        or IRI; inherited from the guideline) and SDG goal or target (``"5"``, ``"5.5"`` or IRI)."""
+        return self._select(Measure, plan, guideline, theme, sdg)
+
+    def deliverables(self, plan: str | URIRef | Plan | None = None,
+                     guideline: str | URIRef | Guideline | None = None,
+                     measure: str | URIRef | Measure | None = None,
+                     theme: str | URIRef | None = None,
+                     status: str | Status | None = None,
+                     sdg: str | URIRef | None = None) -> list[Deliverable]:
+        """The deliverables, filtered by plan, guideline, measure, theme and SDG goal or target
+        (each carried by the deliverable or inherited from its measure or guideline) and by
+        current status (``Status.NOT_RECORDED`` or ``"not-recorded"`` for none recorded)."""
+        found = self._select(Deliverable, plan, measure if measure is not None else guideline,
+                             theme, sdg)
+        if measure is not None and guideline is not None:
+            g = self.get(guideline, plan=self._plan_iri(plan))
+            found = [d for d in found if self.get(d.parent).parent == g.iri]
+        if status is not None:
+            wanted = Status.parse(status)
+            found = [d for d in found if d.status is wanted]
+        return found
+
+    def get(self, ref: str | URIRef, plan: str | URIRef | Plan | None = None) -> Component:
+        """A guideline, measure or deliverable by IRI or code (``"L1M3D2"``); give ``plan`` when
+        several loaded plans use the code."""
+        plan_iri = self._plan_iri(plan)
+        comps = self._components()
+        found = [c for c in comps if str(c.iri) == str(ref)]
+        if not found:
+            code = str(ref).strip().upper()
+            found = [c for c in comps if c.code.upper() == code
+                     and (plan_iri is None or c.plan == plan_iri)]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise NotFoundError(f"no guideline, measure or deliverable {ref!r}"
+                                + (f" in plan {plan_iri}" if plan_iri else ""))
+        raise NotFoundError(f"{len(found)} plans have a component coded {ref!r}; give the plan: "
+                            + ", ".join(str(c.plan) for c in found))
+
+    # ------------------------------------------------------------------ summaries
+
+    def progress(self, by: str = "guideline",
+                 plan: str | URIRef | Plan | None = None) -> list[ProgressRow]:
+        """Deliverables counted by current status per ``plan``, ``guideline``, ``measure``,
+        ``theme`` or ``sdg-goal``; ``Status.NOT_RECORDED`` counts those with no assessment."""
+        spec = {"plan": ("progress-by-plan", "plan", "cycle"),
+                "guideline": ("progress-by-guideline", "guideline", "code"),
+                "measure": ("progress-by-measure", "measure", "code"),
+                "theme": ("progress-by-theme", "theme", "theme"),
+                "sdg-goal": ("progress-by-sdg-goal", "goal", "goalCode")}
+        if by not in spec:
+            raise InputError(f"cannot summarise progress by {by!r} (choose: {', '.join(spec)})")
+        name, group, code = spec[by]
+        plan_iri = self._plan_iri(plan)
+        params = {"plan": plan_iri} if plan_iri is not None else {}
+        out = []
+        for r in self.query(name, **params).rows:
+            counts = {Status.DONE: int(r["done"]), Status.IN_PROGRESS: int(r["inProgress"]),
+                      Status.NOT_ELABORATED: int(r["notElaborated"]),
+                      Status.NOT_RECORDED: int(r["notRecorded"])}
+            label = r[code]
+            if by == "theme":
+                label = str(r[code]).rsplit("/", 1)[-1]
+            out.append(ProgressRow(group=r[group], code=str(label), plan=r["plan"],
+                                   counts=counts))
+        if by == "sdg-goal":
+            out.sort(key=lambda p: (str(p.plan), int(p.code) if p.code.isdigit() else 0))
+        return out
+
+    def reported_vs_recorded(self, plan: str | URIRef | Plan | None = None,
+                             date: dt.date | str | None = None) -> list[ReportedComparison]:
+        """For each plan with reported figures: the figures the source reports, next to those
+        recorded per deliverable (as they stood on ``date`` when given)."""
+        params: dict[str, object] = {}
+        plan_iri = self._plan_iri(plan)
+        if plan_iri is not None:
+            params["plan"] = plan_iri
+        if date is not None:
+            params["date"] = date
+        out = []
+        for r in self.query("reported-vs-recorded", **params).rows:
+            reported: dict[Status, int | None] = {
+                Status.DONE: _opt_int(r["reportedDone"]),
+                Status.IN_PROGRESS: _opt_int(r["reportedInProgress"]),
+                Status.NOT_ELABORATED: _opt_int(r["reportedNotElaborated"])}
+            recorded = {Status.DONE: int(r["done"] or 0),
+                        Status.IN_PROGRESS: int(r["inProgress"] or 0),
+                        Status.NOT_ELABORATED: int(r["notElaborated"] or 0),
+                        Status.NOT_RECORDED: int(r["notRecorded"] or 0)}
+            out.append(ReportedComparison(plan=r["plan"], reported_total=int(r["reportedTotal"]),
+                                          reported=reported, recorded_total=int(r["total"] or 0),
+                                          recorded=recorded))
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """Statements, plans, guidelines, measures, deliverables and assessments loaded."""
+        comps = self._components()
+        return {"statements": len(self), "plans": len(self.plans()),
+                "guidelines": sum(isinstance(c, Guideline) for c in comps),
+                "measures": sum(isinstance(c, Measure) for c in comps),
+                "deliverables": sum(isinstance(c, Deliverable) for c in comps),
+                "assessments": sum(len(c.history) for c in comps if isinstance(c, Deliverable))}
+
+    # ------------------------------------------------------------------ validation, reasoning, export
+
+    def validate(self, shapes: Iterable[str | Path] = ()) -> ValidationReport:
+        """Validate against the shipped SHACL shapes (plus extra shape files); the graph is not
+        modified."""
+        from .validation import validate_dataset
+
+        return validate_dataset(self.store.dataset(), extra_shapes=list(shapes))
+
+    def reasoned(self) -> KnowledgeGraph:
+        """A new graph holding this one plus its OWL-RL closure (owlrl); this one is unchanged."""
+        from .reasoning import owl_rl_closure
+
+        inferred = owl_rl_closure(self.store.dataset())
+        out = KnowledgeGraph(MemoryStore())
+        out.store.add_dataset(self.store.dataset())
+        out.store.add(inferred, URIRef(GRAPH_BASE + "inferred"))
+        return out
+
+    def export(self, fmt: str = "ttl", path: str | Path | None = None) -> str:
+        """Serialise as ``ttl``, ``nt``, ``jsonld``, ``trig`` or ``nq``; write it to ``path``
+        atomically when given. Returns the text."""
+        from .export import serialize, write_atomic
+
+        text = serialize(self.store.dataset(), fmt)
+        if path is not None:
+            write_atomic(Path(path), text.encode("utf-8"))
+        return text
+
+
+def _opt_int(value: object) -> int | None:
+    return None if value is None else int(str(value))
+
+
+def _code_key(code: str) -> tuple[Any, ...]:
+    import re
+
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", code))
+
+
+def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
+         store: Store | None = None, format: str | None = None) -> KnowledgeGraph:
+    """Load a knowledge graph: the bundled ontology and schemes (unless ``bundled=False``), the
+    bundled 2018-2020 data (unless ``bundled_data=False``), and the given RDF files on top.
+
+    >>> kg = metrograph.load()
+    >>> len(kg.deliverables())
+    65
+    """
+    kg = KnowledgeGraph(store)
+    if bundled:
+        kg.load_bundled(data=bundled_data)
+    for source in sources:
+        kg.load_file(source, format=format)
+    return kg
+
+
+def plan_sequence(plans: Sequence[Plan]) -> list[Plan]:
+    """Plans in cycle order (by organisation, then start year)."""
+    return sorted(plans, key=lambda p: (str(p.organisation), p.start_year or 0, p.cycle))

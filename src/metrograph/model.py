@@ -1,0 +1,232 @@
+"""Plain, typed views of the graph for people who do not write SPARQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+
+from rdflib import URIRef
+
+from .namespaces import MGS, SDG
+
+__all__ = [
+    "Component",
+    "Deliverable",
+    "Guideline",
+    "Measure",
+    "Plan",
+    "ProgressRow",
+    "ReportedComparison",
+    "SDGLinkInfo",
+    "Status",
+    "StatusRecord",
+    "goal_of",
+]
+
+
+class Status(Enum):
+    """A deliverable's status; ``NOT_RECORDED`` stands for the absence of any assessment."""
+
+    DONE = "done"
+    IN_PROGRESS = "in-progress"
+    NOT_ELABORATED = "not-elaborated"
+    NOT_RECORDED = "not-recorded"
+
+    @property
+    def iri(self) -> URIRef | None:
+        """The concept of the status scheme (``None`` for ``NOT_RECORDED``)."""
+        return None if self is Status.NOT_RECORDED else MGS[self.value]
+
+    @property
+    def symbol(self) -> str:
+        """The report's symbol: V, O, X, or ``–`` when no status is recorded."""
+        return {"done": "V", "in-progress": "O", "not-elaborated": "X"}.get(self.value, "–")
+
+    @property
+    def label_en(self) -> str:
+        """English label."""
+        return {"done": "done", "in-progress": "in progress", "not-elaborated": "not elaborated",
+                "not-recorded": "not recorded"}[self.value]
+
+    @property
+    def label_fr(self) -> str:
+        """French label, as the report writes it."""
+        return {"done": "Réalisé", "in-progress": "En cours", "not-elaborated": "Non élaboré",
+                "not-recorded": "Non enregistré"}[self.value]
+
+    @classmethod
+    def parse(cls, value: str | URIRef | Status) -> Status:
+        """A status from its IRI, name (``done``, ``in-progress``...), symbol (V, O, X) or label."""
+        if isinstance(value, Status):
+            return value
+        text = str(value).strip()
+        if text.startswith(str(MGS)):
+            text = text[len(str(MGS)):]
+        key = text.lower().replace("_", "-").replace(" ", "-")
+        aliases = {"v": "done", "o": "in-progress", "x": "not-elaborated", "none": "not-recorded",
+                   "réalisé": "done", "en-cours": "in-progress", "non-élaboré": "not-elaborated"}
+        key = aliases.get(key, key)
+        for status in cls:
+            if status.value == key:
+                return status
+        known = ", ".join(s.value for s in cls)
+        raise ValueError(f"unknown status {value!r} (known: {known}, or V / O / X)")
+
+    @classmethod
+    def from_iri(cls, iri: URIRef | None) -> Status:
+        """The status for a concept IRI, ``NOT_RECORDED`` for ``None``."""
+        return cls.NOT_RECORDED if iri is None else cls.parse(iri)
+
+
+def goal_of(sdg: URIRef) -> URIRef:
+    """The goal of an SDG goal or target IRI (``…/sdg/5.5`` -> ``…/sdg/5``)."""
+    local = str(sdg)[len(str(SDG)):]
+    return SDG[local.split(".", 1)[0]]
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    """One dated status assessment."""
+
+    status: Status
+    as_of: dt.date
+    source: URIRef | None
+    assessment: URIRef
+
+
+@dataclass(frozen=True)
+class SDGLinkInfo:
+    """A link of a component to an SDG goal or target."""
+
+    sdg: URIRef
+    basis: URIRef | None
+    justification: str | None
+
+    @property
+    def goal(self) -> URIRef:
+        """The goal (the link's own IRI when it points to a goal)."""
+        return goal_of(self.sdg)
+
+    @property
+    def stated(self) -> bool:
+        """Whether the source states the link (else the project proposes it)."""
+        return self.basis is not None and str(self.basis).endswith("/stated")
+
+
+@dataclass(frozen=True)
+class Component:
+    """A guideline, measure or deliverable."""
+
+    iri: URIRef
+    code: str
+    position: int | None
+    parent: URIRef
+    plan: URIRef
+    labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    themes: tuple[URIRef, ...] = ()
+    mentions: tuple[URIRef, ...] = ()
+    sdg_links: tuple[SDGLinkInfo, ...] = ()
+
+    kind = "component"
+
+    def label(self, lang: str = "fr") -> str | None:
+        """The text in ``lang`` (``fr``: the source's words; ``en``: the project's translation)."""
+        return self.labels.get(lang)
+
+
+@dataclass(frozen=True)
+class Guideline(Component):
+    """A guideline of a plan."""
+
+    kind = "guideline"
+
+
+@dataclass(frozen=True)
+class Measure(Component):
+    """A measure; its French label is its expected outcome statement."""
+
+    kind = "measure"
+
+    @property
+    def expected_outcome(self) -> str | None:
+        """The source's outcome statement for the measure."""
+        return self.labels.get("fr")
+
+
+@dataclass(frozen=True)
+class Deliverable(Component):
+    """A deliverable, with its status history (oldest first)."""
+
+    history: tuple[StatusRecord, ...] = ()
+    kind = "deliverable"
+
+    @property
+    def current(self) -> StatusRecord | None:
+        """The latest assessment, or ``None`` when no status is recorded."""
+        return self.history[-1] if self.history else None
+
+    @property
+    def status(self) -> Status:
+        """The current status (``Status.NOT_RECORDED`` when there is no assessment)."""
+        return self.history[-1].status if self.history else Status.NOT_RECORDED
+
+    def status_on(self, day: dt.date) -> Status:
+        """The status as it stood on ``day``."""
+        past = [r for r in self.history if r.as_of <= day]
+        return past[-1].status if past else Status.NOT_RECORDED
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An action plan of one organisation for one cycle."""
+
+    iri: URIRef
+    cycle: str
+    organisation: URIRef
+    start_year: int | None
+    end_year: int | None
+    title: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    guidelines: int = 0
+    measures: int = 0
+    deliverables: int = 0
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    """Deliverables of one group (plan, guideline, measure, theme or SDG goal) by status."""
+
+    group: URIRef
+    code: str
+    plan: URIRef
+    counts: dict[Status, int] = field(hash=False, compare=False)
+
+    @property
+    def total(self) -> int:
+        """All deliverables of the group."""
+        return sum(self.counts.values())
+
+    def share(self, status: Status) -> float:
+        """The share of the group's deliverables in ``status`` (0.0 for an empty group)."""
+        return self.counts.get(status, 0) / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class ReportedComparison:
+    """The figures a source reports for a plan next to those recorded, and the difference."""
+
+    plan: URIRef
+    reported_total: int
+    reported: dict[Status, int | None] = field(hash=False, compare=False)
+    recorded_total: int = 0
+    recorded: dict[Status, int] = field(default_factory=dict, hash=False, compare=False)
+
+    def difference(self, status: Status) -> int | None:
+        """Reported minus recorded for ``status`` (``None`` where nothing is reported)."""
+        rep = self.reported.get(status)
+        return None if rep is None else rep - self.recorded.get(status, 0)
+
+    @property
+    def total_difference(self) -> int:
+        """Reported total minus the number of deliverables in the graph."""
+        return self.reported_total - self.recorded_total
