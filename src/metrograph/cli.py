@@ -62,10 +62,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .graph import load
 
-    if args.files:
-        kg = load(*args.files, bundled_data=False)
-    else:
-        kg = _load(args)
+    kg = load(*args.files, bundled_data=False) if args.files else _load(args)
     report = kg.validate(shapes=args.shapes or ())
     if args.format == "json":
         payload = {
@@ -140,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Action plans as a knowledge graph. Loads the bundled ontology, schemes and the "
         "Metropolis 2018-2020 plan, plus any --data files. Exit codes: 0 ok, 1 validation "
         "failed, 2 usage or input error."))
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--data", action="append", default=[], metavar="FILE",
                         help="an RDF file to load on top (Turtle, N-Triples, JSON-LD, TriG, "
                              "N-Quads, RDF/XML); repeatable")

@@ -1,4 +1,4 @@
-"""RDF serialisation formats: names, file suffixes, media types, and reading files with clear errors."""
+"""RDF formats: names, file suffixes, media types; reading files with clear errors."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Dataset, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from .errors import InputError
 
-__all__ = ["FORMATS", "Format", "format_for", "parse_into"]
+__all__ = ["FORMATS", "Format", "default_graph_id", "format_for", "parse_into"]
+
+
+def default_graph_id(dataset: Dataset) -> URIRef:
+    """The identifier of ``dataset``'s default graph."""
+    return URIRef(DATASET_DEFAULT_GRAPH_ID)
 
 
 @dataclass(frozen=True)
@@ -83,13 +89,16 @@ def parse_into(dataset: Dataset, data: bytes, *, source: str, fmt: Format,
         message = " ".join(str(exc).split()) or type(exc).__name__
         line_m = _LINE.search(message)
         col_m = _COL.search(message)
+        message = re.sub(r"\s*at \^ in:.*$", "", message)
+        message = re.sub(r"^at line \d+ of <[^>]*>:\s*", "", message)
         raise InputError(
             f"not valid {fmt.name}: {message}", source=source,
             line=int(line_m.group(1)) if line_m else None,
             column=int(col_m.group(1)) if col_m else None) from None
     count = 0
+    default = default_graph_id(scratch)
     for s, p, o, g in scratch.quads((None, None, None, None)):
-        target = graph if g is None or g == scratch.default_context.identifier else g
+        target = graph if g is None or g == default else g
         dataset.graph(target).add((s, p, o))
         count += 1
     return count

@@ -313,7 +313,8 @@ class KnowledgeGraph:
         found = self._select(Deliverable, plan, measure if measure is not None else guideline,
                              theme, sdg)
         if measure is not None and guideline is not None:
-            g = self.get(guideline, plan=self._plan_iri(plan))
+            g = guideline if isinstance(guideline, Component) else self.get(
+                guideline, plan=self._plan_iri(plan))
             found = [d for d in found if self.get(d.parent).parent == g.iri]
         if status is not None:
             wanted = Status.parse(status)
@@ -402,7 +403,7 @@ class KnowledgeGraph:
                 "deliverables": sum(isinstance(c, Deliverable) for c in comps),
                 "assessments": sum(len(c.history) for c in comps if isinstance(c, Deliverable))}
 
-    # ------------------------------------------------------------------ validation, reasoning, export
+    # ------------------------------------------------------------ validation, reasoning, export
 
     def validate(self, shapes: Iterable[str | Path] = ()) -> ValidationReport:
         """Validate against the shipped SHACL shapes (plus extra shape files); the graph is not

@@ -125,5 +125,9 @@ def bind_prefixes(graph: Graph) -> Graph:
 
 
 def plan_iri(organisation: str, cycle: str) -> URIRef:
-    """The IRI of ``organisation``'s plan for ``cycle``, e.g. ``plan_iri("metropolis", "2018-2020")``."""
+    """The IRI of ``organisation``'s plan for ``cycle``.
+
+    >>> plan_iri("metropolis", "2018-2020")
+    rdflib.term.URIRef('https://w3id.org/metrograph/id/metropolis/plan/2018-2020')
+    """
     return ID[f"{organisation}/plan/{cycle}"]

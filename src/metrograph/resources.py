@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
-__all__ = ["bundled_parts", "data_files", "ontology_files", "package_dir", "query_files", "shape_files"]
+__all__ = ["bundled_parts", "data_files", "ontology_files", "package_dir", "query_files",
+           "shape_files"]
 
 
 def package_dir(name: str) -> Traversable:

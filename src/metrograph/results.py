@@ -13,7 +13,7 @@ from rdflib.term import Node
 from .namespaces import ID, PREFIXES
 from .store import SelectResult
 
-__all__ = ["python_rows", "to_csv", "to_json", "to_table", "to_tsv", "to_python"]
+__all__ = ["python_rows", "to_csv", "to_json", "to_python", "to_table", "to_tsv"]
 
 
 def to_python(term: Node | None) -> Any:
@@ -98,7 +98,7 @@ def to_table(result: SelectResult, width: int = 48) -> str:
     """A fixed-width text table for a terminal (long values are cut to ``width``)."""
     cells = [[_short(t, width) for t in row] for row in result.rows]
     widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(result.variables)]
-    fmt = "  ".join("{:<%d}" % w for w in widths)
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     lines = [fmt.format(*result.variables), fmt.format(*("-" * w for w in widths))]
     lines += [fmt.format(*r) for r in cells]
     lines.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")

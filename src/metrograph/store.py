@@ -14,9 +14,10 @@ from typing import Protocol, runtime_checkable
 
 from rdflib import Dataset, Graph, URIRef
 from rdflib.query import Result
-from rdflib.term import Node, Variable
+from rdflib.term import Identifier, Node, Variable
 
 from .errors import QueryError
+from .formats import default_graph_id
 
 __all__ = ["MemoryStore", "SelectResult", "Store"]
 
@@ -71,8 +72,9 @@ class Store(Protocol):
         """The number of quads."""
 
 
-def _bindings(bindings: Mapping[str, Node] | None) -> dict[Variable, Node]:
-    return {Variable(k): v for k, v in (bindings or {}).items()}
+def _bindings(bindings: Mapping[str, Node] | None) -> dict[str, Identifier]:
+    return {str(Variable(k)): v for k, v in (bindings or {}).items()
+            if isinstance(v, Identifier)}
 
 
 class MemoryStore:
@@ -90,7 +92,7 @@ class MemoryStore:
 
     def add_dataset(self, dataset: Dataset) -> None:
         for s, p, o, g in dataset.quads((None, None, None, None)):
-            name = g if isinstance(g, URIRef) else dataset.default_context.identifier
+            name = g if isinstance(g, URIRef) else default_graph_id(dataset)
             self._ds.graph(name).add((s, p, o))
 
     def _run(self, query: str, bindings: Mapping[str, Node] | None) -> Result:
@@ -133,7 +135,7 @@ class MemoryStore:
         return sorted(
             c.identifier for c in self._ds.contexts()
             if isinstance(c.identifier, URIRef) and len(c) > 0
-            and c.identifier != self._ds.default_context.identifier
+            and c.identifier != default_graph_id(self._ds)
         )
 
     def __len__(self) -> int:

@@ -85,7 +85,7 @@ def shapes_graph(extra: Sequence[str | Path] = ()) -> Graph:
 
 
 def _one(report: Graph, node: Node, prop: URIRef) -> Node | None:
-    return next(iter(report.objects(node, prop)), None)  # type: ignore[arg-type]
+    return next(iter(report.objects(node, prop)), None)
 
 
 def validate_dataset(dataset: Dataset, extra_shapes: Sequence[str | Path] = ()) -> ValidationReport:

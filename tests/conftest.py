@@ -1,0 +1,40 @@
+"""Shared fixtures. Tests run against the INSTALLED metrograph package, never ``src/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import metrograph
+from metrograph.graph import KnowledgeGraph
+
+HERE = Path(__file__).parent
+FIXTURES = HERE / "fixtures"
+MULTICYCLE = sorted((FIXTURES / "multicycle").glob("*.ttl"))
+SEED_NAME = "000_483cd9003a4b42df.txt"
+
+M18 = "https://w3id.org/metrograph/id/metropolis/plan/2018-2020"
+M21 = "https://w3id.org/metrograph/id/metropolis/plan/2021-2023"
+EX22 = "https://w3id.org/metrograph/id/example-network/plan/2022-2024"
+
+
+def seed_path() -> Path | None:
+    """The OCR'd source report, from ``shared/seeds`` beside the checkout (absent elsewhere)."""
+    for parent in HERE.resolve().parents:
+        candidate = parent / "shared" / "seeds" / SEED_NAME
+        if candidate.exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def kg() -> KnowledgeGraph:
+    """The bundled knowledge graph (ontology, schemes, the 2018-2020 plan). Do not modify."""
+    return metrograph.load()
+
+
+@pytest.fixture(scope="session")
+def multi() -> KnowledgeGraph:
+    """The bundled graph plus the fictional multi-cycle fixture. Do not modify."""
+    return metrograph.load(*MULTICYCLE)

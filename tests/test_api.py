@@ -1,0 +1,259 @@
+"""The Python API on the bundled data: typed access, summaries, validation, reasoning, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset, Graph, URIRef
+from rdflib.compare import isomorphic
+
+import metrograph
+from metrograph.errors import InputError, NotFoundError, QueryParameterError, UnknownQueryError
+from metrograph.model import Deliverable, Measure, Status
+
+M18 = "https://w3id.org/metrograph/id/metropolis/plan/2018-2020"
+
+
+def test_load_bundled_counts(kg) -> None:  # type: ignore[no-untyped-def]
+    counts = kg.counts()
+    assert counts["plans"] == 1
+    assert (counts["guidelines"], counts["measures"], counts["deliverables"]) == (3, 27, 65)
+    assert counts["assessments"] == 0
+    [plan] = kg.plans()
+    assert plan.cycle == "2018-2020" and (plan.start_year, plan.end_year) == (2018, 2020)
+    assert plan.organisation == URIRef("https://w3id.org/metrograph/id/org/metropolis")
+    assert (plan.guidelines, plan.measures, plan.deliverables) == (3, 27, 65)
+
+
+def test_lookup_by_code_and_iri(kg) -> None:  # type: ignore[no-untyped-def]
+    d = kg.get("L3M6D4")
+    assert isinstance(d, Deliverable)
+    assert d.label("fr") == "Manuel de procédure administrative clair et efficace"
+    assert d.label("en")
+    assert kg.get(str(d.iri)) == d
+    assert kg.get("l3m6d4") == d
+    assert d.parent == URIRef(M18 + "/L3M6") and d.plan == URIRef(M18)
+    m = kg.get("L1M3")
+    assert isinstance(m, Measure)
+    assert m.expected_outcome and m.expected_outcome.startswith("Metropolis a influencé")
+    with pytest.raises(NotFoundError):
+        kg.get("L9M9D9")
+
+
+def test_filters(kg) -> None:  # type: ignore[no-untyped-def]
+    assert len(kg.deliverables(guideline="L1")) == 17
+    assert len(kg.deliverables(guideline="L2")) == 27
+    assert [d.code for d in kg.deliverables(measure="L1M3")] == [
+        "L1M3D1", "L1M3D2", "L1M3D3", "L1M3D4"]
+    assert len(kg.deliverables(plan="2018-2020")) == 65
+    assert len(kg.deliverables(plan=M18, status="not-recorded")) == 65
+    assert kg.deliverables(status="done") == []
+    assert len(kg.measures(guideline="L2")) == 11
+    # themes inherited from the measure: L1M3's four deliverables are all gender work
+    assert {d.code for d in kg.deliverables(theme="gender")} >= {"L1M3D1", "L1M3D4", "L3M8D1"}
+    assert [m.code for m in kg.measures(theme="youth")] == ["L1M4", "L2M10"]
+    # SDG goal and target, linked on a measure or a deliverable
+    assert [d.code for d in kg.deliverables(sdg="5.5")] == ["L1M3D1", "L1M3D2", "L1M3D3",
+                                                           "L1M3D4"]
+    assert {m.code for m in kg.measures(sdg="5")} == {"L1M3", "L2M9", "L3M8"}
+    assert {m.code for m in kg.measures(sdg="http://metadata.un.org/sdg/16.6")} == {"L3M6"}
+    with pytest.raises(ValueError):
+        kg.deliverables(status="finished")
+
+
+def test_partner_mentions(kg) -> None:  # type: ignore[no-untyped-def]
+    uclg = URIRef("https://w3id.org/metrograph/id/org/uclg")
+    assert {c.code for c in [*kg.measures(), *kg.deliverables()] if uclg in c.mentions} == {
+        "L1M7", "L1M7D2", "L3M5D2"}
+    rows = kg.query("partner-mentions", partner=uclg).rows
+    assert [r["code"] for r in rows] == ["L1M7", "L1M7D2", "L3M5D2"]
+
+
+def test_progress_summaries(kg) -> None:  # type: ignore[no-untyped-def]
+    by_guideline = kg.progress("guideline")
+    assert [(p.code, p.total) for p in by_guideline] == [("L1", 17), ("L2", 27), ("L3", 21)]
+    for p in by_guideline:
+        assert p.counts[Status.NOT_RECORDED] == p.total
+        assert p.share(Status.DONE) == 0.0 and p.share(Status.NOT_RECORDED) == 1.0
+    [plan] = kg.progress("plan")
+    assert plan.total == 65 and plan.counts[Status.NOT_RECORDED] == 65
+    measures = kg.progress("measure")
+    assert len(measures) == 27 and sum(p.total for p in measures) == 65
+    themes = {p.code: p.total for p in kg.progress("theme")}
+    assert themes == {"gender": 10, "youth": 4}
+    goals = {p.code: p.total for p in kg.progress("sdg-goal")}
+    assert goals == {"5": 6, "11": 7, "16": 10, "17": 10}
+    with pytest.raises(InputError):
+        kg.progress("colour")
+
+
+def test_reported_versus_recorded(kg) -> None:  # type: ignore[no-untyped-def]
+    [c] = kg.reported_vs_recorded()
+    assert c.reported_total == 65 and c.recorded_total == 65 and c.total_difference == 0
+    assert c.recorded[Status.NOT_RECORDED] == 65
+    assert c.difference(Status.DONE) == 49
+    assert c.difference(Status.IN_PROGRESS) == 10
+    assert c.difference(Status.NOT_ELABORATED) == 6
+
+
+def test_named_query_rows_and_formats(kg) -> None:  # type: ignore[no-untyped-def]
+    result = kg.query("deliverables-without-status", plan=M18)
+    assert len(result) == 65
+    assert result.rows[0]["code"] == "L1M1D1"
+    doc = json.loads(result.serialize("json"))
+    assert doc["head"]["vars"] == ["plan", "item", "code", "label"]
+    assert doc["results"]["bindings"][0]["label"]["xml:lang"] == "fr"
+    csv = result.serialize("csv")
+    assert csv.startswith("plan,item,code,label\r\n") and csv.count("\r\n") == 66
+    tsv = result.serialize("tsv")
+    assert tsv.splitlines()[0] == "?plan\t?item\t?code\t?label"
+    assert '"L1M1D1"' in tsv.splitlines()[1]
+    assert "(65 rows)" in result.serialize("table")
+
+
+def test_query_parameters_are_typed_and_checked(kg) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(UnknownQueryError):
+        kg.query("no-such-query")
+    with pytest.raises(QueryParameterError):
+        kg.query("plans", colour="red")
+    with pytest.raises(QueryParameterError):
+        kg.query("measure-drilldown")
+    with pytest.raises(QueryParameterError):
+        kg.query("status-on-date", date="end of 2019")
+    with pytest.raises(QueryParameterError):
+        kg.query("components", plan="not an iri> } DROP ALL {")
+    rows = kg.query("measure-drilldown", measure=M18 + "/L2M2").rows
+    assert [r["code"] for r in rows] == [f"L2M2D{i}" for i in range(1, 6)]
+    assert all(r["status"] is None for r in rows)
+    # a CURIE works for IRIs
+    assert len(kg.query("components", kind="mg:Measure").rows) == 27
+
+
+def test_string_values_cannot_change_a_query(kg) -> None:  # type: ignore[no-untyped-def]
+    text = ("SELECT ?item WHERE { ?item <http://www.w3.org/2004/02/skos/core#notation> ?code }")
+    from rdflib import Literal
+
+    for evil in ['L1M1D1" } ?s ?p ?o { "', "L1M1D1\n}", "<http://x>", '"@en']:
+        assert len(kg.sparql(text, {"code": Literal(evil)})) == 0
+    assert len(kg.sparql(text, {"code": Literal("L1M1D1")})) == 1
+
+
+def test_validate_reports_and_does_not_mutate(kg) -> None:  # type: ignore[no-untyped-def]
+    before = len(kg)
+    report = kg.validate()
+    assert len(kg) == before
+    assert report.conforms
+    assert report.violations == []
+    assert len(report.warnings) == 65
+    assert {str(w.focus) for w in report.warnings} == {str(d.iri) for d in kg.deliverables()}
+    assert all("status" in w.message.lower() for w in report.warnings)
+    assert len(report.graph) > 0
+    assert "conforms" in report.summary()
+
+
+def test_validate_finds_violations_in_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("""
+        @prefix mg: <https://w3id.org/metrograph/ontology#> .
+        @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+        <https://w3id.org/metrograph/id/metropolis/plan/2018-2020/L1M1D9> a mg:Deliverable ;
+            skos:notation "L1M1D9" ; skos:prefLabel "Livrable sans parent"@fr .
+    """, encoding="utf-8")
+    kg = metrograph.load(bad)
+    report = kg.validate()
+    assert not report.conforms
+    focus = {str(v.focus) for v in report.violations}
+    assert "https://w3id.org/metrograph/id/metropolis/plan/2018-2020/L1M1D9" in focus
+    assert all(v.message for v in report.violations)
+
+
+def test_reasoned_is_a_new_graph(kg) -> None:  # type: ignore[no-untyped-def]
+    before = len(kg)
+    reasoned = kg.reasoned()
+    assert len(kg) == before
+    assert len(reasoned) > before
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld", "trig", "nq"])
+def test_export_round_trips(kg, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / f"out.{fmt}"
+    text = kg.export(fmt, path)
+    assert path.read_text(encoding="utf-8") == text
+    assert kg.export(fmt) == text  # deterministic
+    again = metrograph.load(path, bundled=False)
+    original = Graph()
+    for s, p, o, _g in kg.store.dataset().quads((None, None, None, None)):
+        original.add((s, p, o))
+    loaded = Graph()
+    for s, p, o, _g in again.store.dataset().quads((None, None, None, None)):
+        loaded.add((s, p, o))
+    assert isomorphic(original, loaded)
+    if fmt in ("trig", "nq", "jsonld"):
+        names = set(again.store.graph_names())
+        assert URIRef("https://w3id.org/metrograph/graph/ontology/metrograph") in names
+        assert URIRef("https://w3id.org/metrograph/graph/data/metropolis/2018-2020/plan") in names
+
+
+def test_jsonld_uses_the_published_context(kg) -> None:  # type: ignore[no-untyped-def]
+    from metrograph.export import JSONLD_CONTEXT
+
+    doc = json.loads(kg.export("jsonld"))
+    assert doc["@context"] == JSONLD_CONTEXT
+    assert JSONLD_CONTEXT["mg"] == "https://w3id.org/metrograph/ontology#"
+
+
+def test_load_user_files_on_top_or_instead(tmp_path: Path) -> None:
+    extra = tmp_path / "extra.jsonld"
+    extra.write_text(json.dumps({
+        "@context": {"mg": "https://w3id.org/metrograph/ontology#",
+                     "xsd": "http://www.w3.org/2001/XMLSchema#"},
+        "@id": "https://w3id.org/metrograph/id/metropolis/plan/2018-2020/assessment/L1M1D1/2020-12-31",
+        "@type": "mg:StatusAssessment",
+        "mg:assessedItem": {"@id": M18 + "/L1M1D1"},
+        "mg:status": {"@id": "https://w3id.org/metrograph/vocab/status/done"},
+        "mg:asOf": {"@value": "2020-12-31", "@type": "xsd:date"}}), encoding="utf-8")
+    kg = metrograph.load(extra)
+    d = kg.get("L1M1D1")
+    assert isinstance(d, Deliverable) and d.status is Status.DONE
+    assert len(kg.deliverables(status=Status.NOT_RECORDED)) == 64
+    alone = metrograph.load(extra, bundled=False)
+    assert alone.plans() == [] and len(alone) == 4
+
+
+@pytest.mark.parametrize("content,suffix,needle", [
+    ("", ".ttl", "empty"),
+    ("@prefix x: <http://x/> .\nx:a x:b .\nx:c x:d", ".ttl", "bad.ttl:2: not valid ttl"),
+    ("{not json", ".jsonld", "not valid jsonld"),
+    ("<a> <b> .", ".nt", "not valid nt"),
+    ("<http://x/a> <http://x/b> <http://x/c> .", ".csv", "suffix"),
+])
+def test_bad_files_raise_input_error_naming_the_file(
+        tmp_path: Path, content: str, suffix: str, needle: str) -> None:
+    path = tmp_path / f"bad{suffix}"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        metrograph.load(path, bundled=False)
+    assert str(path) in str(info.value)
+    assert needle in str(info.value)
+
+
+def test_non_utf8_and_missing_files(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.ttl"
+    path.write_bytes("<http://x/a> <http://x/b> \"é\" .".encode("latin-1"))
+    with pytest.raises(InputError, match="UTF-8"):
+        metrograph.load(path, bundled=False)
+    with pytest.raises(InputError, match="no such file"):
+        metrograph.load(tmp_path / "missing.ttl", bundled=False)
+
+
+def test_store_interface_is_small_and_swappable() -> None:
+    from metrograph.store import MemoryStore, Store
+
+    store = MemoryStore()
+    assert isinstance(store, Store)
+    kg = metrograph.load(store=store)
+    assert kg.store is store
+    ds = store.dataset()
+    assert isinstance(ds, Dataset) and len(list(ds.quads((None, None, None, None)))) == len(kg)
