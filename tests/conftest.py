@@ -28,13 +28,17 @@ def seed_path() -> Path | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def kg() -> KnowledgeGraph:
-    """The bundled knowledge graph (ontology, schemes, the 2018-2020 plan). Do not modify."""
-    return metrograph.load()
+STORES = ["memory", "oxigraph"]
 
 
-@pytest.fixture(scope="session")
-def multi() -> KnowledgeGraph:
-    """The bundled graph plus the fictional multi-cycle fixture. Do not modify."""
-    return metrograph.load(*MULTICYCLE)
+@pytest.fixture(scope="session", params=STORES)
+def kg(request: pytest.FixtureRequest) -> KnowledgeGraph:
+    """The bundled knowledge graph (ontology, schemes, the 2018-2020 plan), in each store.
+    Do not modify."""
+    return metrograph.load(store=request.param)
+
+
+@pytest.fixture(scope="session", params=STORES)
+def multi(request: pytest.FixtureRequest) -> KnowledgeGraph:
+    """The bundled graph plus the fictional multi-cycle fixture, in each store. Do not modify."""
+    return metrograph.load(*MULTICYCLE, store=request.param)

@@ -103,12 +103,12 @@ def test_named_query_rows_and_formats(kg) -> None:  # type: ignore[no-untyped-de
     assert len(result) == 65
     assert result.rows[0]["code"] == "L1M1D1"
     doc = json.loads(result.serialize("json"))
-    assert doc["head"]["vars"] == ["plan", "item", "code", "label"]
+    assert doc["head"]["vars"] == ["plan", "item", "code", "label", "date"]
     assert doc["results"]["bindings"][0]["label"]["xml:lang"] == "fr"
     csv = result.serialize("csv")
-    assert csv.startswith("plan,item,code,label\r\n") and csv.count("\r\n") == 66
+    assert csv.startswith("plan,item,code,label,date\r\n") and csv.count("\r\n") == 66
     tsv = result.serialize("tsv")
-    assert tsv.splitlines()[0] == "?plan\t?item\t?code\t?label"
+    assert tsv.splitlines()[0] == "?plan\t?item\t?code\t?label\t?date"
     assert '"L1M1D1"' in tsv.splitlines()[1]
     assert "(65 rows)" in result.serialize("table")
 
@@ -132,7 +132,7 @@ def test_query_parameters_are_typed_and_checked(kg) -> None:  # type: ignore[no-
 
 
 def test_string_values_cannot_change_a_query(kg) -> None:  # type: ignore[no-untyped-def]
-    text = ("SELECT ?item WHERE { ?item <http://www.w3.org/2004/02/skos/core#notation> ?code }")
+    text = "SELECT ?item ?code WHERE { ?item <http://www.w3.org/2004/02/skos/core#notation> ?code }"
     from rdflib import Literal
 
     for evil in ['L1M1D1" } ?s ?p ?o { "', "L1M1D1\n}", "<http://x>", '"@en']:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import MetrographError
+from .store import STORES
 
 if TYPE_CHECKING:
     from .graph import KnowledgeGraph
@@ -33,7 +34,7 @@ def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph
     from .graph import load
 
     sources = [*getattr(args, "data", []), *files]
-    return load(*sources, bundled_data=not args.no_bundled_data)
+    return load(*sources, bundled_data=not args.no_bundled_data, store=args.store)
 
 
 def _write(text: str, output: str | None) -> None:
@@ -62,7 +63,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .graph import load
 
-    kg = load(*args.files, bundled_data=False) if args.files else _load(args)
+    kg = (load(*args.files, bundled_data=False, store=args.store) if args.files
+          else _load(args))
     report = kg.validate(shapes=args.shapes or ())
     if args.format == "json":
         payload = {
@@ -143,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "N-Quads, RDF/XML); repeatable")
     common.add_argument("--no-bundled-data", action="store_true",
                         help="load the ontology and schemes but not the bundled plan data")
+    common.add_argument("--store", choices=STORES, default="memory",
+                        help="where the graph is held: rdflib in memory (default) or an "
+                             "embedded Oxigraph store (faster on large graphs)")
     common.add_argument("-o", "--output", metavar="FILE",
                         help="write to FILE (atomically) instead of standard output")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from .errors import InputError, NotFoundError
-from .formats import Format, format_for, parse_into
+from .formats import Format, format_for
 from .model import (
     Component,
     Deliverable,
@@ -33,7 +33,7 @@ from .namespaces import BASE, MG, MGT, SDG
 from .queries import NamedQuery, get_query, parse_query_text
 from .resources import bundled_parts
 from .results import python_rows
-from .store import MemoryStore, SelectResult, Store
+from .store import MemoryStore, SelectResult, Store, make_store
 
 if TYPE_CHECKING:
     from .validation import ValidationReport
@@ -100,8 +100,8 @@ def _as_int(node: Node | None) -> int | None:
 class KnowledgeGraph:
     """A metrograph knowledge graph held in a :class:`Store` (rdflib in memory by default)."""
 
-    def __init__(self, store: Store | None = None) -> None:
-        self.store: Store = store if store is not None else MemoryStore()
+    def __init__(self, store: Store | str | None = None) -> None:
+        self.store: Store = make_store(store)
         self._cache: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ loading
@@ -112,11 +112,9 @@ class KnowledgeGraph:
         for name, part in bundled_parts():
             if not data and name.startswith("data/"):
                 continue
-            ds = Dataset()
             graph = URIRef(GRAPH_BASE + name.removesuffix(".ttl"))
-            parse_into(ds, part.read_bytes(), source=f"metrograph:{name}", fmt=format_for(name),
-                       graph=graph)
-            self.store.add_dataset(ds)
+            self.store.load(part.read_bytes(), fmt=format_for(name), graph=graph,
+                            source=f"metrograph:{name}")
         self._cache.clear()
         return self
 
@@ -127,10 +125,10 @@ class KnowledgeGraph:
         fmt: Format = format_for(source, format)
         path = Path(source)
         data = _read(path)
-        ds = Dataset()
-        count = parse_into(ds, data, source=str(path), fmt=fmt,
-                           graph=URIRef(path.resolve().as_uri()))
-        self.store.add_dataset(ds)
+        if not data.strip():
+            raise InputError("the file is empty", source=str(path))
+        count = self.store.load(data, fmt=fmt, graph=URIRef(path.resolve().as_uri()),
+                                source=str(path))
         self._cache.clear()
         return count
 
@@ -444,9 +442,10 @@ def _code_key(code: str) -> tuple[Any, ...]:
 
 
 def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
-         store: Store | None = None, format: str | None = None) -> KnowledgeGraph:
+         store: Store | str | None = None, format: str | None = None) -> KnowledgeGraph:
     """Load a knowledge graph: the bundled ontology and schemes (unless ``bundled=False``), the
     bundled 2018-2020 data (unless ``bundled_data=False``), and the given RDF files on top.
+    ``store`` is ``"memory"`` (rdflib, the default), ``"oxigraph"`` or a :class:`Store`.
 
     >>> kg = metrograph.load()
     >>> len(kg.deliverables())

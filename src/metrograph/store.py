@@ -8,7 +8,7 @@ its quads. :class:`MemoryStore` (rdflib's in-memory dataset) is the default; oth
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -17,9 +17,9 @@ from rdflib.query import Result
 from rdflib.term import Identifier, Node, Variable
 
 from .errors import QueryError
-from .formats import default_graph_id
+from .formats import Format, default_graph_id, parse_into
 
-__all__ = ["MemoryStore", "SelectResult", "Store"]
+__all__ = ["STORES", "MemoryStore", "SelectResult", "Store", "make_store"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,10 @@ class Store(Protocol):
     """What metrograph needs from a triple store."""
 
     name: str
+
+    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
+        """Parse ``data`` (triples into the named graph ``graph``); return the statements added.
+        Raises :class:`~metrograph.errors.InputError` naming ``source``; adds nothing then."""
 
     def add(self, graph: Graph, into: URIRef) -> None:
         """Add ``graph``'s triples to the named graph ``into``."""
@@ -84,6 +88,12 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._ds = Dataset(default_union=True)
+
+    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
+        scratch = Dataset()
+        count = parse_into(scratch, data, source=source, fmt=fmt, graph=graph)
+        self.add_dataset(scratch)
+        return count
 
     def add(self, graph: Graph, into: URIRef) -> None:
         target = self._ds.graph(into)
@@ -142,10 +152,18 @@ class MemoryStore:
         return sum(1 for _ in self._ds.quads((None, None, None, None)))
 
 
-def union_graph(stores: Sequence[Store]) -> Graph:
-    """The union of the triples of ``stores`` as one rdflib graph."""
-    out = Graph()
-    for store in stores:
-        for s, p, o, _g in store.dataset().quads((None, None, None, None)):
-            out.add((s, p, o))
-    return out
+STORES = ("memory", "oxigraph")
+
+
+def make_store(kind: str | Store | None = None) -> Store:
+    """A new store: ``"memory"`` (rdflib, the default) or ``"oxigraph"`` (pyoxigraph), or the
+    given :class:`Store` itself."""
+    if kind is None or kind == "memory":
+        return MemoryStore()
+    if kind == "oxigraph":
+        from .oxigraph_store import OxigraphStore
+
+        return OxigraphStore()
+    if isinstance(kind, str):
+        raise QueryError(f"unknown store {kind!r} (choose: {', '.join(STORES)})")
+    return kind

@@ -1,0 +1,186 @@
+"""An embedded Oxigraph store (pyoxigraph): the same :class:`~metrograph.store.Store` interface,
+with Oxigraph's Rust parsers and SPARQL engine for large graphs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import RDF, XSD
+from rdflib.term import Node
+
+from .errors import InputError, QueryError
+from .formats import Format, default_graph_id
+from .store import SelectResult
+
+__all__ = ["OxigraphStore", "from_ox", "to_ox"]
+
+_LANG_STRING = str(RDF.langString)
+_XSD_STRING = str(XSD.string)
+
+
+def _ox() -> Any:
+    try:
+        import pyoxigraph
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise QueryError("the Oxigraph store needs pyoxigraph: pip install 'metrograph[oxigraph]'"
+                         ) from exc
+    return pyoxigraph
+
+
+def to_ox(term: Node) -> Any:
+    """An rdflib term as a pyoxigraph term."""
+    ox = _ox()
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"cannot convert {term!r} to an Oxigraph term")
+
+
+def from_ox(term: Any) -> Node | None:
+    """A pyoxigraph term as an rdflib term (``None`` stays ``None``)."""
+    if term is None:
+        return None
+    ox = _ox()
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype in (_XSD_STRING, _LANG_STRING):
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
+    raise TypeError(f"cannot convert {term!r} to an rdflib term")
+
+
+def _term(term: Any) -> Node:
+    node = from_ox(term)
+    if node is None:
+        raise TypeError("unexpected unbound term")
+    return node
+
+
+_FORMATS = {"ttl": "TURTLE", "nt": "N_TRIPLES", "jsonld": "JSON_LD", "trig": "TRIG",
+            "nq": "N_QUADS", "xml": "RDF_XML"}
+
+
+class OxigraphStore:
+    """pyoxigraph's store (in memory, or on disk when ``path`` is given); queries see the
+    union of all named graphs."""
+
+    name = "oxigraph"
+
+    def __init__(self, path: str | None = None) -> None:
+        ox = _ox()
+        self._store = ox.Store(path) if path else ox.Store()
+
+    @property
+    def native(self) -> Any:
+        """The underlying ``pyoxigraph.Store``."""
+        return self._store
+
+    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
+        """Parse ``data`` with Oxigraph's parser into the named graph ``graph``."""
+        ox = _ox()
+        before = len(self._store)
+        scratch = ox.Store()
+        try:
+            kwargs: dict[str, Any] = {"format": getattr(ox.RdfFormat, _FORMATS[fmt.name]),
+                                      "base_iri": str(graph)}
+            if not fmt.quads:
+                kwargs["to_graph"] = ox.NamedNode(str(graph))
+            scratch.load(data, **kwargs)
+        except SyntaxError as exc:
+            line = getattr(exc, "lineno", None)
+            col = getattr(exc, "offset", None)
+            raise InputError(f"not valid {fmt.name}: {exc.msg if hasattr(exc, 'msg') else exc}",
+                             source=source, line=line, column=col) from None
+        except (OSError, ValueError) as exc:
+            raise InputError(f"not valid {fmt.name}: {exc}", source=source) from None
+        for quad in scratch:
+            g = quad.graph_name
+            if isinstance(g, ox.DefaultGraph):
+                quad = ox.Quad(quad.subject, quad.predicate, quad.object, ox.NamedNode(str(graph)))
+            self._store.add(quad)
+        return len(self._store) - before
+
+    def add(self, graph: Graph, into: URIRef) -> None:
+        ox = _ox()
+        g = ox.NamedNode(str(into))
+        self._store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in graph)
+
+    def add_dataset(self, dataset: Dataset) -> None:
+        ox = _ox()
+        default = default_graph_id(dataset)
+        quads = []
+        for s, p, o, g in dataset.quads((None, None, None, None)):
+            name = ox.NamedNode(str(g if isinstance(g, URIRef) else default))
+            quads.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o), name))
+        self._store.extend(quads)
+
+    def _run(self, query: str, bindings: Mapping[str, Node] | None) -> Any:
+        ox = _ox()
+        subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+        try:
+            return self._store.query(query, use_default_graph_as_union=True,
+                                     substitutions=subs or None)
+        except SyntaxError as exc:
+            raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+        except (OSError, ValueError, TypeError) as exc:
+            raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> SelectResult:
+        ox = _ox()
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query")
+        variables = [v.value for v in result.variables]
+        rows = [tuple(from_ox(sol[v]) for v in variables) for sol in result]
+        return SelectResult(variables, rows)
+
+    def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
+        ox = _ox()
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QueryBoolean):
+            raise QueryError("expected an ASK query")
+        return bool(result)
+
+    def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> Graph:
+        ox = _ox()
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise QueryError("expected a CONSTRUCT or DESCRIBE query")
+        out = Graph()
+        for t in result:
+            out.add((_term(t.subject), _term(t.predicate), _term(t.object)))
+        return out
+
+    def dataset(self) -> Dataset:
+        ox = _ox()
+        copy = Dataset()
+        for quad in self._store:
+            if isinstance(quad.graph_name, ox.DefaultGraph):
+                continue
+            copy.graph(URIRef(quad.graph_name.value)).add(
+                (_term(quad.subject), _term(quad.predicate), _term(quad.object)))
+        return copy
+
+    def graph_names(self) -> list[URIRef]:
+        ox = _ox()
+        return sorted(URIRef(g.value) for g in self._store.named_graphs()
+                      if isinstance(g, ox.NamedNode)
+                      and next(iter(self._store.quads_for_pattern(None, None, None, g)), None))
+
+    def __len__(self) -> int:
+        return len(self._store)
