@@ -11,7 +11,9 @@ from metrograph.graph import KnowledgeGraph
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
-MULTICYCLE = sorted((FIXTURES / "multicycle").glob("*.ttl"))
+#: the fictional multi-cycle fixture: Turtle files and one plan folder in the authoring format
+MULTICYCLE = sorted([*(FIXTURES / "multicycle").glob("*.ttl"),
+                     FIXTURES / "multicycle" / "metropolis-2021-2023"])
 SEED_NAME = "000_483cd9003a4b42df.txt"
 
 M18 = "https://w3id.org/metrograph/id/metropolis/plan/2018-2020"

@@ -120,8 +120,78 @@ def cmd_queries(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     kg = _load(args)
+    if args.format == "csv":
+        from .authoring import export_plan, write_folder
+        from .export import union_graph
+
+        if not args.output:
+            raise MetrographError("--format csv writes a plan folder: give -o DIR")
+        plan = kg.plan(args.plan)
+        paths = write_folder(export_plan(union_graph(kg.store.dataset()), plan.iri),
+                             args.output, overwrite=args.force)
+        print(f"wrote {len(paths)} files of plan {plan.cycle} to {args.output}")
+        return EXIT_OK
     text = kg.export(args.format)
     _write(text, args.output)
+    return EXIT_OK
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from .authoring import write_template
+
+    paths = write_template(args.folder, overwrite=args.force)
+    print(f"wrote a plan template ({len(paths)} files) to {args.folder}; "
+          "see README.txt there for the columns")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .authoring import describe_focus, import_folder
+    from .export import serialize, write_atomic
+    from .formats import format_for
+
+    graph = import_folder(args.folder)
+    fmt = format_for(args.output or "out.ttl", args.format)
+    kg = _load(args)
+    name = f"urn:metrograph:import:{Path(args.folder).resolve().as_uri()}"
+    kg.add_graph(graph, name)
+    subjects = set(graph.subjects())
+    report = kg.validate()
+    mine = [r for r in report.results if r.focus in subjects]
+    for r in mine:
+        if r.severity == "Violation" or args.verbose:
+            where = describe_focus(Path(args.folder), graph, r.focus)
+            print(f"{where}: {r.severity}: {r.message}", file=sys.stderr)
+    violations = [r for r in mine if r.severity == "Violation"]
+    if violations:
+        print(f"metrograph: {len(violations)} violation(s); nothing was written",
+              file=sys.stderr)
+        return EXIT_INVALID
+    warnings = sum(r.severity == "Warning" for r in mine)
+    from rdflib import Dataset, URIRef
+
+    ds = Dataset()
+    target = ds.graph(URIRef(name))
+    for triple in graph:
+        target.add(triple)
+    text = serialize(ds, fmt.name)
+    if args.output:
+        write_atomic(Path(args.output), text.encode("utf-8"))
+        print(f"wrote {len(graph)} triples to {args.output} ({warnings} warning(s); "
+              "use --verbose to list them)", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_status_set(args: argparse.Namespace) -> int:
+    from .status_update import record_status
+
+    extra = [args.file] if Path(args.file).exists() else []
+    kg = _load(args, extra)
+    node = record_status(kg, args.code, args.status, args.as_of, args.source, args.file,
+                         plan=args.plan)
+    print(f"recorded {node} in {args.file}")
     return EXIT_OK
 
 
@@ -144,7 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="an RDF file to load on top (Turtle, N-Triples, JSON-LD, TriG, "
                              "N-Quads, RDF/XML); repeatable")
     common.add_argument("--no-bundled-data", action="store_true",
-                        help="load the ontology and schemes but not the bundled plan data")
+                        help="leave out the bundled plan (the ontology, vocabularies and "
+                             "organisations stay)")
     common.add_argument("--store", choices=STORES, default="memory",
                         help="where the graph is held: rdflib in memory (default) or an "
                              "embedded Oxigraph store (faster on large graphs)")
@@ -179,9 +250,51 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("queries", help="list the library's queries and their parameters")
     p.set_defaults(func=cmd_queries)
 
-    p = sub.add_parser("export", parents=[common], help="write the graph as RDF")
-    p.add_argument("--format", choices=("ttl", "nt", "jsonld", "trig", "nq"), default="ttl")
+    p = sub.add_parser("export", parents=[common],
+                       help="write the graph as RDF, or a plan as a CSV folder",
+                       description="Write the graph as RDF, or (--format csv) one plan as a "
+                                   "folder in the spreadsheet authoring format.")
+    p.add_argument("--format", choices=("ttl", "nt", "jsonld", "trig", "nq", "csv"),
+                   default="ttl")
+    p.add_argument("--plan", help="with --format csv: the plan (cycle code or IRI)")
+    p.add_argument("--force", action="store_true", help="replace existing CSV files")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("template", help="write an empty plan folder (CSV authoring format)")
+    p.add_argument("folder", metavar="DIR")
+    p.add_argument("--force", action="store_true", help="replace an existing template")
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("import", parents=[common],
+                       help="turn a plan folder (CSV) into RDF, checked by the shapes",
+                       description="Read a plan folder, report every problem with file, row "
+                                   "and column, validate it with the shapes together with the "
+                                   "loaded graph (so links to earlier cycles are checked), "
+                                   "and write RDF only when it is valid. Exit 1 on violations, "
+                                   "2 on unreadable input; nothing is written then.")
+    p.add_argument("folder", metavar="DIR")
+    p.add_argument("--format", choices=("ttl", "nt", "jsonld", "trig", "nq"), default=None,
+                   help="output format (default: from the -o suffix, else Turtle)")
+    p.add_argument("-v", "--verbose", action="store_true", help="list warnings too")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("status", help="record status updates")
+    status_sub = p.add_subparsers(dest="status_command", required=True, metavar="ACTION",
+                                  parser_class=_Parser)
+    s = status_sub.add_parser("set", parents=[common],
+                              help="record a dated status assessment (never an overwrite)",
+                              description="Append a new dated assessment of a deliverable to "
+                                          "FILE (an RDF file, created if missing) or to a plan "
+                                          "folder's statuses.csv.")
+    s.add_argument("code", help="deliverable code, e.g. L1M3D2")
+    s.add_argument("status", help="done, in-progress, not-elaborated (or V, O, X)")
+    s.add_argument("--as-of", required=True, metavar="DATE", help="YYYY-MM-DD")
+    s.add_argument("--source", required=True, metavar="IRI",
+                   help="the IRI of the document the status comes from")
+    s.add_argument("--plan", help="the plan (cycle code or IRI) when several are loaded")
+    s.add_argument("--file", required=True, metavar="FILE",
+                   help="where to record it: an RDF file or a plan folder")
+    s.set_defaults(func=cmd_status_set)
 
     p = sub.add_parser("report", parents=[common],
                        help="the implementation report (Markdown), as the source lays it out")

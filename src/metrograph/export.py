@@ -13,10 +13,15 @@ from .errors import InputError
 from .formats import format_for
 from .namespaces import PREFIXES, bind_prefixes
 
-__all__ = ["JSONLD_CONTEXT", "serialize", "write_atomic"]
+__all__ = ["JSONLD_CONTEXT", "serialize", "union_graph", "write_atomic"]
 
 #: The JSON-LD context metrograph publishes: its prefixes.
 JSONLD_CONTEXT: dict[str, str] = dict(sorted(PREFIXES.items()))
+
+
+def union_graph(dataset: Dataset) -> Graph:
+    """The union of ``dataset``'s graphs as one graph (prefixes bound)."""
+    return _union(dataset)
 
 
 def _union(dataset: Dataset) -> Graph:

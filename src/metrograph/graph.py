@@ -107,10 +107,10 @@ class KnowledgeGraph:
     # ------------------------------------------------------------------ loading
 
     def load_bundled(self, data: bool = True) -> KnowledgeGraph:
-        """Add the bundled ontology and SKOS schemes and, unless ``data`` is False, the bundled
-        data (the Metropolis 2018-2020 plan), one named graph per file."""
+        """Add the bundled ontology, SKOS schemes and organisations and, unless ``data`` is
+        False, the bundled plans (the Metropolis 2018-2020 plan), one named graph per file."""
         for name, part in bundled_parts():
-            if not data and name.startswith("data/"):
+            if not data and name.startswith("data/") and name.count("/") > 1:
                 continue
             graph = URIRef(GRAPH_BASE + name.removesuffix(".ttl"))
             self.store.load(part.read_bytes(), fmt=format_for(name), graph=graph,
@@ -120,10 +120,18 @@ class KnowledgeGraph:
 
     def load_file(self, source: str | Path, format: str | None = None) -> int:
         """Add an RDF file (Turtle, N-Triples, JSON-LD, TriG, N-Quads or RDF/XML, told by its
-        suffix or by ``format``); return the number of statements read. A file that cannot be
-        read raises :class:`InputError` naming it, and adds nothing."""
-        fmt: Format = format_for(source, format)
+        suffix or by ``format``) or a plan folder in the spreadsheet authoring format; return
+        the number of statements read. A file that cannot be read raises :class:`InputError`
+        naming it (for a plan folder: file, row and column), and adds nothing."""
         path = Path(source)
+        if path.is_dir():
+            from .authoring import import_folder
+
+            graph = import_folder(path)
+            self.store.add(graph, URIRef(path.resolve().as_uri() + "/"))
+            self._cache.clear()
+            return len(graph)
+        fmt: Format = format_for(source, format)
         data = _read(path)
         if not data.strip():
             raise InputError("the file is empty", source=str(path))
@@ -443,8 +451,9 @@ def _code_key(code: str) -> tuple[Any, ...]:
 
 def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
          store: Store | str | None = None, format: str | None = None) -> KnowledgeGraph:
-    """Load a knowledge graph: the bundled ontology and schemes (unless ``bundled=False``), the
-    bundled 2018-2020 data (unless ``bundled_data=False``), and the given RDF files on top.
+    """Load a knowledge graph: the bundled ontology, schemes and organisations (unless
+    ``bundled=False``), the bundled 2018-2020 plan (unless ``bundled_data=False``), and the given
+    RDF files or plan folders on top.
     ``store`` is ``"memory"`` (rdflib, the default), ``"oxigraph"`` or a :class:`Store`.
 
     >>> kg = metrograph.load()

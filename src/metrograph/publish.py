@@ -1,0 +1,883 @@
+"""Releases: the graph as canonical dumps, with a DCAT / VoID description, a changelog and
+checksums, checked before they are put in place.
+
+>>> from metrograph.publish import publish
+>>> release = publish(metrograph.load(), "releases/0.1.0")
+>>> [f.name for f in release.files]
+['CHANGES.md', 'SHA256SUMS', 'context.jsonld', 'metrograph.jsonld', 'metrograph.nt', ...]
+
+A release folder holds:
+
+``metrograph.ttl`` / ``metrograph.nt`` / ``metrograph.jsonld``
+    the union of the graph as Turtle, N-Triples (sorted lines) and JSON-LD (with the published
+    context inline);
+``metrograph.trig``
+    the same triples as TriG, one named graph per part (see :func:`part_of`);
+``context.jsonld``
+    the published JSON-LD context on its own;
+``void.ttl``
+    the dataset description in DCAT and VoID, with every dump's media type, size and SHA-256;
+``CHANGES.md``
+    what changed since the previous release;
+``SHA256SUMS``
+    ``sha256sum -c`` checks every other file.
+
+Every file is deterministic: the same graph gives the same bytes, blank nodes included (their
+labels are canonical, computed from the graph itself). The folder is written beside its
+destination, checked (:func:`check_release`), then renamed into place, so that a failed run
+leaves any earlier release as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.compare import isomorphic, to_canonical_graph
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    OWL,
+    RDF,
+    SKOS,
+    VOID,
+    XSD,
+    split_uri,
+)
+from rdflib.term import Node
+
+from .errors import InputError, MetrographError
+from .export import JSONLD_CONTEXT
+from .formats import FORMATS
+from .namespaces import BASE, ID, MG, MGO, PREFIXES, SDG, bind_prefixes
+
+if TYPE_CHECKING:
+    from .graph import KnowledgeGraph
+    from .model import Component
+
+__all__ = [
+    "DUMPS",
+    "GRAPH_BASE",
+    "Release",
+    "ReleaseCheckError",
+    "ReleaseFile",
+    "canonical_parts",
+    "changelog",
+    "check_release",
+    "jsonld_text",
+    "ntriples_text",
+    "part_of",
+    "publish",
+    "trig_text",
+    "turtle_text",
+]
+
+GRAPH_BASE = BASE + "graph/"
+
+#: The RDF dumps of a release: file name -> format name (a key of :data:`FORMATS`).
+DUMPS: dict[str, str] = {
+    "metrograph.ttl": "ttl",
+    "metrograph.nt": "nt",
+    "metrograph.jsonld": "jsonld",
+    "metrograph.trig": "trig",
+}
+CONTEXT_FILE = "context.jsonld"
+VOID_FILE = "void.ttl"
+CHANGES_FILE = "CHANGES.md"
+SUMS_FILE = "SHA256SUMS"
+
+_MEDIA_TYPES: dict[str, str] = {
+    **{name: FORMATS[fmt].media_type for name, fmt in DUMPS.items()},
+    CONTEXT_FILE: FORMATS["jsonld"].media_type,
+    VOID_FILE: FORMATS["ttl"].media_type,
+    CHANGES_FILE: "text/markdown",
+    SUMS_FILE: "text/plain",
+}
+_IANA = "https://www.iana.org/assignments/media-types/"
+
+# Vocabularies the release description uses besides metrograph's own prefixes.
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+_DCAT_VERSION = URIRef(str(DCAT) + "version")  # DCAT 3; rdflib's DCAT namespace predates it
+_EXTRA_PREFIXES: dict[str, str] = {
+    "dcat": str(DCAT),
+    "void": str(VOID),
+    "spdx": str(SPDX),
+    "vann": "http://purl.org/vocab/vann/",
+}
+
+#: The dataset the releases are versions of.
+DATASET = URIRef(BASE + "dataset")
+#: The licence stated for a release (that of the metrograph ontology and the project's work).
+LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
+RIGHTS = (
+    "The ontology, the SKOS schemes, the English translations, the theme tags and the proposed "
+    "SDG links are the metrograph project's work, under CC BY 4.0. The French text of each plan "
+    "is its organisation's, from the source documents listed (dcterms:source). SDG goal and "
+    "target titles come from the UN SDG Knowledge Organization System and are redistributed "
+    "with the citation it requires (dcterms:bibliographicCitation).")
+SDG_CITATION = (
+    "Amit Joshi, Luis Gonzalez Morales, Szymon Klarman, and Aaron Helton. 2019. A Knowledge "
+    "Organization System for the United Nations Sustainable Development Goals. New York, NY. "
+    "http://metadata.un.org/sdg")
+
+_DEFAULT = URIRef(DATASET_DEFAULT_GRAPH_ID)
+_QUAD_KEY = "urn:x-metrograph:quad:"
+
+
+class ReleaseCheckError(MetrographError):
+    """A release failed its check; ``file`` names the file at fault."""
+
+    def __init__(self, file: str, problem: str) -> None:
+        super().__init__(f"{file}: {problem}")
+        self.file = file
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    """One file of a release."""
+
+    name: str
+    media_type: str
+    size: int  # bytes
+    sha256: str  # lowercase hexadecimal
+    triples: int | None  # statements held (quads for TriG); None for files that are not RDF
+
+
+@dataclass(frozen=True)
+class Release:
+    """A release written by :func:`publish`."""
+
+    directory: Path
+    version: str
+    issued: dt.date
+    triples: int  # distinct triples of the graph (the union of its parts)
+    parts: tuple[URIRef, ...]  # the TriG dump's named graphs
+    files: tuple[ReleaseFile, ...]  # by name
+    description: str  # the DCAT / VoID description, as written to void.ttl
+    changes: str  # the changelog, as written to CHANGES.md
+
+    def file(self, name: str) -> ReleaseFile:
+        """The file called ``name``."""
+        for f in self.files:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+
+# ---------------------------------------------------------------------------- parts
+
+
+def part_of(graph: URIRef) -> URIRef:
+    """The named graph of the release that holds the triples of the store's graph ``graph``.
+
+    The bundled files are grouped: ``…/graph/ontology/metrograph`` goes to ``…/graph/ontology``;
+    the other ``…/graph/ontology/*`` (status, themes, link basis, SDG schemes) to
+    ``…/graph/vocabularies``; ``…/graph/data/organisations`` to ``…/graph/organisations``;
+    ``…/graph/data/{org}/{cycle}/{file}`` to ``…/graph/{org}/{cycle}``, one part per plan. Any
+    other graph (a file the user loaded) keeps its own name.
+    """
+    name = str(graph)
+    if not name.startswith(GRAPH_BASE):
+        return graph
+    local = name[len(GRAPH_BASE):]
+    if local == "ontology/metrograph":
+        return URIRef(GRAPH_BASE + "ontology")
+    if re.fullmatch(r"ontology/[^/]+", local):
+        return URIRef(GRAPH_BASE + "vocabularies")
+    if local == "data/organisations":
+        return URIRef(GRAPH_BASE + "organisations")
+    plan = re.fullmatch(r"data/([^/]+)/([^/]+)/[^/]+", local)
+    if plan:
+        return URIRef(f"{GRAPH_BASE}{plan[1]}/{plan[2]}")
+    return graph
+
+
+def _grouped(dataset: Dataset) -> dict[URIRef, Graph]:
+    parts: dict[URIRef, Graph] = {}
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        name = part_of(g) if isinstance(g, URIRef) else _DEFAULT
+        parts.setdefault(name, Graph()).add((s, p, o))
+    return parts
+
+
+def canonical_parts(dataset: Dataset) -> dict[URIRef, Graph]:
+    """``dataset`` grouped into the release's parts (:func:`part_of`), with every blank node
+    relabelled canonically: the label depends only on the blank node's place in the grouped
+    dataset, so the same graph gets the same labels whatever ids its parser gave. Blank nodes
+    shared by several parts stay shared. Keys are sorted; ``rdflib``'s default graph identifier
+    stands for triples outside any named graph."""
+    # Encode each quad as a triple whose predicate also names the part, canonicalise that graph
+    # with rdflib.compare, then decode: one set of labels across the whole dataset.
+    encoded = Graph()
+    keys: dict[URIRef, tuple[URIRef, URIRef]] = {}
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        part = part_of(g) if isinstance(g, URIRef) else _DEFAULT
+        key = URIRef(_QUAD_KEY + hashlib.sha256(f"{part} {p}".encode()).hexdigest())
+        keys[key] = (URIRef(str(p)), part)
+        encoded.add((s, key, o))
+    parts: dict[URIRef, Graph] = {}
+    for s, encoded_p, o in to_canonical_graph(encoded):
+        predicate, part = keys[URIRef(str(encoded_p))]
+        parts.setdefault(part, Graph()).add((s, predicate, o))
+    return dict(sorted(parts.items()))
+
+
+def _union(parts: Mapping[URIRef, Graph]) -> Graph:
+    union = Graph()
+    for graph in parts.values():
+        for triple in graph:
+            union.add(triple)
+    return union
+
+
+def _union_of(dataset: Dataset) -> Graph:
+    union = Graph()
+    for s, p, o, _g in dataset.quads((None, None, None, None)):
+        union.add((s, p, o))
+    return union
+
+
+# ---------------------------------------------------------------------------- writers
+
+
+def _prefixed(graph: Graph) -> Graph:
+    """A copy of ``graph`` with metrograph's prefixes bound and a fixed prefix for every other
+    predicate namespace, so that the serialiser never invents one (rdflib numbers invented
+    prefixes in the order it meets them, which varies between runs)."""
+    out = bind_prefixes(Graph(bind_namespaces="none"))
+    for prefix, namespace in _EXTRA_PREFIXES.items():
+        out.bind(prefix, Namespace(namespace), override=True, replace=True)
+    for triple in graph:
+        out.add(triple)
+    known = {str(ns) for _prefix, ns in out.namespaces()}
+    missing = set()
+    for predicate in out.predicates(unique=True):
+        try:
+            namespace, _local = split_uri(URIRef(str(predicate)))
+        except ValueError:
+            continue
+        if namespace not in known:
+            missing.add(namespace)
+    for number, namespace in enumerate(sorted(missing), start=1):
+        out.bind(f"ns{number}", Namespace(namespace), override=True, replace=True)
+    return out
+
+
+def turtle_text(graph: Graph) -> str:
+    """``graph`` as Turtle, sorted (rdflib's ``longturtle``). Give it a graph whose blank nodes
+    are already canonical (:func:`canonical_parts`) for output that does not vary."""
+    return _prefixed(graph).serialize(format="longturtle")
+
+
+def ntriples_text(graph: Graph) -> str:
+    """``graph`` as N-Triples, one sorted line per triple."""
+    lines = graph.serialize(format="nt").splitlines()
+    return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
+
+
+def _sorted_json(value: Any) -> Any:
+    """JSON-LD with every unordered array sorted (``@list`` arrays keep their order)."""
+    if isinstance(value, dict):
+        return {k: ([_sorted_json(v) for v in item] if k == "@list" and isinstance(item, list)
+                    else _sorted_json(item)) for k, item in value.items()}
+    if isinstance(value, list):
+        items = [_sorted_json(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True))
+    return value
+
+
+def jsonld_text(graph: Graph) -> str:
+    """``graph`` as JSON-LD compacted with :data:`~metrograph.export.JSONLD_CONTEXT`, the context
+    written inline so that the file reads without the network; keys and arrays sorted."""
+    text = _prefixed(graph).serialize(format="json-ld", context=JSONLD_CONTEXT)
+    doc = _sorted_json(json.loads(text))
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def _context_text() -> str:
+    """The published JSON-LD context, as ``context.jsonld``."""
+    return json.dumps({"@context": JSONLD_CONTEXT}, ensure_ascii=False, indent=2,
+                      sort_keys=True) + "\n"
+
+
+_LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
+_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+class _Terms:
+    """Writes RDF terms in Turtle / TriG syntax, with prefixed names where they are safe."""
+
+    def __init__(self, prefixes: Mapping[str, str]) -> None:
+        self.prefixes = sorted(prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        self.used: set[str] = set()
+
+    def iri(self, iri: str) -> str:
+        for prefix, namespace in self.prefixes:
+            if iri.startswith(namespace) and _LOCAL.fullmatch(iri[len(namespace):]):
+                self.used.add(prefix)
+                return f"{prefix}:{iri[len(namespace):]}"
+        return "<" + _IRI_FORBIDDEN.sub(lambda m: f"\\u{ord(m.group()):04X}", iri) + ">"
+
+    def term(self, node: Node) -> str:
+        if isinstance(node, URIRef):
+            return self.iri(str(node))
+        if isinstance(node, BNode):
+            return "_:" + re.sub(r"[^A-Za-z0-9_]", "_", str(node))
+        if isinstance(node, Literal):
+            text = (str(node).replace("\\", "\\\\").replace('"', '\\"')
+                    .replace("\n", "\\n").replace("\r", "\\r"))
+            if node.language:
+                return f'"{text}"@{node.language}'
+            if node.datatype is not None:
+                return f'"{text}"^^{self.iri(str(node.datatype))}'
+            return f'"{text}"'
+        raise TypeError(f"cannot write {node!r}")
+
+
+def trig_text(parts: Mapping[URIRef, Graph]) -> str:
+    """The parts as TriG, one named graph each (sorted by name), one line per triple (sorted),
+    blank nodes always labelled so that one shared by two parts stays one node."""
+    terms = _Terms({**PREFIXES, **_EXTRA_PREFIXES})
+    blocks = []
+    for name in sorted(parts, key=lambda n: (n != _DEFAULT, str(n))):
+        rows = sorted(
+            (terms.term(s), (p != RDF.type, "a" if p == RDF.type else terms.term(p)),
+             terms.term(o)) for s, p, o in parts[name])
+        if not rows:
+            continue
+        lines = []
+        for i, (s, (_not_type, p), o) in enumerate(rows):
+            if i == 0 or rows[i - 1][0] != s:
+                lines.append(f"    {s}\n")
+            last = i + 1 == len(rows) or rows[i + 1][0] != s
+            lines.append(f"        {p} {o} {'.' if last else ';'}\n")
+            if last and i + 1 < len(rows):
+                lines.append("\n")
+        head = "{" if name == _DEFAULT else f"{terms.term(name)} {{"
+        blocks.append(head + "\n" + "".join(lines) + "}\n")
+    header = "".join(f"PREFIX {prefix}: <{namespace}>\n"
+                     for prefix, namespace in sorted({**PREFIXES, **_EXTRA_PREFIXES}.items())
+                     if prefix in terms.used)
+    return header + "\n" + "\n".join(blocks)
+
+
+# ---------------------------------------------------------------------------- description
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _url(name: str, base: str | None) -> URIRef:
+    return URIRef(name if base is None else base + name)
+
+
+def _file_node(g: Graph, node: URIRef | BNode, name: str, data: bytes, base: str | None) -> None:
+    url = _url(name, base)
+    g.add((node, DCAT.downloadURL, url))
+    if isinstance(node, BNode):  # a distribution (DCAT wants an access URL too)
+        g.add((node, DCAT.accessURL, url))
+    g.add((node, DCAT.mediaType, URIRef(_IANA + _MEDIA_TYPES[name])))
+    g.add((node, DCAT.byteSize, Literal(str(len(data)), datatype=XSD.nonNegativeInteger)))
+    checksum = BNode("checksum-" + re.sub(r"[^A-Za-z0-9]", "-", name))
+    g.add((node, SPDX.checksum, checksum))
+    g.add((checksum, RDF.type, SPDX.Checksum))
+    g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+    g.add((checksum, SPDX.checksumValue, Literal(_sha256(data), datatype=XSD.hexBinary)))
+
+
+def _label_en(union: Graph, node: URIRef) -> str:
+    labels = sorted(str(o) for o in union.objects(node, SKOS.prefLabel)
+                    if isinstance(o, Literal) and o.language == "en")
+    return labels[0] if labels else str(node).rsplit("/", 1)[-1]
+
+
+def _describe(kg: KnowledgeGraph, union: Graph, files: Mapping[str, bytes], *, version: str,
+             issued: dt.date, endpoint: str | None = None, base: str | None = None) -> Graph:
+    """The DCAT / VoID description of a release of ``kg`` whose graph is ``union`` and whose
+    files (the dumps and ``context.jsonld``) are ``files``. Download URLs are ``base`` + file
+    name, or relative file names (resolved against the description's own URL) when ``base`` is
+    None."""
+    g = Graph()
+    ds = URIRef(f"{DATASET}/{quote(version, safe='')}")
+    g.add((ds, RDF.type, DCAT.Dataset))
+    g.add((ds, RDF.type, VOID.Dataset))
+    g.add((ds, DCTERMS.isVersionOf, DATASET))
+    g.add((ds, DCTERMS.title, Literal("metrograph: action plans as a knowledge graph", lang="en")))
+    g.add((ds, DCTERMS.title, Literal("metrograph : plans d'action en graphe de connaissances",
+                                      lang="fr")))
+    plans = kg.plans()
+    counts = kg.counts()
+    plan_list = ", ".join(f"{p.organisation.rsplit('/', 1)[-1]} {p.cycle}" for p in plans)
+    g.add((ds, DCTERMS.description, Literal(
+        f"Organisations' action plans as linked data: {len(plans)} plan(s)"
+        + (f" ({plan_list})" if plan_list else "")
+        + f" with {counts['guidelines']} guidelines, {counts['measures']} measures and "
+        f"{counts['deliverables']} deliverables, {counts['assessments']} dated status "
+        "assessment(s), the metrograph ontology and its SKOS schemes, and links to the UN "
+        "Sustainable Development Goals. French texts are the sources' own; English texts "
+        "(mg:translatedLabel) are the project's translations.", lang="en")))
+    project = MGO["metrograph-project"]
+    g.add((ds, DCTERMS.publisher, project))
+    creators = {project} | {p.organisation for p in plans}
+    for agent in sorted(creators):
+        g.add((ds, DCTERMS.creator, agent))
+        g.add((agent, RDF.type, FOAF.Agent))
+        g.add((agent, FOAF.name, Literal(_label_en(union, agent), lang="en")))
+    g.add((ds, DCTERMS.license, LICENSE))
+    g.add((ds, DCTERMS.rights, Literal(RIGHTS, lang="en")))
+    g.add((ds, OWL.versionInfo, Literal(version)))
+    g.add((ds, _DCAT_VERSION, Literal(version)))
+    g.add((ds, DCTERMS.issued, Literal(issued)))
+    for lang in ("fr", "en"):
+        g.add((ds, DCTERMS.language, URIRef(f"http://id.loc.gov/vocabulary/iso639-1/{lang}")))
+    for source in sorted(s for s in union.subjects(RDF.type, MG.SourceDocument)
+                         if isinstance(s, URIRef)):
+        g.add((ds, DCTERMS.source, source))
+    if any(str(s).startswith(str(SDG)) for s in union.subjects(SKOS.prefLabel, None)):
+        g.add((ds, DCTERMS.bibliographicCitation, Literal(SDG_CITATION)))
+
+    # VoID statistics
+    classes: dict[URIRef, set[Node]] = defaultdict(set)
+    for s, o in union.subject_objects(RDF.type):
+        if isinstance(o, URIRef):
+            classes[o].add(s)
+    properties = Counter(URIRef(str(p)) for _s, p, _o in union)
+    g.add((ds, VOID.triples, Literal(len(union))))
+    g.add((ds, VOID.distinctSubjects, Literal(len(set(union.subjects(unique=True))))))
+    g.add((ds, VOID.classes, Literal(len(classes))))
+    g.add((ds, VOID.properties, Literal(len(properties))))
+    g.add((ds, VOID.uriSpace, Literal(str(ID))))
+    g.add((ds, VOID.vocabulary, URIRef(str(MG))))
+    # Blank nodes labelled by position, so that the description is the same in every run.
+    for number, (cls, members) in enumerate(sorted(classes.items()), start=1):
+        node = BNode(f"class{number:04d}")
+        g.add((ds, VOID.classPartition, node))
+        g.add((node, VOID["class"], cls))
+        g.add((node, VOID.entities, Literal(len(members))))
+    for number, (prop, count) in enumerate(sorted(properties.items()), start=1):
+        node = BNode(f"property{number:04d}")
+        g.add((ds, VOID.propertyPartition, node))
+        g.add((node, VOID.property, prop))
+        g.add((node, VOID.triples, Literal(count)))
+    for deliverable in kg.deliverables()[:3]:
+        g.add((ds, VOID.exampleResource, deliverable.iri))
+    if endpoint:
+        g.add((ds, VOID.sparqlEndpoint, URIRef(endpoint)))
+
+    # downloads
+    for number, (name, fmt) in enumerate(DUMPS.items(), start=1):
+        dist = BNode(f"distribution{number}")
+        g.add((ds, DCAT.distribution, dist))
+        g.add((ds, VOID.dataDump, _url(name, base)))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCTERMS.title, Literal(
+            f"metrograph {version} as {_fmt_title(fmt)}", lang="en")))
+        _file_node(g, dist, name, files[name], base)
+        if name.endswith(".jsonld"):
+            context = _url(CONTEXT_FILE, base)
+            g.add((dist, DCTERMS.conformsTo, context))
+            g.add((context, RDF.type, DCTERMS.Standard))
+            g.add((context, DCTERMS.title, Literal("metrograph's JSON-LD context", lang="en")))
+            _file_node(g, context, CONTEXT_FILE, files[CONTEXT_FILE], base)
+        if name.endswith(".trig"):
+            g.add((dist, DCTERMS.description, Literal(
+                "One named graph per part: the ontology, the vocabularies, the organisations "
+                "and each plan's data.", lang="en")))
+    return g
+
+
+def _fmt_title(fmt: str) -> str:
+    """The usual name of a dump format."""
+    return {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "trig": "TriG"}[fmt]
+
+
+def _description_text(description: Graph) -> str:
+    """The description as Turtle (``void.ttl``); its blank nodes have fixed labels."""
+    return turtle_text(description)
+
+
+# ---------------------------------------------------------------------------- changelog
+
+
+def _where(c: Component, plans: Mapping[URIRef, str]) -> str:
+    return f"{c.code} ({plans.get(c.plan, str(c.plan))})"
+
+
+def _plan_names(kg: KnowledgeGraph) -> dict[URIRef, str]:
+    return {p.iri: f"{p.organisation.rsplit('/', 1)[-1]} {p.cycle}" for p in kg.plans()}
+
+
+def _all_components(kg: KnowledgeGraph) -> list[Component]:
+    return [*kg.guidelines(), *kg.measures(), *kg.deliverables()]
+
+
+def _quoted(text: str | None) -> str:
+    return "(none)" if text is None else "« " + " ".join(text.split()) + " »"
+
+
+def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: str,
+              issued: dt.date, previous_version: str | None = None) -> str:
+    """``CHANGES.md``: what changed between the release of ``previous`` and that of ``kg``:
+    components added or removed, deliverables whose current status changed, and components whose
+    French text or English translation changed, each with its code."""
+    from .model import Deliverable
+
+    counts = kg.counts()
+    head = [f"# metrograph {version}", "", f"Issued {issued.isoformat()}.", ""]
+    summary = (f"{counts['statements']} statements; {counts['plans']} plan(s), "
+               f"{counts['guidelines']} guidelines, {counts['measures']} measures, "
+               f"{counts['deliverables']} deliverables, {counts['assessments']} status "
+               "assessment(s).")
+    if previous is None:
+        return "\n".join([*head, "First release: " + summary, ""])
+    before = previous.counts()
+    plans = {**_plan_names(previous), **_plan_names(kg)}
+    old = {c.iri: c for c in _all_components(previous)}
+    new = {c.iri: c for c in _all_components(kg)}
+    out = [*head, f"Changes since {previous_version or 'the previous release'}. "
+           f"Statements: {before['statements']} → {counts['statements']}. Now: " + summary, ""]
+
+    def section(title: str, items: list[str]) -> None:
+        out.extend([f"## {title} ({len(items)})", ""])
+        out.extend(items or ["None."])
+        out.append("")
+
+    def listed(comps: Iterable[Component]) -> list[str]:
+        return [f"- {c.kind} {_where(c, plans)}: {_quoted(c.label('fr'))}"
+                + (f" / {_quoted(c.label('en'))}" if c.label("en") else "") for c in comps]
+
+    section("Added", listed(c for iri, c in new.items() if iri not in old))
+    section("Removed", listed(c for iri, c in old.items() if iri not in new))
+    status_changes = []
+    for iri, c in new.items():
+        was = old.get(iri)
+        if not isinstance(c, Deliverable) or not isinstance(was, Deliverable):
+            continue
+        if c.status is not was.status:
+            as_of = f" (as of {c.current.as_of.isoformat()})" if c.current else ""
+            status_changes.append(f"- {_where(c, plans)}: {was.status.label_en} → "
+                                  f"{c.status.label_en}{as_of}")
+    section("Status changes", status_changes)
+    text_changes = []
+    for iri, c in new.items():
+        was = old.get(iri)
+        if was is None:
+            continue
+        for lang, what in (("fr", "French text"), ("en", "English translation")):
+            if c.label(lang) != was.label(lang):
+                text_changes.extend([f"- {_where(c, plans)}, {what}:",
+                                     f"  - was: {_quoted(was.label(lang))}",
+                                     f"  - now: {_quoted(c.label(lang))}"])
+    section("Text changes", text_changes)
+    return "\n".join(out)
+
+
+def _load_previous(previous: str | Path) -> tuple[KnowledgeGraph, str | None]:
+    from .graph import KnowledgeGraph
+
+    folder = Path(previous)
+    dump = folder / "metrograph.nt"
+    if not folder.is_dir():
+        raise InputError("the previous release is not a folder", source=str(folder))
+    if not dump.is_file():
+        raise InputError("not a metrograph release: metrograph.nt is missing", source=str(folder))
+    kg = KnowledgeGraph()
+    kg.load_file(dump)
+    version = None
+    void = folder / VOID_FILE
+    if void.is_file():
+        g = Graph().parse(void, format="turtle")
+        versions = sorted(str(v) for ds in g.subjects(RDF.type, DCAT.Dataset)
+                          for v in g.objects(ds, OWL.versionInfo))
+        version = versions[0] if versions else None
+    return kg, version
+
+
+# ---------------------------------------------------------------------------- checking
+
+
+def _same_graph(a: Graph, b: Graph) -> bool:
+    """Whether ``a`` and ``b`` are isomorphic (ground triples compared as sets, the blank-node
+    triples by :func:`rdflib.compare.isomorphic`)."""
+    if len(a) != len(b):
+        return False
+
+    def split(g: Graph) -> tuple[set[Any], Graph]:
+        ground, rest = set(), Graph()
+        for t in g:
+            if any(isinstance(x, BNode) for x in t):
+                rest.add(t)
+            else:
+                ground.add(t)
+        return ground, rest
+
+    ground_a, rest_a = split(a)
+    ground_b, rest_b = split(b)
+    return ground_a == ground_b and isomorphic(rest_a, rest_b)
+
+
+def _parse(path: Path, fmt: str) -> Dataset:
+    ds = Dataset()
+    try:
+        if FORMATS[fmt].quads:
+            ds.parse(path, format=FORMATS[fmt].rdflib_name)
+        else:
+            ds.graph(URIRef(path.resolve().as_uri())).parse(path, format=FORMATS[fmt].rdflib_name)
+    except Exception as exc:  # rdflib's parsers raise many unrelated types
+        message = " ".join(str(exc).split())[:300] or type(exc).__name__
+        raise ReleaseCheckError(path.name, f"does not parse as {_fmt_title(fmt)}: {message}"
+                                ) from exc
+    return ds
+
+
+def _read_sums(folder: Path) -> dict[str, str]:
+    path = folder / SUMS_FILE
+    if not path.is_file():
+        raise ReleaseCheckError(SUMS_FILE, "missing")
+    sums: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = re.fullmatch(r"([0-9a-f]{64}) [ *](.+)", line)
+        if not match:
+            raise ReleaseCheckError(SUMS_FILE, f"line {number} is not in sha256sum format")
+        sums[match[2]] = match[1]
+    return sums
+
+
+def check_release(directory: str | Path, expected: Dataset | None = None) -> dict[str, int]:
+    """Check the release in ``directory``: ``SHA256SUMS`` covers every file and matches it;
+    every RDF file parses; every dump holds the same graph (isomorphic; ``expected``'s union
+    when given, and then the TriG dump's named graphs are ``expected``'s parts); ``void.ttl``
+    gives each file's true media type, size and checksum and the true triple count. Returns the
+    statements each RDF file holds; raises :class:`ReleaseCheckError` naming the first file at
+    fault."""
+    folder = Path(directory)
+    sums = _read_sums(folder)
+    present = sorted(p.name for p in folder.iterdir())
+    for name in present:
+        if name != SUMS_FILE and name not in sums:
+            raise ReleaseCheckError(name, f"not listed in {SUMS_FILE}")
+    for name, digest in sorted(sums.items()):
+        path = folder / name
+        if not path.is_file():
+            raise ReleaseCheckError(name, f"listed in {SUMS_FILE} but missing")
+        if _sha256(path.read_bytes()) != digest:
+            raise ReleaseCheckError(name, f"its SHA-256 differs from {SUMS_FILE}")
+    for name in (*DUMPS, CONTEXT_FILE, VOID_FILE, CHANGES_FILE):
+        if name not in sums:
+            raise ReleaseCheckError(name, "missing")
+
+    try:
+        context = json.loads((folder / CONTEXT_FILE).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReleaseCheckError(CONTEXT_FILE, f"not JSON: {exc}") from exc
+    if context != {"@context": JSONLD_CONTEXT}:
+        raise ReleaseCheckError(CONTEXT_FILE, "is not metrograph's published context")
+    try:
+        (folder / CHANGES_FILE).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ReleaseCheckError(CHANGES_FILE, "not UTF-8") from exc
+
+    counts: dict[str, int] = {}
+    graphs: dict[str, Graph] = {}
+    trig = Dataset()
+    for name, fmt in DUMPS.items():
+        ds = _parse(folder / name, fmt)
+        counts[name] = sum(1 for _ in ds.quads((None, None, None, None)))
+        graphs[name] = _union_of(ds)
+        if fmt == "trig":
+            trig = ds
+    reference_name, reference = ("the graph published", _union_of(expected)) \
+        if expected is not None else ("metrograph.ttl", graphs["metrograph.ttl"])
+    for name, graph in graphs.items():
+        if not _same_graph(graph, reference):
+            raise ReleaseCheckError(name, f"does not hold the same graph as {reference_name} "
+                                    f"({len(graph)} triples, {len(reference)} expected)")
+    nt_lines = (folder / "metrograph.nt").read_bytes().count(b"\n")
+    if nt_lines != len(reference):
+        raise ReleaseCheckError("metrograph.nt", f"{nt_lines} lines for {len(reference)} triples")
+    if expected is not None:
+        found = _grouped(trig)
+        wanted = _grouped(expected)
+        if sorted(found) != sorted(wanted):
+            raise ReleaseCheckError("metrograph.trig", "named graphs "
+                                    f"{sorted(map(str, found))}, expected "
+                                    f"{sorted(map(str, wanted))}")
+        for name, part in wanted.items():
+            if not _same_graph(found[name], part):
+                raise ReleaseCheckError("metrograph.trig", f"named graph <{name}> differs")
+
+    void = _parse(folder / VOID_FILE, "ttl")
+    counts[VOID_FILE] = sum(1 for _ in void.quads((None, None, None, None)))
+    _check_description(folder, _union_of(void), len(reference))
+    return counts
+
+
+def _check_description(folder: Path, void: Graph, triples: int) -> None:
+    datasets = list(void.subjects(RDF.type, DCAT.Dataset))
+    if len(datasets) != 1:
+        raise ReleaseCheckError(VOID_FILE, f"{len(datasets)} dcat:Dataset, expected 1")
+    ds = datasets[0]
+    stated = void.value(ds, VOID.triples)
+    if not isinstance(stated, Literal) or stated.toPython() != triples:
+        raise ReleaseCheckError(VOID_FILE, f"void:triples is {stated}, the dumps hold {triples}")
+    described: dict[str, Node] = {}
+    for node, url in void.subject_objects(DCAT.downloadURL):
+        described[str(url).rsplit("/", 1)[-1]] = node
+    distributions = {str(void.value(d, DCAT.downloadURL)).rsplit("/", 1)[-1]
+                     for d in void.objects(ds, DCAT.distribution)}
+    if distributions != set(DUMPS):
+        raise ReleaseCheckError(VOID_FILE, f"distributions {sorted(distributions)}, "
+                                f"expected {sorted(DUMPS)}")
+    for name in (*DUMPS, CONTEXT_FILE):
+        if name not in described:
+            raise ReleaseCheckError(VOID_FILE, f"does not describe {name}")
+        node = described[name]
+        data = (folder / name).read_bytes()
+        size = void.value(node, DCAT.byteSize)
+        media = void.value(node, DCAT.mediaType)
+        checksum = void.value(node, SPDX.checksum)
+        value = void.value(checksum, SPDX.checksumValue) if checksum is not None else None
+        algorithm = void.value(checksum, SPDX.algorithm) if checksum is not None else None
+        if not isinstance(size, Literal) or size.toPython() != len(data):
+            raise ReleaseCheckError(name, f"{VOID_FILE} gives {size} bytes, the file has "
+                                    f"{len(data)}")
+        if str(media) != _IANA + _MEDIA_TYPES[name]:
+            raise ReleaseCheckError(name, f"{VOID_FILE} gives the media type {media}")
+        if algorithm != SPDX.checksumAlgorithm_sha256 or str(value) != _sha256(data):
+            raise ReleaseCheckError(name, f"its SHA-256 differs from {VOID_FILE}")
+
+
+# ---------------------------------------------------------------------------- writing
+
+
+def _occupied(folder: Path) -> bool:
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise InputError("exists and is not a folder", source=str(folder))
+    return folder.is_dir() and any(folder.iterdir())
+
+
+def _write(path: Path, data: bytes) -> None:
+    with path.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms that cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _move_into_place(new: Path, target: Path, overwrite: bool) -> None:
+    """Rename ``new`` to ``target``; an occupied ``target`` is renamed aside first (and put
+    back if the second rename fails), then deleted."""
+    if not _occupied(target):
+        if target.is_dir():
+            target.rmdir()
+        os.rename(new, target)
+        return
+    if not overwrite:
+        raise InputError("the folder is not empty; give overwrite=True (--force) to replace "
+                         "the release in it", source=str(target))
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    old.rmdir()
+    os.rename(target, old)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = None,
+            previous: str | Path | None = None, endpoint: str | None = None,
+            overwrite: bool = False, issued: dt.date | None = None,
+            base: str | None = None) -> Release:
+    """Write a release of ``kg`` into the folder ``out_dir`` and return what it holds.
+
+    ``version`` defaults to metrograph's version, ``issued`` to today. ``previous`` is the
+    folder of an earlier release, for ``CHANGES.md``. ``endpoint`` is the URL of a SPARQL
+    endpoint serving the data, named in the description. ``base`` is the URL the folder will be
+    served from (ending in ``/``); without it the description's download URLs are relative to
+    ``void.ttl``.
+
+    Everything is written into a temporary folder beside ``out_dir``, checked
+    (:func:`check_release`), then renamed into place. An ``out_dir`` that exists and is not
+    empty is refused (:class:`~metrograph.errors.InputError`) unless ``overwrite`` is True; it is
+    then replaced as a whole. A failed check raises :class:`ReleaseCheckError` naming the file
+    and leaves ``out_dir`` as it was.
+    """
+    from . import __version__
+
+    target = Path(out_dir)
+    if _occupied(target) and not overwrite:
+        raise InputError("the folder is not empty; give overwrite=True (--force) to replace "
+                         "the release in it", source=str(target))
+    if base is not None and not base.endswith("/"):
+        base += "/"
+    version = version or __version__
+    issued = issued or dt.date.today()
+    old_kg, old_version = _load_previous(previous) if previous is not None else (None, None)
+
+    source = kg.store.dataset()
+    parts = canonical_parts(source)
+    union = _union(parts)
+    files: dict[str, bytes] = {
+        "metrograph.ttl": turtle_text(union).encode("utf-8"),
+        "metrograph.nt": ntriples_text(union).encode("utf-8"),
+        "metrograph.jsonld": jsonld_text(union).encode("utf-8"),
+        "metrograph.trig": trig_text(parts).encode("utf-8"),
+        CONTEXT_FILE: _context_text().encode("utf-8"),
+    }
+    changes = changelog(kg, old_kg, version=version, issued=issued,
+                        previous_version=old_version)
+    files[CHANGES_FILE] = changes.encode("utf-8")
+    description = _description_text(_describe(kg, union, files, version=version, issued=issued,
+                                            endpoint=endpoint, base=base))
+    files[VOID_FILE] = description.encode("utf-8")
+    files[SUMS_FILE] = "".join(f"{_sha256(data)}  {name}\n"
+                               for name, data in sorted(files.items())).encode("utf-8")
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent))
+    try:
+        work.chmod(0o755)
+        for name, data in files.items():
+            _write(work / name, data)
+        _fsync_dir(work)
+        counts = check_release(work, expected=source)
+        _move_into_place(work, target, overwrite)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    _fsync_dir(target.parent)
+    return Release(
+        directory=target, version=version, issued=issued, triples=len(union),
+        parts=tuple(parts), description=description, changes=changes,
+        files=tuple(ReleaseFile(name, _MEDIA_TYPES[name], len(data), _sha256(data),
+                                counts.get(name)) for name, data in sorted(files.items())))

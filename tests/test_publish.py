@@ -1,0 +1,518 @@
+"""Releases (``metrograph.publish``): files, description, determinism, changelog, safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, SKOS, VOID, XSD
+
+import metrograph
+from metrograph import publish as pub
+from metrograph.errors import InputError
+from metrograph.export import JSONLD_CONTEXT
+from metrograph.formats import FORMATS
+from metrograph.graph import KnowledgeGraph
+from metrograph.namespaces import MG
+from metrograph.resources import bundled_parts
+
+ISSUED = dt.date(2024, 5, 1)
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+IANA = "https://www.iana.org/assignments/media-types/"
+GRAPH = "https://w3id.org/metrograph/graph/"
+M18 = "https://w3id.org/metrograph/id/metropolis/plan/2018-2020/"
+DUMPS = {"metrograph.ttl": "ttl", "metrograph.nt": "nt", "metrograph.jsonld": "jsonld",
+         "metrograph.trig": "trig"}
+ALL_FILES = {*DUMPS, "context.jsonld", "void.ttl", "CHANGES.md", "SHA256SUMS"}
+PARTS = {GRAPH + "ontology", GRAPH + "vocabularies", GRAPH + "organisations",
+         GRAPH + "metropolis/2018-2020"}
+
+
+def union(dataset: Dataset) -> Graph:
+    g = Graph()
+    for s, p, o, _g in dataset.quads((None, None, None, None)):
+        g.add((s, p, o))
+    return g
+
+
+def parse(path: Path) -> Dataset:
+    ds = Dataset()
+    fmt = FORMATS[DUMPS.get(path.name, "ttl")]
+    if fmt.quads:
+        ds.parse(path, format=fmt.rdflib_name)
+    else:
+        ds.graph(URIRef("urn:x-test:g")).parse(path, format=fmt.rdflib_name)
+    return ds
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def siblings(folder: Path) -> list[str]:
+    """What else than the release folders lies beside ``folder`` (temporary leftovers)."""
+    return sorted(p.name for p in folder.parent.iterdir() if p.name.startswith("."))
+
+
+@pytest.fixture(scope="module")
+def bundled() -> KnowledgeGraph:
+    return metrograph.load()
+
+
+@pytest.fixture(scope="module")
+def release(bundled: KnowledgeGraph, tmp_path_factory: pytest.TempPathFactory) -> pub.Release:
+    return pub.publish(bundled, tmp_path_factory.mktemp("pub") / "release", issued=ISSUED)
+
+
+@pytest.fixture(scope="module")
+def void(release: pub.Release) -> Graph:
+    path = release.directory / "void.ttl"
+    return Graph().parse(path, format="turtle", publicID=path.resolve().as_uri())
+
+
+def dataset_node(void: Graph) -> URIRef:
+    [node] = list(void.subjects(RDF.type, DCAT.Dataset))
+    assert isinstance(node, URIRef)
+    return node
+
+
+# ------------------------------------------------------------------------------------ files
+
+
+def test_release_holds_the_files(release: pub.Release) -> None:
+    folder = release.directory
+    assert {p.name for p in folder.iterdir()} == ALL_FILES
+    assert {f.name for f in release.files} == ALL_FILES
+    media = {f.name: f.media_type for f in release.files}
+    assert media["metrograph.ttl"] == "text/turtle"
+    assert media["metrograph.nt"] == "application/n-triples"
+    assert media["metrograph.jsonld"] == "application/ld+json"
+    assert media["metrograph.trig"] == "application/trig"
+    for f in release.files:
+        data = (folder / f.name).read_bytes()
+        assert f.size == len(data)
+        assert f.sha256 == hashlib.sha256(data).hexdigest()
+    nt_lines = (folder / "metrograph.nt").read_text(encoding="utf-8").count("\n")
+    assert release.triples == nt_lines == len(metrograph.load())
+    for name in DUMPS:
+        assert release.file(name).triples == nt_lines
+    assert release.file("CHANGES.md").triples is None
+    assert release.description == (folder / "void.ttl").read_text(encoding="utf-8")
+    assert release.changes == (folder / "CHANGES.md").read_text(encoding="utf-8")
+    assert oct(folder.stat().st_mode & 0o777) == oct(0o755)
+
+
+def test_sha256sums_checks_every_other_file(release: pub.Release) -> None:
+    folder = release.directory
+    lines = (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    listed = {}
+    for line in lines:
+        digest, name = line.split("  ", 1)
+        listed[name] = digest
+    assert set(listed) == ALL_FILES - {"SHA256SUMS"}
+    for name, digest in listed.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+    if shutil.which("sha256sum"):
+        subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=folder, check=True)
+
+
+def test_jsonld_uses_the_published_context(release: pub.Release) -> None:
+    doc = json.loads((release.directory / "metrograph.jsonld").read_text(encoding="utf-8"))
+    assert doc["@context"] == JSONLD_CONTEXT
+    context = json.loads((release.directory / "context.jsonld").read_text(encoding="utf-8"))
+    assert context == {"@context": JSONLD_CONTEXT}
+
+
+# ------------------------------------------------------------------------------ description
+
+
+def test_void_describes_every_download(release: pub.Release, void: Graph) -> None:
+    folder = release.directory.resolve()
+    ds = dataset_node(void)
+    assert (ds, RDF.type, VOID.Dataset) in void
+    distributions = list(void.objects(ds, DCAT.distribution))
+    assert len(distributions) == len(DUMPS)
+    seen = set()
+    for dist in distributions:
+        assert (dist, RDF.type, DCAT.Distribution) in void
+        url = void.value(dist, DCAT.downloadURL)
+        name = str(url).rsplit("/", 1)[-1]
+        assert str(url) == (folder / name).as_uri()  # relative, resolved against void.ttl
+        assert (ds, VOID.dataDump, url) in void
+        data = (folder / name).read_bytes()
+        assert void.value(dist, DCAT.mediaType) == URIRef(IANA + FORMATS[DUMPS[name]].media_type)
+        size = void.value(dist, DCAT.byteSize)
+        assert isinstance(size, Literal) and size.datatype == XSD.nonNegativeInteger
+        assert size.toPython() == len(data)
+        checksum = void.value(dist, SPDX.checksum)
+        assert void.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
+        assert str(void.value(checksum, SPDX.checksumValue)) == hashlib.sha256(data).hexdigest()
+        seen.add(name)
+    assert seen == set(DUMPS)
+    # the JSON-LD dump points to its context, itself described
+    [jsonld] = [d for d in distributions
+                if str(void.value(d, DCAT.downloadURL)).endswith(".jsonld")]
+    context = void.value(jsonld, DCTERMS.conformsTo)
+    assert str(context) == (folder / "context.jsonld").as_uri()
+    data = (folder / "context.jsonld").read_bytes()
+    assert void.value(context, DCAT.byteSize).toPython() == len(data)  # type: ignore[union-attr]
+    assert str(void.value(void.value(context, SPDX.checksum), SPDX.checksumValue)) == \
+        hashlib.sha256(data).hexdigest()
+
+
+def test_void_metadata(release: pub.Release, void: Graph) -> None:
+    ds = dataset_node(void)
+    assert str(void.value(ds, OWL.versionInfo)) == metrograph.__version__ == release.version
+    assert str(void.value(ds, DCAT["version"])) == metrograph.__version__
+    assert void.value(ds, DCTERMS.issued) == Literal(ISSUED)
+    assert {t.language for t in void.objects(ds, DCTERMS.title)} == {"en", "fr"}
+    assert void.value(ds, DCTERMS.description) is not None
+    assert void.value(ds, DCTERMS.publisher) == URIRef(
+        "https://w3id.org/metrograph/id/org/metrograph-project")
+    assert URIRef("https://w3id.org/metrograph/id/org/metropolis") in set(
+        void.objects(ds, DCTERMS.creator))
+    assert void.value(ds, DCTERMS.license) is not None
+    assert set(void.objects(ds, DCTERMS.source)) == {
+        URIRef("https://w3id.org/metrograph/id/metropolis/source/report-2018-2020"),
+        URIRef("https://w3id.org/metrograph/id/metropolis/source/report-2018-2020-ocr")}
+    citation = str(void.value(ds, DCTERMS.bibliographicCitation))
+    assert "Knowledge Organization System for the United Nations" in citation
+    examples = list(void.objects(ds, VOID.exampleResource))
+    assert 1 <= len(examples) <= 5
+    assert all(str(e).startswith(M18) and "D" in str(e).rsplit("/", 1)[-1] for e in examples)
+    assert void.value(ds, VOID.sparqlEndpoint) is None
+
+
+def test_void_counts(release: pub.Release, void: Graph) -> None:
+    ds = dataset_node(void)
+    nt_lines = (release.directory / "metrograph.nt").read_text(encoding="utf-8").count("\n")
+    assert void.value(ds, VOID.triples).toPython() == nt_lines  # type: ignore[union-attr]
+    classes = {void.value(p, VOID["class"]): void.value(p, VOID.entities).toPython()  # type: ignore[union-attr]
+               for p in void.objects(ds, VOID.classPartition)}
+    assert classes[MG.Deliverable] == 65
+    assert classes[MG.Measure] == 27
+    assert classes[MG.Guideline] == 3
+    assert classes[MG.ActionPlan] == 1
+    properties = {void.value(p, VOID.property): void.value(p, VOID.triples).toPython()  # type: ignore[union-attr]
+                  for p in void.objects(ds, VOID.propertyPartition)}
+    assert sum(properties.values()) == nt_lines
+    assert properties[MG.translatedLabel] == len(
+        [line for line in (release.directory / "metrograph.nt").read_text(encoding="utf-8")
+         .splitlines() if f"<{MG.translatedLabel}>" in line])
+
+
+def test_endpoint_and_base(bundled: KnowledgeGraph, tmp_path: Path) -> None:
+    out = pub.publish(bundled, tmp_path / "r", issued=ISSUED, version="9.9",
+                      endpoint="https://sparql.example.org/metrograph",
+                      base="https://example.org/releases/9.9")
+    void = Graph().parse(out.directory / "void.ttl", format="turtle")
+    ds = dataset_node(void)
+    assert ds == URIRef("https://w3id.org/metrograph/dataset/9.9")
+    assert void.value(ds, VOID.sparqlEndpoint) == URIRef("https://sparql.example.org/metrograph")
+    urls = {str(void.value(d, DCAT.downloadURL)) for d in void.objects(ds, DCAT.distribution)}
+    assert urls == {f"https://example.org/releases/9.9/{name}" for name in DUMPS}
+
+
+# ------------------------------------------------------------------------------- the graph
+
+
+@pytest.mark.parametrize("name", sorted(DUMPS))
+def test_every_dump_holds_the_graph(release: pub.Release, bundled: KnowledgeGraph,
+                                    name: str) -> None:
+    expected = union(bundled.store.dataset())
+    found = union(parse(release.directory / name))
+    assert len(found) == len(expected)
+    assert isomorphic(found, expected)
+
+
+def test_trig_has_one_named_graph_per_part(release: pub.Release) -> None:
+    ds = parse(release.directory / "metrograph.trig")
+    graphs: dict[str, Graph] = {}
+    for s, p, o, g in ds.quads((None, None, None, None)):
+        graphs.setdefault(str(g), Graph()).add((s, p, o))
+    assert set(graphs) == PARTS == {str(p) for p in release.parts}
+    assert (URIRef("https://w3id.org/metrograph/ontology"), RDF.type, OWL.Ontology) in \
+        graphs[GRAPH + "ontology"]
+    vocab = graphs[GRAPH + "vocabularies"]
+    for scheme in ("vocab/status", "vocab/theme", "vocab/link-basis"):
+        assert (URIRef("https://w3id.org/metrograph/" + scheme), RDF.type,
+                SKOS.ConceptScheme) in vocab
+    assert (URIRef("http://metadata.un.org/sdg"), RDF.type, SKOS.ConceptScheme) in vocab
+    plan = graphs[GRAPH + "metropolis/2018-2020"]
+    assert len(set(plan.subjects(RDF.type, MG.Deliverable))) == 65
+    assert len(set(plan.subjects(RDF.type, MG.SDGLink))) > 0  # sdg-links.ttl is in the part
+    assert set(graphs[GRAPH + "organisations"].subjects(RDF.type, None))
+    assert sum(len(g) for g in graphs.values()) == release.triples
+
+
+def test_part_of() -> None:
+    g = "https://w3id.org/metrograph/graph/"
+    assert pub.part_of(URIRef(g + "ontology/metrograph")) == URIRef(g + "ontology")
+    for scheme in ("status", "themes", "link-basis", "sdg"):
+        assert pub.part_of(URIRef(g + "ontology/" + scheme)) == URIRef(g + "vocabularies")
+    assert pub.part_of(URIRef(g + "data/organisations")) == URIRef(g + "organisations")
+    assert pub.part_of(URIRef(g + "data/metropolis/2018-2020/plan-meta")) == URIRef(
+        g + "metropolis/2018-2020")
+    assert pub.part_of(URIRef(g + "data/other-net/2022-2024/plan")) == URIRef(
+        g + "other-net/2022-2024")
+    user = URIRef("file:///tmp/my-statuses.ttl")
+    assert pub.part_of(user) == user
+
+
+def rapper_count(path: Path, syntax: str) -> int:
+    result = subprocess.run(["rapper", "-i", syntax, "-c", str(path)], capture_output=True,
+                            text=True, check=True)
+    match = re.search(r"returned (\d+) triples", result.stderr)
+    assert match, result.stderr
+    return int(match.group(1))
+
+
+def test_rapper_counts_the_same_triples(release: pub.Release) -> None:
+    if shutil.which("rapper") is None:
+        if os.environ.get("METROGRAPH_SKIP_RAPPER") == "1":
+            pytest.skip("rapper is missing and METROGRAPH_SKIP_RAPPER=1")
+        pytest.fail("rapper (Debian's raptor2-utils), the independent parser that checks the "
+                    "dumps, is not installed: run .ci/install-raptor.sh, or set "
+                    "METROGRAPH_SKIP_RAPPER=1 to skip this test")
+    folder = release.directory
+    nt_lines = (folder / "metrograph.nt").read_text(encoding="utf-8").count("\n")
+    assert rapper_count(folder / "metrograph.ttl", "turtle") == nt_lines
+    assert rapper_count(folder / "metrograph.nt", "ntriples") == nt_lines
+    assert rapper_count(folder / "metrograph.trig", "trig") == nt_lines
+    void = Graph().parse(folder / "void.ttl", format="turtle")
+    assert rapper_count(folder / "void.ttl", "turtle") == len(void)
+
+
+# ---------------------------------------------------------------------------- determinism
+
+SYMMETRIC = """\
+@prefix ex: <https://example.org/ns/> .
+# blank nodes only structure tells apart, and some that nothing tells apart
+ex:a ex:p [ ex:q [ ex:r 1 ] ] , [ ex:q [ ex:r 1 ] ] , [ ex:q [ ex:r 2 ] ] .
+_:c1 ex:next _:c2 . _:c2 ex:next _:c3 . _:c3 ex:next _:c1 .
+_:d1 ex:next _:d2 . _:d2 ex:next _:d1 .
+ex:b ex:list ( "x" "y" [ ex:r 3 ] ) .
+"""
+
+def publish_in_subprocess(out: Path, store: str = "memory", *files: Path) -> None:
+    code = (
+        "import datetime, sys\n"
+        "import metrograph\n"
+        "from metrograph.publish import publish\n"
+        "kg = metrograph.load(*sys.argv[3:], store=sys.argv[2])\n"
+        "publish(kg, sys.argv[1], issued=datetime.date(2024, 5, 1))\n")
+    env = {**os.environ, "PYTHONHASHSEED": "random"}
+    subprocess.run([sys.executable, "-c", code, str(out), store, *map(str, files)],
+                   check=True, env=env)
+
+
+def test_same_graph_same_bytes(release: pub.Release, bundled: KnowledgeGraph,
+                               tmp_path: Path) -> None:
+    again = pub.publish(bundled, tmp_path / "again", issued=ISSUED)
+    publish_in_subprocess(tmp_path / "subprocess")
+    ox = pub.publish(metrograph.load(store="oxigraph"), tmp_path / "oxigraph", issued=ISSUED)
+    first = snapshot(release.directory)
+    assert snapshot(again.directory) == first
+    assert snapshot(tmp_path / "subprocess") == first
+    assert snapshot(ox.directory) == first
+
+
+def test_blank_nodes_are_labelled_canonically(tmp_path: Path) -> None:
+    extra = tmp_path / "symmetric.ttl"
+    extra.write_text(SYMMETRIC, encoding="utf-8")
+    kg = metrograph.load(extra)
+    here = pub.publish(kg, tmp_path / "here", issued=ISSUED)
+    publish_in_subprocess(tmp_path / "there", "memory", extra)
+    assert snapshot(tmp_path / "there") == snapshot(here.directory)
+    # the user's file keeps its own named graph
+    assert URIRef(extra.resolve().as_uri()) in here.parts
+    nt = (here.directory / "metrograph.nt").read_text(encoding="utf-8")
+    assert nt.splitlines() == sorted(nt.splitlines())
+    assert isomorphic(union(parse(here.directory / "metrograph.trig")),
+                      union(kg.store.dataset()))
+
+
+# ------------------------------------------------------------------------------ changelog
+
+ASSESSMENTS = """\
+@prefix mg:      <https://w3id.org/metrograph/ontology#> .
+@prefix mgs:     <https://w3id.org/metrograph/vocab/status/> .
+@prefix m18:     <https://w3id.org/metrograph/id/metropolis/plan/2018-2020/> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
+# FICTIONAL TEST DATA
+<https://w3id.org/metrograph/id/example/source/test-review> a mg:SourceDocument ;
+    dcterms:title "Fictional review (test data)"@en .
+"""
+IN_PROGRESS_2019 = """\
+m18:assessment-L1M1D1-2019 a mg:StatusAssessment ; mg:assessedItem m18:L1M1D1 ;
+    mg:status mgs:in-progress ; mg:asOf "2019-12-31"^^xsd:date ;
+    dcterms:source <https://w3id.org/metrograph/id/example/source/test-review> .
+"""
+DONE_2020 = """\
+m18:assessment-L1M1D1-2020 a mg:StatusAssessment ; mg:assessedItem m18:L1M1D1 ;
+    mg:status mgs:done ; mg:asOf "2020-12-31"^^xsd:date ;
+    dcterms:source <https://w3id.org/metrograph/id/example/source/test-review> .
+"""
+NEW_DELIVERABLE = """\
+@prefix schema: <https://schema.org/> .
+@prefix skos:   <http://www.w3.org/2004/02/skos/core#> .
+m18:L1M1D4 a mg:Deliverable ; skos:notation "L1M1D4" ; schema:position 4 ;
+    mg:parent m18:L1M1 ; skos:prefLabel "Livrable ajouté"@fr ;
+    mg:translatedLabel "Added deliverable"@en .
+"""
+OLD_LABEL = "Calendrier d'événements internationaux"
+NEW_LABEL = "Calendrier des événements internationaux"
+
+
+def bundled_data_copy(folder: Path, change_label: bool) -> list[Path]:
+    """The bundled data files, copied (with one French label changed when asked)."""
+    out = []
+    for name, part in bundled_parts():
+        if not name.startswith("data/"):
+            continue
+        text = part.read_text(encoding="utf-8")
+        if change_label and name.endswith("/plan.ttl"):
+            assert text.count(f'"{OLD_LABEL}"@fr') == 1
+            text = text.replace(f'"{OLD_LABEL}"@fr', f'"{NEW_LABEL}"@fr')
+        path = folder / name.replace("/", "__")
+        path.write_text(text, encoding="utf-8")
+        out.append(path)
+    return out
+
+
+def test_changelog_against_a_previous_release(tmp_path: Path) -> None:
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    old_status = tmp_path / "old" / "statuses.ttl"
+    old_status.write_text(ASSESSMENTS + IN_PROGRESS_2019, encoding="utf-8")
+    previous = metrograph.load(old_status)
+    first = pub.publish(previous, tmp_path / "r1", version="2024.1", issued=dt.date(2024, 1, 1))
+    assert "First release" in first.changes
+
+    new_status = tmp_path / "new" / "statuses.ttl"
+    new_status.write_text(ASSESSMENTS + IN_PROGRESS_2019 + DONE_2020 + NEW_DELIVERABLE,
+                          encoding="utf-8")
+    current = metrograph.load(*bundled_data_copy(tmp_path / "new", change_label=True),
+                              new_status, bundled_data=False)
+    second = pub.publish(current, tmp_path / "r2", version="2024.2", issued=ISSUED,
+                         previous=first.directory)
+    text = (second.directory / "CHANGES.md").read_text(encoding="utf-8")
+    assert text == second.changes
+    assert "# metrograph 2024.2" in text and "since 2024.1" in text
+    assert "## Status changes (1)" in text
+    assert "- L1M1D1 (metropolis 2018-2020): in progress → done (as of 2020-12-31)" in text
+    assert "## Text changes (1)" in text
+    assert "- L1M1D1 (metropolis 2018-2020), French text:" in text
+    assert f"was: « {OLD_LABEL} »" in text and f"now: « {NEW_LABEL} »" in text
+    assert "## Added (1)" in text
+    assert "- deliverable L1M1D4 (metropolis 2018-2020): « Livrable ajouté »" in text
+    assert "## Removed (0)" in text
+
+    # the other way round, the deliverable is removed and the status goes back
+    back = pub.changelog(previous, current, version="x", issued=ISSUED)
+    assert "## Removed (1)" in back and "L1M1D4" in back
+    assert "in progress" in back.split("## Status changes")[1]
+
+
+def test_previous_must_be_a_release(bundled: KnowledgeGraph, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="metrograph.nt is missing"):
+        pub.publish(bundled, tmp_path / "r", previous=tmp_path, issued=ISSUED)
+    assert not (tmp_path / "r").exists()
+
+
+# --------------------------------------------------------------------- writing it safely
+
+
+def test_refuses_a_folder_that_is_not_empty(bundled: KnowledgeGraph, tmp_path: Path) -> None:
+    target = tmp_path / "r"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError, match="not empty"):
+        pub.publish(bundled, target, issued=ISSUED)
+    assert snapshot(target) == {"notes.txt": b"mine"}
+    assert siblings(target) == []
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    pub.publish(bundled, empty, issued=ISSUED)
+    assert {p.name for p in empty.iterdir()} == ALL_FILES
+    afile = tmp_path / "a-file"
+    afile.write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match="not a folder"):
+        pub.publish(bundled, afile, issued=ISSUED, overwrite=True)
+
+
+def test_overwrite_replaces_the_release(bundled: KnowledgeGraph, tmp_path: Path) -> None:
+    target = tmp_path / "r"
+    pub.publish(bundled, target, version="1", issued=ISSUED)
+    (target / "stray.txt").write_text("left from before", encoding="utf-8")
+    with pytest.raises(InputError):
+        pub.publish(bundled, target, version="2", issued=ISSUED)
+    second = pub.publish(bundled, target, version="2", issued=ISSUED, overwrite=True)
+    assert {p.name for p in target.iterdir()} == ALL_FILES
+    assert 'owl:versionInfo "2"' in second.description
+    assert siblings(target) == []
+
+
+def test_a_failed_check_leaves_the_previous_release(bundled: KnowledgeGraph, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "r"
+    pub.publish(bundled, target, version="1", issued=ISSUED)
+    before = snapshot(target)
+
+    monkeypatch.setattr(pub, "turtle_text", lambda graph: "this is { not turtle\n")
+    with pytest.raises(pub.ReleaseCheckError, match=r"^metrograph\.ttl: does not parse") as err:
+        pub.publish(bundled, target, version="2", issued=ISSUED, overwrite=True)
+    assert err.value.file == "metrograph.ttl"
+    assert snapshot(target) == before
+    assert siblings(target) == []
+    monkeypatch.undo()
+
+    # valid N-Triples that lost a triple: parses, but is not the same graph
+    real = pub.ntriples_text
+    monkeypatch.setattr(pub, "ntriples_text", lambda graph: "".join(
+        real(graph).splitlines(keepends=True)[1:]))
+    with pytest.raises(pub.ReleaseCheckError, match="same graph") as err:
+        pub.publish(bundled, target, version="2", issued=ISSUED, overwrite=True)
+    assert err.value.file == "metrograph.nt"
+    assert snapshot(target) == before
+    monkeypatch.undo()
+
+    # nothing there before: nothing there after
+    monkeypatch.setattr(pub, "trig_text", lambda parts: "<a> <b> <c> .\n")
+    with pytest.raises(pub.ReleaseCheckError) as err:
+        pub.publish(bundled, tmp_path / "fresh", issued=ISSUED)
+    assert err.value.file == "metrograph.trig"
+    assert not (tmp_path / "fresh").exists()
+    assert siblings(target) == []
+
+
+def test_check_release_finds_tampering(release: pub.Release, tmp_path: Path) -> None:
+    pub.check_release(release.directory)
+    copy = tmp_path / "copy"
+    shutil.copytree(release.directory, copy)
+    with (copy / "metrograph.nt").open("ab") as fh:
+        fh.write(b"<https://example.org/s> <https://example.org/p> <https://example.org/o> .\n")
+    with pytest.raises(pub.ReleaseCheckError, match="SHA-256") as err:
+        pub.check_release(copy)
+    assert err.value.file == "metrograph.nt"
+    # fix SHA256SUMS to match: the graph check and void.ttl still catch it
+    sums = copy / "SHA256SUMS"
+    digest = hashlib.sha256((copy / "metrograph.nt").read_bytes()).hexdigest()
+    sums.write_text(re.sub(r"^[0-9a-f]{64}(?=  metrograph\.nt$)", digest,
+                           sums.read_text(encoding="utf-8"), flags=re.MULTILINE),
+                    encoding="utf-8")
+    with pytest.raises(pub.ReleaseCheckError) as err:
+        pub.check_release(copy)
+    assert err.value.file == "metrograph.nt"
