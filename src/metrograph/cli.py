@@ -99,9 +99,14 @@ def _params(pairs: Sequence[str]) -> dict[str, str]:
 def cmd_query(args: argparse.Namespace) -> int:
     if bool(args.name) == bool(args.file):
         raise MetrographError("give a query NAME or --file FILE (one of them)")
+    from .safety import QueryLimits
+
     kg = _load(args)
     params = _params(args.param)
-    result = kg.query_file(args.file, **params) if args.file else kg.query(args.name, **params)
+    limits = QueryLimits(allow_service=args.allow_remote, timeout=args.timeout,
+                         max_rows=args.max_rows)
+    result = (kg.query_file(args.file, params, limits) if args.file
+              else kg.run_query(args.name, params, limits))
     _write(result.serialize(args.format), args.output)
     return EXIT_OK
 
@@ -196,9 +201,17 @@ def cmd_status_set(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    kg = _load(args)
+    if args.format == "html":
+        from .html_report import write_html_report
+
+        folder = Path(args.output or ".")
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in write_html_report(kg, folder, plan=args.plan):
+            print(path)
+        return EXIT_OK
     from .report import markdown_report
 
-    kg = _load(args)
     _write(markdown_report(kg, plan=args.plan), args.output)
     return EXIT_OK
 
@@ -245,6 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="a parameter value (IRI, CURIE such as mgs:done, string, date...)")
     p.add_argument("--format", choices=("table", "csv", "json", "tsv"), default="table")
+    p.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="stop the query after this many seconds (exit 2)")
+    p.add_argument("--max-rows", type=int, metavar="N",
+                   help="stop with an error when the query returns more than N rows")
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow SERVICE and FROM <IRI> in a --file query (refused by default: "
+                        "they fetch data from other servers)")
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("queries", help="list the library's queries and their parameters")
@@ -297,9 +317,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_status_set)
 
     p = sub.add_parser("report", parents=[common],
-                       help="the implementation report (Markdown), as the source lays it out")
+                       help="the implementation report: Markdown, or self-contained HTML pages",
+                       description="The implementation report as the source lays it out. "
+                                   "Markdown goes to standard output or -o FILE; --format html "
+                                   "writes one self-contained page per plan and language "
+                                   "(French, English) into the folder -o DIR.")
     p.add_argument("--plan", help="cycle code or IRI of one plan (default: every plan)")
-    p.add_argument("--format", choices=("markdown",), default="markdown")
+    p.add_argument("--format", choices=("markdown", "html"), default="markdown")
     p.set_defaults(func=cmd_report)
     return parser
 

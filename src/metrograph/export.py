@@ -67,6 +67,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise InputError("the folder does not exist", source=str(path.parent))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
+        # mkstemp makes the file private: give it the mode a plain open() would (or keep the
+        # mode of the file it replaces)
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -7,6 +7,7 @@ library, so it answers the same whichever store holds the triples.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from .errors import InputError, NotFoundError
+from .errors import InputError, NotFoundError, QueryError, QueryParameterError
 from .formats import Format, format_for
 from .model import (
     Component,
@@ -33,6 +34,7 @@ from .namespaces import BASE, MG, MGT, SDG
 from .queries import NamedQuery, get_query, parse_query_text
 from .resources import bundled_parts
 from .results import python_rows
+from .safety import SAFE, QueryLimits, check_query, time_limit
 from .store import MemoryStore, SelectResult, Store, make_store
 
 if TYPE_CHECKING:
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["KnowledgeGraph", "QueryResult", "load"]
 
 GRAPH_BASE = BASE + "graph/"
+_VALID_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*")
 C = TypeVar("C", bound=Component)
 
 
@@ -150,32 +153,62 @@ class KnowledgeGraph:
 
     # ------------------------------------------------------------------ SPARQL
 
-    def sparql(self, text: str, bindings: Mapping[str, Node] | None = None) -> SelectResult:
-        """Run a SELECT query given as text; values go in ``bindings``, never into the text."""
-        return self.store.select(text, bindings)
+    def _run_select(self, text: str, bindings: Mapping[str, Node] | None,
+                    limits: QueryLimits) -> SelectResult:
+        with time_limit(limits.timeout) as check:
+            return self.store.select(text, bindings, max_rows=limits.max_rows, check=check)
 
-    def query(self, name: str, **params: object) -> QueryResult:
+    def sparql(self, text: str, bindings: Mapping[str, Node] | None = None, *,
+               limits: QueryLimits = SAFE) -> SelectResult:
+        """Run a SELECT query given as text (untrusted): values go in ``bindings``, never into
+        the text. Updates, ``SERVICE`` and remote ``FROM`` are refused unless ``limits`` allow
+        them; ``limits`` may also bound the time and the number of rows."""
+        check_query(text, limits)
+        for name, value in (bindings or {}).items():
+            if isinstance(value, URIRef) and not _VALID_IRI.fullmatch(str(value)):
+                raise QueryParameterError(f"binding {name!r} is not a valid IRI: {value!r}")
+        return self._run_select(text, bindings, limits)
+
+    def update(self, text: str, *, allow_update: bool = False) -> None:
+        """Run a SPARQL Update on the store: refused unless ``allow_update=True``."""
+        limits = QueryLimits(allow_update=allow_update)
+        if check_query(text, limits) != "update":
+            raise QueryError("not a SPARQL Update (use sparql() for queries)")
+        self.store.update(text)
+        self._cache.clear()
+
+    def query(self, name: str, /, **params: object) -> QueryResult:
         """Run the library query ``name`` with typed parameters (passed as bindings).
 
         >>> kg.query("deliverables-without-status", plan="https://w3id.org/metrograph/id/metropolis/plan/2018-2020")
         """
-        q = get_query(name)
-        return QueryResult(q, self.store.select(q.text, q.bindings(params)))
+        return self.run_query(name, params)
 
-    def query_file(self, path: str | Path, **params: object) -> QueryResult:
-        """Run a query from a file, with parameters declared in its header like the library's."""
+    def run_query(self, name: str, params: Mapping[str, object] | None = None,
+                  limits: QueryLimits = SAFE) -> QueryResult:
+        """Run the library query ``name`` with ``params`` (passed as bindings), within
+        ``limits`` (time and rows)."""
+        q = get_query(name)
+        return QueryResult(q, self._run_select(q.text, q.bindings(params or {}), limits))
+
+    def query_file(self, path: str | Path, params: Mapping[str, object] | None = None,
+                   limits: QueryLimits = SAFE) -> QueryResult:
+        """Run a query from a file (untrusted, checked as :meth:`sparql` does), with parameters
+        declared in its header like the library's."""
         path = Path(path)
         try:
             text = _read(path).decode("utf-8")
         except UnicodeDecodeError:
             raise InputError("not valid UTF-8", source=str(path)) from None
+        if check_query(text, limits) == "update":
+            raise QueryError("a query file must hold a SELECT query; run updates with update()")
         q = parse_query_text(path.stem, text)
-        return QueryResult(q, self.store.select(q.text, q.bindings(params)))
+        return QueryResult(q, self._run_select(q.text, q.bindings(params or {}), limits))
 
     def _rows(self, name: str, **params: object) -> list[dict[str, Any]]:
         key = name + repr(sorted(params.items()))
         if key not in self._cache:
-            self._cache[key] = self.query(name, **params).rows
+            self._cache[key] = self.run_query(name, params).rows
         rows: list[dict[str, Any]] = self._cache[key]
         return rows
 
@@ -362,7 +395,7 @@ class KnowledgeGraph:
         plan_iri = self._plan_iri(plan)
         params = {"plan": plan_iri} if plan_iri is not None else {}
         out = []
-        for r in self.query(name, **params).rows:
+        for r in self.run_query(name, params).rows:
             counts = {Status.DONE: int(r["done"]), Status.IN_PROGRESS: int(r["inProgress"]),
                       Status.NOT_ELABORATED: int(r["notElaborated"]),
                       Status.NOT_RECORDED: int(r["notRecorded"])}
@@ -386,7 +419,7 @@ class KnowledgeGraph:
         if date is not None:
             params["date"] = date
         out = []
-        for r in self.query("reported-vs-recorded", **params).rows:
+        for r in self.run_query("reported-vs-recorded", params).rows:
             reported: dict[Status, int | None] = {
                 Status.DONE: _opt_int(r["reportedDone"]),
                 Status.IN_PROGRESS: _opt_int(r["reportedInProgress"]),
@@ -444,8 +477,6 @@ def _opt_int(value: object) -> int | None:
 
 
 def _code_key(code: str) -> tuple[Any, ...]:
-    import re
-
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", code))
 
 

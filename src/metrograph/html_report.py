@@ -78,7 +78,7 @@ _TEXT: dict[str, dict[str, str]] = {
     "languages": {"fr": "Langue", "en": "Language"},
     "skip": {"fr": "Aller au contenu", "en": "Skip to content"},
     "heading": {"fr": "Mise en place du {title}", "en": "Implementation of the {title}"},
-    "translation_of": {"fr": "Traduction du projet metrograph : « {text} »",
+    "translation_of": {"fr": "Traduction du projet metrograph : «\u00a0{text}\u00a0»",
                        "en": "French title (the source's): “{text}”"},
     "cycle": {"fr": "Cycle {cycle} · organisation : {org}",
               "en": "Cycle {cycle} · organisation: {org}"},
@@ -88,6 +88,10 @@ _TEXT: dict[str, dict[str, str]] = {
     "reported": {"fr": "Rapporté par la source", "en": "Reported by the source"},
     "recorded": {"fr": "Enregistré livrable par livrable",
                  "en": "Recorded deliverable by deliverable"},
+    "kpi_deliverables": {"fr": "Livrables du plan", "en": "Deliverables in the plan"},
+    "kpi_reported_done": {"fr": "Réalisés selon la source", "en": "Done, as the source reports"},
+    "kpi_recorded_done": {"fr": "Réalisés, enregistrés", "en": "Done, as recorded"},
+    "kpi_not_recorded": {"fr": "Sans état enregistré", "en": "With no recorded status"},
     "reported_short": {"fr": "Rapporté", "en": "Reported"},
     "recorded_short": {"fr": "Enregistré", "en": "Recorded"},
     "difference": {"fr": "Écart", "en": "Difference"},
@@ -124,18 +128,20 @@ _TEXT: dict[str, dict[str, str]] = {
                             "livrables dans cet état.",
                       "en": "Stacked bar: each segment is as long as the share of deliverables "
                             "in that status."},
-    "source_text": {"fr": "texte source", "en": "source text (French)"},
+    "source_text": {"fr": "Texte source (français)", "en": "French source"},
     "translation": {"fr": "traduction metrograph", "en": "metrograph's translation"},
     "themes": {"fr": "Thèmes transversaux", "en": "Cross-cutting themes"},
     "no_themes": {"fr": "Aucun composant de ce plan ne porte de thème.",
                   "en": "No component of this plan carries a theme."},
-    "theme_measures": {"fr": "Mesures qui contribuent au thème « {theme} »",
+    "theme_measures": {"fr": "Mesures qui contribuent au thème «\u00a0{theme}\u00a0»",
                        "en": "Measures contributing to the theme “{theme}”"},
     "how": {"fr": "Comment", "en": "How"},
     "via_measure": {"fr": "la mesure porte le thème", "en": "the measure carries the theme"},
     "via_guideline": {"fr": "par sa ligne directrice {code}",
                       "en": "through its guideline {code}"},
     "via_deliverables": {"fr": "par les livrables {codes}", "en": "through deliverables {codes}"},
+    "via_deliverable": {"fr": "par le livrable {codes}", "en": "through deliverable {codes}"},
+    "english_label": {"fr": "intitulé en anglais", "en": ""},
     "theme_rule": {"fr": "Un composant porte un thème là où son propre texte français en parle "
                          "(règle écrite de metrograph).",
                    "en": "A component carries a theme where its own French text speaks of it "
@@ -153,11 +159,12 @@ _TEXT: dict[str, dict[str, str]] = {
     "goal": {"fr": "ODD {n}", "en": "SDG {n}"},
     "goal_long": {"fr": "Objectif de développement durable {n}",
                   "en": "Sustainable Development Goal {n}"},
+    "goal_colour": {"fr": "Numéro de l'objectif {n} sur sa couleur officielle ({colour})",
+                    "en": "Number of goal {n} on its official colour ({colour})"},
     "goal_title_lang": {"fr": "intitulé officiel en anglais", "en": "official title"},
     "goal_links": {"fr": "Liens vers l'ODD {n}", "en": "Links to SDG {n}"},
     "contributor": {"fr": "Contributeur", "en": "Contributor"},
-    "linked": {"fr": "Lié à", "en": "Linked to"},
-    "basis": {"fr": "Fondement", "en": "Basis"},
+    "linked_basis": {"fr": "Lié à, et fondement du lien", "en": "Linked to, and basis"},
     "justification": {"fr": "Justification (en anglais)", "en": "Justification"},
     "stated": {"fr": "énoncé par la source", "en": "stated by the source"},
     "proposed": {"fr": "proposé par metrograph", "en": "proposed by metrograph"},
@@ -179,7 +186,11 @@ _TEXT: dict[str, dict[str, str]] = {
     "cycles_caption": {"fr": "Livrables par état, par plan chargé",
                        "en": "Deliverables by status, per loaded plan"},
     "plan": {"fr": "Plan", "en": "Plan"},
-    "share_done": {"fr": "Part réalisée", "en": "Share done"},
+    "share_done": {"fr": "Part réalisée (enregistrée)", "en": "Share done (recorded)"},
+    "share_reported": {"fr": "Part réalisée (rapportée)", "en": "Share done (reported)"},
+    "cycles_chart": {"fr": "Avancement enregistré, par plan", "en": "Recorded progress, per plan"},
+    "carried_caption": {"fr": "{n} lien(s) de succession", "en": "{n} succession link(s)"},
+    "dropped_caption": {"fr": "{n} composant(s) abandonné(s)", "en": "{n} dropped component(s)"},
     "this_plan": {"fr": "ce plan", "en": "this plan"},
     "carried_into": {"fr": "Repris par ce plan d'un cycle antérieur",
                      "en": "Carried over into this plan from an earlier cycle"},
@@ -193,7 +204,6 @@ _TEXT: dict[str, dict[str, str]] = {
     "dropped_later": {"fr": "Abandonné par un cycle ultérieur",
                       "en": "Dropped by a later cycle"},
     "component": {"fr": "Composant", "en": "Component"},
-    "kind": {"fr": "Type", "en": "Kind"},
     "by_plan": {"fr": "par le plan {cycle}", "en": "by plan {cycle}"},
     "none_carried": {"fr": "Aucun lien entre ce plan et un autre cycle n'est enregistré.",
                      "en": "No link between this plan and another cycle is recorded."},
@@ -254,7 +264,9 @@ def page_name(plan: Plan, lang: str) -> str:
 
 
 def _contrast_text(colour: str) -> str:
-    """White or near-black, whichever reads better on ``colour`` (WCAG contrast)."""
+    """The colour of a number drawn on ``colour``: white, as the official SDG icons have it,
+    where it reaches the WCAG contrast of large text (3:1), else near-black (goals 2, 6, 7,
+    9, 11 and 15)."""
 
     def channel(c: int) -> float:
         v = c / 255
@@ -290,6 +302,7 @@ class _Facts:
     goal_titles: Mapping[URIRef, str]
     sdg_links: tuple[dict[str, Any], ...]
     by_plan: tuple[ProgressRow, ...]
+    reported: Mapping[URIRef, ReportedComparison]
     carried: tuple[dict[str, Any], ...]
     dropped: tuple[dict[str, Any], ...]
     components: Mapping[URIRef, Component]
@@ -302,6 +315,7 @@ class _Shared:
     plans: tuple[Plan, ...]
     names: Mapping[URIRef, str]
     by_plan: tuple[ProgressRow, ...]
+    reported: Mapping[URIRef, ReportedComparison]
     carried: tuple[dict[str, Any], ...]
     dropped: tuple[dict[str, Any], ...]
 
@@ -314,7 +328,7 @@ def _gather_shared(kg: KnowledgeGraph) -> _Shared:
     by_plan = tuple(sorted(kg.progress("plan"), key=lambda r: order.get(r.plan, len(order))))
     many = len(plans) > 1
     return _Shared(plans=plans, names={p.iri: f"{_local(p.organisation)} {p.cycle}" for p in plans},
-                   by_plan=by_plan,
+                   by_plan=by_plan, reported={c.plan: c for c in kg.reported_vs_recorded()},
                    carried=tuple(kg.query("carried-over").rows) if many else (),
                    dropped=tuple(kg.query("dropped").rows) if many else ())
 
@@ -331,8 +345,8 @@ def _gather(kg: KnowledgeGraph, plan: Plan, shared: _Shared) -> _Facts:
             components[m.iri] = m
             deliverables[m.iri] = tuple(kg.deliverables(plan=iri, measure=m))
             components.update((d.iri, d) for d in deliverables[m.iri])
-    recorded = next(iter(kg.progress("plan", plan=iri)), None)
-    comparison = next(iter(kg.reported_vs_recorded(plan=iri)), None)
+    recorded = next((r for r in shared.by_plan if r.plan == iri), None)
+    comparison = shared.reported.get(iri)
     theme_labels = {r["theme"]: str(r["themeLabel"] or _local(r["theme"]))
                     for r in kg.query("progress-by-theme", plan=iri).rows}
     goal_titles = {r["goal"]: str(r["title"] or "")
@@ -350,7 +364,8 @@ def _gather(kg: KnowledgeGraph, plan: Plan, shared: _Shared) -> _Facts:
         by_measure={r.group: r for r in kg.progress("measure", plan=iri)},
         themes=tuple(kg.progress("theme", plan=iri)), theme_labels=theme_labels,
         goals=tuple(kg.progress("sdg-goal", plan=iri)), goal_titles=goal_titles,
-        sdg_links=sdg_links, by_plan=shared.by_plan, carried=carried, dropped=dropped,
+        sdg_links=sdg_links, by_plan=shared.by_plan, reported=shared.reported,
+        carried=carried, dropped=dropped,
         components=components)
 
 
@@ -372,8 +387,8 @@ def _parts_text(counts: Mapping[Status, int | None], lang: str,
     parts = []
     for s in statuses:
         n = counts.get(s)
-        parts.append(f"{_t(lang, 'not_reported') if n is None else n} "
-                     f"{_status_label(s, lang).lower()}")
+        parts.append(f"{_status_label(s, lang).lower()}{_colon(lang)}"
+                     f"{_t(lang, 'not_reported') if n is None else n}")
     return ", ".join(parts)
 
 
@@ -447,7 +462,8 @@ def _sdg_badge(goal: int, lang: str) -> str:
     label = _t(lang, "goal_long", n=goal)
     return (f'<svg class="sdg-badge" width="56" height="56" viewBox="0 0 56 56" role="img" '
             f'aria-label="{_e(label)}" xmlns="http://www.w3.org/2000/svg">'
-            f"<title>{_e(label)}</title><desc>{_e(SDG_COLOURS[goal])}</desc>"
+            f"<title>{_e(label)}</title>"
+            f"<desc>{_e(_t(lang, 'goal_colour', n=goal, colour=SDG_COLOURS[goal]))}</desc>"
             f'<rect width="56" height="56" rx="4" fill="{SDG_COLOURS[goal]}"/>'
             f'<text x="28" y="37" text-anchor="middle" font-size="26" font-weight="700" '
             f'fill="{_contrast_text(SDG_COLOURS[goal])}">{goal}</text></svg>')
@@ -459,17 +475,18 @@ def _sdg_badge(goal: int, lang: str) -> str:
 def _texts(c: Component, lang: str) -> str:
     """The French source text and the English translation, the interface language first."""
     fr, en = c.label("fr"), c.label("en")
-    src = (f'<p class="src" lang="fr"><span class="mark">{_e(_t(lang, "source_text"))}</span> '
-           f"{_e(fr)}</p>" if fr else "")
-    tr = (f'<p class="tr" lang="en"><span class="mark">{_e(_t(lang, "translation"))}</span> '
-          f"{_e(en)}</p>" if en else "")
+    src_mark = ("" if lang == "fr" else
+                f'<span class="mark" lang="{lang}">{_e(_t(lang, "source_text"))}</span> ')
+    src = f'<p class="src" lang="fr">{src_mark}{_e(fr)}</p>' if fr else ""
+    tr = (f'<p class="tr" lang="en"><span class="mark" lang="{lang}">'
+          f'{_e(_t(lang, "translation"))}</span> {_e(en)}</p>' if en else "")
     return src + tr if lang == "fr" else tr + src
 
 
 def _status_cell(status: Status, lang: str) -> str:
     return (f'<td class="st" data-status="{status.value}">'
             f'<span class="sym sym-{status.value}" aria-hidden="true">{_e(status.symbol)}</span>'
-            f'<span class="vh">{_e(_status_label(status, lang))}</span></td>')
+            f'<span class="st-label">{_e(_status_label(status, lang))}</span></td>')
 
 
 def _table(caption: str, head: Sequence[str], rows: Sequence[str], cls: str = "") -> str:
@@ -493,10 +510,12 @@ def _header(f: _Facts, lang: str, pages: Mapping[URIRef, Mapping[str, str]]) -> 
         f"{_e(_TEXT['language'][o])}</a></li>" for o in other_lang)
     current = (f'<li><span aria-current="page" lang="{lang}">'
                f"{_e(_TEXT['language'][lang])}</span></li>")
-    sub = (f'<p class="subtitle" lang="en">{_e(_t(lang, "translation_of", text=title_en))}</p>'
-           if lang == "fr" and "en" in p.title else
-           f'<p class="subtitle">{_e(_t(lang, "translation_of", text=title_fr))}</p>'
-           if lang == "en" and "fr" in p.title else "")
+    other_title, other_title_lang = (title_en, "en") if lang == "fr" else (title_fr, "fr")
+    sub = ""
+    if other_title_lang in p.title:
+        before, after = _TEXT["translation_of"][lang].split("{text}")
+        sub = (f'<p class="subtitle">{_e(before)}<span lang="{other_title_lang}">'
+               f"{_e(other_title)}</span>{_e(after)}</p>")
     others = [q for q in f.plans if q.iri != p.iri and q.iri in pages]
     other_nav = ""
     if others:
@@ -583,6 +602,21 @@ def _figures(f: _Facts, lang: str) -> str:
                    [_e(_t(lang, "status")), _e(_t(lang, "reported_short")),
                     _e(_t(lang, "recorded_short")), _e(_t(lang, "difference"))], rows,
                    cls="figures")
+    kpis: list[tuple[str, int, str, float | None]] = [
+        (_t(lang, "kpi_deliverables"), rec_total, "recorded-total", None)]
+    if c is not None and c.reported.get(Status.DONE) is not None:
+        done = c.reported[Status.DONE] or 0
+        kpis.append((_t(lang, "kpi_reported_done"), done, "reported-done",
+                     done / c.reported_total if c.reported_total else 0.0))
+    for key, status in (("kpi_recorded_done", Status.DONE),
+                        ("kpi_not_recorded", Status.NOT_RECORDED)):
+        kpis.append((_t(lang, key), rec[status], f"recorded-{status.value}",
+                     rec[status] / rec_total if rec_total else 0.0))
+    kpi_html = '<dl class="kpis">' + "".join(
+        f'<div class="kpi"><dt>{_e(label)}</dt><dd><span class="kpi-n" data-figure="{key}">'
+        f"{value}</span>"
+        + (f' <span class="kpi-share">{_e(_pct(share, lang))}</span>' if share is not None
+           else "") + "</dd></div>" for label, value, key, share in kpis) + "</dl>"
     notes = []
     if c is None:
         notes.append(f"<p>{_e(_t(lang, 'no_reported'))}</p>")
@@ -592,7 +626,8 @@ def _figures(f: _Facts, lang: str) -> str:
                      "</p>")
     notes.append(f'<p class="note">{_e(_t(lang, "gap_note"))}</p>')
     return (f'<section id="figures" aria-labelledby="figures-h"><h2 id="figures-h">'
-            f'{_e(_t(lang, "figures"))}</h2><div class="figures-grid">{chart}{table}</div>'
+            f'{_e(_t(lang, "figures"))}</h2>{kpi_html}'
+            f'<div class="figures-grid">{chart}{table}</div>'
             + "".join(notes) + "</section>")
 
 
@@ -655,10 +690,13 @@ def _themes(f: _Facts, lang: str) -> str:
                     tagged = [d.code for d in f.deliverables.get(m.iri, ()) if theme in d.themes]
                     if not tagged:
                         continue
-                    how = _t(lang, "via_deliverables", codes=", ".join(tagged))
+                    how = _t(lang, "via_deliverables" if len(tagged) > 1 else "via_deliverable",
+                             codes=", ".join(tagged))
                 rows.append(f"<tr>{_measure_ref(m, lang)}<td>{_e(how)}</td></tr>")
+        mark = (f' <span class="mark" lang="fr">{_e(_t(lang, "english_label"))}</span>'
+                if lang == "fr" else "")
         out.append(f'<section class="theme" id="{tid}" aria-labelledby="{tid}-h">'
-                   f'<h3 id="{tid}-h" lang="en">{_e(name)}</h3>'
+                   f'<h3 id="{tid}-h"><span lang="en">{_e(name)}</span>{mark}</h3>'
                    + _progress("theme", row.code, row, name, lang)
                    + _table(_e(_t(lang, "theme_measures", theme=name)),
                             [_e(_t(lang, "measure", code="")).strip(), _e(_t(lang, "text")),
@@ -705,15 +743,15 @@ def _sdgs(f: _Facts, lang: str) -> str:
             basis = "stated" if str(r["basis"]).endswith("/stated") else "proposed"
             just = r.get("justification")
             rows.append(
-                f'<tr data-basis="{basis}"><th scope="row" class="code">'
-                f'<a href="#{_anchor(prefix, code)}">{_e(code)}</a></th>'
-                f"<td>{_e(kind_text + where)}</td><td>{_e(linked)}</td>"
-                f'<td><span class="basis basis-{basis}">{_e(_t(lang, basis))}</span></td>'
+                f'<tr data-basis="{basis}"><th scope="row">'
+                f'<a class="code" href="#{_anchor(prefix, code)}">{_e(code)}</a>'
+                f'<span class="sub">{_e(kind_text + where)}</span></th>'
+                f'<td>{_e(linked)}<span class="sub"><span class="basis basis-{basis}">'
+                f"{_e(_t(lang, basis))}</span></span></td>"
                 f'<td lang="en">{_e(just or "")}</td></tr>')
         table = _table(_e(_t(lang, "goal_links", n=goal)),
-                       [_e(_t(lang, "contributor")), _e(_t(lang, "kind")), _e(_t(lang, "linked")),
-                        _e(_t(lang, "basis")), _e(_t(lang, "justification"))], rows,
-                       cls="sdg-links")
+                       [_e(_t(lang, "contributor")), _e(_t(lang, "linked_basis")),
+                        _e(_t(lang, "justification"))], rows, cls="sdg-links")
         title_html = (f'<p class="goal-title" lang="en">{_e(title)}'
                       + (f' <span class="mark" lang="fr">({_e(_t(lang, "goal_title_lang"))})'
                          "</span>" if lang == "fr" else "") + "</p>") if title else ""
@@ -746,29 +784,33 @@ def _cycles(f: _Facts, lang: str, pages: Mapping[URIRef, Mapping[str, str]]) -> 
     rows = []
     bars = []
     for row in f.by_plan:
-        p = plan_by_iri.get(row.plan)
         name = f.names.get(row.plan, str(row.code))
         here = row.plan == f.plan.iri
         link = (f'<a href="{_e(pages[row.plan][lang])}">{_e(name)}</a>'
                 if row.plan in pages and not here else _e(name))
         if here:
             link = (f'<strong>{link}</strong> '
-                    f'<span class="mark">({_e(_t(lang, "this_plan"))})</span>')
+                    f'<span class="mark">{_e(_t(lang, "this_plan"))}</span>')
         cells = "".join(f'<td data-status="{s.value}">{row.counts.get(s, 0)}</td>' for s in _ALL)
+        reported = f.reported.get(row.plan)
+        rep_done = reported.reported.get(Status.DONE) if reported else None
+        rep_share = ("—" if reported is None or rep_done is None or not reported.reported_total
+                     else _pct(rep_done / reported.reported_total, lang))
         rows.append(f'<tr data-plan="{_e(row.plan)}"><th scope="row">{link}</th>'
-                    f'<td>{_e(p.cycle if p else row.code)}</td>'
                     f'<td data-status="total">{row.total}</td>{cells}'
-                    f'<td data-share="done">{_e(_pct(row.share(Status.DONE), lang))}</td></tr>')
+                    f'<td data-share="done">{_e(_pct(row.share(Status.DONE), lang))}</td>'
+                    f'<td data-share="reported-done">{_e(rep_share)}</td></tr>')
         label = _t(lang, "progress_label", what=name, total=row.total,
                    parts=_parts_text(row.counts, lang))
         bars.append(f'<div class="chart-row"><p class="chart-label">{_e(name)}</p>'
                     + _bar(row.counts, row.total, label, lang, height=20) + "</div>")
-    head = [_e(_t(lang, "plan")), "Cycle", _e(_t(lang, "total"))] + [
-        f'<span class="sym sym-{s.value}" aria-hidden="true">{_e(s.symbol)}</span> '
-        f"{_e(_status_label(s, lang))}" for s in _ALL] + [_e(_t(lang, "share_done"))]
+    head = [_e(_t(lang, "plan")), _e(_t(lang, "total"))] + [
+        f'<span class="sym sym-{s.value}" aria-hidden="true">{_e(s.symbol)}</span>'
+        f'<span class="sub">{_e(_status_label(s, lang))}</span>' for s in _ALL] + [
+        _e(_t(lang, "share_done")), _e(_t(lang, "share_reported"))]
     out = [f'<section id="cycles" aria-labelledby="cycles-h"><h2 id="cycles-h">'
            f'{_e(_t(lang, "cycles"))}</h2>',
-           f'<figure class="chart"><figcaption>{_e(_t(lang, "cycles_caption"))}</figcaption>'
+           f'<figure class="chart"><figcaption>{_e(_t(lang, "cycles_chart"))}</figcaption>'
            + "".join(bars) + "</figure>",
            _table(_e(_t(lang, "cycles_caption")), head, rows, cls="cycles")]
 
@@ -780,12 +822,12 @@ def _cycles(f: _Facts, lang: str, pages: Mapping[URIRef, Mapping[str, str]]) -> 
         """The component ``code`` of plan ``iri``, linked to its place in that plan's page."""
         target = URIRef(str(iri))
         anchor = _anchor(_kind_prefix(code), code)
-        text = f"{code} ({cycle_of(iri)})"
         if target == f.plan.iri:
-            return f'<a href="#{anchor}">{_e(text)}</a>'
+            return f'<a class="code" href="#{anchor}">{_e(code)}</a>'
+        text = f'<span class="code">{_e(code)}</span> ({_e(cycle_of(iri))})'
         if target in pages:
-            return f'<a href="{_e(pages[target][lang])}#{anchor}">{_e(text)}</a>'
-        return _e(text)
+            return f'<a href="{_e(pages[target][lang])}#{anchor}">{text}</a>'
+        return text
 
     for key, side in (("carried_into", "to"), ("carried_from", "from")):
         mine = [r for r in f.carried if r[side] == f.plan.iri]
@@ -802,9 +844,9 @@ def _cycles(f: _Facts, lang: str, pages: Mapping[URIRef, Mapping[str, str]]) -> 
                         f'<td>{ref(r["from"], str(r["earlierCode"]))}</td>'
                         f"<td>{_e(_status_text(r['earlierStatus'], kind, lang))}</td></tr>")
         out.append(f"<h3>{_e(_t(lang, key))}</h3>" + _table(
-            _e(_t(lang, key)), [_e(_t(lang, "later")), _e(_t(lang, "relation")),
-                                _e(_t(lang, "earlier")), _e(_t(lang, "end_status"))], body,
-            cls="carried"))
+            _e(_t(lang, "carried_caption", n=len(mine))),
+            [_e(_t(lang, "later")), _e(_t(lang, "relation")), _e(_t(lang, "earlier")),
+             _e(_t(lang, "end_status"))], body, cls="carried"))
     for key, side in (("dropped_by", "to"), ("dropped_later", "from")):
         mine = [r for r in f.dropped if r[side] == f.plan.iri]
         if not mine:
@@ -814,14 +856,14 @@ def _cycles(f: _Facts, lang: str, pages: Mapping[URIRef, Mapping[str, str]]) -> 
             kind_local = _local(r["kind"]).lower()
             kind_text = _t(lang, f"kind_{kind_local}") if f"kind_{kind_local}" in _TEXT else ""
             by = "" if side == "to" else " · " + _t(lang, "by_plan", cycle=cycle_of(r["to"]))
-            body.append(f'<tr><th scope="row">{ref(r["from"], str(r["earlierCode"]))}</th>'
-                        f"<td>{_e(kind_text + by)}</td>"
+            body.append(f'<tr><th scope="row">{ref(r["from"], str(r["earlierCode"]))}'
+                        f'<span class="sub">{_e(kind_text + by)}</span></th>'
                         f'<td lang="fr">{_e(r.get("label") or "")}</td>'
                         f"<td>{_e(_status_text(r['earlierStatus'], r['kind'], lang))}</td></tr>")
         out.append(f"<h3>{_e(_t(lang, key))}</h3>" + _table(
-            _e(_t(lang, key)), [_e(_t(lang, "component")), _e(_t(lang, "kind")),
-                                _e(_t(lang, "source_text")), _e(_t(lang, "end_status"))], body,
-            cls="dropped"))
+            _e(_t(lang, "dropped_caption", n=len(mine))),
+            [_e(_t(lang, "component")), _e(_t(lang, "source_text")),
+             _e(_t(lang, "end_status"))], body, cls="dropped"))
     if not f.carried and not f.dropped:
         out.append(f"<p>{_e(_t(lang, 'none_carried'))}</p>")
     out.append("</section>")
@@ -891,7 +933,7 @@ figure.chart figcaption{font-weight:700;margin-bottom:.25rem}
 ul.legend{list-style:none;display:flex;flex-wrap:wrap;gap:.25rem 1rem;padding:0;
 margin:.5rem 0 0;font-size:.9rem}
 ul.legend svg{vertical-align:-2px}
-.figures-grid{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1.5rem;
+.figures-grid{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1.5rem;
 align-items:start}
 .table-wrap{max-width:100%;overflow-x:auto;margin:.5rem 0 1rem}
 table{border-collapse:collapse;width:100%;font-size:.92rem}
@@ -900,7 +942,21 @@ th,td{border-bottom:1px solid var(--line);padding:.35rem .5rem;text-align:left;v
 thead th{background:var(--soft);font-size:.85rem}
 table.figures td,table.cycles td{text-align:right;font-variant-numeric:tabular-nums}
 table.figures td.na{color:var(--muted);font-size:.85rem}
-table.deliverables td.st{width:2.5rem;text-align:center;font-size:1.1rem}
+table.deliverables td.st{width:4.5rem;text-align:center}
+td.st .sym{font-size:1.15rem;display:block}
+.st-label{display:block;font-size:.72rem;line-height:1.2;color:var(--muted)}
+.sub{display:block;font-size:.8rem;font-weight:400;color:var(--muted)}
+dl.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.75rem;
+margin:0 0 1.25rem}
+.kpi{background:var(--soft);border-radius:4px;padding:.6rem .8rem;
+border-left:4px solid var(--accent)}
+.kpi dt{font-size:.85rem;color:var(--muted)}
+.kpi dd{margin:0}
+.kpi-n{font-size:1.9rem;font-weight:700;line-height:1.2;font-variant-numeric:tabular-nums}
+.kpi-share{color:var(--muted);margin-left:.25rem}
+table.cycles th[scope=row]{min-width:8rem}
+table.cycles td{white-space:nowrap}
+h2+section.guideline{border-top:0;margin-top:0}
 table.deliverables th.code{width:5.5rem}
 table.deliverables td.text p{margin:0 0 .2rem}
 section.guideline{border-top:3px solid var(--soft);margin-top:2rem}
@@ -915,6 +971,7 @@ section.measure{margin-left:.75rem;padding-left:.75rem;border-left:3px solid var
 .basis-proposed{background:#fff4e0;border:1px dashed #8a5a00}
 footer{margin-top:3rem;padding-top:1rem;padding-bottom:2rem;border-top:1px solid var(--line);
 color:var(--muted);font-size:.9rem}
+@media (min-width:40.01rem){table.figures th{white-space:nowrap}}
 @media (max-width:40rem){
 h1{font-size:1.35rem}
 h2{font-size:1.2rem}
@@ -922,7 +979,11 @@ h2{font-size:1.2rem}
 section.measure{margin-left:0;padding-left:.5rem}
 th,td{padding:.3rem .3rem}
 table.deliverables th.code{width:auto}
-table.sdg-links,table.cycles{font-size:.85rem}
+table.sdg-links,table.cycles,table.dropped,table.carried{font-size:.85rem}
+table.deliverables td.st{width:3.5rem}
+.basis{white-space:normal}
+dl.kpis{grid-template-columns:1fr 1fr;gap:.5rem}
+.kpi-n{font-size:1.5rem}
 }
 @media print{
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -933,6 +994,9 @@ a{color:inherit;text-decoration:none}
 h2,h3,h4{break-after:avoid}
 section.measure,.sdg,tr,figure{break-inside:avoid}
 .table-wrap{overflow:visible}
+.figures-grid{grid-template-columns:minmax(0,1fr)}
+table.figures th,table.cycles td{white-space:normal}
+svg.bar{max-width:100%}
 }
 """
 

@@ -3,16 +3,17 @@ with Oxigraph's Rust parsers and SPARQL engine for large graphs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
-from .errors import InputError, QueryError
+from .errors import InputError, QueryError, QueryParameterError
 from .formats import Format, default_graph_id
-from .store import SelectResult
+from .store import SelectResult, collect_rows
 
 __all__ = ["OxigraphStore", "from_ox", "to_ox"]
 
@@ -62,6 +63,30 @@ def from_ox(term: Any) -> Node | None:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(datatype))
     raise TypeError(f"cannot convert {term!r} to an rdflib term")
+
+
+def _bounded(work: Callable[[], SelectResult], check: Callable[[], None]) -> SelectResult:
+    """Run ``work`` in a worker thread (Oxigraph releases the GIL while it evaluates) and call
+    ``check`` every 50 ms; when ``check`` raises (time is up), stop waiting. Oxigraph cannot
+    cancel a running query: the abandoned evaluation ends on its own in the background."""
+    box: list[SelectResult | BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(work())
+        except BaseException as exc:  # handed over to the waiting thread
+            box.append(exc)
+
+    worker = threading.Thread(target=run, name="metrograph-oxigraph-query", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.05)
+        if worker.is_alive():
+            check()
+    outcome = box[0]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 def _term(term: Any) -> Node:
@@ -131,7 +156,10 @@ class OxigraphStore:
 
     def _run(self, query: str, bindings: Mapping[str, Node] | None) -> Any:
         ox = _ox()
-        subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+        try:
+            subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+        except ValueError as exc:
+            raise QueryParameterError(f"invalid parameter value: {exc}") from None
         try:
             return self._store.query(query, use_default_graph_as_union=True,
                                      substitutions=subs or None)
@@ -140,14 +168,29 @@ class OxigraphStore:
         except (OSError, ValueError, TypeError) as exc:
             raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
 
-    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> SelectResult:
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
+               max_rows: int | None = None,
+               check: Callable[[], None] | None = None) -> SelectResult:
         ox = _ox()
-        result = self._run(query, bindings)
-        if not isinstance(result, ox.QuerySolutions):
-            raise QueryError("expected a SELECT query")
-        variables = [v.value for v in result.variables]
-        rows = [tuple(from_ox(sol[v]) for v in variables) for sol in result]
-        return SelectResult(variables, rows)
+
+        def evaluate() -> SelectResult:
+            result = self._run(query, bindings)
+            if not isinstance(result, ox.QuerySolutions):
+                raise QueryError("expected a SELECT query")
+            variables = [v.value for v in result.variables]
+            rows = collect_rows((tuple(from_ox(sol[v]) for v in variables) for sol in result),
+                                max_rows, None)
+            return SelectResult(variables, rows)
+
+        if check is None:
+            return evaluate()
+        return _bounded(evaluate, check)
+
+    def update(self, update: str) -> None:
+        try:
+            self._store.update(update)
+        except (SyntaxError, OSError, ValueError) as exc:
+            raise QueryError(f"update failed: {' '.join(str(exc).split())}") from exc
 
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         ox = _ox()

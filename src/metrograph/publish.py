@@ -290,22 +290,56 @@ def ntriples_text(graph: Graph) -> str:
     return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
 
 
-def _sorted_json(value: Any) -> Any:
-    """JSON-LD with every unordered array sorted (``@list`` arrays keep their order)."""
-    if isinstance(value, dict):
-        return {k: ([_sorted_json(v) for v in item] if k == "@list" and isinstance(item, list)
-                    else _sorted_json(item)) for k, item in value.items()}
-    if isinstance(value, list):
-        items = [_sorted_json(v) for v in value]
-        return sorted(items, key=lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True))
-    return value
+def _compact(iri: str) -> str:
+    """``iri`` as a compact IRI of the published JSON-LD context where one fits."""
+    best = ""
+    for prefix, namespace in JSONLD_CONTEXT.items():
+        local = iri[len(namespace):]
+        if (iri.startswith(namespace) and len(namespace) > len(JSONLD_CONTEXT.get(best, ""))
+                and local and not local.startswith("//")):
+            best = prefix
+    return f"{best}:{iri[len(JSONLD_CONTEXT[best]):]}" if best else iri
+
+
+def _jsonld_node_id(node: Node) -> str:
+    return "_:" + str(node) if isinstance(node, BNode) else _compact(str(node))
+
+
+def _jsonld_value(node: Node) -> Any:
+    if isinstance(node, Literal):
+        if node.language:
+            return {"@value": str(node), "@language": node.language}
+        if node.datatype is not None:
+            return {"@value": str(node), "@type": _compact(str(node.datatype))}
+        return str(node)
+    return {"@id": _jsonld_node_id(node)}
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def jsonld_text(graph: Graph) -> str:
-    """``graph`` as JSON-LD compacted with :data:`~metrograph.export.JSONLD_CONTEXT`, the context
-    written inline so that the file reads without the network; keys and arrays sorted."""
-    text = _prefixed(graph).serialize(format="json-ld", context=JSONLD_CONTEXT)
-    doc = _sorted_json(json.loads(text))
+    """``graph`` as flattened JSON-LD: one node object per subject (blank nodes by label, never
+    embedded, lists as ``rdf:first`` / ``rdf:rest``), IRIs compacted with
+    :data:`~metrograph.export.JSONLD_CONTEXT`, which is written inline so that the file reads
+    without the network; subjects, keys and values sorted. (rdflib's JSON-LD writer is not used:
+    it drops blank nodes that are only ever objects, as in a cycle.)"""
+    nodes: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for s, p, o in graph:
+        node = nodes[_jsonld_node_id(s)]
+        if p == RDF.type and isinstance(o, URIRef | BNode):
+            node["@type"].append(_jsonld_node_id(o))
+        else:
+            node[_compact(str(p))].append(_jsonld_value(o))
+    objects = []
+    for subject in sorted(nodes):
+        obj: dict[str, Any] = {"@id": subject}
+        for key, values in nodes[subject].items():
+            ordered = sorted(values, key=_key)
+            obj[key] = ordered[0] if len(ordered) == 1 else ordered
+        objects.append(obj)
+    doc = {"@context": JSONLD_CONTEXT, "@graph": objects}
     return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
@@ -317,6 +351,14 @@ def _context_text() -> str:
 
 _LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_BNODE_LABEL = re.compile(r"[A-Za-z0-9_]+")
+_ESCAPES = re.compile(r'[\x00-\x1f"\\]')
+_ECHAR = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _ECHAR.get(char, f"\\u{ord(char):04X}")
 
 
 class _Terms:
@@ -337,10 +379,10 @@ class _Terms:
         if isinstance(node, URIRef):
             return self.iri(str(node))
         if isinstance(node, BNode):
-            return "_:" + re.sub(r"[^A-Za-z0-9_]", "_", str(node))
+            label = str(node)
+            return "_:" + (label if _BNODE_LABEL.fullmatch(label) else "x" + label.encode().hex())
         if isinstance(node, Literal):
-            text = (str(node).replace("\\", "\\\\").replace('"', '\\"')
-                    .replace("\n", "\\n").replace("\r", "\\r"))
+            text = _ESCAPES.sub(_escape, str(node))
             if node.language:
                 return f'"{text}"@{node.language}'
             if node.datatype is not None:
@@ -424,14 +466,15 @@ def _describe(kg: KnowledgeGraph, union: Graph, files: Mapping[str, bytes], *, v
     plans = kg.plans()
     counts = kg.counts()
     plan_list = ", ".join(f"{p.organisation.rsplit('/', 1)[-1]} {p.cycle}" for p in plans)
+    sdg_links = len(set(union.subjects(RDF.type, MG.SDGLink)))
     g.add((ds, DCTERMS.description, Literal(
         f"Organisations' action plans as linked data: {len(plans)} plan(s)"
         + (f" ({plan_list})" if plan_list else "")
         + f" with {counts['guidelines']} guidelines, {counts['measures']} measures and "
         f"{counts['deliverables']} deliverables, {counts['assessments']} dated status "
-        "assessment(s), the metrograph ontology and its SKOS schemes, and links to the UN "
-        "Sustainable Development Goals. French texts are the sources' own; English texts "
-        "(mg:translatedLabel) are the project's translations.", lang="en")))
+        f"assessment(s) and {sdg_links} link(s) to the UN Sustainable Development Goals, "
+        "with the metrograph ontology and its SKOS schemes. French texts are the sources' own; "
+        "English texts (mg:translatedLabel) are the project's translations.", lang="en")))
     project = MGO["metrograph-project"]
     g.add((ds, DCTERMS.publisher, project))
     creators = {project} | {p.organisation for p in plans}
@@ -539,19 +582,20 @@ def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: s
     from .model import Deliverable
 
     counts = kg.counts()
+    triples = len(_union_of(kg.store.dataset()))
     head = [f"# metrograph {version}", "", f"Issued {issued.isoformat()}.", ""]
-    summary = (f"{counts['statements']} statements; {counts['plans']} plan(s), "
+    summary = (f"{triples} triples; {counts['plans']} plan(s), "
                f"{counts['guidelines']} guidelines, {counts['measures']} measures, "
                f"{counts['deliverables']} deliverables, {counts['assessments']} status "
                "assessment(s).")
     if previous is None:
         return "\n".join([*head, "First release: " + summary, ""])
-    before = previous.counts()
+    before = len(_union_of(previous.store.dataset()))
     plans = {**_plan_names(previous), **_plan_names(kg)}
     old = {c.iri: c for c in _all_components(previous)}
     new = {c.iri: c for c in _all_components(kg)}
     out = [*head, f"Changes since {previous_version or 'the previous release'}. "
-           f"Statements: {before['statements']} → {counts['statements']}. Now: " + summary, ""]
+           f"Triples: {before} → {triples}. Now: " + summary, ""]
 
     def section(title: str, items: list[str]) -> None:
         out.extend([f"## {title} ({len(items)})", ""])
@@ -581,9 +625,9 @@ def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: s
             continue
         for lang, what in (("fr", "French text"), ("en", "English translation")):
             if c.label(lang) != was.label(lang):
-                text_changes.extend([f"- {_where(c, plans)}, {what}:",
-                                     f"  - was: {_quoted(was.label(lang))}",
-                                     f"  - now: {_quoted(c.label(lang))}"])
+                text_changes.append(f"- {_where(c, plans)}, {what}:\n"
+                                    f"  - was: {_quoted(was.label(lang))}\n"
+                                    f"  - now: {_quoted(c.label(lang))}")
     section("Text changes", text_changes)
     return "\n".join(out)
 
@@ -603,9 +647,11 @@ def _load_previous(previous: str | Path) -> tuple[KnowledgeGraph, str | None]:
     void = folder / VOID_FILE
     if void.is_file():
         g = Graph().parse(void, format="turtle")
-        versions = sorted(str(v) for ds in g.subjects(RDF.type, DCAT.Dataset)
-                          for v in g.objects(ds, OWL.versionInfo))
-        version = versions[0] if versions else None
+        for ds in sorted(g.subjects(RDF.type, DCAT.Dataset), key=str):
+            version = str(g.value(ds, OWL.versionInfo) or "the previous release")
+            issued = g.value(ds, DCTERMS.issued)
+            if issued is not None:
+                version += f" (issued {issued})"
     return kg, version
 
 
@@ -712,7 +758,9 @@ def check_release(directory: str | Path, expected: Dataset | None = None) -> dic
     if nt_lines != len(reference):
         raise ReleaseCheckError("metrograph.nt", f"{nt_lines} lines for {len(reference)} triples")
     if expected is not None:
-        found = _grouped(trig)
+        found: dict[URIRef, Graph] = {}
+        for s, p, o, g in trig.quads((None, None, None, None)):
+            found.setdefault(g if isinstance(g, URIRef) else _DEFAULT, Graph()).add((s, p, o))
         wanted = _grouped(expected)
         if sorted(found) != sorted(wanted):
             raise ReleaseCheckError("metrograph.trig", "named graphs "

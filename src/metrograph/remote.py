@@ -67,6 +67,7 @@ to repeat.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import email.message
 import http.client
 import ipaddress
@@ -446,6 +447,7 @@ class _Response:
     headers: dict[str, str]  # lower-cased names
     body: bytes
     url: str
+    attempts: int = 1
 
     @property
     def media_type(self) -> str:
@@ -563,7 +565,7 @@ class HttpClient:
             if resp.status in _RETRY_STATUS and attempt + 1 < attempts:
                 last = f"HTTP {resp.status}: {_snippet(resp)}"
                 continue
-            return resp
+            return dataclasses.replace(resp, attempts=attempt + 1)
         tries = f" (tried {attempts} times)" if attempts > 1 else ""
         raise QueryError(self.scrub(f"{what} to {shown} failed{tries}: {last}"))
 
@@ -650,8 +652,9 @@ def _fail(http_: HttpClient, resp: _Response, what: str) -> QueryError:
                 "file, with an account allowed to do this)")
     elif 300 <= resp.status < 400:
         hint = f" (redirected to {resp.headers.get('location', '?')}: use that URL)"
-    return QueryError(http_.scrub(f"{what} to {_display(resp.url)} failed: HTTP {resp.status}"
-                                  f"{hint}: {_snippet(resp)}"))
+    tries = f" (tried {resp.attempts} times)" if resp.attempts > 1 else ""
+    return QueryError(http_.scrub(f"{what} to {_display(resp.url)} failed{tries}: HTTP "
+                                  f"{resp.status}{hint}: {_snippet(resp)}"))
 
 
 # ====================================================================== results
@@ -886,20 +889,26 @@ class GraphWriter:
                 self.update(f"DROP SILENT GRAPH {_iri_text(str(name))}", what=f"clearing <{name}>")
             return WriteResult(name, 0, 0, "update", False)
         tmp = URIRef(f"urn:uuid:{uuid.uuid4()}")
+        placing = False
         try:
             method = self._upload(tmp, graph, name)
             stored = self._verify(tmp, graph, name)
+            placing = True
             if replace:
-                self._move(tmp, name, stored)
+                self._move(tmp, name, stored)  # says in what state it leaves the graph
             else:
                 self.update(f"ADD GRAPH {_iri_text(str(tmp))} TO {_iri_text(str(name))}",
                             what=f"adding to <{name}>")
                 self._drop(tmp)
         except BaseException as exc:
             leftover = self._drop(tmp)
-            if leftover and isinstance(exc, QueryError):
-                raise QueryError(f"{exc}; the temporary graph <{tmp}> could not be dropped: "
-                                 "drop it by hand") from exc
+            if not isinstance(exc, QueryError):
+                raise
+            notes = [] if placing else [f"<{name}> is unchanged"]
+            if leftover:
+                notes.append(f"the temporary graph <{tmp}> could not be dropped: drop it by hand")
+            if notes:
+                raise QueryError(f"{exc}; {'; '.join(notes)}") from exc
             raise
         return WriteResult(name, len(graph), stored, method, True)
 
@@ -1057,9 +1066,10 @@ class RemoteStore:
         except (ValueError, TypeError, AttributeError) as exc:
             raise QueryError(f"{what} to {_display(resp.url)}: a result is malformed ({exc})"
                              ) from None
-        found = _check_truncation(resp, len(rows), limit, what)
-        if found is not None:
-            self.max_rows = found
+        header = resp.headers.get("x-sparql-maxrows", "").strip()
+        if header.isdigit():
+            self.max_rows = int(header)  # learnt before a cut answer raises
+        _check_truncation(resp, len(rows), limit, what)
         return SelectResult([str(v) for v in variables], rows)
 
     def _prepare(self, query: str, bindings: Mapping[str, Node] | None,
@@ -1071,9 +1081,21 @@ class RemoteStore:
             raise QueryError(f"expected a {' or '.join(expected)} query, got {got}")
         return sub
 
-    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> SelectResult:
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
+               max_rows: int | None = None,
+               check: Callable[[], None] | None = None) -> SelectResult:
+        """Run a SELECT query (bindings substituted into its text). More than ``max_rows`` rows
+        raise ``ResultTooLargeError``; ``check`` is called once the answer is in (the request
+        itself is bounded by the store's ``timeout``)."""
         sub = self._prepare(query, bindings, ("SELECT",))
         result = self._select_raw(sub.text, limit=sub.limit)
+        if check is not None:
+            check()
+        if max_rows is not None and len(result.rows) > max_rows:
+            from .safety import ResultTooLargeError
+
+            raise ResultTooLargeError(f"the query returned more than {max_rows} rows; narrow "
+                                      "it (parameters, LIMIT) or raise the bound")
         if sub.star and bindings:  # SELECT *: the substituted variables are no longer in it
             extra = [(str(Variable(k)), v) for k, v in bindings.items()
                      if str(Variable(k)) not in result.variables]
@@ -1116,6 +1138,14 @@ class RemoteStore:
                 f"query to {_display(resp.url)}: {len(out)} triples, as many as the server's "
                 f"row limit ({self.max_rows}): the answer is probably cut short")
         return out
+
+    def update(self, update: str) -> None:
+        """Run a SPARQL Update on ``update_url`` (callers check that updates are allowed)."""
+        if not self.update_url:
+            raise QueryError(f"{_display(self.query_url)} was opened read-only: give an update "
+                             "URL to run updates")
+        self._names = None
+        self.writer.update(update, idempotent=False)
 
     # -------------------------------------------------------------- the dataset
 

@@ -8,7 +8,7 @@ its quads. :class:`MemoryStore` (rdflib's in-memory dataset) is the default; oth
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -16,7 +16,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.query import Result
 from rdflib.term import Identifier, Node, Variable
 
-from .errors import QueryError
+from .errors import MetrographError, QueryError
 from .formats import Format, default_graph_id, parse_into
 
 __all__ = ["STORES", "MemoryStore", "SelectResult", "Store", "make_store"]
@@ -57,11 +57,18 @@ class Store(Protocol):
     def add_dataset(self, dataset: Dataset) -> None:
         """Add every quad of ``dataset``."""
 
-    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> SelectResult:
-        """Run a SELECT query; ``bindings`` give variables their values before evaluation."""
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
+               max_rows: int | None = None,
+               check: Callable[[], None] | None = None) -> SelectResult:
+        """Run a SELECT query; ``bindings`` give variables their values before evaluation.
+        More than ``max_rows`` rows raise :class:`~metrograph.safety.ResultTooLargeError`;
+        ``check`` is called between rows (it raises when a time bound is past)."""
 
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         """Run an ASK query."""
+
+    def update(self, update: str) -> None:
+        """Run a SPARQL Update (callers check that updates are allowed)."""
 
     def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> Graph:
         """Run a CONSTRUCT or DESCRIBE query."""
@@ -111,12 +118,20 @@ class MemoryStore:
         except Exception as exc:  # rdflib's SPARQL parser raises pyparsing errors, among others
             raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
 
-    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> SelectResult:
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
+               max_rows: int | None = None,
+               check: Callable[[], None] | None = None) -> SelectResult:
         result = self._run(query, bindings)
         if result.type != "SELECT":
             raise QueryError(f"expected a SELECT query, got {result.type}")
         variables = [str(v) for v in (result.vars or [])]
-        rows: list[tuple[Node | None, ...]] = [tuple(row) for row in result]  # type: ignore[arg-type]
+        try:
+            rows = collect_rows((tuple(row) for row in result  # type: ignore[arg-type]
+                                 ), max_rows, check)
+        except MetrographError:
+            raise
+        except Exception as exc:  # evaluation is lazy in rdflib: errors surface here
+            raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
         return SelectResult(variables, rows)
 
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
@@ -134,6 +149,12 @@ class MemoryStore:
             out.add(triple)
         return out
 
+    def update(self, update: str) -> None:
+        try:
+            self._ds.update(update)
+        except Exception as exc:
+            raise QueryError(f"update failed: {' '.join(str(exc).split())}") from exc
+
     def dataset(self) -> Dataset:
         copy = Dataset()
         for s, p, o, g in self._ds.quads((None, None, None, None)):
@@ -150,6 +171,22 @@ class MemoryStore:
 
     def __len__(self) -> int:
         return sum(1 for _ in self._ds.quads((None, None, None, None)))
+
+
+def collect_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,
+                 check: Callable[[], None] | None) -> list[tuple[Node | None, ...]]:
+    """Gather result rows, calling ``check`` between them and stopping past ``max_rows``."""
+    out: list[tuple[Node | None, ...]] = []
+    for row in rows:
+        if check is not None:
+            check()
+        out.append(row)
+        if max_rows is not None and len(out) > max_rows:
+            from .safety import ResultTooLargeError
+
+            raise ResultTooLargeError(f"the query returned more than {max_rows} rows; narrow "
+                                      "it (parameters, LIMIT) or raise the bound")
+    return out
 
 
 STORES = ("memory", "oxigraph")

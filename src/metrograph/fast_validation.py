@@ -1,0 +1,676 @@
+"""SHACL validation that scales: the shapes compiled to SPARQL SELECT queries run by the store.
+
+pySHACL walks the data graph focus node by focus node in Python, and runs each SPARQL-based
+constraint once per focus node: at a million triples that takes many minutes. Here every shape
+becomes a handful of whole-graph SELECT queries that Oxigraph (or any :class:`Store`) answers in
+one pass each, and the results are the same as pySHACL's: the same focus nodes, result paths,
+source shapes and severities (``tests/test_scale.py`` compares them on generated data with
+injected defects and on every invalid example).
+
+How each shape is compiled:
+
+- targets (``sh:targetClass`` with its ``rdfs:subClassOf`` subclasses, ``sh:targetNode``,
+  ``sh:targetSubjectsOf``, ``sh:targetObjectsOf``) become a ``SELECT DISTINCT ?this`` sub-query;
+- a node shape's ``sh:nodeKind`` and each ``sh:property`` shape's ``sh:minCount``,
+  ``sh:maxCount``, ``sh:uniqueLang`` become one query each, exact in SPARQL;
+- value-node constraints (``sh:datatype``, ``sh:pattern``, ``sh:class``, ``sh:in``,
+  ``sh:languageIn``, ``sh:nodeKind``, ``sh:minInclusive`` and the other bounds, ``sh:or`` of
+  those) become one query that returns every value node that *might* fail (a superset: SPARQL
+  regexes and numeric comparisons are not Python's); each candidate is then decided in Python
+  with pySHACL's own rules (ill-typed literals, ``re.search``, literal comparison), so that the
+  verdict is pySHACL's and the Python work is proportional to the failures, not to the data;
+- ``sh:sparql`` constraints: the ``SELECT`` is taken as it is, with the shape's ``sh:prefixes``,
+  and the target sub-query joined first in its ``WHERE`` block, so that ``$this`` (the same
+  variable as ``?this`` in SPARQL) ranges over the focus nodes, as pySHACL's pre-binding does.
+  Rows are de-duplicated like pySHACL's (``?this``, ``?path``, ``?value`` and the rest).
+
+A shape using anything else (``sh:node``, ``sh:qualifiedValueShape``, complex paths, SPARQL
+targets...) is not compiled: it is validated by pySHACL, for that shape only, on an rdflib copy of
+the data, and :attr:`CompiledShapes.fallback` names it. The shipped shapes all compile.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.term import Node
+
+from .validation import ValidationReport, ValidationResult, shapes_graph
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["CompiledShapes", "UnsupportedShape", "compile_shapes", "validate_fast"]
+
+_SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+#: parameters a node or property shape may carry that this compiler understands
+_SUPPORTED = {
+    SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.property,
+    SH.path, SH.severity, SH.message, SH.name, SH.description, SH.order, SH.group,
+    SH.minCount, SH.maxCount, SH.datatype, SH.pattern, SH.flags, SH["class"], SH["in"],
+    SH.uniqueLang, SH.languageIn, SH["or"], SH.nodeKind, SH.sparql, SH.minInclusive,
+    SH.maxInclusive, SH.minExclusive, SH.maxExclusive, SH.minLength, SH.maxLength,
+    SH.deactivated, RDF.type, RDFS.label, RDFS.comment,
+}
+#: per value node: the component IRI
+_COMPONENT = {
+    SH.datatype: SH.DatatypeConstraintComponent, SH.pattern: SH.PatternConstraintComponent,
+    SH["class"]: SH.ClassConstraintComponent, SH["in"]: SH.InConstraintComponent,
+    SH.languageIn: SH.LanguageInConstraintComponent, SH.nodeKind: SH.NodeKindConstraintComponent,
+    SH.minInclusive: SH.MinInclusiveConstraintComponent,
+    SH.maxInclusive: SH.MaxInclusiveConstraintComponent,
+    SH.minExclusive: SH.MinExclusiveConstraintComponent,
+    SH.maxExclusive: SH.MaxExclusiveConstraintComponent,
+    SH.minLength: SH.MinLengthConstraintComponent, SH.maxLength: SH.MaxLengthConstraintComponent,
+    SH["or"]: SH.OrConstraintComponent,
+}
+# Strict lexical forms: a literal of one of these datatypes that does not match is a candidate,
+# decided in Python by rdflib's own parsing (the verdict pySHACL gives).
+_LEXICAL = {
+    XSD.integer: r"^[+-]?[0-9]+$",
+    XSD.decimal: r"^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)$",
+    XSD.date: r"^-?[0-9]{4}-[0-9]{2}-[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?$",
+    XSD.gYear: r"^-?[0-9]{4}(Z|[+-][0-9]{2}:[0-9]{2})?$",
+    XSD.boolean: r"^(true|false|0|1)$",
+}
+_NODE_KIND_SPARQL = {
+    SH.IRI: "isIRI(?v)", SH.BlankNode: "isBlank(?v)", SH.Literal: "isLiteral(?v)",
+    SH.BlankNodeOrIRI: "(isIRI(?v) || isBlank(?v))",
+    SH.BlankNodeOrLiteral: "(isBlank(?v) || isLiteral(?v))",
+    SH.IRIOrLiteral: "(isIRI(?v) || isLiteral(?v))",
+}
+
+
+class UnsupportedShape(Exception):
+    """A shape uses a feature the compiler does not handle (it falls back to pySHACL)."""
+
+
+def _n3(node: Node) -> str:
+    return node.n3()
+
+
+# ---------------------------------------------------------------------- Python verdicts
+
+
+def _datatype_ok(v: Node, rule: Node) -> bool:
+    """pySHACL's sh:datatype test (DatatypeConstraintComponent)."""
+    if not isinstance(v, Literal):
+        return False
+    if v.datatype == rule:
+        if getattr(v, "ill_typed", None) is True:
+            return False
+        value = v.value
+        checks: dict[Node, Callable[[Any], bool]] = {
+            XSD.string: lambda x: isinstance(x, str | bytes),
+            RDF.langString: lambda x: isinstance(x, str | bytes),
+            XSD.integer: lambda x: isinstance(x, int),
+            XSD.float: lambda x: isinstance(x, float),
+            XSD.decimal: lambda x: isinstance(x, Decimal),
+            XSD.boolean: lambda x: isinstance(x, bool),
+        }
+        import datetime as dt
+
+        checks[XSD.date] = lambda x: isinstance(x, dt.date)
+        checks[XSD.time] = lambda x: isinstance(x, dt.time)
+        checks[XSD.dateTime] = lambda x: isinstance(x, dt.datetime)
+        return checks.get(rule, lambda x: True)(value)
+    if rule == RDFS.Literal:
+        return True
+    if rule == RDFS.Datatype and v.datatype:
+        return True
+    if v.datatype is None and v.language is None and rule == XSD.string:
+        return isinstance(v.value, str | bytes)
+    return bool(rule == RDF.langString and v.language and isinstance(v.value, str | bytes))
+
+
+def _compare(v: Literal, bound: Literal) -> int:
+    """pySHACL's literal comparison (rdfutil.compare_literal)."""
+    if v.eq(bound):
+        return 0
+    if v > bound:
+        return 1
+    if v < bound:
+        return -1
+    raise TypeError("incomparable")
+
+
+def _range_ok(v: Node, bound: Literal, op: Node) -> bool:
+    """pySHACL's sh:minInclusive / maxInclusive / minExclusive / maxExclusive test."""
+    if not isinstance(v, Literal):
+        return False
+    if isinstance(v.value, str) != isinstance(bound.value, str):
+        return False
+    try:
+        cmp = _compare(v, bound)
+    except (TypeError, NotImplementedError):
+        return False
+    return {SH.minInclusive: cmp >= 0, SH.maxInclusive: cmp <= 0,
+            SH.minExclusive: cmp > 0, SH.maxExclusive: cmp < 0}[op]
+
+
+def _lang_in_ok(v: Node, langs: set[str]) -> bool:
+    if not isinstance(v, Literal) or not v.language:
+        return False
+    lang = str(v.language).lower()
+    return "*" in langs or lang in langs or lang.split("-")[0] in langs
+
+
+def _pattern_ok(v: Node, regex: re.Pattern[str]) -> bool:
+    if isinstance(v, BNode):
+        return False
+    return bool(regex.search(str(v)))
+
+
+def _length_ok(v: Node, limit: int, op: Node) -> bool:
+    if isinstance(v, BNode):
+        return False
+    n = len(str(v))
+    return n >= limit if op == SH.minLength else n <= limit
+
+
+# ---------------------------------------------------------------------- compiled units
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One query and how to turn its rows into results."""
+
+    query: str
+    shape: Node
+    severity: str
+    message: str
+    component: Node | None
+    path: Node | None
+    kind: str  # "focus" (rows: this), "value" (this, v), "sparql" (any projection)
+    check: Callable[[Node], bool] | None = None  # value units: True when the value conforms
+    value_is_focus: bool = False  # node-shape value units (nodeKind on the focus node)
+
+
+@dataclass
+class CompiledShapes:
+    """The shapes as queries (``units``), and the shapes left to pySHACL (``fallback``)."""
+
+    units: list[_Unit]
+    fallback: list[Node]
+    shapes: Graph = field(repr=False)
+    reasons: dict[Node, str] = field(default_factory=dict)
+
+
+class _Compiler:
+    def __init__(self, sg: Graph) -> None:
+        self.sg = sg
+        self.prefixes: dict[Node, str] = {}
+
+    # -------------------------------------------------------------- helpers
+
+    def one(self, node: Node, prop: URIRef) -> Node | None:
+        values = list(self.sg.objects(node, prop))  # type: ignore[arg-type]
+        if len(values) > 1:
+            raise UnsupportedShape(f"several {prop.n3()} on {node}")
+        return values[0] if values else None
+
+    def severity(self, shape: Node) -> str:
+        sev = self.one(shape, SH.severity) or SH.Violation
+        if sev not in _SEVERITY:
+            raise UnsupportedShape(f"severity {sev}")
+        return _SEVERITY[sev]  # type: ignore[index]
+
+    def message(self, shape: Node) -> str:
+        msgs = list(self.sg.objects(shape, SH.message))  # type: ignore[arg-type]
+        english = [str(m) for m in msgs if isinstance(m, Literal) and m.language in (None, "en")]
+        return (english or [str(m) for m in msgs] or [""])[0]
+
+    def items(self, head: Node) -> list[Node]:
+        return list(Collection(self.sg, head))  # type: ignore[arg-type]
+
+    def path(self, shape: Node) -> tuple[Node, str]:
+        path = self.one(shape, SH.path)
+        if isinstance(path, URIRef):
+            return path, path.n3()
+        if path is not None:
+            inverse = self.one(path, SH.inversePath)
+            if isinstance(inverse, URIRef):
+                return path, f"^{inverse.n3()}"
+        raise UnsupportedShape(f"path of {shape} is not an IRI or an inverse IRI")
+
+    def target(self, shape: Node) -> str | None:
+        """A ``{ SELECT DISTINCT ?this ... }`` group for the shape's targets (None: none)."""
+        parts = []
+        for cls in self.sg.objects(shape, SH.targetClass):  # type: ignore[arg-type]
+            parts.append(f"?this <{RDF.type}>/<{RDFS.subClassOf}>* {_n3(cls)} .")
+        nodes = list(self.sg.objects(shape, SH.targetNode))  # type: ignore[arg-type]
+        if nodes:
+            parts.append("VALUES ?this { " + " ".join(_n3(n) for n in nodes) + " }")
+        for prop in self.sg.objects(shape, SH.targetSubjectsOf):  # type: ignore[arg-type]
+            parts.append(f"?this {_n3(prop)} ?_o .")
+        for prop in self.sg.objects(shape, SH.targetObjectsOf):  # type: ignore[arg-type]
+            parts.append(f"?_s {_n3(prop)} ?this .")
+        if (shape, SH.target, None) in self.sg:
+            raise UnsupportedShape("SPARQL-based targets")
+        if (shape, RDF.type, RDFS.Class) in self.sg:
+            raise UnsupportedShape("implicit class target")
+        if not parts:
+            return None
+        union = " UNION ".join("{ " + p + " }" for p in parts)
+        return "{ SELECT DISTINCT ?this WHERE { " + union + " } }"
+
+    def prefix_text(self, constraint: Node) -> str:
+        lines = []
+        for decl_owner in self.sg.objects(constraint, SH.prefixes):  # type: ignore[arg-type]
+            for decl in self.sg.objects(decl_owner, SH.declare):  # type: ignore[arg-type]
+                prefix = self.one(decl, SH.prefix)
+                ns = self.one(decl, SH.namespace)
+                if prefix is None or ns is None:
+                    raise UnsupportedShape("incomplete sh:declare")
+                lines.append(f"PREFIX {prefix}: <{ns}>")
+        return "\n".join(sorted(set(lines)))
+
+    # -------------------------------------------------------------- compiling
+
+    def check_parameters(self, shape: Node) -> None:
+        for p in set(self.sg.predicates(shape, None)):  # type: ignore[arg-type]
+            if p not in _SUPPORTED:
+                raise UnsupportedShape(f"{p.n3()} is not compiled")
+        if self.one(shape, SH.deactivated) == Literal(True):
+            raise UnsupportedShape("deactivated shapes are left to pySHACL")
+
+    def root(self, shape: Node) -> list[_Unit]:
+        """Units for a shape with targets (a node shape, or a property shape with targets)."""
+        self.check_parameters(shape)
+        target = self.target(shape)
+        units: list[_Unit] = []
+        if target is None:
+            return units
+        if self.one(shape, SH.path) is not None:
+            return self.property(shape, shape, target)
+        sev, msg = self.severity(shape), self.message(shape)
+        kind = self.one(shape, SH.nodeKind)
+        if kind is not None:
+            if kind not in _NODE_KIND_SPARQL:
+                raise UnsupportedShape(f"node kind {kind}")
+            units.append(_Unit(
+                f"SELECT ?this ?v WHERE {{ {target} BIND(?this AS ?v) "
+                f"FILTER(!{_NODE_KIND_SPARQL[kind]}) }}",  # type: ignore[index]
+                shape, sev, msg, SH.NodeKindConstraintComponent, None, "value",
+                value_is_focus=True))
+        for param in (SH.datatype, SH.pattern, SH["class"], SH["in"], SH.languageIn,
+                      SH.minCount, SH.maxCount, SH.uniqueLang, SH["or"], SH.minInclusive):
+            if self.one(shape, param) is not None:
+                raise UnsupportedShape(f"{param.n3()} on a node shape")
+        for sparql in self.sg.objects(shape, SH.sparql):  # type: ignore[arg-type]
+            units.append(self.sparql(shape, sparql, target, sev, msg))
+        for prop in self.sg.objects(shape, SH.property):  # type: ignore[arg-type]
+            self.check_parameters(prop)
+            if self.target(prop) is not None:
+                raise UnsupportedShape("a nested property shape with targets of its own")
+            units += self.property(prop, shape, target)
+        return units
+
+    def property(self, prop: Node, owner: Node, target: str) -> list[_Unit]:
+        path, sparql_path = self.path(prop)
+        sev, msg = self.severity(prop), self.message(prop)
+        units: list[_Unit] = []
+
+        def focus_unit(where: str, component: Node, having: str = "") -> None:
+            units.append(_Unit(f"SELECT ?this WHERE {{ {target} {where} }} {having}",
+                               prop, sev, msg, component, path, "focus"))
+
+        min_count = self.one(prop, SH.minCount)
+        if min_count is not None:
+            n = int(min_count)  # type: ignore[call-overload]
+            if n == 1:
+                focus_unit(f"FILTER NOT EXISTS {{ ?this {sparql_path} ?_v }}",
+                           SH.MinCountConstraintComponent)
+            elif n > 1:
+                focus_unit(f"OPTIONAL {{ ?this {sparql_path} ?_v }}",
+                           SH.MinCountConstraintComponent,
+                           f"GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) < {n})")
+        max_count = self.one(prop, SH.maxCount)
+        if max_count is not None:
+            n = int(max_count)  # type: ignore[call-overload]
+            focus_unit(f"?this {sparql_path} ?_v .", SH.MaxCountConstraintComponent,
+                       f"GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) > {n})")
+        if self.one(prop, SH.uniqueLang) == Literal(True):
+            units.append(_Unit(
+                f"SELECT ?this ?lang WHERE {{ {target} ?this {sparql_path} ?_v . "
+                f"FILTER(isLiteral(?_v) && lang(?_v) != \"\") BIND(LCASE(lang(?_v)) AS ?lang) }} "
+                f"GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?_v) > 1)",
+                prop, sev, msg, SH.UniqueLangConstraintComponent, path, "focus"))
+
+        for param, (suspect, check) in self.value_tests(prop).items():
+            units.append(_Unit(
+                f"SELECT DISTINCT ?this ?v WHERE {{ {target} ?this {sparql_path} ?v . "
+                f"FILTER({suspect}) }}",
+                prop, sev, msg, _COMPONENT[param], path, "value", check))
+        for sparql in self.sg.objects(prop, SH.sparql):  # type: ignore[arg-type]
+            raise UnsupportedShape(f"sh:sparql on the property shape {prop} ({sparql})")
+        return units
+
+    def value_tests(self, shape: Node) -> dict[Node, tuple[str, Callable[[Node], bool]]]:
+        """Per value constraint of ``shape``: a SPARQL condition on ``?v`` true for every value
+        that might fail (a superset), and the exact Python test (True: conforms)."""
+        tests: dict[Node, tuple[str, Callable[[Node], bool]]] = {}
+        dtype = self.one(shape, SH.datatype)
+        if dtype is not None:
+            lexical = _LEXICAL.get(dtype)  # type: ignore[call-overload]
+            ok = f"isLiteral(?v) && datatype(?v) = {_n3(dtype)}"
+            if lexical:
+                ok += f" && REGEX(STR(?v), \"{lexical}\")"
+            if dtype == XSD.string:
+                ok = "isLiteral(?v) && datatype(?v) = <%s> && lang(?v) = \"\"" % XSD.string
+            tests[SH.datatype] = (f"!COALESCE({ok}, false)",
+                                  lambda v, d=dtype: _datatype_ok(v, d))
+        pattern = self.one(shape, SH.pattern)
+        if pattern is not None:
+            flags = str(self.one(shape, SH.flags) or "")
+            re_flags = 0
+            for ch in flags:
+                re_flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL,
+                             "x": re.VERBOSE}.get(ch, 0)
+            regex = re.compile(str(pattern), re_flags)
+            tests[SH.pattern] = (
+                f"isBlank(?v) || !COALESCE(REGEX(STR(?v), {Literal(str(pattern)).n3()}, "
+                f"{Literal(flags).n3()}), false)",
+                lambda v, r=regex: _pattern_ok(v, r))
+        cls = list(self.sg.objects(shape, SH["class"]))  # type: ignore[arg-type]
+        if len(cls) > 1:
+            raise UnsupportedShape("several sh:class")
+        if cls:
+            tests[SH["class"]] = (
+                f"NOT EXISTS {{ ?v <{RDF.type}>/<{RDFS.subClassOf}>* {_n3(cls[0])} }}",
+                lambda v: False)
+        members = self.one(shape, SH["in"])
+        if members is not None:
+            allowed = self.items(members)
+            cond = " || ".join(f"sameTerm(?v, {_n3(a)})" for a in allowed) or "false"
+            tests[SH["in"]] = (f"!({cond})", lambda v, a=frozenset(allowed): v in a)
+        langs_head = self.one(shape, SH.languageIn)
+        if langs_head is not None:
+            langs = {str(x).lower() for x in self.items(langs_head)}
+            tests[SH.languageIn] = ("true", lambda v, ls=langs: _lang_in_ok(v, ls))
+            listed = ", ".join(Literal(x).n3() for x in sorted(langs))
+            if "*" not in langs:
+                tests[SH.languageIn] = (
+                    f"!COALESCE(isLiteral(?v) && lang(?v) != \"\" && (LCASE(lang(?v)) IN "
+                    f"({listed}) || LCASE(STRBEFORE(CONCAT(lang(?v), \"-\"), \"-\")) IN "
+                    f"({listed})), false)", tests[SH.languageIn][1])
+            else:
+                tests[SH.languageIn] = ("!COALESCE(lang(?v) != \"\", false)",
+                                        tests[SH.languageIn][1])
+        kind = self.one(shape, SH.nodeKind)
+        if kind is not None:
+            if kind not in _NODE_KIND_SPARQL:
+                raise UnsupportedShape(f"node kind {kind}")
+            tests[SH.nodeKind] = (f"!{_NODE_KIND_SPARQL[kind]}",  # type: ignore[index]
+                                  lambda v: False)
+        for op, sparql_op in ((SH.minInclusive, ">="), (SH.maxInclusive, "<="),
+                              (SH.minExclusive, ">"), (SH.maxExclusive, "<")):
+            bound = self.one(shape, op)
+            if bound is None:
+                continue
+            if not isinstance(bound, Literal):
+                raise UnsupportedShape(f"{op.n3()} is not a literal")
+            tests[op] = (f"!COALESCE(isLiteral(?v) && ?v {sparql_op} {bound.n3()}, false)",
+                         lambda v, b=bound, o=op: _range_ok(v, b, o))
+        for op in (SH.minLength, SH.maxLength):
+            limit = self.one(shape, op)
+            if limit is None:
+                continue
+            n = int(limit)  # type: ignore[call-overload]
+            cmp = ">=" if op == SH.minLength else "<="
+            tests[op] = (f"isBlank(?v) || !(STRLEN(STR(?v)) {cmp} {n})",
+                         lambda v, n=n, o=op: _length_ok(v, n, o))
+        alternatives = self.one(shape, SH["or"])
+        if alternatives is not None:
+            conds: list[str] = []
+            for member in self.items(alternatives):
+                member_class = list(self.sg.objects(member, SH["class"]))  # type: ignore[arg-type]
+                others = set(self.sg.predicates(member, None)) - {  # type: ignore[arg-type]
+                    SH["class"], RDF.type}
+                if others or len(member_class) != 1:
+                    raise UnsupportedShape("sh:or members other than one sh:class each")
+                conds.append(f"EXISTS {{ ?v <{RDF.type}>/<{RDFS.subClassOf}>* "
+                             f"{_n3(member_class[0])} }}")
+            tests[SH["or"]] = (f"!({' || '.join(conds) or 'false'})", lambda v: False)
+        return tests
+
+    def sparql(self, shape: Node, constraint: Node, target: str, sev: str,
+               msg: str) -> _Unit:
+        select = self.one(constraint, SH.select)
+        if select is None:
+            raise UnsupportedShape("sh:sparql without sh:select")
+        if self.one(constraint, SH.deactivated) == Literal(True):
+            raise UnsupportedShape("deactivated SPARQL constraint")
+        text = str(select)
+        if re.search(r"\$(PATH|currentShape|shapesGraph|value)\b", text):
+            raise UnsupportedShape("pre-bound $PATH, $value, $currentShape or $shapesGraph")
+        where = re.search(r"\bWHERE\s*\{", text, re.IGNORECASE)
+        if where is None:
+            raise UnsupportedShape("no WHERE block")
+        head = text[: where.start()]
+        if not re.search(r"[?$]this\b", head) and "*" not in head:
+            raise UnsupportedShape("the SELECT does not project $this")
+        body = text[: where.end()] + f" {target} " + text[where.end():]
+        messages = [m for m in self.sg.objects(constraint, SH.message)]  # type: ignore[arg-type]
+        english = [str(m) for m in messages
+                   if isinstance(m, Literal) and m.language in (None, "en")]
+        return _Unit(self.prefix_text(constraint) + "\n" + body, shape, sev,
+                     (english or [msg])[0], SH.SPARQLConstraintComponent, None, "sparql")
+
+
+def _shapes(sg: Graph) -> list[Node]:
+    """Every shape that is validated on its own (has targets), in a stable order."""
+    roots: set[Node] = set()
+    for prop in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf,
+                 SH.target):
+        roots.update(sg.subjects(prop, None))
+    return sorted(roots, key=str)
+
+
+def compile_shapes(shapes: Graph) -> CompiledShapes:
+    """Compile every shape with targets; those that cannot be compiled go to ``fallback``."""
+    compiler = _Compiler(shapes)
+    units: list[_Unit] = []
+    fallback: list[Node] = []
+    reasons: dict[Node, str] = {}
+    for shape in _shapes(shapes):
+        try:
+            units += compiler.root(shape)
+        except UnsupportedShape as exc:
+            fallback.append(shape)
+            reasons[shape] = str(exc)
+    return CompiledShapes(units, fallback, shapes, reasons)
+
+
+# ---------------------------------------------------------------------- running
+
+
+_TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _fill(message: str, values: dict[str, Node | None]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        v = values.get(m.group(1))
+        return m.group(0) if v is None else str(v)
+
+    return _TEMPLATE.sub(sub, message)
+
+
+def _run_unit(store: Store, unit: _Unit) -> list[ValidationResult]:
+    result = store.select(unit.query)
+    out: list[ValidationResult] = []
+    if unit.kind == "focus":
+        seen: set[tuple[Node | None, ...]] = set()
+        for row in result.rows:
+            if row in seen:
+                continue
+            seen.add(row)
+            focus = row[0]
+            assert focus is not None
+            out.append(ValidationResult(focus, unit.severity, unit.message, unit.shape,
+                                        unit.path, None, unit.component))
+    elif unit.kind == "value":
+        for focus, value in result.rows:
+            assert focus is not None and value is not None
+            if unit.check is not None and unit.check(value):
+                continue
+            out.append(ValidationResult(focus, unit.severity, unit.message, unit.shape,
+                                        unit.path, value, unit.component))
+    else:
+        variables = result.variables
+        seen_rows: set[tuple[Node | None, ...]] = set()
+        for row in result.rows:
+            if row in seen_rows:
+                continue
+            seen_rows.add(row)
+            values = dict(zip(variables, row, strict=True))
+            focus = values.get("this")
+            assert focus is not None
+            path = values.get("path")
+            value = values.get("value") or focus
+            out.append(ValidationResult(focus, unit.severity, _fill(unit.message, values),
+                                        unit.shape, path, value, unit.component))
+    return out
+
+
+def _fallback(store: Store, compiled: CompiledShapes) -> list[ValidationResult]:
+    """pySHACL for the shapes that were not compiled, those only."""
+    if not compiled.fallback:
+        return []
+    from .validation import validate_dataset
+
+    keep = Graph()
+    sg = compiled.shapes
+    todo = list(compiled.fallback)
+    seen: set[Node] = set()
+    # the fallback shapes, what they reference (property shapes, lists, blank nodes), and the
+    # prefix declarations
+    todo += list(sg.subjects(SH.declare, None))
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for p, o in sg.predicate_objects(node):  # type: ignore[arg-type]
+            keep.add((node, p, o))
+            if isinstance(o, BNode) or p in (SH.property, SH.node, SH.prefixes):
+                todo.append(o)
+    wanted = set(compiled.fallback)
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".ttl", delete=False) as fh:
+        fh.write(keep.serialize(format="turtle"))
+        name = fh.name
+    try:
+        report = _validate_with_pyshacl(store, Path(name))
+    finally:
+        Path(name).unlink(missing_ok=True)
+    return [r for r in report if r.source_shape in wanted or _owned_by(sg, r.source_shape, wanted)]
+
+
+def _owned_by(sg: Graph, shape: Node | None, owners: set[Node]) -> bool:
+    return shape is not None and any((o, SH.property, shape) in sg for o in owners)
+
+
+def _validate_with_pyshacl(store: Store, shape_file: Path) -> list[ValidationResult]:
+    from pyshacl import validate
+
+    data = Graph()
+    for s, p, o, _g in store.dataset().quads((None, None, None, None)):
+        data.add((s, p, o))
+    shapes = Graph().parse(shape_file, format="turtle")
+    _conforms, report, _text = validate(data, shacl_graph=shapes, inference="none",
+                                        advanced=True, allow_warnings=True, inplace=True)
+    results = []
+    for node in report.subjects(SH.resultSeverity, None):
+        severity = report.value(node, SH.resultSeverity)
+        results.append(ValidationResult(
+            focus=report.value(node, SH.focusNode),  # type: ignore[arg-type]
+            severity=str(severity).rsplit("#", 1)[-1],
+            message=str(report.value(node, SH.resultMessage) or ""),
+            source_shape=report.value(node, SH.sourceShape),
+            path=report.value(node, SH.resultPath), value=report.value(node, SH.value),
+            constraint=report.value(node, SH.sourceConstraintComponent)))
+    return results
+
+
+def _report_graph(results: Sequence[ValidationResult]) -> Graph:
+    g = Graph()
+    g.bind("sh", SH)
+    report = BNode()
+    g.add((report, RDF.type, SH.ValidationReport))
+    g.add((report, SH.conforms, Literal(not any(r.severity == "Violation" for r in results))))
+    severities = {v: k for k, v in _SEVERITY.items()}
+    for r in results:
+        node = BNode()
+        g.add((report, SH.result, node))
+        g.add((node, RDF.type, SH.ValidationResult))
+        g.add((node, SH.focusNode, r.focus))
+        g.add((node, SH.resultSeverity, severities[r.severity]))
+        g.add((node, SH.resultMessage, Literal(r.message)))
+        for prop, value in ((SH.sourceShape, r.source_shape), (SH.resultPath, r.path),
+                            (SH.value, r.value), (SH.sourceConstraintComponent, r.constraint)):
+            if value is not None:
+                g.add((node, prop, value))
+    return g
+
+
+_COMPILED: dict[int, CompiledShapes] = {}
+
+
+def _shipped() -> CompiledShapes:
+    key = 0
+    if key not in _COMPILED:
+        _COMPILED[key] = compile_shapes(shapes_graph())
+    return _COMPILED[key]
+
+
+def validate_fast(store: Store, shapes_graph: Graph | None = None,
+                  extra_shapes: Iterable[str | Path] = (), workers: int = 2,
+                  with_graph: bool = True) -> ValidationReport:
+    """Validate the union of ``store``'s graphs against the shipped shapes (or ``shapes_graph``,
+    plus ``extra_shapes`` files) with compiled SPARQL queries; the store is not modified.
+
+    Results are those pySHACL gives (same focus nodes, paths, source shapes, severities), sorted
+    like :func:`metrograph.validation.validate_dataset`'s. ``workers`` queries run at once
+    (Oxigraph evaluates them outside the GIL). ``with_graph=False`` skips building the SHACL
+    report graph (``report.graph`` is then empty), for speed on very large reports.
+    """
+    extra = list(extra_shapes)
+    if shapes_graph is None and not extra:
+        compiled = _shipped()
+    else:
+        from .validation import shapes_graph as load_shapes
+
+        sg = Graph()
+        if shapes_graph is not None:
+            for triple in shapes_graph:
+                sg.add(triple)
+        for triple in load_shapes(extra) if shapes_graph is None else (
+                load_shapes(extra) - load_shapes() if extra else Graph()):
+            sg.add(triple)
+        compiled = compile_shapes(sg)
+    results: list[ValidationResult] = []
+    if getattr(store, "name", "") != "oxigraph":
+        workers = 1  # rdflib's SPARQL engine is not known to be thread-safe
+    if workers > 1 and len(compiled.units) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for chunk in pool.map(lambda u: _run_unit(store, u), compiled.units):
+                results += chunk
+    else:
+        for unit in compiled.units:
+            results += _run_unit(store, unit)
+    results += _fallback(store, compiled)
+    results.sort(key=lambda r: (_ORDER.get(r.severity, 3), str(r.focus), r.message))
+    return ValidationReport(results=results,
+                            graph=_report_graph(results) if with_graph else Graph())

@@ -1,0 +1,267 @@
+"""``push``: a knowledge graph or a release goes to real servers (Oxigraph, Virtuoso) with the Graph
+Store protocol or SPARQL Update; pushing twice changes nothing; replacing is never half-done; a
+failed push leaves the previous graph intact."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+
+import metrograph
+from metrograph.errors import InputError, QueryError
+from metrograph.graph import KnowledgeGraph
+from metrograph.push import PushError, push, read_release
+from metrograph.remote import RemoteStore
+
+from .servers import (  # noqa: F401  (fixtures)
+    FakeServer,
+    Reply,
+    Request,
+    Server,
+    fake,
+    oxigraph_scratch,
+    virtuoso_limited,
+)
+
+FakeFactory = Callable[..., FakeServer]
+EX = "urn:test:push:"
+
+
+@pytest.fixture(scope="module")
+def bundled() -> KnowledgeGraph:
+    return metrograph.load()
+
+
+def _graph(version: int, size: int = 30) -> Graph:
+    """A small graph with French text, a number and a blank node structure."""
+    g = Graph()
+    for i in range(size):
+        s = URIRef(f"{EX}item/{i}")
+        g.add((s, URIRef(EX + "label"), Literal(f"élément {i} « v{version} »", lang="fr")))
+        g.add((s, URIRef(EX + "version"), Literal(version)))
+    b = BNode()
+    g.add((URIRef(EX + "item/0"), URIRef(EX + "note"), b))
+    g.add((b, URIRef(EX + "text"), Literal(f'a "quoted"\nline {version}')))
+    return g
+
+
+def _remote_graph(server: Server, name: str) -> Graph:
+    store = RemoteStore(server.query_url, graphs=[name])
+    return store.dataset().graph(URIRef(name))
+
+
+def _no_temporary_graphs(server: Server) -> None:
+    names = RemoteStore(server.query_url).graph_names()
+    assert not [g for g in names if str(g).startswith("urn:uuid:")], names
+
+
+SERVERS = ["oxigraph_scratch", "virtuoso_limited"]
+
+
+@pytest.mark.parametrize("which", SERVERS)
+def test_push_then_push_again_changes_nothing(request: pytest.FixtureRequest, which: str,
+                                              bundled: KnowledgeGraph) -> None:
+    server: Server = request.getfixturevalue(which)
+    report = push(bundled, server.gsp_url, update_url=server.update_url,
+                  query_url=server.query_url)
+    names = bundled.store.graph_names()
+    assert [r.graph for r in report.graphs] == names
+    assert all(r.stored == r.triples and r.staged and r.method == "graph-store"
+               for r in report.graphs)
+    store = RemoteStore(server.query_url, graphs=[str(n) for n in names])
+    first = store.dataset()
+    again = push(bundled, server.gsp_url, update_url=server.update_url,
+                 query_url=server.query_url)
+    assert again.triples == report.triples == len(bundled)
+    second = store.dataset()
+    assert len(store) == len(bundled.store)
+    want = bundled.store.dataset()
+    for name in names:
+        assert isomorphic(second.graph(name), first.graph(name)), name
+        assert isomorphic(second.graph(name), want.graph(name)), name
+    _no_temporary_graphs(server)
+
+
+@pytest.mark.parametrize("which", SERVERS)
+def test_replace_and_add(request: pytest.FixtureRequest, which: str) -> None:
+    server: Server = request.getfixturevalue(which)
+    name = EX + "replace/" + which
+    for version in (1, 2):
+        ds = Dataset()
+        ds.graph(URIRef(name)).__iadd__(_graph(version))
+        push(ds, server.gsp_url, update_url=server.update_url, query_url=server.query_url)
+        assert isomorphic(_remote_graph(server, name), _graph(version))
+    extra = Dataset()
+    extra.graph(URIRef(name)).add((URIRef(EX + "x"), URIRef(EX + "y"), Literal("z")))
+    push(extra, server.gsp_url, update_url=server.update_url, query_url=server.query_url,
+         replace=False)
+    got = _remote_graph(server, name)
+    assert len(got) == len(_graph(2)) + 1
+    empty = Dataset()
+    empty.graph(URIRef(name))
+    push(empty, None, update_url=server.update_url, graph=None)  # nothing named: no-op
+    assert len(_remote_graph(server, name)) == len(got)
+    _no_temporary_graphs(server)
+
+
+@pytest.mark.parametrize("which", SERVERS)
+def test_sparql_update_only_in_small_chunks(request: pytest.FixtureRequest, which: str,
+                                            bundled: KnowledgeGraph) -> None:
+    """Without a Graph Store URL: INSERT DATA in chunks (blank nodes in INSERT … WHERE {})."""
+    server: Server = request.getfixturevalue(which)
+    ontology = URIRef("https://w3id.org/metrograph/graph/ontology/metrograph")
+    report = push(bundled, None, update_url=server.update_url, query_url=server.query_url,
+                  graph=ontology, chunk_size=40)
+    [result] = report.graphs
+    assert result.method == "update" and result.stored == result.triples
+    assert any(isinstance(t, BNode) for t in bundled.store.dataset().graph(ontology).subjects())
+    assert isomorphic(_remote_graph(server, str(ontology)),
+                      bundled.store.dataset().graph(ontology))
+
+
+def test_graph_store_missing_falls_back_to_update(fake: FakeFactory,
+                                                  oxigraph_scratch: Server) -> None:
+    real = oxigraph_scratch.query_url.rsplit("/", 1)[0]
+    proxy = fake(lambda r: Reply(405, {"Allow": "GET"}) if r.path == "/store" else None,
+                 forward_to=real)
+    name = EX + "fallback"
+    ds = Dataset()
+    ds.graph(URIRef(name)).__iadd__(_graph(1))
+    report = push(ds, proxy.base + "/store", update_url=proxy.base + "/update",
+                  query_url=proxy.base + "/query")
+    assert [r.method for r in report.graphs] == ["update"]
+    assert proxy.count("PUT") == 1  # tried once, then SPARQL Update
+    assert isomorphic(_remote_graph(oxigraph_scratch, name), _graph(1))
+
+
+def test_graph_store_only_puts_in_place(oxigraph_scratch: Server) -> None:
+    name = EX + "direct"
+    ds = Dataset()
+    ds.graph(URIRef(name)).__iadd__(_graph(3))
+    [result] = push(ds, oxigraph_scratch.gsp_url, query_url=oxigraph_scratch.query_url).graphs
+    assert (result.method, result.staged, result.stored) == ("graph-store", False, len(_graph(3)))
+    assert isomorphic(_remote_graph(oxigraph_scratch, name), _graph(3))
+
+
+def test_push_a_release_folder_and_one_graph(tmp_path: Path, bundled: KnowledgeGraph,
+                                             oxigraph_scratch: Server) -> None:
+    (tmp_path / "metrograph.trig").write_text(bundled.export("trig"), encoding="utf-8")
+    plan = URIRef("https://w3id.org/metrograph/graph/data/metropolis/2018-2020/plan")
+    report = push(tmp_path, oxigraph_scratch.gsp_url, update_url=oxigraph_scratch.update_url,
+                  query_url=oxigraph_scratch.query_url, graph=plan)
+    assert [r.graph for r in report.graphs] == [plan]
+    assert isomorphic(_remote_graph(oxigraph_scratch, str(plan)),
+                      bundled.store.dataset().graph(plan))
+    assert len(read_release(tmp_path)) == len(bundled)
+    assert "triples" in report.summary()
+
+
+def test_default_graph_triples(oxigraph_scratch: Server) -> None:
+    ds = Dataset()
+    ds.add((URIRef(EX + "a"), URIRef(EX + "b"), Literal("default")))
+    ds.graph(URIRef(EX + "named")).add((URIRef(EX + "a"), URIRef(EX + "b"), Literal("named")))
+    kwargs = {"update_url": oxigraph_scratch.update_url,
+              "query_url": oxigraph_scratch.query_url}
+    report = push(ds, oxigraph_scratch.gsp_url, **kwargs)
+    assert report.skipped_default_triples == 1 and "default graph" in report.summary()
+    report = push(ds, oxigraph_scratch.gsp_url, default_graph=EX + "description", **kwargs)
+    assert report.skipped_default_triples == 0
+    assert len(_remote_graph(oxigraph_scratch, EX + "description")) == 1
+
+
+def test_input_errors(tmp_path: Path, bundled: KnowledgeGraph) -> None:
+    with pytest.raises(InputError, match="Graph Store URL"):
+        push(bundled, None)
+    with pytest.raises(InputError, match="no named graph <urn:none>"):
+        push(bundled, "http://127.0.0.1:1/store", graph="urn:none")
+    with pytest.raises(InputError, match="metrograph.trig"):
+        push(tmp_path, "http://127.0.0.1:1/store")
+    with pytest.raises(InputError, match="not an http"):
+        push(bundled, "file:///etc/passwd")
+
+
+# ------------------------------------------------------------------ failures
+
+def _dies_after(n: int) -> Callable[[Request], Reply | None]:
+    """A proxy that forwards ``n`` requests, then drops every connection (a dead server)."""
+    return lambda r: Reply(close=True) if r.index >= n else None
+
+
+@pytest.mark.parametrize("which", SERVERS)
+@pytest.mark.parametrize("failure", ["dies-during-upload", "500-on-move",
+                                     "500-during-chunks", "wrong-count"])
+def test_a_failed_push_leaves_the_previous_graph(request: pytest.FixtureRequest, which: str,
+                                                 failure: str, fake: FakeFactory) -> None:
+    server: Server = request.getfixturevalue(which)
+    name = f"{EX}failure/{which}/{failure}"
+    before = Dataset()
+    before.graph(URIRef(name)).__iadd__(_graph(1))
+    push(before, server.gsp_url, update_url=server.update_url, query_url=server.query_url)
+    real = server.query_url.rsplit("/", 1)[0]
+
+    def update_text(r: Request) -> str:
+        return " ".join(r.form().get("update", []))
+
+    behaviours: dict[str, Callable[[Request], Reply | None]] = {
+        # the upload's first request goes through, then the server is gone
+        "dies-during-upload": _dies_after(1),
+        # everything works but the MOVE into place
+        "500-on-move": lambda r: Reply(500, {}, b"boom") if "MOVE" in update_text(r) else None,
+        # the third chunk of INSERT DATA fails (and its retries)
+        "500-during-chunks": lambda r: Reply(503, {}, b"busy") if (
+            "INSERT" in update_text(r) and sum("INSERT" in update_text(x)
+                                               for x in proxy.requests) >= 3) else None,
+        # the server says it stored fewer triples than were sent
+        "wrong-count": lambda r: Reply(200, {"Content-Type": "application/sparql-results+json"},
+                                       b'{"head": {"vars": ["n"]}, "results": {"bindings": [{"n":'
+                                       b' {"type": "literal", "value": "3"}}]}}')
+        if "COUNT" in " ".join(r.form().get("query", [])) else None,
+    }
+    proxy = fake(behaviours[failure], forward_to=real)
+    path = server.query_url[len(real):]
+    gsp = None if failure == "500-during-chunks" else proxy.base + server.gsp_url[len(real):]
+    after = Dataset()
+    after.graph(URIRef(name)).__iadd__(_graph(2, size=60))
+    with pytest.raises(PushError) as info:
+        push(after, gsp, update_url=proxy.base + server.update_url[len(real):],
+             query_url=proxy.base + path, chunk_size=20, retries=1)
+    message = str(info.value)
+    assert name in message
+    if failure == "500-on-move":
+        assert "is unchanged" in message
+    elif failure != "dies-during-upload":
+        assert f"<{name}> is unchanged" in message
+    else:
+        assert "could not be dropped" in message and "urn:uuid:" in message
+        leftover = message.split("the temporary graph <", 1)[1].split(">", 1)[0]
+        RemoteStore(server.query_url, server.update_url).update(f"DROP GRAPH <{leftover}>")
+    assert isomorphic(_remote_graph(server, name), _graph(1))  # the previous graph, intact
+    _no_temporary_graphs(server)
+
+
+def test_credentials_with_digest_auth_on_virtuoso(virtuoso_limited: Server,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Virtuoso's authenticated Graph Store answers HTTP Digest challenges."""
+    auth = virtuoso_limited.gsp_url + "-auth"
+    name = EX + "digest"
+    ds = Dataset()
+    ds.graph(URIRef(name)).__iadd__(_graph(4))
+    monkeypatch.delenv("METROGRAPH_USER", raising=False)
+    monkeypatch.delenv("METROGRAPH_PASSWORD", raising=False)
+    monkeypatch.setenv("NETRC", "/nonexistent")
+    with pytest.raises(PushError, match="HTTP 401.*METROGRAPH_USER"):
+        push(ds, auth, query_url=virtuoso_limited.query_url)
+    monkeypatch.setenv("METROGRAPH_USER", "dba")
+    monkeypatch.setenv("METROGRAPH_PASSWORD", "dba")
+    [result] = push(ds, auth, query_url=virtuoso_limited.query_url).graphs
+    assert result.stored == len(_graph(4))
+    assert isomorphic(_remote_graph(virtuoso_limited, name), _graph(4))
+
+
+def test_remote_store_refuses_updates_without_an_update_url(oxigraph_scratch: Server) -> None:
+    with pytest.raises(QueryError, match="read-only"):
+        RemoteStore(oxigraph_scratch.query_url).update("DROP ALL")
