@@ -4,7 +4,7 @@ Session fixtures start Oxigraph's server (the ``oxigraph`` command of the PyPI p
 Virtuoso (Debian's ``virtuoso-opensource``: ``virtuoso-t`` in the foreground from a config file
 written into a temporary folder, ``isql-vt`` to grant SPARQL_UPDATE), each on free ports, wait
 until it answers and stop it at the end of the session. A missing server program fails the tests
-with a message saying how to install it (``.ci/install-servers.sh``), or skips them when
+with a message saying how to install it (``scripts/install-test-tools.sh``), or skips them when
 ``METROGRAPH_SKIP_SERVERS=1``.
 
 Import the fixtures into a test module to use them (pytest finds them there)::
@@ -37,7 +37,7 @@ import pytest
 from metrograph.remote import RemoteStore
 
 SKIP_ENV = "METROGRAPH_SKIP_SERVERS"
-INSTALL = ".ci/install-servers.sh (pip install oxigraph; apt-get install virtuoso-opensource)"
+INSTALL = "scripts/install-test-tools.sh (Virtuoso), and pip install '.[test]' (the oxigraph server)"
 VIRTUOSO_DBA_PASSWORD = "dba"  # the password of a new Virtuoso database; local test server only
 
 
@@ -345,7 +345,7 @@ class FakeServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
             def _handle(self) -> None:

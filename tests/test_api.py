@@ -257,3 +257,27 @@ def test_store_interface_is_small_and_swappable() -> None:
     assert kg.store is store
     ds = store.dataset()
     assert isinstance(ds, Dataset) and len(list(ds.quads((None, None, None, None)))) == len(kg)
+
+
+def test_typed_objects_round_trip_to_rdf(multi) -> None:  # type: ignore[no-untyped-def]
+    """graph -> objects -> graph loses nothing the model defines."""
+    from metrograph.export import union_graph
+    from metrograph.model_rdf import MODEL_PREDICATES, to_rdf
+
+    rebuilt = to_rdf(multi.plans(), multi.components())
+    union = union_graph(multi.store.dataset())
+    subjects = set(rebuilt.subjects())
+    expected = Graph()
+    for s in subjects:
+        for p, o in union.predicate_objects(s):
+            if p in MODEL_PREDICATES and not (
+                    p == URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+                    and str(o).startswith("http://www.w3.org/ns/prov#")):
+                if p == URIRef("http://purl.org/dc/terms/source") and (
+                        s, URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+                        URIRef("https://w3id.org/metrograph/ontology#StatusAssessment")
+                ) not in union:
+                    continue
+                expected.add((s, p, o))
+    assert len(rebuilt) > 900
+    assert isomorphic(rebuilt, expected), sorted(set(expected) ^ set(rebuilt))[:5]

@@ -1,7 +1,7 @@
 """The HTML report: unit tests of the pages, then tests in a real browser.
 
 The browser tests render every page in headless Chromium (Debian's ``chromium`` package; see
-``.ci/install-chromium.sh``), driven over the DevTools protocol through a pipe
+``scripts/install-test-tools.sh``), driven over the DevTools protocol through a pipe
 (``--remote-debugging-pipe``: standard library only, no port, no extra package). They save
 full-page screenshots at desktop (1280 px) and phone (375 px) width, and a printed PDF, to
 ``test-artifacts/html-report/`` under the repository root (or
@@ -715,7 +715,7 @@ def browser() -> Iterator[Chromium | None]:
 
 NO_BROWSER = ("headless Chromium is needed to test the HTML report in a real browser, and none "
               "was found (looked for $METROGRAPH_CHROMIUM, chromium, chromium-browser, "
-              "google-chrome). Install it with `sudo .ci/install-chromium.sh` (Debian: apt-get "
+              "google-chrome). Install it with `scripts/install-test-tools.sh` (Debian: apt-get "
               "install chromium), or set METROGRAPH_SKIP_BROWSER=1 to skip these tests.")
 
 

@@ -283,7 +283,7 @@ def test_rapper_counts_the_same_triples(release: pub.Release) -> None:
         if os.environ.get("METROGRAPH_SKIP_RAPPER") == "1":
             pytest.skip("rapper is missing and METROGRAPH_SKIP_RAPPER=1")
         pytest.fail("rapper (Debian's raptor2-utils), the independent parser that checks the "
-                    "dumps, is not installed: run .ci/install-raptor.sh, or set "
+                    "dumps, is not installed: run scripts/install-test-tools.sh, or set "
                     "METROGRAPH_SKIP_RAPPER=1 to skip this test")
     folder = release.directory
     nt_lines = (folder / "metrograph.nt").read_text(encoding="utf-8").count("\n")
@@ -296,7 +296,7 @@ def test_rapper_counts_the_same_triples(release: pub.Release) -> None:
 
 # ---------------------------------------------------------------------------- determinism
 
-SYMMETRIC = """\
+TRICKY = """\
 @prefix ex: <https://example.org/ns/> .
 # blank nodes only structure tells apart, and some that nothing tells apart
 ex:a ex:p [ ex:q [ ex:r 1 ] ] , [ ex:q [ ex:r 1 ] ] , [ ex:q [ ex:r 2 ] ] .
@@ -311,6 +311,7 @@ lines''' , "typed"^^<http://www.w3.org/2001/XMLSchema#string> , "colour"@en-GB ,
     ex:link <https://example.org/a%20b?q=1&r=(x)#frag> , <https://example.org/ns/5.5> ,
         <https://example.org/ns/with.dot.> .
 """
+
 
 def publish_in_subprocess(out: Path, store: str = "memory", *files: Path) -> None:
     code = (
@@ -337,7 +338,7 @@ def test_same_graph_same_bytes(release: pub.Release, bundled: KnowledgeGraph,
 
 def test_blank_nodes_are_labelled_canonically(tmp_path: Path) -> None:
     extra = tmp_path / "tricky.ttl"
-    extra.write_text(SYMMETRIC, encoding="utf-8")
+    extra.write_text(TRICKY, encoding="utf-8")
     kg = metrograph.load(extra)
     here = pub.publish(kg, tmp_path / "here", issued=ISSUED)
     publish_in_subprocess(tmp_path / "there", "memory", extra)

@@ -31,9 +31,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph:
-    from .graph import load
+    from .graph import KnowledgeGraph, load
 
     sources = [*getattr(args, "data", []), *files]
+    if getattr(args, "endpoint", None):
+        from .remote import RemoteStore
+
+        if sources:
+            raise MetrographError("--endpoint queries the data on the server: --data and "
+                                  "files are not loaded there (use `metrograph push`)")
+        return KnowledgeGraph(store=RemoteStore(args.endpoint, timeout=args.http_timeout))
     return load(*sources, bundled_data=not args.no_bundled_data, store=args.store)
 
 
@@ -141,6 +148,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_push(args: argparse.Namespace) -> int:
+    from .push import push
+
+    source: object = args.source
+    if args.source is None:
+        source = _load(args)
+    report = push(source, args.graph_store, graph=args.graph,  # type: ignore[arg-type]
+                  update_url=args.update, query_url=args.query, replace=not args.add,
+                  default_graph=args.default_graph, timeout=args.http_timeout)
+    print(report.summary())
+    return EXIT_OK
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     from .authoring import write_template
 
@@ -232,6 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--store", choices=STORES, default="memory",
                         help="where the graph is held: rdflib in memory (default) or an "
                              "embedded Oxigraph store (faster on large graphs)")
+    common.add_argument("--endpoint", metavar="URL",
+                        help="answer from a remote SPARQL 1.1 endpoint holding the graph "
+                             "(e.g. a partner's server loaded with `metrograph push`) instead "
+                             "of loading files; credentials come from METROGRAPH_USER / "
+                             "METROGRAPH_PASSWORD or ~/.netrc, never from the command line")
+    common.add_argument("--http-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="timeout of each request to --endpoint (default 30)")
     common.add_argument("-o", "--output", metavar="FILE",
                         help="write to FILE (atomically) instead of standard output")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
@@ -279,6 +306,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plan", help="with --format csv: the plan (cycle code or IRI)")
     p.add_argument("--force", action="store_true", help="replace existing CSV files")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("push", parents=[common],
+                       help="upload the graph (or a release) to a SPARQL server",
+                       description="Upload a release folder, an RDF file, or (without SOURCE) "
+                                   "the loaded graph, one named graph at a time, with the SPARQL "
+                                   "1.1 Graph Store Protocol, falling back to SPARQL Update. "
+                                   "Each graph is staged and moved into place, so a failed push "
+                                   "leaves the previous graph intact; pushing twice changes "
+                                   "nothing. Credentials: METROGRAPH_USER / METROGRAPH_PASSWORD "
+                                   "or ~/.netrc.")
+    p.add_argument("source", nargs="?", metavar="SOURCE",
+                   help="a release folder (metrograph publish) or an RDF file")
+    p.add_argument("--graph-store", metavar="URL",
+                   help="Graph Store Protocol URL (Oxigraph: …/store; Virtuoso: "
+                        "…/sparql-graph-crud-auth)")
+    p.add_argument("--update", metavar="URL",
+                   help="SPARQL Update URL (Oxigraph: …/update; Virtuoso: …/sparql): staged, "
+                        "atomic replacement and the fallback")
+    p.add_argument("--query", metavar="URL", help="SPARQL query URL, to count each upload")
+    p.add_argument("--graph", metavar="IRI", help="push only this named graph")
+    p.add_argument("--default-graph", metavar="IRI",
+                   help="the named graph for triples outside any named graph")
+    p.add_argument("--add", action="store_true", help="add to the graphs instead of replacing")
+    p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("template", help="write an empty plan folder (CSV authoring format)")
     p.add_argument("folder", metavar="DIR")

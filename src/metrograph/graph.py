@@ -260,7 +260,8 @@ class KnowledgeGraph:
         for r in self._rows("component-links"):
             entry = links.setdefault(r["item"], {"theme": [], "mentions": [], "sdg": []})
             if r["link"] == "sdg":
-                entry["sdg"].append(SDGLinkInfo(r["target"], r["basis"], r["justification"]))
+                entry["sdg"].append(SDGLinkInfo(r["target"], r["basis"], r["justification"],
+                                                r["node"]))
             else:
                 entry[r["link"]].append(r["target"])
         history: dict[URIRef, list[StatusRecord]] = {}
@@ -327,6 +328,10 @@ class KnowledgeGraph:
                 continue
             out.append(c)
         return out
+
+    def components(self, plan: str | URIRef | Plan | None = None) -> list[Component]:
+        """Every guideline, measure and deliverable (of ``plan``), in code order."""
+        return self._select(Component, plan)
 
     def guidelines(self, plan: str | URIRef | Plan | None = None) -> list[Guideline]:
         """The guidelines (of ``plan``, given by IRI or cycle code), in code order."""

@@ -102,6 +102,7 @@ class SDGLinkInfo:
     sdg: URIRef
     basis: URIRef | None
     justification: str | None
+    iri: URIRef | None = None
 
     @property
     def goal(self) -> URIRef:

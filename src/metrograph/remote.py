@@ -775,7 +775,7 @@ def _chunks(graph: Graph, size: int) -> Iterator[tuple[bool, list[tuple[Node, No
             parent[find(bnodes[0])] = find(bnodes[1])
         else:
             find(bnodes[0])
-    ground.sort()
+    ground.sort(key=lambda t: tuple(x.n3() for x in t))
     for start in range(0, len(ground), size):
         yield False, ground[start:start + size]
     groups: dict[BNode, list[tuple[Node, Node, Node]]] = {}

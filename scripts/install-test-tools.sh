@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install the programs the test suite runs for real (Debian packages, one apt-get run):
+#   chromium, chromium-driver, fonts-dejavu-core  headless browser for the HTML report tests
+#   raptor2-utils                                  `rapper`, the independent parser of the dumps
+#   virtuoso-opensource                            a SPARQL server for the remote-store tests
+# (Oxigraph's server comes from PyPI with the `test` extra.) Idempotent: installs only what is
+# missing. Needs root or sudo, and apt-get.
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium chromium-driver fonts-dejavu-core)
+command -v rapper >/dev/null 2>&1 || need+=(raptor2-utils)
+{ command -v virtuoso-t && command -v isql-vt; } >/dev/null 2>&1 || need+=(virtuoso-opensource)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "test tools: all installed"
+  exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-test-tools: no apt-get here; install ${need[*]} by hand, or set" \
+       "METROGRAPH_SKIP_BROWSER=1 / METROGRAPH_SKIP_RAPPER=1 / METROGRAPH_SKIP_SERVERS=1" >&2
+  exit 1
+fi
+sudo=""
+if [ "$(id -u)" != 0 ]; then sudo="sudo"; fi
+# virtuoso asks for a dba password; the tests make their own databases, so any will do
+for q in dba-password dba-password-again; do
+  echo "virtuoso-opensource-7 virtuoso-opensource-7/$q password dba" | $sudo debconf-set-selections
+done
+echo "installing: ${need[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${need[@]}"
+# the virtuoso package may start a system-wide server on 1111/8890: the tests do not use it
+if command -v service >/dev/null 2>&1; then
+  $sudo service virtuoso-opensource-7 stop >/dev/null 2>&1 || true
+fi
