@@ -461,11 +461,171 @@ class _Compiler:
         if not re.search(r"[?$]this\b", head) and "*" not in head:
             raise UnsupportedShape("the SELECT does not project $this")
         body = text[: where.end()] + f" {target} " + text[where.end():]
+        try:
+            body = _rewrite_exists(body)
+        except UnsupportedShape:
+            pass  # evaluated as written
         messages = [m for m in self.sg.objects(constraint, SH.message)]  # type: ignore[arg-type]
         english = [str(m) for m in messages
                    if isinstance(m, Literal) and m.language in (None, "en")]
         return _Unit(self.prefix_text(constraint) + "\n" + body, shape, sev,
                      (english or [msg])[0], SH.SPARQLConstraintComponent, None, "sparql")
+
+
+# ---------------------------------------------------------------------- SPARQL rewriting
+#
+# Oxigraph evaluates FILTER EXISTS / NOT EXISTS as a nested loop that re-runs the inner pattern
+# (with hash joins inside it) for every outer solution: quadratic, minutes at 20k triples. The
+# same conditions written as an anti-join (OPTIONAL ... FILTER(!BOUND)) or a semi-join (a
+# SELECT DISTINCT sub-query joined on the shared variables) are hash joins, milliseconds. The
+# rewrite is made only where it is equivalent: every variable the inner pattern shares with the
+# rest of the query must be bound by the enclosing group itself (so that joining on it is the
+# same as substituting it); otherwise the text is left as it is.
+
+_TOKEN = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*"""|' + r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
+    r'"(?:[^"\\\n]|\\.)*"|' + r"'(?:[^'\\\n]|\\.)*'|"
+    r'<[^<>"{}|^`\\\s]*>|#[^\n]*|[{}]|[^"' + r"'<#{}]+|<", re.DOTALL)
+_VAR = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
+_EXISTS = re.compile(r"FILTER\s*(NOT\s+)?EXISTS\s*$", re.IGNORECASE)
+
+
+@dataclass
+class _Group:
+    """A ``{ ... }`` block: text and nested groups, in order."""
+
+    items: list[str | _Group] = field(default_factory=list)
+
+    def text(self) -> str:
+        return "{" + "".join(i if isinstance(i, str) else i.text() for i in self.items) + "}"
+
+    def own_text(self) -> str:
+        """The group's text without its nested groups."""
+        return " ".join(i for i in self.items if isinstance(i, str))
+
+
+def _parse_group(text: str) -> tuple[_Group, str]:
+    """``text`` (starting with ``{``) as its first group and what follows it."""
+    stack: list[_Group] = []
+    root: _Group | None = None
+    rest: list[str] = []
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0)
+        if root is not None:
+            rest.append(tok)
+        elif tok == "{":
+            group = _Group()
+            if stack:
+                stack[-1].items.append(group)
+            stack.append(group)
+        elif tok == "}":
+            if not stack:
+                raise UnsupportedShape("unbalanced braces")
+            done = stack.pop()
+            if not stack:
+                root = done
+        elif stack:
+            stack[-1].items.append(tok)
+        elif tok.strip():
+            raise UnsupportedShape("text before the WHERE block")
+    if root is None:
+        raise UnsupportedShape("unbalanced braces")
+    return root, "".join(rest)
+
+
+def _merge_text(items: list[str | _Group]) -> list[str | _Group]:
+    out: list[str | _Group] = []
+    for item in items:
+        if isinstance(item, str) and out and isinstance(out[-1], str):
+            out[-1] = out[-1] + item
+        else:
+            out.append(item)
+    return out
+
+
+def _strip_filters(text: str) -> str:
+    """``text`` without its ``FILTER (...)`` expressions (their variables bind nothing)."""
+    out, i = [], 0
+    for m in re.finditer(r"FILTER\s*\(", text, re.IGNORECASE):
+        if m.start() < i:
+            continue
+        depth, j = 1, m.end()
+        while j < len(text) and depth:
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            j += 1
+        out.append(text[i:m.start()])
+        i = j
+    out.append(text[i:])
+    return "".join(out)
+
+
+def _vars(text: str) -> set[str]:
+    return set(_VAR.findall(text))
+
+
+class _Rewriter:
+    def __init__(self) -> None:
+        self.counter = 0
+
+    def rewrite(self, group: _Group, outside: str) -> _Group:
+        """``group`` with its EXISTS filters rewritten (``outside``: the rest of the query)."""
+        items = _merge_text(group.items)
+        out: list[str | _Group] = []
+        tail: list[str] = []
+        for index, item in enumerate(items):
+            if not isinstance(item, _Group):
+                out.append(item)
+                continue
+            others = [i for j, i in enumerate(items) if j != index]
+            rest = outside + " " + " ".join(i if isinstance(i, str) else i.text() for i in others)
+            inner = self.rewrite(item, rest)
+            prev = out[-1] if out and isinstance(out[-1], str) else ""
+            m = _EXISTS.search(prev)
+            if m is None:
+                out.append(inner)
+                continue
+            shared = _vars(inner.text()) & _vars(rest)
+            # variables the enclosing group binds itself: its triple patterns and BINDs, and
+            # the projections of its sub-queries (not FILTERs, OPTIONALs, MINUS or UNIONs)
+            own_text = _strip_filters(" ".join(i for i in others if isinstance(i, str)))
+            own = _vars(own_text)
+            for j, sub in enumerate(items):
+                if j == index or not isinstance(sub, _Group):
+                    continue
+                lead = items[j - 1] if j and isinstance(items[j - 1], str) else ""
+                if sub.own_text().lstrip().upper().startswith("SELECT") and not re.search(
+                        r"(OPTIONAL|MINUS|UNION|EXISTS|GRAPH|SERVICE)\s*$", lead, re.IGNORECASE):
+                    own |= _vars(sub.own_text().split("WHERE")[0])
+            if not shared <= own:
+                out.append(inner)  # not provably equivalent: keep it as written
+                continue
+            negated = bool(m.group(1))
+            if not negated and (not shared or not shared <= _vars(
+                    _strip_filters(inner.own_text()))):
+                out.append(inner)
+                continue
+            self.counter += 1
+            out[-1] = prev[: m.start()]
+            if negated:  # anti-join, at the end of the group (a FILTER sees the whole group)
+                flag = f"?_mgx{self.counter}"
+                tail.append(f" OPTIONAL {{ {inner.text()[1:-1]} BIND(1 AS {flag}) }} "
+                            f"FILTER(!BOUND({flag})) ")
+            else:  # semi-join on the shared variables
+                projection = " ".join(f"?{v}" for v in sorted(shared))
+                out.append(f" {{ SELECT DISTINCT {projection} WHERE {inner.text()} }} ")
+        return _Group(_merge_text(out + list(tail)))
+
+
+def _rewrite_exists(select: str) -> str:
+    """``select`` with its FILTER EXISTS / NOT EXISTS turned into joins where equivalent."""
+    if not re.search(r"\bEXISTS\b", select, re.IGNORECASE):
+        return select
+    where = re.search(r"\bWHERE\s*\{", select, re.IGNORECASE)
+    if where is None:
+        return select
+    head = select[: where.end() - 1]
+    group, after = _parse_group(select[where.end() - 1:])
+    return head + _Rewriter().rewrite(group, head + " " + after).text() + after
 
 
 def _shapes(sg: Graph) -> list[Node]:
