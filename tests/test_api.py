@@ -281,3 +281,15 @@ def test_typed_objects_round_trip_to_rdf(multi) -> None:  # type: ignore[no-unty
                 expected.add((s, p, o))
     assert len(rebuilt) > 900
     assert isomorphic(rebuilt, expected), sorted(set(expected) ^ set(rebuilt))[:5]
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld", "trig", "nq"])
+def test_export_is_byte_identical_across_processes(fmt: str) -> None:
+    """Blank-node ids differ from one process to the next; the exported bytes do not."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).parent / "metrograph"
+    runs = [subprocess.run([str(exe), "export", "--format", fmt], capture_output=True,
+                           check=True).stdout for _ in range(2)]
+    assert runs[0] == runs[1] and len(runs[0]) > 100_000

@@ -161,6 +161,19 @@ def cmd_push(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    from .publish import publish
+
+    kg = _load(args)
+    release = publish(kg, args.output, version=args.version, previous=args.previous,
+                      endpoint=args.sparql_endpoint, overwrite=args.force, base=args.base_url)
+    print(f"published release {release.version} ({release.triples} triples) to "
+          f"{release.directory}; every file checked:")
+    for f in release.files:
+        print(f"  {f.name:<18} {f.media_type:<22} {f.size:>9} bytes  sha256 {f.sha256[:16]}…")
+    return EXIT_OK
+
+
 def cmd_template(args: argparse.Namespace) -> int:
     from .authoring import write_template
 
@@ -306,6 +319,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plan", help="with --format csv: the plan (cycle code or IRI)")
     p.add_argument("--force", action="store_true", help="replace existing CSV files")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("publish", parents=[common],
+                       help="write a checked release for partners (dumps, DCAT/VoID, changelog)",
+                       description="Write a release into -o DIR: Turtle, N-Triples, JSON-LD "
+                                   "(with its context) and TriG (one named graph per part), "
+                                   "deterministic; void.ttl (DCAT and VoID); CHANGES.md against "
+                                   "--previous; SHA256SUMS. The release is checked (every file "
+                                   "parses and holds the same graph, checksums match) before it "
+                                   "replaces anything; an existing release is only replaced "
+                                   "with --force.")
+    p.add_argument("--previous", metavar="DIR", help="the previous release, for CHANGES.md")
+    p.add_argument("--version", help="the release's version (default: metrograph's)")
+    p.add_argument("--sparql-endpoint", metavar="URL",
+                   help="a public SPARQL endpoint serving this release, for void.ttl")
+    p.add_argument("--base-url", metavar="URL",
+                   help="where the release folder will be served (download URLs in void.ttl)")
+    p.add_argument("--force", action="store_true", help="replace an existing release")
+    p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("push", parents=[common],
                        help="upload the graph (or a release) to a SPARQL server",

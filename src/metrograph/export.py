@@ -1,138 +1,280 @@
-"""Serialising the graph deterministically, and writing files atomically."""
+"""Serialising the graph deterministically, and writing files atomically.
+
+The same graph gives the same bytes, blank nodes included: blank nodes are relabelled
+canonically, lines, graphs, subjects and values are sorted, and no prefix is left for the
+writer to invent. These writers serve ``metrograph export`` and ``metrograph publish``.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import RDF
+from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import RDF, split_uri
 from rdflib.term import Node
 
 from .errors import InputError
 from .formats import format_for
 from .namespaces import PREFIXES, bind_prefixes
 
-__all__ = ["JSONLD_CONTEXT", "serialize", "union_graph", "write_atomic"]
+__all__ = [
+    "JSONLD_CONTEXT",
+    "canonical_parts",
+    "jsonld_text",
+    "merge_parts",
+    "ntriples_text",
+    "serialize",
+    "trig_text",
+    "turtle_text",
+    "union_graph",
+    "write_atomic",
+]
 
 #: The JSON-LD context metrograph publishes: its prefixes.
 JSONLD_CONTEXT: dict[str, str] = dict(sorted(PREFIXES.items()))
-_COMPACT = sorted(PREFIXES.items(), key=lambda kv: -len(kv[1]))
+
+_DEFAULT = URIRef(DATASET_DEFAULT_GRAPH_ID)
+_QUAD_KEY = "urn:x-metrograph:quad:"
 
 
 def union_graph(dataset: Dataset) -> Graph:
     """The union of ``dataset``'s graphs as one graph (prefixes bound)."""
-    return _union(dataset)
-
-
-def _union(dataset: Dataset) -> Graph:
     g = bind_prefixes(Graph())
     for s, p, o, _g in dataset.quads((None, None, None, None)):
         g.add((s, p, o))
     return g
 
 
-_XSD_STRING = URIRef("http://www.w3.org/2001/XMLSchema#string")
+def canonical_parts(dataset: Dataset,
+                    group: Callable[[URIRef], URIRef] | None = None) -> dict[URIRef, Graph]:
+    """``dataset``'s graphs (grouped by ``group``, e.g. into a release's parts), with every blank
+    node
+    relabelled canonically: the label depends only on the blank node's place in the grouped
+    dataset, so the same graph gets the same labels whatever ids its parser gave. Blank nodes
+    shared by several parts stay shared. Keys are sorted; ``rdflib``'s default graph identifier
+    stands for triples outside any named graph."""
+    # Encode each quad as a triple whose predicate also names the part, canonicalise that graph
+    # with rdflib.compare, then decode: one set of labels across the whole dataset.
+    encoded = Graph()
+    keys: dict[URIRef, tuple[URIRef, URIRef]] = {}
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        part = (group(g) if group else g) if isinstance(g, URIRef) else _DEFAULT
+        key = URIRef(_QUAD_KEY + hashlib.sha256(f"{part} {p}".encode()).hexdigest())
+        keys[key] = (URIRef(str(p)), part)
+        encoded.add((s, key, o))
+    parts: dict[URIRef, Graph] = {}
+    for s, encoded_p, o in to_canonical_graph(encoded):
+        predicate, part = keys[URIRef(str(encoded_p))]
+        parts.setdefault(part, Graph()).add((s, predicate, o))
+    return dict(sorted(parts.items()))
+
+
+def merge_parts(parts: Mapping[URIRef, Graph]) -> Graph:
+    """The union of ``parts``' graphs."""
+    union = Graph()
+    for graph in parts.values():
+        for triple in graph:
+            union.add(triple)
+    return union
+
+
+def _prefixed(graph: Graph) -> Graph:
+    """A copy of ``graph`` with metrograph's prefixes bound and a fixed prefix for every other
+    predicate namespace, so that the serialiser never invents one (rdflib numbers invented
+    prefixes in the order it meets them, which varies between runs)."""
+    out = bind_prefixes(Graph(bind_namespaces="none"))
+    for triple in graph:
+        out.add(triple)
+    known = {str(ns) for _prefix, ns in out.namespaces()}
+    missing = set()
+    for predicate in out.predicates(unique=True):
+        try:
+            namespace, _local = split_uri(URIRef(str(predicate)))
+        except ValueError:
+            continue
+        if namespace not in known:
+            missing.add(namespace)
+    for number, namespace in enumerate(sorted(missing), start=1):
+        out.bind(f"ns{number}", Namespace(namespace), override=True, replace=True)
+    return out
+
+
+def turtle_text(graph: Graph) -> str:
+    """``graph`` as Turtle, sorted (rdflib's ``longturtle``). Give it a graph whose blank nodes
+    are already canonical (:func:`canonical_parts`) for output that does not vary."""
+    return _prefixed(graph).serialize(format="longturtle")
+
+
+def ntriples_text(graph: Graph) -> str:
+    """``graph`` as N-Triples, one sorted line per triple."""
+    # split on LF only: literals may hold other line separators (U+2028, VT, FF...)
+    lines = graph.serialize(format="nt").split("\n")
+    return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
 
 
 def _compact(iri: str) -> str:
-    for prefix, ns in _COMPACT:
-        local = iri[len(ns):]
-        if iri.startswith(ns) and local and not local.startswith("//"):
-            return f"{prefix}:{local}"
-    return iri
+    """``iri`` as a compact IRI of the published JSON-LD context where one fits."""
+    best = ""
+    for prefix, namespace in JSONLD_CONTEXT.items():
+        local = iri[len(namespace):]
+        if (iri.startswith(namespace) and len(namespace) > len(JSONLD_CONTEXT.get(best, ""))
+                and local and not local.startswith("//")):
+            best = prefix
+    return f"{best}:{iri[len(JSONLD_CONTEXT[best]):]}" if best else iri
 
 
-def _json_term(term: Node) -> dict[str, str]:
-    if isinstance(term, URIRef):
-        return {"@id": _compact(str(term))}
-    if isinstance(term, BNode):
-        return {"@id": f"_:{term}"}
-    if isinstance(term, Literal):
-        if term.language:
-            return {"@value": str(term), "@language": term.language}
-        if term.datatype is not None and term.datatype != _XSD_STRING:
-            return {"@value": str(term), "@type": _compact(str(term.datatype))}
-        return {"@value": str(term)}
-    raise TypeError(f"not an RDF term: {term!r}")
+def _jsonld_node_id(node: Node) -> str:
+    return "_:" + str(node) if isinstance(node, BNode) else _compact(str(node))
 
 
-def _node_id(term: Node) -> str:
-    return f"_:{term}" if isinstance(term, BNode) else _compact(str(term))
+def _jsonld_value(node: Node) -> Any:
+    if isinstance(node, Literal):
+        if node.language:
+            return {"@value": str(node), "@language": node.language}
+        if node.datatype is not None:
+            return {"@value": str(node), "@type": _compact(str(node.datatype))}
+        return str(node)
+    return {"@id": _jsonld_node_id(node)}
 
 
-def _jsonld(dataset: Dataset) -> str:
-    """Flattened JSON-LD with the published context, one graph object per named graph, nodes,
-    properties and values sorted. (rdflib 7.6's JSON-LD writer drops a blank node that only
-    refers to itself, so metrograph writes JSON-LD itself.)"""
-    graphs: dict[str, dict[str, dict[str, list[dict[str, str]]]]] = {}
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        name = str(g) if isinstance(g, URIRef) else ""
-        nodes = graphs.setdefault(name, {})
-        node = nodes.setdefault(_node_id(s), {})
-        key = "@type" if p == RDF.type and isinstance(o, URIRef) else _compact(str(p))
-        node.setdefault(key, []).append(_json_term(o))
+def _key(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
-    def render(nodes: dict[str, dict[str, list[dict[str, str]]]]) -> list[dict[str, Any]]:
-        out = []
-        for node_id in sorted(nodes):
-            obj: dict[str, Any] = {"@id": node_id}
-            for key in sorted(nodes[node_id]):
-                values = sorted(nodes[node_id][key], key=lambda v: json.dumps(v, sort_keys=True))
-                obj[key] = [v["@id"] for v in values] if key == "@type" else values
-            out.append(obj)
-        return out
 
-    top: list[dict[str, Any]] = render(graphs.pop("", {}))
-    for name in sorted(graphs):
-        top.append({"@id": _compact(name), "@graph": render(graphs[name])})
+def jsonld_text(parts: Mapping[URIRef, Graph]) -> str:
+    """``parts`` (graph name -> graph) as flattened JSON-LD: one graph object per named graph,
+    one node object per subject (blank nodes by label, never embedded), IRIs compacted with
+    :data:`JSONLD_CONTEXT`, which is written inline so that the file reads without the
+    network; graphs, subjects, keys and values sorted. (rdflib 7.6's JSON-LD writer is not
+    used: it drops blank nodes that are only ever objects, as in a cycle.)"""
+
+    def nodes_of(graph: Graph) -> list[dict[str, Any]]:
+        nodes: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+        for s, p, o in graph:
+            node = nodes[_jsonld_node_id(s)]
+            if p == RDF.type and isinstance(o, URIRef | BNode):
+                node["@type"].append(_jsonld_node_id(o))
+            else:
+                node[_compact(str(p))].append(_jsonld_value(o))
+        objects = []
+        for subject in sorted(nodes):
+            obj: dict[str, Any] = {"@id": subject}
+            for key, values in nodes[subject].items():
+                ordered = sorted(values, key=_key)
+                obj[key] = ordered[0] if len(ordered) == 1 else ordered
+            objects.append(obj)
+        return objects
+
+    top: list[dict[str, Any]] = nodes_of(parts[_DEFAULT]) if _DEFAULT in parts else []
+    for name in sorted(n for n in parts if n != _DEFAULT):
+        top.append({"@id": _compact(str(name)), "@graph": nodes_of(parts[name])})
     doc = {"@context": JSONLD_CONTEXT, "@graph": top}
-    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def _bind_all(graph: Graph) -> None:
-    """Bind a prefix for every namespace the Turtle writer will abbreviate, in sorted order,
-    before it writes its header: rdflib's writer may otherwise coin a prefix (``ns1:``) after
-    the header is out, and the file does not parse (seen with rdflib 7.6)."""
-    iris = sorted({t for triple in graph for t in triple if isinstance(t, URIRef)})
-    for iri in iris:
-        try:
-            graph.namespace_manager.compute_qname(str(iri), generate=True)
-        except (ValueError, KeyError):
+_LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
+_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+_BNODE_LABEL = re.compile(r"[A-Za-z0-9_]+")
+_ESCAPES = re.compile(r'[\x00-\x1f"\\]')
+_ECHAR = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _ECHAR.get(char, f"\\u{ord(char):04X}")
+
+
+class _Terms:
+    """Writes RDF terms in Turtle / TriG syntax, with prefixed names where they are safe."""
+
+    def __init__(self, prefixes: Mapping[str, str]) -> None:
+        self.prefixes = sorted(prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        self.used: set[str] = set()
+
+    def iri(self, iri: str) -> str:
+        for prefix, namespace in self.prefixes:
+            if iri.startswith(namespace) and _LOCAL.fullmatch(iri[len(namespace):]):
+                self.used.add(prefix)
+                return f"{prefix}:{iri[len(namespace):]}"
+        return "<" + _IRI_FORBIDDEN.sub(lambda m: f"\\u{ord(m.group()):04X}", iri) + ">"
+
+    def term(self, node: Node) -> str:
+        if isinstance(node, URIRef):
+            return self.iri(str(node))
+        if isinstance(node, BNode):
+            label = str(node)
+            return "_:" + (label if _BNODE_LABEL.fullmatch(label) else "x" + label.encode().hex())
+        if isinstance(node, Literal):
+            text = _ESCAPES.sub(_escape, str(node))
+            if node.language:
+                return f'"{text}"@{node.language}'
+            if node.datatype is not None:
+                return f'"{text}"^^{self.iri(str(node.datatype))}'
+            return f'"{text}"'
+        raise TypeError(f"cannot write {node!r}")
+
+
+def trig_text(parts: Mapping[URIRef, Graph]) -> str:
+    """The parts as TriG, one named graph each (sorted by name), one line per triple (sorted),
+    blank nodes always labelled so that one shared by two parts stays one node."""
+    terms = _Terms(PREFIXES)
+    blocks = []
+    for name in sorted(parts, key=lambda n: (n != _DEFAULT, str(n))):
+        rows = sorted(
+            (terms.term(s), (p != RDF.type, "a" if p == RDF.type else terms.term(p)),
+             terms.term(o)) for s, p, o in parts[name])
+        if not rows:
             continue
+        lines = []
+        for i, (s, (_not_type, p), o) in enumerate(rows):
+            if i == 0 or rows[i - 1][0] != s:
+                lines.append(f"    {s}\n")
+            last = i + 1 == len(rows) or rows[i + 1][0] != s
+            lines.append(f"        {p} {o} {'.' if last else ';'}\n")
+            if last and i + 1 < len(rows):
+                lines.append("\n")
+        head = "{" if name == _DEFAULT else f"{terms.term(name)} {{"
+        blocks.append(head + "\n" + "".join(lines) + "}\n")
+    header = "".join(f"PREFIX {prefix}: <{namespace}>\n"
+                     for prefix, namespace in sorted(PREFIXES.items())
+                     if prefix in terms.used)
+    return header + "\n" + "\n".join(blocks)
 
 
 def serialize(dataset: Dataset, fmt: str) -> str:
-    """``dataset`` as ``ttl``, ``nt``, ``jsonld``, ``trig`` or ``nq``. Triple formats hold the
-    union of the named graphs; TriG, N-Quads and JSON-LD keep them. Line-based output is sorted
-    so that the same graph gives the same text."""
+    """``dataset`` as ``ttl``, ``nt``, ``jsonld``, ``trig``, ``nq`` or ``xml``. Triple formats
+    hold the union of the named graphs; TriG, N-Quads and JSON-LD keep them. The same graph
+    gives the same text, whatever ids its blank nodes had."""
     f = format_for("x", fmt)
+    parts = canonical_parts(dataset)
     if f.name == "ttl":
-        graph = _union(dataset)
-        _bind_all(graph)
-        return graph.serialize(format="longturtle")
+        return turtle_text(merge_parts(parts))
     if f.name == "nt":
-        lines = _union(dataset).serialize(format="nt").split("\n")
-        return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
-    if f.name == "xml":
-        return _union(dataset).serialize(format="pretty-xml")
-    ds = Dataset()
-    bind_prefixes(ds)
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        if isinstance(g, URIRef):
-            ds.graph(g).add((s, p, o))
+        return ntriples_text(merge_parts(parts))
+    if f.name == "trig":
+        return trig_text(parts)
+    if f.name == "jsonld":
+        return jsonld_text(parts)
     if f.name == "nq":
-        # split on LF only: literals may hold other line separators (U+2028, VT, FF...)
+        ds = Dataset()
+        for name, graph in parts.items():
+            target = ds.graph(name)
+            for triple in graph:
+                target.add(triple)
         lines = ds.serialize(format="nquads").split("\n")
         return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
-    if f.name == "trig":
-        _bind_all(ds)
-        return ds.serialize(format="trig")
-    if f.name == "jsonld":
-        return _jsonld(dataset)
+    if f.name == "xml":
+        return _prefixed(merge_parts(parts)).serialize(format="pretty-xml")
     raise InputError(f"cannot export as {fmt!r}")
 
 

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.compare import isomorphic, to_canonical_graph
+from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import (
     DCAT,
@@ -56,14 +56,21 @@ from rdflib.namespace import (
     SKOS,
     VOID,
     XSD,
-    split_uri,
 )
 from rdflib.term import Node
 
 from .errors import InputError, MetrographError
-from .export import JSONLD_CONTEXT
+from .export import (
+    JSONLD_CONTEXT,
+    canonical_parts,
+    jsonld_text,
+    merge_parts,
+    ntriples_text,
+    trig_text,
+    turtle_text,
+)
 from .formats import FORMATS
-from .namespaces import BASE, ID, MG, MGO, PREFIXES, SDG, bind_prefixes
+from .namespaces import BASE, ID, MG, MGO, SDG
 
 if TYPE_CHECKING:
     from .graph import KnowledgeGraph
@@ -112,12 +119,6 @@ _IANA = "https://www.iana.org/assignments/media-types/"
 # Vocabularies the release description uses besides metrograph's own prefixes.
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 _DCAT_VERSION = URIRef(str(DCAT) + "version")  # DCAT 3; rdflib's DCAT namespace predates it
-_EXTRA_PREFIXES: dict[str, str] = {
-    "dcat": str(DCAT),
-    "void": str(VOID),
-    "spdx": str(SPDX),
-    "vann": "http://purl.org/vocab/vann/",
-}
 
 #: The dataset the releases are versions of.
 DATASET = URIRef(BASE + "dataset")
@@ -135,7 +136,6 @@ SDG_CITATION = (
     "http://metadata.un.org/sdg")
 
 _DEFAULT = URIRef(DATASET_DEFAULT_GRAPH_ID)
-_QUAD_KEY = "urn:x-metrograph:quad:"
 
 
 class ReleaseCheckError(MetrographError):
@@ -215,36 +215,6 @@ def _grouped(dataset: Dataset) -> dict[URIRef, Graph]:
     return parts
 
 
-def canonical_parts(dataset: Dataset) -> dict[URIRef, Graph]:
-    """``dataset`` grouped into the release's parts (:func:`part_of`), with every blank node
-    relabelled canonically: the label depends only on the blank node's place in the grouped
-    dataset, so the same graph gets the same labels whatever ids its parser gave. Blank nodes
-    shared by several parts stay shared. Keys are sorted; ``rdflib``'s default graph identifier
-    stands for triples outside any named graph."""
-    # Encode each quad as a triple whose predicate also names the part, canonicalise that graph
-    # with rdflib.compare, then decode: one set of labels across the whole dataset.
-    encoded = Graph()
-    keys: dict[URIRef, tuple[URIRef, URIRef]] = {}
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        part = part_of(g) if isinstance(g, URIRef) else _DEFAULT
-        key = URIRef(_QUAD_KEY + hashlib.sha256(f"{part} {p}".encode()).hexdigest())
-        keys[key] = (URIRef(str(p)), part)
-        encoded.add((s, key, o))
-    parts: dict[URIRef, Graph] = {}
-    for s, encoded_p, o in to_canonical_graph(encoded):
-        predicate, part = keys[URIRef(str(encoded_p))]
-        parts.setdefault(part, Graph()).add((s, predicate, o))
-    return dict(sorted(parts.items()))
-
-
-def _union(parts: Mapping[URIRef, Graph]) -> Graph:
-    union = Graph()
-    for graph in parts.values():
-        for triple in graph:
-            union.add(triple)
-    return union
-
-
 def _union_of(dataset: Dataset) -> Graph:
     union = Graph()
     for s, p, o, _g in dataset.quads((None, None, None, None)):
@@ -255,167 +225,10 @@ def _union_of(dataset: Dataset) -> Graph:
 # ---------------------------------------------------------------------------- writers
 
 
-def _prefixed(graph: Graph) -> Graph:
-    """A copy of ``graph`` with metrograph's prefixes bound and a fixed prefix for every other
-    predicate namespace, so that the serialiser never invents one (rdflib numbers invented
-    prefixes in the order it meets them, which varies between runs)."""
-    out = bind_prefixes(Graph(bind_namespaces="none"))
-    for prefix, namespace in _EXTRA_PREFIXES.items():
-        out.bind(prefix, Namespace(namespace), override=True, replace=True)
-    for triple in graph:
-        out.add(triple)
-    known = {str(ns) for _prefix, ns in out.namespaces()}
-    missing = set()
-    for predicate in out.predicates(unique=True):
-        try:
-            namespace, _local = split_uri(URIRef(str(predicate)))
-        except ValueError:
-            continue
-        if namespace not in known:
-            missing.add(namespace)
-    for number, namespace in enumerate(sorted(missing), start=1):
-        out.bind(f"ns{number}", Namespace(namespace), override=True, replace=True)
-    return out
-
-
-def turtle_text(graph: Graph) -> str:
-    """``graph`` as Turtle, sorted (rdflib's ``longturtle``). Give it a graph whose blank nodes
-    are already canonical (:func:`canonical_parts`) for output that does not vary."""
-    return _prefixed(graph).serialize(format="longturtle")
-
-
-def ntriples_text(graph: Graph) -> str:
-    """``graph`` as N-Triples, one sorted line per triple."""
-    lines = graph.serialize(format="nt").splitlines()
-    return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
-
-
-def _compact(iri: str) -> str:
-    """``iri`` as a compact IRI of the published JSON-LD context where one fits."""
-    best = ""
-    for prefix, namespace in JSONLD_CONTEXT.items():
-        local = iri[len(namespace):]
-        if (iri.startswith(namespace) and len(namespace) > len(JSONLD_CONTEXT.get(best, ""))
-                and local and not local.startswith("//")):
-            best = prefix
-    return f"{best}:{iri[len(JSONLD_CONTEXT[best]):]}" if best else iri
-
-
-def _jsonld_node_id(node: Node) -> str:
-    return "_:" + str(node) if isinstance(node, BNode) else _compact(str(node))
-
-
-def _jsonld_value(node: Node) -> Any:
-    if isinstance(node, Literal):
-        if node.language:
-            return {"@value": str(node), "@language": node.language}
-        if node.datatype is not None:
-            return {"@value": str(node), "@type": _compact(str(node.datatype))}
-        return str(node)
-    return {"@id": _jsonld_node_id(node)}
-
-
-def _key(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
-def jsonld_text(graph: Graph) -> str:
-    """``graph`` as flattened JSON-LD: one node object per subject (blank nodes by label, never
-    embedded, lists as ``rdf:first`` / ``rdf:rest``), IRIs compacted with
-    :data:`~metrograph.export.JSONLD_CONTEXT`, which is written inline so that the file reads
-    without the network; subjects, keys and values sorted. (rdflib's JSON-LD writer is not used:
-    it drops blank nodes that are only ever objects, as in a cycle.)"""
-    nodes: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for s, p, o in graph:
-        node = nodes[_jsonld_node_id(s)]
-        if p == RDF.type and isinstance(o, URIRef | BNode):
-            node["@type"].append(_jsonld_node_id(o))
-        else:
-            node[_compact(str(p))].append(_jsonld_value(o))
-    objects = []
-    for subject in sorted(nodes):
-        obj: dict[str, Any] = {"@id": subject}
-        for key, values in nodes[subject].items():
-            ordered = sorted(values, key=_key)
-            obj[key] = ordered[0] if len(ordered) == 1 else ordered
-        objects.append(obj)
-    doc = {"@context": JSONLD_CONTEXT, "@graph": objects}
-    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-
-
 def _context_text() -> str:
     """The published JSON-LD context, as ``context.jsonld``."""
     return json.dumps({"@context": JSONLD_CONTEXT}, ensure_ascii=False, indent=2,
                       sort_keys=True) + "\n"
-
-
-_LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
-_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-_BNODE_LABEL = re.compile(r"[A-Za-z0-9_]+")
-_ESCAPES = re.compile(r'[\x00-\x1f"\\]')
-_ECHAR = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    return _ECHAR.get(char, f"\\u{ord(char):04X}")
-
-
-class _Terms:
-    """Writes RDF terms in Turtle / TriG syntax, with prefixed names where they are safe."""
-
-    def __init__(self, prefixes: Mapping[str, str]) -> None:
-        self.prefixes = sorted(prefixes.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-        self.used: set[str] = set()
-
-    def iri(self, iri: str) -> str:
-        for prefix, namespace in self.prefixes:
-            if iri.startswith(namespace) and _LOCAL.fullmatch(iri[len(namespace):]):
-                self.used.add(prefix)
-                return f"{prefix}:{iri[len(namespace):]}"
-        return "<" + _IRI_FORBIDDEN.sub(lambda m: f"\\u{ord(m.group()):04X}", iri) + ">"
-
-    def term(self, node: Node) -> str:
-        if isinstance(node, URIRef):
-            return self.iri(str(node))
-        if isinstance(node, BNode):
-            label = str(node)
-            return "_:" + (label if _BNODE_LABEL.fullmatch(label) else "x" + label.encode().hex())
-        if isinstance(node, Literal):
-            text = _ESCAPES.sub(_escape, str(node))
-            if node.language:
-                return f'"{text}"@{node.language}'
-            if node.datatype is not None:
-                return f'"{text}"^^{self.iri(str(node.datatype))}'
-            return f'"{text}"'
-        raise TypeError(f"cannot write {node!r}")
-
-
-def trig_text(parts: Mapping[URIRef, Graph]) -> str:
-    """The parts as TriG, one named graph each (sorted by name), one line per triple (sorted),
-    blank nodes always labelled so that one shared by two parts stays one node."""
-    terms = _Terms({**PREFIXES, **_EXTRA_PREFIXES})
-    blocks = []
-    for name in sorted(parts, key=lambda n: (n != _DEFAULT, str(n))):
-        rows = sorted(
-            (terms.term(s), (p != RDF.type, "a" if p == RDF.type else terms.term(p)),
-             terms.term(o)) for s, p, o in parts[name])
-        if not rows:
-            continue
-        lines = []
-        for i, (s, (_not_type, p), o) in enumerate(rows):
-            if i == 0 or rows[i - 1][0] != s:
-                lines.append(f"    {s}\n")
-            last = i + 1 == len(rows) or rows[i + 1][0] != s
-            lines.append(f"        {p} {o} {'.' if last else ';'}\n")
-            if last and i + 1 < len(rows):
-                lines.append("\n")
-        head = "{" if name == _DEFAULT else f"{terms.term(name)} {{"
-        blocks.append(head + "\n" + "".join(lines) + "}\n")
-    header = "".join(f"PREFIX {prefix}: <{namespace}>\n"
-                     for prefix, namespace in sorted({**PREFIXES, **_EXTRA_PREFIXES}.items())
-                     if prefix in terms.used)
-    return header + "\n" + "\n".join(blocks)
 
 
 # ---------------------------------------------------------------------------- description
@@ -893,12 +706,12 @@ def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = No
     old_kg, old_version = _load_previous(previous) if previous is not None else (None, None)
 
     source = kg.store.dataset()
-    parts = canonical_parts(source)
-    union = _union(parts)
+    parts = canonical_parts(source, group=part_of)
+    union = merge_parts(parts)
     files: dict[str, bytes] = {
         "metrograph.ttl": turtle_text(union).encode("utf-8"),
         "metrograph.nt": ntriples_text(union).encode("utf-8"),
-        "metrograph.jsonld": jsonld_text(union).encode("utf-8"),
+        "metrograph.jsonld": jsonld_text(parts).encode("utf-8"),
         "metrograph.trig": trig_text(parts).encode("utf-8"),
         CONTEXT_FILE: _context_text().encode("utf-8"),
     }
