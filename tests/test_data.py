@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 from rdflib import Literal
+from rdflib.namespace import XSD
 
 from metrograph.model import Deliverable, Guideline, Measure, Status
 from metrograph.namespaces import MGT
@@ -29,7 +30,8 @@ def test_seed_copy_is_the_source_the_data_names(kg) -> None:  # type: ignore[no-
     digest = hashlib.sha256(SEED.read_bytes()).hexdigest()
     assert kg.store.ask(
         "ASK { ?doc <http://spdx.org/rdf/terms#checksum>/"
-        "<http://spdx.org/rdf/terms#checksumValue> ?v }", {"v": Literal(digest)})
+        "<http://spdx.org/rdf/terms#checksumValue> ?v }",
+        {"v": Literal(digest, datatype=XSD.hexBinary)})
 
 
 def test_counts_3_27_65(kg) -> None:  # type: ignore[no-untyped-def]

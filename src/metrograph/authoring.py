@@ -347,7 +347,7 @@ def _sources(r: _Reader, g: Graph) -> dict[str, URIRef]:
                 g.add((iri, SPDX.checksum, node))
                 g.add((node, RDF.type, SPDX.Checksum))
                 g.add((node, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
-                g.add((node, SPDX.checksumValue, Literal(s["sha256"])))
+                g.add((node, SPDX.checksumValue, Literal(s["sha256"], datatype=XSD.hexBinary)))
         if s.get("note"):
             g.add((iri, SKOS.editorialNote, Literal(s["note"], lang="en")))
         if s.get("comment"):
