@@ -44,3 +44,16 @@ def kg(request: pytest.FixtureRequest) -> KnowledgeGraph:
 def multi(request: pytest.FixtureRequest) -> KnowledgeGraph:
     """The bundled graph plus the fictional multi-cycle fixture, in each store. Do not modify."""
     return metrograph.load(*MULTICYCLE, store=request.param)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say what the hardening tests tried (each kind of attempt, counted)."""
+    from .tally import TALLY
+
+    if not TALLY:
+        return
+    terminalreporter.section("what the hardening tests tried")
+    for what, n in sorted(TALLY.items()):
+        terminalreporter.write_line(f"{n:>7}  {what}")
+    terminalreporter.write_line("none crashed, hung, wrote a partial file or changed a query's "
+                                "meaning (each would have failed its test)")

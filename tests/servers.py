@@ -37,7 +37,8 @@ import pytest
 from metrograph.remote import RemoteStore
 
 SKIP_ENV = "METROGRAPH_SKIP_SERVERS"
-INSTALL = "scripts/install-test-tools.sh (Virtuoso), and pip install '.[test]' (the oxigraph server)"
+INSTALL = ("scripts/install-test-tools.sh (Virtuoso), and pip install '.[test]' "
+           "(the oxigraph server)")
 VIRTUOSO_DBA_PASSWORD = "dba"  # the password of a new Virtuoso database; local test server only
 
 

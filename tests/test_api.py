@@ -13,6 +13,8 @@ import metrograph
 from metrograph.errors import InputError, NotFoundError, QueryParameterError, UnknownQueryError
 from metrograph.model import Deliverable, Measure, Status
 
+from .tally import count
+
 M18 = "https://w3id.org/metrograph/id/metropolis/plan/2018-2020"
 
 
@@ -237,6 +239,7 @@ def test_bad_files_raise_input_error_naming_the_file(
         metrograph.load(path, bundled=False)
     assert str(path) in str(info.value)
     assert needle in str(info.value)
+    count("malformed input files")
 
 
 def test_non_utf8_and_missing_files(tmp_path: Path) -> None:

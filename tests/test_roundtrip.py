@@ -16,6 +16,8 @@ from rdflib.namespace import XSD
 import metrograph
 from metrograph.export import serialize
 
+from .tally import count
+
 FORMATS = ("ttl", "nt", "trig", "nq", "jsonld")
 COUNTS = {"graphs": 0}
 
@@ -94,6 +96,7 @@ def test_every_export_format_round_trips(ds: Dataset) -> None:
             else:
                 assert isomorphic(_union(ds), _union(back)), fmt
     COUNTS["graphs"] += 1
+    count("generated graphs round-tripped through ttl, nt, trig, nq and jsonld")
 
 
 def test_round_trip_count_is_reported() -> None:

@@ -24,6 +24,7 @@ from metrograph.safety import (
 )
 
 from .conftest import M18
+from .tally import count
 
 REFUSED = {
     "INSERT DATA": "INSERT DATA { <http://x/a> <http://x/b> <http://x/c> }",
@@ -49,6 +50,7 @@ def test_refused_by_default(kg: KnowledgeGraph, name: str) -> None:
     with pytest.raises(QueryRefusedError):
         kg.sparql(REFUSED[name])
     assert len(kg) == before
+    count(f"refused operations ({kg.store.name} store)")
 
 
 def test_refused_operations_are_counted(kg: KnowledgeGraph, capsys: pytest.CaptureFixture[str],
@@ -70,12 +72,12 @@ def listener() -> Iterator[tuple[str, list[str]]]:
     hits: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             hits.append(self.path)
             self.send_response(500)
             self.end_headers()
 
-        do_POST = do_GET  # noqa: N815
+        do_POST = do_GET
 
         def log_message(self, *args: object) -> None:
             pass
@@ -119,7 +121,7 @@ HEAVY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f . "
 
 
 def test_time_bound(kg: KnowledgeGraph) -> None:
-    with pytest.raises(QueryTimeoutError, match="longer than 0.5 s"):
+    with pytest.raises(QueryTimeoutError, match=r"longer than 0\.5 s"):
         kg.sparql(HEAVY, limits=QueryLimits(timeout=0.5))
     # the store is still usable afterwards
     assert len(kg.query("plans").rows) == 1
@@ -176,6 +178,7 @@ def test_injection_through_every_parameter(kg: KnowledgeGraph) -> None:
                 baseline = kg.run_query(name, {**base, p.name: "no such value"})
                 assert len(result) == len(baseline), (name, p.name, value)
     assert tried > 100
+    count("injection attempts through query parameters", tried)
     print(f"injection attempts: {tried}; refused as invalid values: {refused}; "
           f"the rest ran with unchanged meaning")
 
@@ -184,7 +187,72 @@ def test_sparql_bindings_are_terms_not_text(kg: KnowledgeGraph) -> None:
     text = "SELECT ?item ?code WHERE { ?item <http://www.w3.org/2004/02/skos/core#notation> ?code }"
     for value in INJECTIONS:
         assert len(kg.sparql(text, {"code": Literal(value)})) == 0
+        count("injection attempts through raw bindings")
     assert len(kg.sparql(text, {"code": Literal("L1M1D1")})) == 1
     evil_iri = URIRef("http://x/> } ?s ?p ?o { <http://y/")
     with pytest.raises(QueryParameterError):
         kg.sparql("SELECT ?item ?o WHERE { ?item ?p ?o }", {"item": evil_iri})
+
+
+MALFORMED = {
+    "turtle.ttl": b"@prefix x: <http://x/> .\nx:a x:b \"unterminated .\n",
+    "trig.trig": b"<http://x/g> { <http://x/a> <http://x/b> <http://x/c> \n",
+    "jsonld.jsonld": b'{"@context": {}, "@graph": [{"@id": "http://x/a", ',
+    "ntriples.nt": b"<http://x/a> <http://x/b> <http://x/c>\n",
+    "rdfxml.rdf": b"<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Desc",
+    "nquads.nq": b"<http://x/a> <http://x/b> <http://x/c> <http://x/g> <http://x/h> .\n",
+    "empty.ttl": b"",
+    "blank.ttl": b"  \n\n ",
+    "latin1.ttl": "<http://x/a> <http://x/b> \"caf\xe9\" .".encode("latin-1"),
+    "bom-garbage.jsonld": b"\xef\xbb\xbf{]",
+    "unknown.format": b"<http://x/a> <http://x/b> <http://x/c> .",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_files_exit_2_naming_the_file(name: str, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / name
+    path.write_bytes(MALFORMED[name])
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "Traceback" not in err
+    count("malformed input files")
+
+
+def test_a_failed_write_leaves_the_previous_file_intact(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from metrograph.export import write_atomic
+
+    target = tmp_path / "report.md"
+    target.write_text("previous report\n", encoding="utf-8")
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        write_atomic(target, b"new report, never complete")
+    assert target.read_text(encoding="utf-8") == "previous report\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.md"]  # no temporary left behind
+    count("interrupted writes (previous file kept)")
+
+
+def test_an_interrupted_export_leaves_the_previous_file_intact(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import metrograph.export as export
+
+    target = tmp_path / "kg.ttl"
+    target.write_text("# previous export\n", encoding="utf-8")
+
+    def interrupted(*_args: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "turtle_text", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        main(["export", "--format", "ttl", "-o", str(target)])
+    assert target.read_text(encoding="utf-8") == "# previous export\n"
+    count("interrupted writes (previous file kept)")
