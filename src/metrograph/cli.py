@@ -32,6 +32,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph:
     from .graph import KnowledgeGraph, load
+    from .progress import Progress
 
     sources = [*getattr(args, "data", []), *files]
     if getattr(args, "endpoint", None):
@@ -41,7 +42,8 @@ def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph
             raise MetrographError("--endpoint queries the data on the server: --data and "
                                   "files are not loaded there (use `metrograph push`)")
         return KnowledgeGraph(store=RemoteStore(args.endpoint, timeout=args.http_timeout))
-    return load(*sources, bundled_data=not args.no_bundled_data, store=args.store)
+    with Progress("loading", quiet=args.quiet):
+        return load(*sources, bundled_data=not args.no_bundled_data, store=args.store)
 
 
 def _write(text: str, output: str | None) -> None:
@@ -72,7 +74,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     kg = (load(*args.files, bundled_data=False, store=args.store) if args.files
           else _load(args))
-    report = kg.validate(shapes=args.shapes or ())
+    from .progress import Progress
+
+    with Progress("validating", quiet=args.quiet):
+        report = kg.validate(shapes=args.shapes or (), engine=args.engine)
     if args.format == "json":
         payload = {
             "conforms": report.conforms,
@@ -162,11 +167,14 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
+    from .progress import Progress
     from .publish import publish
 
     kg = _load(args)
-    release = publish(kg, args.output, version=args.version, previous=args.previous,
-                      endpoint=args.sparql_endpoint, overwrite=args.force, base=args.base_url)
+    with Progress("publishing", quiet=args.quiet):
+        release = publish(kg, args.output, version=args.version, previous=args.previous,
+                          endpoint=args.sparql_endpoint, overwrite=args.force,
+                          base=args.base_url)
     print(f"published release {release.version} ({release.triples} triples) to "
           f"{release.directory}; every file checked:")
     for f in release.files:
@@ -272,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
                              "METROGRAPH_PASSWORD or ~/.netrc, never from the command line")
     common.add_argument("--http-timeout", type=float, default=30.0, metavar="SECONDS",
                         help="timeout of each request to --endpoint (default 30)")
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress display (it only shows on a terminal anyway)")
     common.add_argument("-o", "--output", metavar="FILE",
                         help="write to FILE (atomically) instead of standard output")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
@@ -286,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "FILES, the loaded graph. Exit 0 conforms, 1 violations.")
     p.add_argument("files", nargs="*", metavar="FILE", help="RDF files to validate")
     p.add_argument("--shapes", action="append", metavar="FILE", help="extra SHACL shapes")
+    p.add_argument("--engine", choices=("fast", "pyshacl"), default="fast",
+                   help="fast: the shapes compiled to SPARQL, run in the store (default); "
+                        "pyshacl: pySHACL on a copy (same results, much slower)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("-v", "--verbose", action="store_true", help="list every result")
     p.set_defaults(func=cmd_validate)

@@ -31,12 +31,14 @@ the data, and :attr:`CompiledShapes.fallback` names it. The shipped shapes all c
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +136,14 @@ def _datatype_ok(v: Node, rule: Node) -> bool:
     return bool(rule == RDF.langString and v.language and isinstance(v.value, str | bytes))
 
 
+def _dt_ok(v: Node, rule: Node) -> bool:
+    return _datatype_ok(v, rule)
+
+
+def _in_ok(v: Node, allowed: frozenset[Node]) -> bool:
+    return v in allowed
+
+
 def _compare(v: Literal, bound: Literal) -> int:
     """pySHACL's literal comparison (rdfutil.compare_literal)."""
     if v.eq(bound):
@@ -156,7 +166,7 @@ def _range_ok(v: Node, bound: Literal, op: Node) -> bool:
     except (TypeError, NotImplementedError):
         return False
     return {SH.minInclusive: cmp >= 0, SH.maxInclusive: cmp <= 0,
-            SH.minExclusive: cmp > 0, SH.maxExclusive: cmp < 0}[op]
+            SH.minExclusive: cmp > 0, SH.maxExclusive: cmp < 0}[op]  # type: ignore[index]
 
 
 def _lang_in_ok(v: Node, langs: set[str]) -> bool:
@@ -215,7 +225,7 @@ class _Compiler:
     # -------------------------------------------------------------- helpers
 
     def one(self, node: Node, prop: URIRef) -> Node | None:
-        values = list(self.sg.objects(node, prop))  # type: ignore[arg-type]
+        values = list(self.sg.objects(node, prop))
         if len(values) > 1:
             raise UnsupportedShape(f"several {prop.n3()} on {node}")
         return values[0] if values else None
@@ -227,12 +237,12 @@ class _Compiler:
         return _SEVERITY[sev]  # type: ignore[index]
 
     def message(self, shape: Node) -> str:
-        msgs = list(self.sg.objects(shape, SH.message))  # type: ignore[arg-type]
+        msgs = list(self.sg.objects(shape, SH.message))
         english = [str(m) for m in msgs if isinstance(m, Literal) and m.language in (None, "en")]
         return (english or [str(m) for m in msgs] or [""])[0]
 
     def items(self, head: Node) -> list[Node]:
-        return list(Collection(self.sg, head))  # type: ignore[arg-type]
+        return list(Collection(self.sg, head))
 
     def path(self, shape: Node) -> tuple[Node, str]:
         path = self.one(shape, SH.path)
@@ -247,14 +257,14 @@ class _Compiler:
     def target(self, shape: Node) -> str | None:
         """A ``{ SELECT DISTINCT ?this ... }`` group for the shape's targets (None: none)."""
         parts = []
-        for cls in self.sg.objects(shape, SH.targetClass):  # type: ignore[arg-type]
+        for cls in self.sg.objects(shape, SH.targetClass):
             parts.append(f"?this <{RDF.type}>/<{RDFS.subClassOf}>* {_n3(cls)} .")
-        nodes = list(self.sg.objects(shape, SH.targetNode))  # type: ignore[arg-type]
+        nodes = list(self.sg.objects(shape, SH.targetNode))
         if nodes:
             parts.append("VALUES ?this { " + " ".join(_n3(n) for n in nodes) + " }")
-        for prop in self.sg.objects(shape, SH.targetSubjectsOf):  # type: ignore[arg-type]
+        for prop in self.sg.objects(shape, SH.targetSubjectsOf):
             parts.append(f"?this {_n3(prop)} ?_o .")
-        for prop in self.sg.objects(shape, SH.targetObjectsOf):  # type: ignore[arg-type]
+        for prop in self.sg.objects(shape, SH.targetObjectsOf):
             parts.append(f"?_s {_n3(prop)} ?this .")
         if (shape, SH.target, None) in self.sg:
             raise UnsupportedShape("SPARQL-based targets")
@@ -267,8 +277,8 @@ class _Compiler:
 
     def prefix_text(self, constraint: Node) -> str:
         lines = []
-        for decl_owner in self.sg.objects(constraint, SH.prefixes):  # type: ignore[arg-type]
-            for decl in self.sg.objects(decl_owner, SH.declare):  # type: ignore[arg-type]
+        for decl_owner in self.sg.objects(constraint, SH.prefixes):
+            for decl in self.sg.objects(decl_owner, SH.declare):
                 prefix = self.one(decl, SH.prefix)
                 ns = self.one(decl, SH.namespace)
                 if prefix is None or ns is None:
@@ -279,7 +289,7 @@ class _Compiler:
     # -------------------------------------------------------------- compiling
 
     def check_parameters(self, shape: Node) -> None:
-        for p in set(self.sg.predicates(shape, None)):  # type: ignore[arg-type]
+        for p in set(self.sg.predicates(shape, None)):
             if p not in _SUPPORTED:
                 raise UnsupportedShape(f"{p.n3()} is not compiled")
         if self.one(shape, SH.deactivated) == Literal(True):
@@ -308,9 +318,9 @@ class _Compiler:
                       SH.minCount, SH.maxCount, SH.uniqueLang, SH["or"], SH.minInclusive):
             if self.one(shape, param) is not None:
                 raise UnsupportedShape(f"{param.n3()} on a node shape")
-        for sparql in self.sg.objects(shape, SH.sparql):  # type: ignore[arg-type]
+        for sparql in self.sg.objects(shape, SH.sparql):
             units.append(self.sparql(shape, sparql, target, sev, msg))
-        for prop in self.sg.objects(shape, SH.property):  # type: ignore[arg-type]
+        for prop in self.sg.objects(shape, SH.property):
             self.check_parameters(prop)
             if self.target(prop) is not None:
                 raise UnsupportedShape("a nested property shape with targets of its own")
@@ -352,8 +362,8 @@ class _Compiler:
             units.append(_Unit(
                 f"SELECT DISTINCT ?this ?v WHERE {{ {target} ?this {sparql_path} ?v . "
                 f"FILTER({suspect}) }}",
-                prop, sev, msg, _COMPONENT[param], path, "value", check))
-        for sparql in self.sg.objects(prop, SH.sparql):  # type: ignore[arg-type]
+                prop, sev, msg, _COMPONENT[URIRef(str(param))], path, "value", check))
+        for sparql in self.sg.objects(prop, SH.sparql):
             raise UnsupportedShape(f"sh:sparql on the property shape {prop} ({sparql})")
         return units
 
@@ -368,9 +378,9 @@ class _Compiler:
             if lexical:
                 ok += f" && REGEX(STR(?v), \"{lexical}\")"
             if dtype == XSD.string:
-                ok = "isLiteral(?v) && datatype(?v) = <%s> && lang(?v) = \"\"" % XSD.string
+                ok = f"isLiteral(?v) && datatype(?v) = <{XSD.string}> && lang(?v) = \"\""
             tests[SH.datatype] = (f"!COALESCE({ok}, false)",
-                                  lambda v, d=dtype: _datatype_ok(v, d))
+                                  partial(_dt_ok, rule=dtype))
         pattern = self.one(shape, SH.pattern)
         if pattern is not None:
             flags = str(self.one(shape, SH.flags) or "")
@@ -382,8 +392,8 @@ class _Compiler:
             tests[SH.pattern] = (
                 f"isBlank(?v) || !COALESCE(REGEX(STR(?v), {Literal(str(pattern)).n3()}, "
                 f"{Literal(flags).n3()}), false)",
-                lambda v, r=regex: _pattern_ok(v, r))
-        cls = list(self.sg.objects(shape, SH["class"]))  # type: ignore[arg-type]
+                partial(_pattern_ok, regex=regex))
+        cls = list(self.sg.objects(shape, SH["class"]))
         if len(cls) > 1:
             raise UnsupportedShape("several sh:class")
         if cls:
@@ -394,11 +404,11 @@ class _Compiler:
         if members is not None:
             allowed = self.items(members)
             cond = " || ".join(f"sameTerm(?v, {_n3(a)})" for a in allowed) or "false"
-            tests[SH["in"]] = (f"!({cond})", lambda v, a=frozenset(allowed): v in a)
+            tests[SH["in"]] = (f"!({cond})", partial(_in_ok, allowed=frozenset(allowed)))
         langs_head = self.one(shape, SH.languageIn)
         if langs_head is not None:
             langs = {str(x).lower() for x in self.items(langs_head)}
-            tests[SH.languageIn] = ("true", lambda v, ls=langs: _lang_in_ok(v, ls))
+            tests[SH.languageIn] = ("true", partial(_lang_in_ok, langs=langs))
             listed = ", ".join(Literal(x).n3() for x in sorted(langs))
             if "*" not in langs:
                 tests[SH.languageIn] = (
@@ -422,7 +432,7 @@ class _Compiler:
             if not isinstance(bound, Literal):
                 raise UnsupportedShape(f"{op.n3()} is not a literal")
             tests[op] = (f"!COALESCE(isLiteral(?v) && ?v {sparql_op} {bound.n3()}, false)",
-                         lambda v, b=bound, o=op: _range_ok(v, b, o))
+                         partial(_range_ok, bound=bound, op=op))
         for op in (SH.minLength, SH.maxLength):
             limit = self.one(shape, op)
             if limit is None:
@@ -430,13 +440,13 @@ class _Compiler:
             n = int(limit)  # type: ignore[call-overload]
             cmp = ">=" if op == SH.minLength else "<="
             tests[op] = (f"isBlank(?v) || !(STRLEN(STR(?v)) {cmp} {n})",
-                         lambda v, n=n, o=op: _length_ok(v, n, o))
+                         partial(_length_ok, limit=n, op=op))
         alternatives = self.one(shape, SH["or"])
         if alternatives is not None:
             conds: list[str] = []
             for member in self.items(alternatives):
-                member_class = list(self.sg.objects(member, SH["class"]))  # type: ignore[arg-type]
-                others = set(self.sg.predicates(member, None)) - {  # type: ignore[arg-type]
+                member_class = list(self.sg.objects(member, SH["class"]))
+                others = set(self.sg.predicates(member, None)) - {
                     SH["class"], RDF.type}
                 if others or len(member_class) != 1:
                     raise UnsupportedShape("sh:or members other than one sh:class each")
@@ -466,11 +476,9 @@ class _Compiler:
             body = _EQUIVALENT_SELECT[digest].replace("{target}", target)
         else:
             body = text[: where.end()] + f" {target} " + text[where.end():]
-            try:
+            with contextlib.suppress(UnsupportedShape):  # else evaluated as written
                 body = _rewrite_exists(body)
-            except UnsupportedShape:
-                pass  # evaluated as written
-        messages = [m for m in self.sg.objects(constraint, SH.message)]  # type: ignore[arg-type]
+        messages = [m for m in self.sg.objects(constraint, SH.message)]
         english = [str(m) for m in messages
                    if isinstance(m, Literal) and m.language in (None, "en")]
         return _Unit(self.prefix_text(constraint) + "\n" + body, shape, sev,
@@ -597,7 +605,8 @@ class _Rewriter:
             for j, sub in enumerate(items):
                 if j == index or not isinstance(sub, _Group):
                     continue
-                lead = items[j - 1] if j and isinstance(items[j - 1], str) else ""
+                before = items[j - 1] if j else ""
+                lead = before if isinstance(before, str) else ""
                 if sub.own_text().lstrip().upper().startswith("SELECT") and not re.search(
                         r"(OPTIONAL|MINUS|UNION|EXISTS|GRAPH|SERVICE)\s*$", lead, re.IGNORECASE):
                     own |= _vars(sub.own_text().split("WHERE")[0])
@@ -646,7 +655,8 @@ _EQUIVALENT_SELECT: dict[str, str] = {
         SELECT DISTINCT $this (skos:notation AS ?path) ?value ?other WHERE { {target}
             { SELECT ?this ?value ?plan WHERE {
                 $this skos:notation ?value ; mg:parent+ ?plan . ?plan a mg:ActionPlan . } }
-            { SELECT ?other ?value ?plan WHERE { ?other skos:notation ?value ; mg:parent+ ?plan . } }
+            { SELECT ?other ?value ?plan WHERE {
+                ?other skos:notation ?value ; mg:parent+ ?plan . } }
             FILTER (?other != $this)
         }""",
     # mgsh:CrossCycleLinkShape
@@ -765,7 +775,7 @@ def _fallback(store: Store, compiled: CompiledShapes) -> list[ValidationResult]:
         if node in seen:
             continue
         seen.add(node)
-        for p, o in sg.predicate_objects(node):  # type: ignore[arg-type]
+        for p, o in sg.predicate_objects(node):
             keep.add((node, p, o))
             if isinstance(o, BNode) or p in (SH.property, SH.node, SH.prefixes):
                 todo.append(o)
@@ -799,7 +809,7 @@ def _validate_with_pyshacl(store: Store, shape_file: Path) -> list[ValidationRes
     for node in report.subjects(SH.resultSeverity, None):
         severity = report.value(node, SH.resultSeverity)
         results.append(ValidationResult(
-            focus=report.value(node, SH.focusNode),  # type: ignore[arg-type]
+            focus=report.value(node, SH.focusNode),
             severity=str(severity).rsplit("#", 1)[-1],
             message=str(report.value(node, SH.resultMessage) or ""),
             source_shape=report.value(node, SH.sourceShape),

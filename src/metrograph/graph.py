@@ -449,15 +449,37 @@ class KnowledgeGraph:
 
     # ------------------------------------------------------------ validation, reasoning, export
 
-    def validate(self, shapes: Iterable[str | Path] = ()) -> ValidationReport:
+    def validate(self, shapes: Iterable[str | Path] = (),
+                 engine: str = "fast") -> ValidationReport:
         """Validate against the shipped SHACL shapes (plus extra shape files); the graph is not
-        modified."""
-        from .validation import validate_dataset
+        modified. ``engine="fast"`` (the default) runs the shapes compiled to SPARQL in the
+        store itself, with the same results as pySHACL (tested) at a fraction of the time;
+        ``engine="pyshacl"`` runs pySHACL on a copy of the graph."""
+        if engine == "fast":
+            from .fast_validation import validate_fast
 
-        return validate_dataset(self.store.dataset(), extra_shapes=list(shapes))
+            return validate_fast(self.store, extra_shapes=list(shapes))
+        if engine == "pyshacl":
+            from .validation import validate_dataset
 
-    def reasoned(self) -> KnowledgeGraph:
-        """A new graph holding this one plus its OWL-RL closure (owlrl); this one is unchanged."""
+            return validate_dataset(self.store.dataset(), extra_shapes=list(shapes))
+        raise InputError(f"unknown validation engine {engine!r} (fast, pyshacl)")
+
+    def reasoned(self, engine: str = "owlrl") -> KnowledgeGraph:
+        """A new graph holding this one plus what reasoning derives; this one is unchanged.
+        ``engine="owlrl"``: the full OWL-RL closure (owlrl; slow beyond ~10k triples);
+        ``engine="rules"``: the inferences the queries rely on (part-of closure, the ontology's
+        sub-property and sub-class entailments), materialised by targeted rules in an
+        Oxigraph store (tested equal to owlrl's closure restricted to them)."""
+        if engine == "rules":
+            from .rules import materialise
+
+            fast = KnowledgeGraph("oxigraph")
+            fast.store.add_dataset(self.store.dataset())
+            materialise(fast.store)
+            return fast
+        if engine != "owlrl":
+            raise InputError(f"unknown reasoning engine {engine!r} (owlrl, rules)")
         from .reasoning import owl_rl_closure
 
         inferred = owl_rl_closure(self.store.dataset())

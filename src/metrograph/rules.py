@@ -117,26 +117,39 @@ def read_schema(store: Store) -> Schema:
     return schema
 
 
-def rules(schema: Schema) -> list[tuple[str, str]]:
-    """The rules of ``schema`` as ``(template, where)`` pairs of SPARQL: the triple pattern
-    inferred and the pattern that entails it. Triples already present are not re-inferred."""
-    out: list[tuple[str, str]] = []
+def rules(schema: Schema) -> list[tuple[str, str, tuple[URIRef, URIRef | None]]]:
+    """The rules of ``schema`` as ``(template, where, source)``: the triple pattern inferred,
+    the SPARQL pattern that entails it, and what it reads (a predicate, and for ``rdf:type``
+    the class), so that a rule whose input did not change is not run again."""
+    out: list[tuple[str, str, tuple[URIRef, URIRef | None]]] = []
     # sub-properties, sub-property closure precomputed: one rule per (p, q)
     for p, q in sorted(_closure(schema.sub_property)):
         if p != q:
-            out.append((f"?x <{q}> ?y", f"?x <{p}> ?y"))
+            out.append((f"?x <{q}> ?y", f"?x <{p}> ?y", (p, None)))
     for t in sorted(schema.transitive):
-        out.append((f"?x <{t}> ?z", f"?x <{t}> ?y . ?y <{t}>+ ?z"))
+        out.append((f"?x <{t}> ?z", f"?x <{t}> ?y . ?y <{t}>+ ?z", (t, None)))
     for p, q in sorted(schema.inverse):
-        out.append((f"?y <{q}> ?x", f"?x <{p}> ?y"))
-        out.append((f"?y <{p}> ?x", f"?x <{q}> ?y"))
+        out.append((f"?y <{q}> ?x", f"?x <{p}> ?y", (p, None)))
+        out.append((f"?y <{p}> ?x", f"?x <{q}> ?y", (q, None)))
     for p, c in sorted(schema.domain):
-        out.append((f"?x <{RDF.type}> <{c}>", f"?x <{p}> ?y"))
+        out.append((f"?x <{RDF.type}> <{c}>", f"?x <{p}> ?y", (p, None)))
     for p, c in sorted(schema.range):
-        out.append((f"?y <{RDF.type}> <{c}>", f"?x <{p}> ?y . FILTER(!isLiteral(?y))"))
+        out.append((f"?y <{RDF.type}> <{c}>", f"?x <{p}> ?y . FILTER(!isLiteral(?y))", (p, None)))
     for c, d in sorted(_closure(schema.sub_class)):
         if c != d:
-            out.append((f"?x <{RDF.type}> <{d}>", f"?x <{RDF.type}> <{c}>"))
+            out.append((f"?x <{RDF.type}> <{d}>", f"?x <{RDF.type}> <{c}>", (RDF.type, c)))
+    return out
+
+
+_PREDICATE_COUNTS = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
+_CLASS_COUNTS = f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ ?s <{RDF.type}> ?c }} GROUP BY ?c"
+
+
+def _counts(store: Store) -> dict[tuple[object, object], int]:
+    """Triples per predicate (key ``(p, None)``) and instances per class (``(rdf:type, c)``)."""
+    out: dict[tuple[object, object], int] = {
+        (p, None): int(str(n)) for p, n in store.select(_PREDICATE_COUNTS).rows}
+    out.update({(RDF.type, c): int(str(n)) for c, n in store.select(_CLASS_COUNTS).rows})
     return out
 
 
@@ -145,16 +158,24 @@ def materialise(store: Store, schema: Schema | None = None, into: URIRef = INFER
     """Add to ``store`` (named graph ``into``) the triples the ontology's sub-property,
     transitive, inverse, domain, range and sub-class axioms entail, to a fixed point; return
     how many were added. Runs as SPARQL updates inside Oxigraph; elsewhere as CONSTRUCT
-    queries whose answers are added with :meth:`Store.add`."""
+    queries whose answers are added with :meth:`Store.add`. A rule runs again in a later round
+    only if what it reads has changed (semi-naive at the level of predicates and classes)."""
     schema = schema or read_schema(store)
     todo = rules(schema)
     native = getattr(store, "native", None) if getattr(store, "name", "") == "oxigraph" else None
     before = len(store)
+    last_seen: dict[int, int] = {}
     for _round in range(max_rounds):
-        size = len(store)
+        counts = _counts(store)
         # an update's WHERE reads the default graph: make it the union of the named graphs
         using = " ".join(f"USING <{g}>" for g in sorted({*store.graph_names(), into}))
-        for template, where in todo:
+        ran = False
+        for index, (template, where, source) in enumerate(todo):
+            seen = counts.get(source, 0)
+            if last_seen.get(index) == seen:
+                continue
+            last_seen[index] = seen
+            ran = True
             body = f"{{ {where} }} MINUS {{ {template} }}"
             if native is not None:
                 native.update(f"INSERT {{ GRAPH <{into}> {{ {template} }} }} {using} "
@@ -163,6 +184,6 @@ def materialise(store: Store, schema: Schema | None = None, into: URIRef = INFER
                 found = store.construct(f"CONSTRUCT {{ {template} }} WHERE {{ {body} }}")
                 if len(found):
                     store.add(found, into)
-        if len(store) == size:
+        if not ran:
             break
     return len(store) - before
