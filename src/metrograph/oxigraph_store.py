@@ -13,7 +13,7 @@ from rdflib.term import Node
 
 from .errors import InputError, QueryError, QueryParameterError
 from .formats import Format, default_graph_id
-from .store import SelectResult, collect_rows
+from .store import SelectResult, bind_text, collect_rows, star_columns
 
 __all__ = ["OxigraphStore", "from_ox", "to_ox"]
 
@@ -116,16 +116,20 @@ class OxigraphStore:
         return self._store
 
     def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
-        """Parse ``data`` with Oxigraph's parser into the named graph ``graph``."""
+        """Parse ``data`` with Oxigraph's parser into the named graph ``graph``. Triples are
+        parsed straight into the store (``Store.load`` is transactional: a syntax error adds
+        nothing); a quad format goes through a scratch store first, so that its default graph
+        can be renamed ``graph``."""
         ox = _ox()
         before = len(self._store)
-        scratch = ox.Store()
+        name = ox.NamedNode(str(graph))
+        kwargs: dict[str, Any] = {"format": getattr(ox.RdfFormat, _FORMATS[fmt.name]),
+                                  "base_iri": str(graph)}
+        target = ox.Store() if fmt.quads else self._store
+        if not fmt.quads:
+            kwargs["to_graph"] = name
         try:
-            kwargs: dict[str, Any] = {"format": getattr(ox.RdfFormat, _FORMATS[fmt.name]),
-                                      "base_iri": str(graph)}
-            if not fmt.quads:
-                kwargs["to_graph"] = ox.NamedNode(str(graph))
-            scratch.load(data, **kwargs)
+            target.load(data, **kwargs)
         except SyntaxError as exc:
             line = getattr(exc, "lineno", None)
             col = getattr(exc, "offset", None)
@@ -133,11 +137,11 @@ class OxigraphStore:
                              source=source, line=line, column=col) from None
         except (OSError, ValueError) as exc:
             raise InputError(f"not valid {fmt.name}: {exc}", source=source) from None
-        for quad in scratch:
-            g = quad.graph_name
-            if isinstance(g, ox.DefaultGraph):
-                quad = ox.Quad(quad.subject, quad.predicate, quad.object, ox.NamedNode(str(graph)))
-            self._store.add(quad)
+        if fmt.quads:
+            self._store.extend(
+                ox.Quad(q.subject, q.predicate, q.object, name)
+                if isinstance(q.graph_name, ox.DefaultGraph) else q
+                for q in target)
         return len(self._store) - before
 
     def add(self, graph: Graph, into: URIRef) -> None:
@@ -155,13 +159,18 @@ class OxigraphStore:
         self._store.extend(quads)
 
     def _run(self, query: str, bindings: Mapping[str, Node] | None) -> Any:
+        """Evaluate ``query``: values written into its text (:func:`~metrograph.store.bind_text`,
+        sub-SELECTs included), or, for blank-node values, as Oxigraph substitutions."""
         ox = _ox()
+        text, _star = bind_text(query, bindings)
+        subs: dict[Any, Any] = {}
+        if text is query:
+            try:
+                subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+            except ValueError as exc:
+                raise QueryParameterError(f"invalid parameter value: {exc}") from None
         try:
-            subs = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
-        except ValueError as exc:
-            raise QueryParameterError(f"invalid parameter value: {exc}") from None
-        try:
-            return self._store.query(query, use_default_graph_as_union=True,
+            return self._store.query(text, use_default_graph_as_union=True,
                                      substitutions=subs or None)
         except SyntaxError as exc:
             raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
@@ -180,7 +189,8 @@ class OxigraphStore:
             variables = [v.value for v in result.variables]
             rows = collect_rows((tuple(from_ox(sol[v]) for v in variables) for sol in result),
                                 max_rows, None)
-            return SelectResult(variables, rows)
+            return star_columns(SelectResult(variables, rows), bindings,
+                                bind_text(query, bindings)[1])
 
         if check is None:
             return evaluate()

@@ -7,13 +7,9 @@
 SPARQL Update (:class:`GraphWriter`).
 
 **Bindings.** The protocol cannot carry variable bindings, so values are substituted into the
-query *text*, as Jena's parameterized queries (SEP-0007) do, by :func:`substitute`: a small
-SPARQL tokenizer (strings in all four quote forms, IRIs, comments) finds each ``?var``/``$var``
-token; outside the SELECT projection it becomes the value in N-Triples syntax; a bare projected
-``?var`` becomes ``(TERM AS ?var)`` (in a sub-SELECT it is dropped: every use inside is
-substituted already); in GROUP BY it becomes ``(TERM)``; in ORDER BY it is dropped. Values are
-validated first (IRIs without ``<>"{}|^`\\`` or spaces, language tags by BCP 47's shape) and
-literals are escaped here, so a value can never change the query's structure.
+query *text*, as Jena's parameterized queries (SEP-0007) do, by
+:func:`metrograph.sparql_text.substitute` (the same mechanism every store uses): values are
+validated and escaped first, so a value can never change the query's structure.
 
 **Server differences** (seen on Oxigraph 0.5 and Virtuoso 7.2; tested in ``tests/test_remote.py``):
 
@@ -95,6 +91,15 @@ from rdflib.term import Node, Variable
 
 from .errors import InputError, QueryError
 from .formats import Format, default_graph_id, parse_into
+from .sparql_text import (
+    Substitution,
+    analyse,
+    iri_text,
+    query_form,
+    render_term,
+    substitute,
+    tokenize,
+)
 from .store import SelectResult
 
 __all__ = [
@@ -105,235 +110,16 @@ __all__ = [
     "comparable",
     "comparable_rows",
     "ntriples",
+    "query_form",
     "render_term",
     "substitute",
+    "tokenize",
 ]
 
 
 class TruncatedResultError(QueryError):
     """The server cut the answer short at its row limit (or its time limit, for Virtuoso's
     partial "anytime" answers): the rows received are not the whole answer."""
-
-
-# ====================================================================== SPARQL text
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str  # ws, comment, string, iri, var, word, punct
-    text: str
-
-
-_TOKEN = re.compile(
-    r"""(?P<ws>\s+)
-    |(?P<comment>\#[^\n\r]*)
-    |(?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-               |'''(?:[^'\\]|\\.|'(?!''))*'''
-               |"(?:[^"\\\n\r]|\\.)*"
-               |'(?:[^'\\\n\r]|\\.)*')
-    |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    |(?P<var>[?$][0-9A-Za-z_\u00B7\u00C0-\uFFFF]+)
-    |(?P<word>[0-9A-Za-z_\u00C0-\uFFFF][0-9A-Za-z_\u00B7\u00C0-\uFFFF:.\-%\\]*)
-    |(?P<punct>.)""",
-    re.VERBOSE | re.DOTALL,
-)
-
-
-def tokenize(text: str) -> list[_Token]:
-    """Split SPARQL ``text`` into tokens; joining their texts gives ``text`` back. Strings
-    (``'…'``, ``"…"``, ``'''…'''``, ``\"\"\"…\"\"\"``), IRIs and comments are single tokens, so
-    nothing inside them is ever taken for a variable or a keyword."""
-    out: list[_Token] = []
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup or "punct"
-        out.append(_Token(kind, m.group()))
-    return out
-
-
-_IRI_OK = re.compile(r"[^<>\"{}|^`\\\x00-\x20]*\Z")
-_LANG_OK = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*\Z")
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b",
-            "\f": "\\f"}
-
-
-def _quote(text: str) -> str:
-    """``text`` as an N-Triples / SPARQL string literal (ECHAR escapes, ``\\u`` for controls)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise QueryError("a literal holds characters that are not valid Unicode") from None
-    body = "".join(_ESCAPES.get(c) or (f"\\u{ord(c):04X}" if ord(c) < 0x20 or c == "\x7f" else c)
-                   for c in text)
-    return f'"{body}"'
-
-
-def _iri_text(iri: str, what: str = "IRI") -> str:
-    if not _IRI_OK.match(iri) or not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", iri):
-        shown = iri if len(iri) <= 80 else iri[:77] + "..."
-        raise QueryError(f"not a valid absolute {what}: {shown!r} (no spaces or <>\"{{}}|^`\\)")
-    return f"<{iri}>"
-
-
-def render_term(term: Node, bnode_label: Callable[[BNode], str] | None = None) -> str:
-    """``term`` in N-Triples syntax, after checking it cannot change a query's structure: IRIs
-    must be absolute and hold none of ``<>"{}|^`\\`` or spaces, language tags must have BCP 47's
-    shape, and a literal's text is escaped here. Blank nodes need ``bnode_label`` (they cannot
-    be query values)."""
-    if isinstance(term, URIRef):
-        return _iri_text(str(term))
-    if isinstance(term, Literal):
-        lexical = _quote(str(term))
-        if [t.kind for t in tokenize(lexical)] != ["string"]:  # pragma: no cover - defence
-            raise QueryError("a literal could not be escaped safely")
-        if term.language:
-            if not _LANG_OK.match(term.language):
-                raise QueryError(f"not a valid language tag: {term.language[:40]!r}")
-            return f"{lexical}@{term.language}"
-        if term.datatype is not None and term.datatype != XSD.string:
-            return f"{lexical}^^{_iri_text(str(term.datatype), 'datatype IRI')}"
-        return lexical
-    if isinstance(term, BNode) and bnode_label is not None:
-        return bnode_label(term)
-    raise QueryError(f"cannot send {type(term).__name__} {str(term)[:40]!r} as a value to a "
-                     "SPARQL endpoint (only IRIs and literals)")
-
-
-_CLAUSE_ENDS = {"HAVING", "ORDER", "LIMIT", "OFFSET", "VALUES"}
-
-
-@dataclass
-class _Substitution:
-    text: str
-    form: str  # SELECT, ASK, CONSTRUCT, DESCRIBE (or "" if not found)
-    star: bool  # the top-level SELECT is SELECT *
-    limit: int | None  # the top-level LIMIT
-
-
-def query_form(query: str) -> str:
-    """The form of ``query``: ``SELECT``, ``ASK``, ``CONSTRUCT`` or ``DESCRIBE`` (``""`` when
-    none of these words starts it)."""
-    return _analyse(tokenize(query), {}).form
-
-
-def substitute(query: str, bindings: Mapping[str, Node] | None) -> str:
-    """``query`` with each bound variable replaced by its value (SEP-0007 style; see the module's
-    docstring). Raises :class:`QueryError` for a value that is not an IRI or a literal, or for a
-    variable the query itself assigns (``AS ?var``, ``VALUES ?var``)."""
-    terms = {str(Variable(k)): render_term(v) for k, v in (bindings or {}).items()}
-    return _analyse(tokenize(query), terms).text
-
-
-def _analyse(tokens: list[_Token], terms: Mapping[str, str]) -> _Substitution:
-    out = [t.text for t in tokens]
-    sig = [i for i, t in enumerate(tokens) if t.kind not in ("ws", "comment")]
-    form = ""
-    star = False
-    limit: int | None = None
-    brace = 0
-    paren = 0
-    mode = "normal"  # normal, projection, group, order, values
-    top_projection = False
-    removed_first = -1  # the first projected variable dropped from a sub-SELECT
-    kept_count = 0  # items left in the projection, GROUP BY or ORDER BY being read
-    clause_brace = 0
-    clause_start: list[int] = []
-    fresh = 0
-
-    def upper(i: int) -> str:
-        return tokens[i].text.upper() if tokens[i].kind == "word" else ""
-
-    def end_projection() -> None:
-        nonlocal mode, fresh
-        if not top_projection and kept_count == 0 and removed_first >= 0:
-            # every projected variable was substituted: keep the sub-SELECT valid
-            name = tokens[removed_first].text[1:]
-            fresh += 1
-            out[removed_first] = f"({terms[name]} AS ?_{name}_{fresh})"
-        mode = "normal"
-
-    def end_order() -> None:
-        nonlocal mode
-        if mode == "order" and kept_count == 0:
-            for j in clause_start:
-                out[j] = ""
-        mode = "normal"
-
-    for pos, i in enumerate(sig):
-        tok = tokens[i]
-        word = upper(i)
-        if mode == "projection" and paren == 0 and (word in ("WHERE", "FROM") or tok.text == "{"):
-            end_projection()
-        if mode in ("group", "order") and paren == 0 and (
-                word in _CLAUSE_ENDS or (tok.text == "}" and brace == clause_brace)):
-            end_order()
-        if tok.kind == "punct":
-            if tok.text == "{":
-                brace += 1
-                if mode == "values":
-                    mode = "normal"
-            elif tok.text == "}":
-                brace -= 1
-            elif tok.text == "(":
-                paren += 1
-                if mode in ("projection", "group", "order") and paren == 1:
-                    kept_count += 1
-            elif tok.text == ")":
-                paren -= 1
-            elif tok.text == "*" and mode == "projection" and paren == 0:
-                kept_count += 1
-                if top_projection:
-                    star = True
-            continue
-        if tok.kind == "word":
-            if word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE") and not form and brace == 0:
-                form = word
-            if word == "SELECT":
-                mode, paren = "projection", 0
-                top_projection = brace == 0
-                kept_count, removed_first = 0, -1
-            elif word == "BY" and pos > 0 and upper(sig[pos - 1]) in ("GROUP", "ORDER"):
-                mode = "group" if upper(sig[pos - 1]) == "GROUP" else "order"
-                clause_brace, clause_start, kept_count = brace, [sig[pos - 1], i], 0
-            elif word == "VALUES":
-                mode = "values"
-            elif word == "LIMIT" and brace == 0 and pos + 1 < len(sig):
-                nxt = tokens[sig[pos + 1]].text
-                if nxt.isdigit():
-                    limit = int(nxt)
-            elif mode in ("group", "order") and paren == 0 and word not in ("GROUP", "ORDER"):
-                kept_count += 1
-            continue
-        if tok.kind != "var":
-            continue
-        name = tok.text[1:]
-        if name not in terms:
-            if mode in ("projection", "group", "order") and paren == 0:
-                kept_count += 1
-            continue
-        if pos > 0 and upper(sig[pos - 1]) == "AS":
-            raise QueryError(f"cannot give ?{name} a value: the query assigns it with AS")
-        if mode == "values":
-            raise QueryError(f"cannot give ?{name} a value: the query sets it with VALUES")
-        term = terms[name]
-        if mode == "projection" and paren == 0:
-            if top_projection:
-                out[i] = f"({term} AS ?{name})"
-                kept_count += 1
-            else:
-                out[i] = ""
-                if removed_first < 0:
-                    removed_first = i
-        elif mode == "group" and paren == 0:
-            out[i] = f"({term})"
-            kept_count += 1
-        elif mode == "order" and paren == 0:
-            out[i] = ""
-        else:
-            out[i] = term
-    if mode == "projection":
-        end_projection()
-    if mode in ("group", "order"):
-        end_order()
-    return _Substitution("".join(out), form, star, limit)
 
 
 # ====================================================================== values compared
@@ -857,7 +643,7 @@ class GraphWriter:
         """The number of triples in ``graph`` (None without a query URL)."""
         if not self.query_url:
             return None
-        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {_iri_text(str(graph))} {{ ?s ?p ?o }} }}"
+        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {iri_text(str(graph))} {{ ?s ?p ?o }} }}"
         body = urllib.parse.urlencode({"query": query}).encode("ascii")
         resp = self.http.request("POST", self.query_url, body=body,
                                  content_type="application/x-www-form-urlencoded; charset=UTF-8",
@@ -875,7 +661,7 @@ class GraphWriter:
 
     def write(self, name: URIRef, graph: Graph, *, replace: bool) -> WriteResult:
         """Replace the named graph ``name`` by ``graph`` (``replace``) or add ``graph`` to it."""
-        _iri_text(str(name), "graph name")
+        iri_text(str(name), "graph name")
         if not self.update_url:
             if not self.gsp_url:
                 raise InputError("give a Graph Store URL or a SPARQL Update URL to write to")
@@ -886,7 +672,7 @@ class GraphWriter:
             return WriteResult(name, len(graph), self.count(name), "graph-store", False)
         if len(graph) == 0:
             if replace:
-                self.update(f"DROP SILENT GRAPH {_iri_text(str(name))}", what=f"clearing <{name}>")
+                self.update(f"DROP SILENT GRAPH {iri_text(str(name))}", what=f"clearing <{name}>")
             return WriteResult(name, 0, 0, "update", False)
         tmp = URIRef(f"urn:uuid:{uuid.uuid4()}")
         placing = False
@@ -897,7 +683,7 @@ class GraphWriter:
             if replace:
                 self._move(tmp, name, stored)  # says in what state it leaves the graph
             else:
-                self.update(f"ADD GRAPH {_iri_text(str(tmp))} TO {_iri_text(str(name))}",
+                self.update(f"ADD GRAPH {iri_text(str(tmp))} TO {iri_text(str(name))}",
                             what=f"adding to <{name}>")
                 self._drop(tmp)
         except BaseException as exc:
@@ -916,7 +702,7 @@ class GraphWriter:
         what = f"upload of <{name}>"
         if self.gsp_url and not self._gsp_missing and self._gsp("PUT", tmp, ntriples(graph), what):
             return "graph-store"
-        target = _iri_text(str(tmp))
+        target = iri_text(str(tmp))
         for has_bnodes, triples in _chunks(graph, self.chunk_size):
             data = ntriples(triples)
             if has_bnodes:  # Virtuoso refuses blank nodes in INSERT DATA
@@ -937,7 +723,7 @@ class GraphWriter:
         what = f"replacing <{name}>"
         try:
             # not repeated on failure: Virtuoso "moves" a missing graph by emptying the target
-            self.update(f"MOVE GRAPH {_iri_text(str(tmp))} TO {_iri_text(str(name))}",
+            self.update(f"MOVE GRAPH {iri_text(str(tmp))} TO {iri_text(str(name))}",
                         idempotent=False, what=what)
         except QueryError as exc:
             try:
@@ -952,7 +738,7 @@ class GraphWriter:
     def _drop(self, tmp: URIRef) -> bool:
         """Drop the temporary graph; True if that failed."""
         try:
-            self.update(f"DROP SILENT GRAPH {_iri_text(str(tmp))}", what="cleaning up")
+            self.update(f"DROP SILENT GRAPH {iri_text(str(tmp))}", what="cleaning up")
         except (QueryError, InputError):
             return True
         return False
@@ -997,7 +783,7 @@ class RemoteStore:
                                   query_url=query_url, chunk_size=chunk_size)
         self.graphs = None if graphs is None else sorted({URIRef(g) for g in graphs})
         for g in self.graphs or []:
-            _iri_text(str(g), "graph name")
+            iri_text(str(g), "graph name")
         self.union_default_graph = union_default_graph
         self.max_rows = max_rows
         self.server: str | None = None  # the Server header of the last answer
@@ -1073,9 +859,9 @@ class RemoteStore:
         return SelectResult([str(v) for v in variables], rows)
 
     def _prepare(self, query: str, bindings: Mapping[str, Node] | None,
-                 expected: tuple[str, ...]) -> _Substitution:
+                 expected: tuple[str, ...]) -> Substitution:
         terms = {str(Variable(k)): render_term(v) for k, v in (bindings or {}).items()}
-        sub = _analyse(tokenize(query), terms)
+        sub = analyse(tokenize(query), terms)
         if sub.form not in expected:
             got = sub.form or "something else"
             raise QueryError(f"expected a {' or '.join(expected)} query, got {got}")
@@ -1187,7 +973,7 @@ class RemoteStore:
         return copy
 
     def _triples(self, g: URIRef) -> Iterator[tuple[Node, Node, Node]]:
-        base = f"SELECT ?s ?p ?o WHERE {{ GRAPH {_iri_text(str(g))} {{ ?s ?p ?o }} }}"
+        base = f"SELECT ?s ?p ?o WHERE {{ GRAPH {iri_text(str(g))} {{ ?s ?p ?o }} }}"
         try:
             rows = self._select_raw(base, dataset=False, what=f"reading <{g}>").rows
         except TruncatedResultError:

@@ -12,14 +12,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from rdflib import Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.query import Result
 from rdflib.term import Identifier, Node, Variable
 
-from .errors import MetrographError, QueryError
+from .errors import MetrographError, QueryError, QueryParameterError
 from .formats import Format, default_graph_id, parse_into
 
-__all__ = ["STORES", "MemoryStore", "SelectResult", "Store", "make_store"]
+__all__ = ["STORES", "MemoryStore", "SelectResult", "Store", "bind_text", "make_store",
+           "star_columns"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,38 @@ def _bindings(bindings: Mapping[str, Node] | None) -> dict[str, Identifier]:
             if isinstance(v, Identifier)}
 
 
+def bind_text(query: str, bindings: Mapping[str, Node] | None) -> tuple[str, bool]:
+    """``query`` with ``bindings`` substituted into its text (SEP-0007, sub-SELECTs included:
+    :func:`metrograph.sparql_text.substitute`), and whether its top-level projection is
+    ``SELECT *`` (the substituted variables must then be added back to each row). Blank nodes
+    cannot be written into a query: with one among the values, the text is returned unchanged
+    (``(query, False)``) and the store binds the values its own way."""
+    if not bindings or any(isinstance(v, BNode) for v in bindings.values()):
+        return query, False
+    from .sparql_text import analyse, render_term, tokenize
+
+    try:
+        terms = {str(Variable(k)): render_term(v) for k, v in bindings.items()}
+    except QueryError as exc:
+        raise QueryParameterError(f"invalid parameter value: {exc}") from None
+    sub = analyse(tokenize(query), terms)
+    return sub.text, sub.star
+
+
+def star_columns(result: SelectResult, bindings: Mapping[str, Node] | None,
+                 star: bool) -> SelectResult:
+    """Add to a ``SELECT *`` answer (``star``) the bound variables its text no longer
+    mentions; any other answer is returned as it is."""
+    if not star:
+        return result
+    extra = [(str(Variable(k)), v) for k, v in (bindings or {}).items()
+             if str(Variable(k)) not in result.variables]
+    if not extra:
+        return result
+    return SelectResult(result.variables + [k for k, _ in extra],
+                        [row + tuple(v for _, v in extra) for row in result.rows])
+
+
 class MemoryStore:
     """rdflib's in-memory dataset; queries see the union of all named graphs."""
 
@@ -113,7 +146,12 @@ class MemoryStore:
             self._ds.graph(name).add((s, p, o))
 
     def _run(self, query: str, bindings: Mapping[str, Node] | None) -> Result:
+        return self._run_text(query, bindings, bind_text(query, bindings)[0])
+
+    def _run_text(self, query: str, bindings: Mapping[str, Node] | None, text: str) -> Result:
         try:
+            if text is not query:  # the values are in the text now
+                return self._ds.query(text)
             return self._ds.query(query, initBindings=_bindings(bindings))
         except Exception as exc:  # rdflib's SPARQL parser raises pyparsing errors, among others
             raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
@@ -121,7 +159,8 @@ class MemoryStore:
     def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
                max_rows: int | None = None,
                check: Callable[[], None] | None = None) -> SelectResult:
-        result = self._run(query, bindings)
+        text, star = bind_text(query, bindings)
+        result = self._run_text(query, bindings, text)
         if result.type != "SELECT":
             raise QueryError(f"expected a SELECT query, got {result.type}")
         variables = [str(v) for v in (result.vars or [])]
@@ -132,7 +171,7 @@ class MemoryStore:
             raise
         except Exception as exc:  # evaluation is lazy in rdflib: errors surface here
             raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
-        return SelectResult(variables, rows)
+        return star_columns(SelectResult(variables, rows), bindings, star)
 
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         result = self._run(query, bindings)
