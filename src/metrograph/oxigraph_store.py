@@ -96,6 +96,8 @@ def _term(term: Any) -> Node:
     return node
 
 
+_MISSING = object()
+
 _FORMATS = {"ttl": "TURTLE", "nt": "N_TRIPLES", "jsonld": "JSON_LD", "trig": "TRIG",
             "nq": "N_QUADS", "xml": "RDF_XML"}
 
@@ -187,8 +189,18 @@ class OxigraphStore:
             if not isinstance(result, ox.QuerySolutions):
                 raise QueryError("expected a SELECT query")
             variables = [v.value for v in result.variables]
-            rows = collect_rows((tuple(from_ox(sol[v]) for v in variables) for sol in result),
-                                max_rows, None)
+            # each distinct term converted once per answer (plans, classes, statuses and
+            # parents repeat from row to row; rdflib's Literal constructor is the costly part)
+            seen: dict[Any, Node | None] = {None: None}
+
+            def convert(term: Any) -> Node | None:
+                node = seen.get(term, _MISSING)
+                if node is _MISSING:
+                    node = seen[term] = from_ox(term)
+                return node  # type: ignore[return-value]
+
+            rows = collect_rows(
+                (tuple(convert(sol[v]) for v in variables) for sol in result), max_rows, None)
             return star_columns(SelectResult(variables, rows), bindings,
                                 bind_text(query, bindings)[1])
 

@@ -14,34 +14,38 @@ reach at a hundred thousand. What metrograph's users and queries need from it is
 
 The axioms are read from the ontology (the schema triples found in the store, or the packaged
 ``ontology/metrograph.ttl`` when the store holds none), never hard-coded. Each axiom becomes one
-SPARQL rule; the rules run to a fixed point as ``INSERT ... WHERE`` updates in Oxigraph, or as
-``CONSTRUCT`` queries plus :meth:`Store.add` in any other store. The result equals owlrl's
+rule (:func:`rules` gives them as SPARQL); :func:`materialise` runs them to a fixed point set-wise
+in memory, over the triples of the predicates and the instances of the classes the axioms
+mention (natively in Oxigraph), and writes what is new in one batch. The result equals owlrl's
 OWL-RL closure restricted to those predicates and classes (``tests/test_scale.py`` checks it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["INFERRED_GRAPH", "Schema", "materialise", "read_schema", "rules"]
+__all__ = ["INFERRED_GRAPH", "PROFILES", "Schema", "materialise", "read_schema", "restrict",
+           "rules"]
 
 #: the named graph that receives the inferred triples
 INFERRED_GRAPH = URIRef("https://w3id.org/metrograph/graph/inferred")
 
 _SCHEMA_QUERY = f"""
 SELECT ?s ?p ?o WHERE {{
-  ?s ?p ?o .
-  FILTER(?p IN (<{RDFS.subPropertyOf}>, <{RDFS.subClassOf}>, <{OWL.inverseOf}>,
-                <{RDFS.domain}>, <{RDFS.range}>)
-         || (?p = <{RDF.type}> && ?o = <{OWL.TransitiveProperty}>))
+  {{ VALUES ?p {{ <{RDFS.subPropertyOf}> <{RDFS.subClassOf}> <{OWL.inverseOf}> <{RDFS.domain}>
+                <{RDFS.range}> }}
+    ?s ?p ?o . }}
+  UNION
+  {{ VALUES (?p ?o) {{ (<{RDF.type}> <{OWL.TransitiveProperty}>) }} ?s ?p ?o . }}
   FILTER(isIRI(?s) && isIRI(?o))
 }}"""
 
@@ -141,49 +145,193 @@ def rules(schema: Schema) -> list[tuple[str, str, tuple[URIRef, URIRef | None]]]
     return out
 
 
-_PREDICATE_COUNTS = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"
-_CLASS_COUNTS = f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ ?s <{RDF.type}> ?c }} GROUP BY ?c"
-
-
-def _counts(store: Store) -> dict[tuple[object, object], int]:
-    """Triples per predicate (key ``(p, None)``) and instances per class (``(rdf:type, c)``)."""
-    out: dict[tuple[object, object], int] = {
-        (p, None): int(str(n)) for p, n in store.select(_PREDICATE_COUNTS).rows}
-    out.update({(RDF.type, c): int(str(n)) for c, n in store.select(_CLASS_COUNTS).rows})
+def _transitive(pairs: set[tuple[Any, Any]]) -> set[tuple[Any, Any]]:
+    """The transitive closure of ``pairs`` (paths of one edge or more), semi-naive."""
+    succ: dict[Any, set[Any]] = defaultdict(set)
+    for s, o in pairs:
+        succ[s].add(o)
+    out = set(pairs)
+    frontier = out
+    while frontier:
+        frontier = {(s, o2) for s, o in frontier for o2 in succ.get(o, ())} - out
+        out |= frontier
     return out
 
 
+class _Access:
+    """Reads a store's triples by predicate and instances by class, and adds quads: natively in
+    Oxigraph (its own terms, no conversion), through SELECT and :meth:`Store.add` elsewhere."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        native = getattr(store, "native", None) if getattr(store, "name", "") == "oxigraph" \
+            else None
+        self.native = native
+        if native is not None:
+            import pyoxigraph
+
+            self.ox = pyoxigraph
+
+    def term(self, iri: URIRef) -> Any:
+        return self.ox.NamedNode(str(iri)) if self.native is not None else iri
+
+    def is_literal(self, node: Any) -> bool:
+        return isinstance(node, self.ox.Literal if self.native is not None else Literal)
+
+    def pairs(self, p: URIRef) -> set[tuple[Any, Any]]:
+        if self.native is not None:
+            return {(q.subject, q.object)
+                    for q in self.native.quads_for_pattern(None, self.term(p), None)}
+        rows = self.store.select("SELECT ?s ?o WHERE { ?s ?p ?o }", {"p": p}).rows
+        return {(s, o) for s, o in rows}
+
+    def instances(self, c: URIRef) -> set[Any]:
+        if self.native is not None:
+            return {q.subject for q in self.native.quads_for_pattern(
+                None, self.term(RDF.type), self.term(c))}
+        rows = self.store.select("SELECT ?s WHERE { ?s a ?c }", {"c": c}).rows
+        return {s for (s,) in rows}
+
+    def untyped(self, p: URIRef, c: URIRef, position: str) -> set[Any]:
+        """The subjects (``position="s"``) or non-literal objects (``"o"``) of ``p`` that are
+        not stated instances of ``c``, found by the store."""
+        node = "?s" if position == "s" else "?o"
+        literal = "" if position == "s" else "FILTER(!isLiteral(?o))"
+        query = (f"SELECT DISTINCT {node} WHERE {{ ?s <{p}> ?o . {literal} "
+                 f"MINUS {{ {node} a <{c}> }} }}")
+        if self.native is not None:
+            return {sol[0] for sol in self.native.query(query, use_default_graph_as_union=True)}
+        return {row[0] for row in self.store.select(query).rows}
+
+    def statements(self, pairs: Iterable[tuple[Any, Any]], predicate: Any,
+                   into: URIRef) -> Iterator[Any]:
+        """``(s, predicate, o)`` for each pair ``(s, o)``, as the store's own statements:
+        Oxigraph quads in ``into``, rdflib triples elsewhere."""
+        if self.native is not None:
+            quad, g = self.ox.Quad, self.term(into)
+            return (quad(s, predicate, o, g) for s, o in pairs)
+        return ((s, predicate, o) for s, o in pairs)
+
+    def add(self, statements: list[Any], into: URIRef) -> None:
+        """Add what :meth:`statements` gave, in one batch."""
+        if self.native is not None:
+            self.native.extend(statements)
+            return
+        graph = Graph()
+        for triple in statements:
+            graph.add(triple)
+        if len(graph):
+            self.store.add(graph, into)
+
+
+PROFILES = ("queries", "full")
+
+_OWN = "https://w3id.org/metrograph/"
+
+
+def _own(term: URIRef) -> bool:
+    return str(term).startswith(_OWN)
+
+
+def restrict(schema: Schema, profile: str = "queries") -> Schema:
+    """The axioms ``profile`` applies, closures taken first: ``"full"``, all of them;
+    ``"queries"``, those whose conclusion is in metrograph's own vocabulary (``mg:partOf`` and
+    its transitive closure, ``mg:hasPart``, ``mg:succeeds``, ``mg:PlanComponent``...), which is
+    what queries over plans use; the alignments to DCTERMS, PROV, RDFS and FOAF
+    (``dcterms:isPartOf``, ``prov:wasDerivedFrom``, ``rdfs:label``...) are left to a consumer's
+    own reasoner or to ``"full"``."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown reasoning profile {profile!r} ({', '.join(PROFILES)})")
+    sub_property = {(p, q) for p, q in _closure(schema.sub_property) if p != q}
+    sub_class = {(c, d) for c, d in _closure(schema.sub_class) if c != d}
+    if profile == "full":
+        return Schema(sub_property, sub_class, set(schema.inverse), set(schema.transitive),
+                      set(schema.domain), set(schema.range))
+    return Schema({(p, q) for p, q in sub_property if _own(q)},
+                  {(c, d) for c, d in sub_class if _own(d)},
+                  {(p, q) for p, q in schema.inverse if _own(p) and _own(q)},
+                  {t for t in schema.transitive if _own(t)},
+                  {(p, c) for p, c in schema.domain if _own(c)},
+                  {(p, c) for p, c in schema.range if _own(c)})
+
+
 def materialise(store: Store, schema: Schema | None = None, into: URIRef = INFERRED_GRAPH,
-                max_rounds: int = 10) -> int:
+                max_rounds: int = 50, profile: str = "queries") -> int:
     """Add to ``store`` (named graph ``into``) the triples the ontology's sub-property,
     transitive, inverse, domain, range and sub-class axioms entail, to a fixed point; return
-    how many were added. Runs as SPARQL updates inside Oxigraph; elsewhere as CONSTRUCT
-    queries whose answers are added with :meth:`Store.add`. A rule runs again in a later round
-    only if what it reads has changed (semi-naive at the level of predicates and classes)."""
-    schema = schema or read_schema(store)
-    todo = rules(schema)
-    native = getattr(store, "native", None) if getattr(store, "name", "") == "oxigraph" else None
-    before = len(store)
-    last_seen: dict[int, int] = {}
+    how many were added.
+
+    The rules are those of :func:`rules`, evaluated set-wise in memory: the triples of every
+    predicate the axioms mention and the instances of every class they mention are read once
+    (in Oxigraph natively, as its own terms), the rules applied until nothing changes (the
+    transitive closure semi-naively), and only what is new is written, in one batch. The input
+    read is bounded by what the axioms mention, not by the size of the store.
+
+    ``profile`` chooses the axioms (:func:`restrict`): ``"queries"`` (the default) derives what
+    is stated in metrograph's own vocabulary; ``"full"`` adds the alignments to the
+    vocabularies it builds on (about twice as many triples)."""
+    schema = restrict(schema or read_schema(store), profile)
+    access = _Access(store)
+    sub_property, sub_class = schema.sub_property, schema.sub_class
+    derived = ({q for _p, q in sub_property} | set(schema.transitive)
+               | {p for pair in schema.inverse for p in pair})
+    predicates = derived | {p for p, _q in sub_property}
+    classes = ({c for pair in sub_class for c in pair} | {c for _p, c in schema.domain}
+               | {c for _p, c in schema.range})
+    facts = {p: access.pairs(p) for p in sorted(predicates)}
+    types = {c: access.instances(c) for c in sorted(classes)}
+    known_facts = {p: set(v) for p, v in facts.items()}
+    known_types = {c: set(v) for c, v in types.items()}
+    # domain and range of a predicate no rule derives: its subjects (objects) not yet typed,
+    # found once by the store itself rather than by reading all its triples
+    for p, c in sorted(schema.domain):
+        if p not in derived:
+            types[c] |= access.untyped(p, c, "s")
+    for p, c in sorted(schema.range):
+        if p not in derived:
+            types[c] |= access.untyped(p, c, "o")
+    seen: dict[tuple[str, object], tuple[int, ...]] = {}  # input sizes when a rule last ran
+
+    def stale(key: tuple[str, object], *inputs: set[Any]) -> bool:
+        sizes = tuple(len(x) for x in inputs)
+        if seen.get(key) == sizes:
+            return False
+        seen[key] = sizes
+        return True
+
     for _round in range(max_rounds):
-        counts = _counts(store)
-        # an update's WHERE reads the default graph: make it the union of the named graphs
-        using = " ".join(f"USING <{g}>" for g in sorted({*store.graph_names(), into}))
-        ran = False
-        for index, (template, where, source) in enumerate(todo):
-            seen = counts.get(source, 0)
-            if last_seen.get(index) == seen:
-                continue
-            last_seen[index] = seen
-            ran = True
-            body = f"{{ {where} }} MINUS {{ {template} }}"
-            if native is not None:
-                native.update(f"INSERT {{ GRAPH <{into}> {{ {template} }} }} {using} "
-                              f"WHERE {{ {body} }}")
-            else:
-                found = store.construct(f"CONSTRUCT {{ {template} }} WHERE {{ {body} }}")
-                if len(found):
-                    store.add(found, into)
-        if not ran:
+        before = sum(map(len, facts.values())) + sum(map(len, types.values()))
+        for p, q in sorted(sub_property):
+            if stale(("sp", (p, q)), facts[p]):
+                facts[q] |= facts[p]
+        for t in sorted(schema.transitive):
+            if stale(("tr", t), facts[t]):
+                facts[t] = _transitive(facts[t])
+                seen["tr", t] = (len(facts[t]),)
+        for p, q in sorted(schema.inverse):
+            if stale(("inv", (p, q)), facts[p], facts[q]):
+                facts[q] |= {(o, s) for s, o in facts[p]}
+                facts[p] |= {(o, s) for s, o in facts[q]}
+                seen["inv", (p, q)] = (len(facts[p]), len(facts[q]))
+        for p, c in sorted(schema.domain):
+            if p in derived and stale(("dom", (p, c)), facts[p]):
+                types[c] |= {s for s, _o in facts[p]}
+        for p, c in sorted(schema.range):
+            if p in derived and stale(("rng", (p, c)), facts[p]):
+                types[c] |= {o for _s, o in facts[p] if not access.is_literal(o)}
+        for c, d in sorted(sub_class):
+            if stale(("sc", (c, d)), types[c]):
+                types[d] |= types[c]
+        if sum(map(len, facts.values())) + sum(map(len, types.values())) == before:
             break
-    return len(store) - before
+    rdf_type = access.term(RDF.type)
+    new: list[Any] = []
+    for p, pairs in facts.items():
+        new.extend(access.statements(pairs - known_facts[p], access.term(p), into))
+    for c, nodes in types.items():
+        cls = access.term(c)
+        new.extend(access.statements(((n, cls) for n in nodes - known_types[c]), rdf_type,
+                                     into))
+    count = len(store)
+    access.add(new, into)
+    return len(store) - count
