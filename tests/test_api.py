@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from rdflib.compare import isomorphic
 import metrograph
 from metrograph.errors import InputError, NotFoundError, QueryParameterError, UnknownQueryError
 from metrograph.model import Deliverable, Measure, Status
+from metrograph.store import STORES
 
 from .tally import count
 
@@ -226,19 +228,21 @@ def test_load_user_files_on_top_or_instead(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("content,suffix,needle", [
     ("", ".ttl", "empty"),
-    ("@prefix x: <http://x/> .\nx:a x:b .\nx:c x:d", ".ttl", "bad.ttl:2: not valid ttl"),
+    # the line, and the column where the parser gives it (Oxigraph does, rdflib does not)
+    ("@prefix x: <http://x/> .\nx:a x:b .\nx:c x:d", ".ttl", r"bad\.ttl:2(:\d+)?: not valid ttl"),
     ("{not json", ".jsonld", "not valid jsonld"),
     ("<a> <b> .", ".nt", "not valid nt"),
     ("<http://x/a> <http://x/b> <http://x/c> .", ".csv", "suffix"),
 ])
+@pytest.mark.parametrize("store", STORES)
 def test_bad_files_raise_input_error_naming_the_file(
-        tmp_path: Path, content: str, suffix: str, needle: str) -> None:
+        tmp_path: Path, content: str, suffix: str, needle: str, store: str) -> None:
     path = tmp_path / f"bad{suffix}"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(InputError) as info:
-        metrograph.load(path, bundled=False)
+        metrograph.load(path, bundled=False, store=store)
     assert str(path) in str(info.value)
-    assert needle in str(info.value)
+    assert re.search(needle, str(info.value))
     count("malformed input files")
 
 

@@ -85,9 +85,11 @@ def test_sub_select_group_and_order_by() -> None:
          "OPTIONAL { SELECT ?plan (COUNT(?d) AS ?n) WHERE { ?d mg:parent ?plan } GROUP BY ?plan } "
          "} GROUP BY ?plan ?n ORDER BY ?plan DESC(?n)")
     out = norm(substitute(q, {"plan": URIRef("urn:p")}))
+    # a substituted key is dropped from GROUP BY (a constant changes no group); when it was
+    # the only key it stays, named (rdflib cannot evaluate an unnamed constant key)
     assert out == ("SELECT (<urn:p> AS ?plan) ?n WHERE { <urn:p> a mg:ActionPlan . "
                    "OPTIONAL { SELECT (COUNT(?d) AS ?n) WHERE { ?d mg:parent <urn:p> } "
-                   "GROUP BY (<urn:p>) } } GROUP BY (<urn:p>) ?n ORDER BY DESC(?n)")
+                   "GROUP BY (<urn:p> AS ?_group_1) } } GROUP BY ?n ORDER BY DESC(?n)")
     only = norm(substitute("SELECT ?a WHERE { ?a ?b ?c } ORDER BY ?a LIMIT 3",
                            {"a": URIRef("urn:a")}))
     assert only == "SELECT (<urn:a> AS ?a) WHERE { <urn:a> ?b ?c } LIMIT 3"

@@ -270,9 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--no-bundled-data", action="store_true",
                         help="leave out the bundled plan (the ontology, vocabularies and "
                              "organisations stay)")
-    common.add_argument("--store", choices=STORES, default="memory",
-                        help="where the graph is held: rdflib in memory (default) or an "
-                             "embedded Oxigraph store (faster on large graphs)")
+    common.add_argument("--store", choices=STORES, default="oxigraph",
+                        help="where the graph is held: an embedded Oxigraph store (default: "
+                             "Rust parsers and SPARQL engine) or rdflib in memory")
     common.add_argument("--endpoint", metavar="URL",
                         help="answer from a remote SPARQL 1.1 endpoint holding the graph "
                              "(e.g. a partner's server loaded with `metrograph push`) instead "

@@ -512,7 +512,8 @@ def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
     """Load a knowledge graph: the bundled ontology, schemes and organisations (unless
     ``bundled=False``), the bundled 2018-2020 plan (unless ``bundled_data=False``), and the given
     RDF files or plan folders on top.
-    ``store`` is ``"memory"`` (rdflib, the default), ``"oxigraph"`` or a :class:`Store`.
+    ``store`` is ``"oxigraph"`` (the embedded Oxigraph store, the default), ``"memory"``
+    (rdflib) or a :class:`Store`.
 
     >>> kg = metrograph.load()
     >>> len(kg.deliverables())

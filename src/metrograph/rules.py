@@ -197,11 +197,14 @@ class _Access:
         not stated instances of ``c``, found by the store."""
         node = "?s" if position == "s" else "?o"
         literal = "" if position == "s" else "FILTER(!isLiteral(?o))"
-        query = (f"SELECT DISTINCT {node} WHERE {{ ?s <{p}> ?o . {literal} "
-                 f"MINUS {{ {node} a <{c}> }} }}")
-        if self.native is not None:
-            return {sol[0] for sol in self.native.query(query, use_default_graph_as_union=True)}
-        return {row[0] for row in self.store.select(query).rows}
+        query = (f"SELECT DISTINCT {node} WHERE {{ ?s ?p ?o . {literal} "
+                 f"MINUS {{ {node} a ?c }} }}")
+        if self.native is not None:  # natively, to keep Oxigraph's own terms
+            from .store import bind_text
+
+            text, _star = bind_text(query, {"p": p, "c": c})
+            return {sol[0] for sol in self.native.query(text, use_default_graph_as_union=True)}
+        return {row[0] for row in self.store.select(query, {"p": p, "c": c}).rows}
 
     def statements(self, pairs: Iterable[tuple[Any, Any]], predicate: Any,
                    into: URIRef) -> Iterator[Any]:

@@ -2,8 +2,9 @@
 
 :class:`Store` is all the rest of metrograph asks of a triple store: load RDF into named graphs,
 answer SELECT / ASK / CONSTRUCT queries with values passed as bindings, and hand back a copy of
-its quads. :class:`MemoryStore` (rdflib's in-memory dataset) is the default; other backends
-(an Oxigraph store, a remote SPARQL endpoint) implement the same protocol.
+its quads. :class:`MemoryStore` is rdflib's in-memory dataset; the embedded Oxigraph store (the
+default, :mod:`metrograph.oxigraph_store`) and a remote SPARQL endpoint implement the same
+protocol.
 """
 
 from __future__ import annotations
@@ -228,15 +229,16 @@ def collect_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,
     return out
 
 
-STORES = ("memory", "oxigraph")
+STORES = ("oxigraph", "memory")
 
 
 def make_store(kind: str | Store | None = None) -> Store:
-    """A new store: ``"memory"`` (rdflib, the default) or ``"oxigraph"`` (pyoxigraph), or the
-    given :class:`Store` itself."""
-    if kind is None or kind == "memory":
+    """A new store: ``"oxigraph"`` (pyoxigraph, the default: it serves every feature, and the
+    test suite runs every query, API call and validation on both stores) or ``"memory"``
+    (rdflib's in-memory dataset), or the given :class:`Store` itself."""
+    if kind == "memory":
         return MemoryStore()
-    if kind == "oxigraph":
+    if kind is None or kind == "oxigraph":
         from .oxigraph_store import OxigraphStore
 
         return OxigraphStore()
