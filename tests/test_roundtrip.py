@@ -87,7 +87,9 @@ def test_every_export_format_round_trips(ds: Dataset) -> None:
             assert serialize(ds, fmt) == text  # deterministic for the same graph object
             path = Path(tmp) / f"g.{fmt}"
             path.write_text(text, encoding="utf-8")
-            back = metrograph.load(path, bundled=False).store.dataset()
+            # rdflib's store keeps lexical forms as written (Oxigraph's makes numbers and
+            # language tags canonical): the serialisers' fidelity is checked through it
+            back = metrograph.load(path, bundled=False, store="memory").store.dataset()
             if fmt in ("trig", "nq", "jsonld"):
                 original, loaded = _graphs(ds), _graphs(back)
                 assert set(original) == set(loaded), fmt

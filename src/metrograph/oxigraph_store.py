@@ -199,8 +199,12 @@ class OxigraphStore:
                     node = seen[term] = from_ox(term)
                 return node  # type: ignore[return-value]
 
-            rows = collect_rows(
-                (tuple(convert(sol[v]) for v in variables) for sol in result), max_rows, None)
+            try:
+                rows = collect_rows(
+                    (tuple(convert(sol[v]) for v in variables) for sol in result), max_rows, None)
+            except (OSError, ValueError, TypeError, RuntimeError) as exc:
+                # evaluation is lazy: errors (a SERVICE call that failed...) surface here
+                raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
             return star_columns(SelectResult(variables, rows), bindings,
                                 bind_text(query, bindings)[1])
 
