@@ -316,6 +316,11 @@ def materialise(store: Store, schema: Schema | None = None, into: URIRef = INFER
                 facts[q] |= {(o, s) for s, o in facts[p]}
                 facts[p] |= {(o, s) for s, o in facts[q]}
                 seen["inv", (p, q)] = (len(facts[p]), len(facts[q]))
+                # each is now exactly the other's inverse: the inverse of a closed transitive
+                # relation is closed, so its closure need not be computed again
+                for a, b in ((p, q), (q, p)):
+                    if seen.get(("tr", a)) == (len(facts[a]),) and b in schema.transitive:
+                        seen["tr", b] = (len(facts[b]),)
         for p, c in sorted(schema.domain):
             if p in derived and stale(("dom", (p, c)), facts[p]):
                 types[c] |= {s for s, _o in facts[p]}
