@@ -90,7 +90,7 @@ from rdflib.namespace import RDF, XSD
 from rdflib.term import Node, Variable
 
 from .errors import InputError, QueryError
-from .formats import Format, default_graph_id, parse_into
+from .formats import Format, default_graph_id
 from .sparql_text import (
     Substitution,
     analyse,
@@ -100,7 +100,7 @@ from .sparql_text import (
     substitute,
     tokenize,
 )
-from .store import SelectResult
+from .store import SelectResult, load_through_rdflib
 
 __all__ = [
     "GraphWriter",
@@ -1001,10 +1001,7 @@ class RemoteStore:
 
     def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
         """Parse ``data`` here (errors name ``source``; nothing is sent then), then add it."""
-        scratch = Dataset()
-        count = parse_into(scratch, data, source=source, fmt=fmt, graph=graph)
-        self.add_dataset(scratch)
-        return count
+        return load_through_rdflib(self, data, fmt=fmt, graph=graph, source=source)
 
     def add(self, graph: Graph, into: URIRef) -> None:
         self._names = None

@@ -20,8 +20,8 @@ from rdflib.term import Identifier, Node, Variable
 from .errors import MetrographError, QueryError, QueryParameterError
 from .formats import Format, default_graph_id, parse_into
 
-__all__ = ["STORES", "MemoryStore", "SelectResult", "Store", "bind_text", "make_store",
-           "star_columns"]
+__all__ = ["STORES", "MemoryStore", "SelectResult", "Store", "bind_text", "load_through_rdflib",
+           "make_store", "star_columns"]
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,17 @@ def star_columns(result: SelectResult, bindings: Mapping[str, Node] | None,
                         [row + tuple(v for _, v in extra) for row in result.rows])
 
 
+def load_through_rdflib(store: Store, data: bytes, *, fmt: Format, graph: URIRef,
+                        source: str) -> int:
+    """:meth:`Store.load` for stores without a parser of their own: parse ``data`` with rdflib
+    into a scratch dataset (errors name ``source``; nothing reaches ``store`` then), then add
+    it; return the statements parsed."""
+    scratch = Dataset()
+    count = parse_into(scratch, data, source=source, fmt=fmt, graph=graph)
+    store.add_dataset(scratch)
+    return count
+
+
 class MemoryStore:
     """rdflib's in-memory dataset; queries see the union of all named graphs."""
 
@@ -131,10 +142,7 @@ class MemoryStore:
         self._ds = Dataset(default_union=True)
 
     def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
-        scratch = Dataset()
-        count = parse_into(scratch, data, source=source, fmt=fmt, graph=graph)
-        self.add_dataset(scratch)
-        return count
+        return load_through_rdflib(self, data, fmt=fmt, graph=graph, source=source)
 
     def add(self, graph: Graph, into: URIRef) -> None:
         target = self._ds.graph(into)
