@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import Any
@@ -33,8 +34,8 @@ from rdflib.term import Node
 
 from .sparql_text import tokenize
 
-__all__ = ["OrderKey", "Undecodable", "decode_tsv", "final_order", "has_zoned_dates", "no_gc",
-           "sort_rows"]
+__all__ = ["Decoded", "OrderKey", "Undecodable", "decode_tsv", "final_order", "has_zoned_dates",
+           "no_gc", "sort_rows"]
 
 #: one ORDER BY condition: the variable's name and whether it is descending
 OrderKey = tuple[str, bool]
@@ -114,40 +115,47 @@ def _cell_term(cell: str) -> Node | None:
     raise Undecodable(f"not a term: {cell[:40]!r}")
 
 
-def decode_tsv(data: bytes, variables: Sequence[str]) -> list[tuple[Node | None, ...]]:
+@dataclass(frozen=True)
+class Decoded:
+    """A decoded TSV answer: its rows, and whether a date among them had a time zone."""
+
+    rows: list[tuple[Node | None, ...]]
+    zoned_dates: bool
+
+
+def decode_tsv(data: bytes, variables: Sequence[str]) -> Decoded:
     """The rows of a SPARQL 1.1 TSV answer written by Oxigraph for ``variables`` (which must
     not be empty: a TSV answer without columns cannot tell its rows apart). Each distinct cell
     is decoded once. Raises :class:`Undecodable` for a cell it does not read."""
     if not variables:
         raise Undecodable("an answer without variables")
     text = data.decode("utf-8")
-    lines = text.split("\n")
-    if lines[0] != "\t".join(f"?{v}" for v in variables):
+    header = text[:text.find("\n")]
+    if header != "\t".join(f"?{v}" for v in variables):
         raise Undecodable("unexpected TSV header")
-    if lines[-1] != "":
+    if not text.endswith("\n"):
         raise Undecodable("unterminated TSV answer")
     width = len(variables)
-    body = text[len(lines[0]) + 1:-1]
-    if not body:
-        return []
-    cells = body.replace("\n", "\t").split("\t")
-    if len(cells) != width * (len(lines) - 2):
+    count = text.count("\n") - 1
+    if not count:
+        return Decoded([], False)
+    cells = text[len(header) + 1:-1].replace("\n", "\t").split("\t")
+    if len(cells) != width * count:
         raise Undecodable("TSV rows of the wrong width")
-    terms = {cell: _cell_term(cell) for cell in set(cells)}
+    distinct = set(cells)
+    terms = {cell: _cell_term(cell) for cell in distinct}
     column = iter(map(terms.__getitem__, cells))
-    return list(zip(*([column] * width), strict=False))
+    return Decoded(list(zip(*([column] * width), strict=False)), has_zoned_dates(distinct))
 
 
-_ZONED = re.compile(rb'(?:Z|[+-][0-9]{2}:[0-9]{2})"\^\^<http://www\.w3\.org/2001/XMLSchema#'
-                    rb'(?:date|dateTime|gYear)>')
+_TEMPORAL = tuple(f'"^^<{XSD[name]}>' for name in ("date", "dateTime", "gYear"))
+_ZONE = re.compile(r'(?:Z|[+-][0-9]{2}:[0-9]{2})"\^\^<[^<>]*>\Z')
 
 
-def has_zoned_dates(data: bytes) -> bool:
-    """Whether a TSV answer holds a date, dateTime or gYear with a time zone: rdflib drops a
+def has_zoned_dates(cells: Iterable[str]) -> bool:
+    """Whether TSV ``cells`` hold a date, dateTime or gYear with a time zone: rdflib drops a
     date's zone from its text, so such answers are left to Oxigraph to order."""
-    if b"XMLSchema#date" not in data and b"XMLSchema#gYear" not in data:
-        return False
-    return _ZONED.search(data) is not None
+    return any(cell.endswith(_TEMPORAL) and _ZONE.search(cell) for cell in cells)
 
 
 # ---------------------------------------------------------------------- final ORDER BY
@@ -246,15 +254,19 @@ def sort_rows(rows: list[tuple[Node | None, ...]], variables: Sequence[str],
         if name not in variables:
             return None
         columns.append((variables.index(name), descending))
-    positions: list[dict[Node | None, int]] = []
+    per_column: list[list[int]] = []
     for column, descending in columns:
+        values = list(map(itemgetter(column), rows))
+        # distinct objects by identity (rdflib hashes terms in Python; decoded answers share
+        # one object per distinct term), ranked by value: equal values share a position
+        distinct = {id(term): term for term in values}
         category = None
-        ranks: dict[Node | None, tuple[int, Any]] = {}
-        for term in set(map(itemgetter(column), rows)):
+        ranked: list[tuple[tuple[int, Any], int]] = []
+        for ident, term in distinct.items():
             if term is None:
-                ranks[term] = (0, "")
+                rank: tuple[int, Any] = (0, "")
             elif isinstance(term, URIRef):
-                ranks[term] = (2, str(term))
+                rank = (2, str.__str__(term))
             elif isinstance(term, Literal):
                 try:
                     kind, value = _literal_key(term)
@@ -263,22 +275,21 @@ def sort_rows(rows: list[tuple[Node | None, ...]], variables: Sequence[str],
                 if category not in (None, kind):
                     return None
                 category = kind
-                ranks[term] = (3, value)
+                rank = (3, value)
             else:  # blank nodes: their order is the engine's own
                 return None
-        # each distinct value's position (equal values share one), negated for DESC
-        sign = -1 if descending else 1
-        position: dict[Node | None, int] = {}
+            ranked.append((rank, ident))
+        ranked.sort(key=itemgetter(0))
+        sign = -1 if descending else 1  # negated positions sort DESC
+        position: dict[int, int] = {}
         previous: tuple[int, Any] | None = None
         index = -1
-        for term, rank in sorted(ranks.items(), key=lambda item: item[1]):
+        for rank, ident in ranked:
             if rank != previous:
                 index += 1
                 previous = rank
-            position[term] = sign * index
-        positions.append(position)
-    per_column = [list(map(position.__getitem__, map(itemgetter(column), rows)))
-                  for (column, _), position in zip(columns, positions, strict=True)]
+            position[ident] = sign * index
+        per_column.append(list(map(position.__getitem__, map(id, values))))
     sort_keys: Sequence[Any] = (per_column[0] if len(per_column) == 1
                                 else list(zip(*per_column, strict=True)))
     order = sorted(range(len(rows)), key=sort_keys.__getitem__)

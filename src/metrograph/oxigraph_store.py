@@ -17,7 +17,6 @@ from .oxigraph_answers import (
     Undecodable,
     decode_tsv,
     final_order,
-    has_zoned_dates,
     no_gc,
     sort_rows,
 )
@@ -218,13 +217,13 @@ class OxigraphStore:
                 raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
             with no_gc():
                 try:
-                    rows = decode_tsv(data, variables)
+                    decoded = decode_tsv(data, variables)
                 except Undecodable:
                     return None
                 if attempt is None:
-                    return SelectResult(variables, rows)
-                ordered = (None if has_zoned_dates(data)
-                           else sort_rows(rows, variables, attempt[1]))
+                    return SelectResult(variables, decoded.rows)
+                ordered = (None if decoded.zoned_dates
+                           else sort_rows(decoded.rows, variables, attempt[1]))
             if ordered is not None:
                 return SelectResult(variables, ordered)
             # an order this module does not reproduce: Oxigraph orders it, as written
