@@ -313,8 +313,12 @@ def materialise(store: Store, schema: Schema | None = None, into: URIRef = INFER
                 seen["tr", t] = (len(facts[t]),)
         for p, q in sorted(schema.inverse):
             if stale(("inv", (p, q)), facts[p], facts[q]):
-                facts[q] |= {(o, s) for s, o in facts[p]}
-                facts[p] |= {(o, s) for s, o in facts[q]}
+                # both inverses from the sets as they were (the inverse of what q gains
+                # from p is in p already)
+                inverse_p = {(o, s) for s, o in facts[p]}
+                inverse_q = {(o, s) for s, o in facts[q]}
+                facts[q] |= inverse_p
+                facts[p] |= inverse_q
                 seen["inv", (p, q)] = (len(facts[p]), len(facts[q]))
                 # each is now exactly the other's inverse: the inverse of a closed transitive
                 # relation is closed, so its closure need not be computed again
@@ -340,6 +344,6 @@ def materialise(store: Store, schema: Schema | None = None, into: URIRef = INFER
         cls = access.term(c)
         new.extend(access.statements(((n, cls) for n in nodes - known_types[c]), rdf_type,
                                      into))
-    count = len(store)
+    # only triples absent from every graph of the store were kept, each once: all are added
     access.add(new, into)
-    return len(store) - count
+    return len(new)
