@@ -13,6 +13,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 import metrograph
+from metrograph import oxigraph_answers
 from metrograph.graph import KnowledgeGraph
 from metrograph.oxigraph_answers import (
     Undecodable,
@@ -78,6 +79,20 @@ def test_tsv_route_reads_every_kind_of_term_as_the_solution_route_does(tricky: O
             assert type(x) is type(y)
             if isinstance(x, Literal):
                 assert (x.language, x.datatype, str(x)) == (y.language, y.datatype, str(y))
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 22])
+def test_decoding_chunk_by_chunk_changes_nothing(tricky: OxigraphStore, chunk: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TSV text is decoded a few megabytes at a time, cut at row ends (multi-byte UTF-8
+    characters, empty rows and one-column answers included)."""
+    monkeypatch.setattr(oxigraph_answers, "CHUNK", chunk)
+    for query in (f"SELECT ?s ?o WHERE {{ ?s <{EX}p> ?o }} ORDER BY ?s",
+                  f"SELECT ?none WHERE {{ ?s <{EX}p> ?o OPTIONAL {{ ?s <{EX}x> ?none }} }}",
+                  f"SELECT ?o WHERE {{ ?s <{EX}p> ?o }}"):
+        fast = tricky.select(query)
+        assert sorted(map(repr, fast.rows)) == sorted(map(repr, tricky.select(query, **SLOW).rows))
+        assert len(fast.rows) == len(_TRICKY)
 
 
 def test_one_column_answers_with_unbound_rows_keep_their_rows(tricky: OxigraphStore) -> None:

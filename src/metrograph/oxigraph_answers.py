@@ -123,29 +123,41 @@ class Decoded:
     zoned_dates: bool
 
 
+#: bytes of TSV decoded at a time: the cells of one chunk exist as strings together, not those
+#: of the whole answer
+CHUNK = 1 << 22
+
+
 def decode_tsv(data: bytes, variables: Sequence[str]) -> Decoded:
     """The rows of a SPARQL 1.1 TSV answer written by Oxigraph for ``variables`` (which must
     not be empty: a TSV answer without columns cannot tell its rows apart). Each distinct cell
-    is decoded once. Raises :class:`Undecodable` for a cell it does not read."""
+    is decoded once; the text is split a few megabytes at a time. Raises :class:`Undecodable`
+    for a cell it does not read."""
     if not variables:
         raise Undecodable("an answer without variables")
-    text = data.decode("utf-8")
-    header = text[:text.find("\n")]
-    if header != "\t".join(f"?{v}" for v in variables):
+    header_end = data.find(b"\n")
+    if data[:header_end].decode("utf-8") != "\t".join(f"?{v}" for v in variables):
         raise Undecodable("unexpected TSV header")
-    if not text.endswith("\n"):
+    if not data.endswith(b"\n"):
         raise Undecodable("unterminated TSV answer")
     width = len(variables)
-    count = text.count("\n") - 1
-    if not count:
-        return Decoded([], False)
-    cells = text[len(header) + 1:-1].replace("\n", "\t").split("\t")
-    if len(cells) != width * count:
-        raise Undecodable("TSV rows of the wrong width")
-    distinct = set(cells)
-    terms = {cell: _cell_term(cell) for cell in distinct}
-    column = iter(map(terms.__getitem__, cells))
-    return Decoded(list(zip(*([column] * width), strict=False)), has_zoned_dates(distinct))
+    terms: dict[str, Node | None] = {}
+    rows: list[tuple[Node | None, ...]] = []
+    zoned = False
+    pos, last = header_end + 1, len(data) - 1
+    while pos <= last:
+        cut = data.find(b"\n", min(pos + CHUNK, last))  # a row's end (UTF-8 safe)
+        part = data[pos:cut].decode("utf-8")
+        cells = part.replace("\n", "\t").split("\t")
+        if len(cells) != width * (part.count("\n") + 1):
+            raise Undecodable("TSV rows of the wrong width")
+        fresh = set(cells).difference(terms)
+        terms.update((cell, _cell_term(cell)) for cell in fresh)
+        zoned = zoned or has_zoned_dates(fresh)
+        column = iter(map(terms.__getitem__, cells))
+        rows.extend(zip(*([column] * width), strict=False))
+        pos = cut + 1
+    return Decoded(rows, zoned)
 
 
 _TEMPORAL = tuple(f'"^^<{XSD[name]}>' for name in ("date", "dateTime", "gYear"))
