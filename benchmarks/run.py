@@ -9,10 +9,11 @@ folder, then every candidate runs in a subprocess of its own, so that times and 
 (``ru_maxrss`` of that process) do not contaminate each other:
 
 - load: rdflib's Turtle parser into an in-memory graph vs ``OxigraphStore.load``;
-- validate: pySHACL (``metrograph.validation``) vs ``metrograph.fast_validation.validate_fast``
+- validate: pySHACL (``metrograph.validation.report``) vs
+  ``metrograph.validation.compiler.validate_fast``
   on Oxigraph (pySHACL is given ``--pyshacl-timeout`` seconds, and skipped at larger sizes
   once it has timed out);
-- reason: owlrl's OWL-RL closure vs ``metrograph.rules.materialise`` (owlrl gets
+- reason: owlrl's OWL-RL closure vs ``metrograph.reasoning.rules.materialise`` (owlrl gets
   ``--owlrl-timeout`` seconds, skipped at larger sizes once it has timed out);
 - every query of ``queries/``, through metrograph's stores (``MemoryStore`` vs
   ``OxigraphStore``), each rdflib query under a ``--query-timeout`` (recorded as "> N s"),
@@ -72,8 +73,8 @@ def task_load_rdflib(path: str) -> Row:
 def task_load_oxigraph(path: str) -> Row:
     from rdflib import URIRef
 
-    from metrograph.formats import FORMATS
-    from metrograph.oxigraph_store import OxigraphStore
+    from metrograph.rdfio.formats import FORMATS
+    from metrograph.stores.oxigraph import OxigraphStore
 
     store = OxigraphStore()
     data = Path(path).read_bytes()
@@ -90,7 +91,7 @@ def task_validate_pyshacl(path: str) -> Row:
 
 
 def task_validate_fast(path: str) -> Row:
-    from metrograph.fast_validation import validate_fast
+    from metrograph.validation.compiler import validate_fast
 
     kg = _load_kg(path, "oxigraph")
     seconds, report = _timed(lambda: validate_fast(kg.store))
@@ -104,7 +105,7 @@ def _result_keys(report: Any) -> list[list[str]]:
 
 
 def task_reason_owlrl(path: str) -> Row:
-    from metrograph.reasoning import owl_rl_closure
+    from metrograph.reasoning.owlrl import owl_rl_closure
 
     kg = _load_kg(path, "memory")
     dataset = kg.store.dataset()
@@ -113,7 +114,7 @@ def task_reason_owlrl(path: str) -> Row:
 
 
 def task_reason_rules(path: str, profile: str = "queries") -> Row:
-    from metrograph.rules import materialise
+    from metrograph.reasoning.rules import materialise
 
     kg = _load_kg(path, "oxigraph")
     seconds, added = _timed(lambda: materialise(kg.store, profile=profile))
@@ -131,7 +132,7 @@ class _Timeout(BaseException):  # not Exception: the stores wrap those
 def task_queries(path: str, store: str, timeout: float) -> Row:
     import signal
 
-    from metrograph.queries import catalogue
+    from metrograph.sparql.library import catalogue
 
     kg = _load_kg(path, store)
     measure = kg.sparql("PREFIX mg: <https://w3id.org/metrograph/ontology#> "
@@ -226,7 +227,7 @@ def run_task(task: str, path: Path, timeout: float, query_timeout: float = 60) -
 
 
 def generate(size: int, folder: Path) -> tuple[Path, float, int]:
-    from metrograph.synthetic import write
+    from metrograph.testing.synthetic import write
 
     path = folder / f"network-{size}.ttl"
     start = time.perf_counter()
@@ -234,7 +235,8 @@ def generate(size: int, folder: Path) -> tuple[Path, float, int]:
     return path, time.perf_counter() - start, gen.triples
 
 
-_FAST_VALIDATE = ("import sys, metrograph; from metrograph.fast_validation import validate_fast; "
+_FAST_VALIDATE = ("import sys, metrograph; "
+                  "from metrograph.validation.compiler import validate_fast; "
                   "kg = metrograph.load(store='oxigraph'); r = validate_fast(kg.store); "
                   "print(r.summary()); sys.exit(0 if r.conforms else 1)")
 

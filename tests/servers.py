@@ -34,7 +34,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from metrograph.remote import RemoteStore
+from metrograph.stores.remote import RemoteStore
 
 SKIP_ENV = "METROGRAPH_SKIP_SERVERS"
 INSTALL = ("scripts/install-test-tools.sh (Virtuoso), and pip install '.[test]' "

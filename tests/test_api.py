@@ -13,7 +13,7 @@ from rdflib.compare import isomorphic
 import metrograph
 from metrograph.errors import InputError, NotFoundError, QueryParameterError, UnknownQueryError
 from metrograph.model import Deliverable, Measure, Status
-from metrograph.store import STORES
+from metrograph.stores import STORES
 
 from .tally import count
 
@@ -201,7 +201,7 @@ def test_export_round_trips(kg, tmp_path: Path, fmt: str) -> None:  # type: igno
 
 
 def test_jsonld_uses_the_published_context(kg) -> None:  # type: ignore[no-untyped-def]
-    from metrograph.export import JSONLD_CONTEXT
+    from metrograph.rdfio.writers import JSONLD_CONTEXT
 
     doc = json.loads(kg.export("jsonld"))
     assert doc["@context"] == JSONLD_CONTEXT
@@ -256,7 +256,7 @@ def test_non_utf8_and_missing_files(tmp_path: Path) -> None:
 
 
 def test_store_interface_is_small_and_swappable() -> None:
-    from metrograph.store import MemoryStore, Store
+    from metrograph.stores import MemoryStore, Store
 
     store = MemoryStore()
     assert isinstance(store, Store)
@@ -268,8 +268,8 @@ def test_store_interface_is_small_and_swappable() -> None:
 
 def test_typed_objects_round_trip_to_rdf(multi) -> None:  # type: ignore[no-untyped-def]
     """graph -> objects -> graph loses nothing the model defines."""
-    from metrograph.export import union_graph
-    from metrograph.model_rdf import MODEL_PREDICATES, to_rdf
+    from metrograph.rdfio.objects import MODEL_PREDICATES, to_rdf
+    from metrograph.rdfio.writers import union_graph
 
     rebuilt = to_rdf(multi.plans(), multi.components())
     union = union_graph(multi.store.dataset())

@@ -12,7 +12,7 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 import metrograph
-from metrograph.authoring import (
+from metrograph.authoring.csv_format import (
     FILES,
     AuthoringError,
     export_plan,
@@ -22,8 +22,8 @@ from metrograph.authoring import (
 )
 from metrograph.cli import main
 from metrograph.errors import InputError
-from metrograph.export import union_graph
 from metrograph.model import Deliverable, Status
+from metrograph.rdfio.writers import union_graph
 
 from .conftest import FIXTURES, M18, M21, MULTICYCLE
 

@@ -90,7 +90,7 @@ def test_query_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
 
 
 def test_queries_lists_every_query(capsys: pytest.CaptureFixture[str]) -> None:
-    from metrograph.queries import catalogue
+    from metrograph.sparql.library import catalogue
 
     code, out, _ = run(capsys, "queries")
     assert code == 0

@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import metrograph
-from metrograph.authoring import import_folder
+from metrograph.authoring.csv_format import import_folder
 from metrograph.errors import InputError, QueryError
-from metrograph.export import serialize
 from metrograph.graph import KnowledgeGraph
+from metrograph.rdfio.writers import serialize
 
 from .tally import count
 

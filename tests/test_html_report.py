@@ -36,14 +36,14 @@ import pytest
 import metrograph
 from metrograph.errors import InputError, NotFoundError
 from metrograph.graph import KnowledgeGraph
-from metrograph.html_report import (
+from metrograph.model import Deliverable, Status
+from metrograph.reports.html import (
     LANGUAGES,
     SDG_COLOURS,
     html_report,
     page_name,
     write_html_report,
 )
-from metrograph.model import Deliverable, Status
 
 M18 = "https://w3id.org/metrograph/id/metropolis/plan/2018-2020"
 M21 = "https://w3id.org/metrograph/id/metropolis/plan/2021-2023"

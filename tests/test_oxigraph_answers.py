@@ -1,4 +1,4 @@
-"""The Oxigraph store's fast answer route (metrograph.oxigraph_answers): answers read through
+"""The Oxigraph store's fast answer route (metrograph.stores.oxigraph_answers): answers read through
 Oxigraph's TSV serialiser equal those read solution by solution, and a final ORDER BY sorted in
 Python gives Oxigraph's own order."""
 
@@ -15,16 +15,16 @@ from rdflib.namespace import XSD
 import metrograph
 from metrograph import oxigraph_answers
 from metrograph.graph import KnowledgeGraph
-from metrograph.oxigraph_answers import (
+from metrograph.sparql.library import catalogue
+from metrograph.stores.oxigraph import OxigraphStore
+from metrograph.stores.oxigraph_answers import (
     Undecodable,
     decode_tsv,
     final_order,
     has_zoned_dates,
     sort_rows,
 )
-from metrograph.oxigraph_store import OxigraphStore
-from metrograph.queries import catalogue
-from metrograph.synthetic import write
+from metrograph.testing.synthetic import write
 
 from .conftest import MULTICYCLE
 

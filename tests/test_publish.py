@@ -1,4 +1,5 @@
-"""Releases (``metrograph.publish``): files, description, determinism, changelog, safety."""
+"""Releases (``metrograph.publishing.release``): files, description, determinism, changelog,
+safety."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ from rdflib.namespace import DCTERMS, OWL, RDF, SKOS, VOID
 import metrograph
 from metrograph import publish as pub
 from metrograph.errors import InputError
-from metrograph.export import JSONLD_CONTEXT
-from metrograph.formats import FORMATS
 from metrograph.graph import KnowledgeGraph
 from metrograph.namespaces import MG
+from metrograph.rdfio.formats import FORMATS
+from metrograph.rdfio.writers import JSONLD_CONTEXT
 from metrograph.resources import bundled_parts
 
 ISSUED = dt.date(2024, 5, 1)
@@ -317,7 +318,7 @@ def publish_in_subprocess(out: Path, store: str = "memory", *files: Path) -> Non
     code = (
         "import datetime, sys\n"
         "import metrograph\n"
-        "from metrograph.publish import publish\n"
+        "from metrograph.publishing.release import publish\n"
         "kg = metrograph.load(*sys.argv[3:], store=sys.argv[2])\n"
         "publish(kg, sys.argv[1], issued=datetime.date(2024, 5, 1))\n")
     env = {**os.environ, "PYTHONHASHSEED": "random"}

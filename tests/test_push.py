@@ -12,10 +12,10 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 import metrograph
-from metrograph.errors import InputError, QueryError
+from metrograph.errors import InputError, PushError, QueryError
 from metrograph.graph import KnowledgeGraph
-from metrograph.push import PushError, push, read_release
-from metrograph.remote import RemoteStore
+from metrograph.publishing.push import push, read_release
+from metrograph.stores.remote import RemoteStore
 
 from . import servers
 from .servers import FakeServer, Reply, Request, Server

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from metrograph.graph import KnowledgeGraph
-from metrograph.queries import catalogue
+from metrograph.sparql.library import catalogue
 
 from .conftest import EX22, M18, M21
 

@@ -21,9 +21,10 @@ from rdflib.compare import isomorphic
 import metrograph
 from metrograph.errors import InputError, QueryError
 from metrograph.graph import KnowledgeGraph
-from metrograph.push import push
-from metrograph.queries import catalogue
-from metrograph.remote import (
+from metrograph.publishing.push import push
+from metrograph.sparql.library import catalogue
+from metrograph.stores.base import SelectResult
+from metrograph.stores.remote import (
     RemoteStore,
     TruncatedResultError,
     comparable,
@@ -33,7 +34,6 @@ from metrograph.remote import (
     substitute,
     tokenize,
 )
-from metrograph.store import SelectResult
 
 from . import servers
 from .conftest import EX22, M18, M21, MULTICYCLE

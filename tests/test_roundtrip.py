@@ -14,7 +14,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 import metrograph
-from metrograph.export import serialize
+from metrograph.rdfio.writers import serialize
 
 from .tally import count
 

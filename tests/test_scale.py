@@ -18,15 +18,15 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
 import metrograph
-from metrograph.fast_validation import _shipped, validate_fast
-from metrograph.formats import FORMATS
 from metrograph.graph import GRAPH_BASE, KnowledgeGraph
 from metrograph.progress import Progress
-from metrograph.queries import catalogue
-from metrograph.reasoning import owl_rl_closure
-from metrograph.rules import PROFILES, materialise, read_schema, restrict
-from metrograph.synthetic import DEFECT_KINDS, NetworkGenerator, generate, write
-from metrograph.validation import ValidationResult
+from metrograph.rdfio.formats import FORMATS
+from metrograph.reasoning.owlrl import owl_rl_closure
+from metrograph.reasoning.rules import PROFILES, materialise, read_schema, restrict
+from metrograph.sparql.library import catalogue
+from metrograph.testing.synthetic import DEFECT_KINDS, NetworkGenerator, generate, write
+from metrograph.validation.compiler import _shipped, validate_fast
+from metrograph.validation.report import ValidationResult
 
 from .conftest import MULTICYCLE
 

@@ -15,8 +15,8 @@ import metrograph
 from metrograph.cli import main
 from metrograph.errors import QueryError, QueryParameterError
 from metrograph.graph import KnowledgeGraph
-from metrograph.queries import catalogue
-from metrograph.safety import (
+from metrograph.sparql.library import catalogue
+from metrograph.sparql.limits import (
     QueryLimits,
     QueryRefusedError,
     QueryTimeoutError,
@@ -224,7 +224,7 @@ def test_a_failed_write_leaves_the_previous_file_intact(tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    from metrograph.export import write_atomic
+    from metrograph.rdfio.writers import write_atomic
 
     target = tmp_path / "report.md"
     target.write_text("previous report\n", encoding="utf-8")
@@ -243,7 +243,7 @@ def test_a_failed_write_leaves_the_previous_file_intact(tmp_path: Path,
 def test_an_interrupted_export_leaves_the_previous_file_intact(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    import metrograph.export as export
+    import metrograph.rdfio.writers as export
 
     target = tmp_path / "kg.ttl"
     target.write_text("# previous export\n", encoding="utf-8")

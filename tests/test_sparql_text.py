@@ -10,7 +10,8 @@ from rdflib.namespace import XSD
 import metrograph
 from metrograph.errors import QueryParameterError
 from metrograph.graph import KnowledgeGraph
-from metrograph.store import STORES, bind_text
+from metrograph.stores import STORES
+from metrograph.stores.base import bind_text
 
 from .conftest import M18, MULTICYCLE
 

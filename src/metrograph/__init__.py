@@ -21,7 +21,29 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0"
 
+_LAZY = {
+    # the knowledge graph
+    "load": "graph", "KnowledgeGraph": "graph", "QueryResult": "graph",
+    # the model's types
+    "Component": "model", "Deliverable": "model", "Guideline": "model", "Measure": "model",
+    "Plan": "model", "ProgressRow": "model", "ReportedComparison": "model", "Status": "model",
+    "StatusRecord": "model",
+    # queries and validation
+    "QueryLimits": "sparql.limits",
+    "ValidationReport": "validation.report", "ValidationResult": "validation.report",
+    # stores
+    "Store": "stores", "MemoryStore": "stores", "OxigraphStore": "stores",
+    "RemoteStore": "stores.remote",
+    # errors
+    **{name: "errors" for name in (
+        "MetrographError", "InputError", "AuthoringError", "NotFoundError", "QueryError",
+        "QueryParameterError", "QueryRefusedError", "QueryTimeoutError", "RemoteError",
+        "ResultTooLargeError", "UnknownQueryError")},
+}
+
 __all__ = [
+    "AuthoringError",
+    "Component",
     "Deliverable",
     "Guideline",
     "InputError",
@@ -30,36 +52,64 @@ __all__ = [
     "MemoryStore",
     "MetrographError",
     "NotFoundError",
+    "OxigraphStore",
     "Plan",
+    "ProgressRow",
     "QueryError",
+    "QueryLimits",
+    "QueryParameterError",
+    "QueryRefusedError",
+    "QueryResult",
+    "QueryTimeoutError",
+    "RemoteError",
+    "RemoteStore",
+    "ReportedComparison",
+    "ResultTooLargeError",
     "Status",
+    "StatusRecord",
     "Store",
+    "UnknownQueryError",
     "ValidationReport",
+    "ValidationResult",
     "__version__",
     "load",
 ]
 
-_LAZY = {
-    "load": "graph", "KnowledgeGraph": "graph",
-    "Deliverable": "model", "Guideline": "model", "Measure": "model", "Plan": "model",
-    "Status": "model",
-    "MemoryStore": "store", "Store": "store",
-    "ValidationReport": "validation",
-    "InputError": "errors", "MetrographError": "errors", "NotFoundError": "errors",
-    "QueryError": "errors",
-}
-
 if TYPE_CHECKING:
-    from .errors import InputError, MetrographError, NotFoundError, QueryError
-    from .graph import KnowledgeGraph, load
-    from .model import Deliverable, Guideline, Measure, Plan, Status
-    from .store import MemoryStore, Store
-    from .validation import ValidationReport
+    from metrograph.errors import (
+        AuthoringError,
+        InputError,
+        MetrographError,
+        NotFoundError,
+        QueryError,
+        QueryParameterError,
+        QueryRefusedError,
+        QueryTimeoutError,
+        RemoteError,
+        ResultTooLargeError,
+        UnknownQueryError,
+    )
+    from metrograph.graph import KnowledgeGraph, QueryResult, load
+    from metrograph.model import (
+        Component,
+        Deliverable,
+        Guideline,
+        Measure,
+        Plan,
+        ProgressRow,
+        ReportedComparison,
+        Status,
+        StatusRecord,
+    )
+    from metrograph.sparql.limits import QueryLimits
+    from metrograph.stores import MemoryStore, OxigraphStore, Store
+    from metrograph.stores.remote import RemoteStore
+    from metrograph.validation.report import ValidationReport, ValidationResult
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(import_module(f"metrograph.{_LAZY[name]}"), name)
     raise AttributeError(f"module 'metrograph' has no attribute {name!r}")
 
 

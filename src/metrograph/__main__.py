@@ -1,5 +1,5 @@
 """``python -m metrograph``."""
 
-from .cli import main
+from metrograph.cli import main
 
 raise SystemExit(main())

@@ -1,14 +1,47 @@
-"""metrograph's exceptions: one small hierarchy, so callers can catch :class:`MetrographError`."""
+"""Every exception metrograph raises on purpose, in one hierarchy: catch
+:class:`MetrographError` for all of them.
+
+::
+
+    MetrographError
+    ├── InputError               a file or value cannot be read (file, line, column)
+    │   └── AuthoringError       a plan folder has problems (file, row, column each)
+    ├── NotFoundError            no resource has that code or IRI
+    ├── QueryError               a SPARQL query is malformed or could not be run
+    │   ├── UnknownQueryError    no query of that name in the library
+    │   ├── QueryParameterError  a parameter is unknown, missing or ill-typed
+    │   ├── QueryRefusedError    refused by default (an update, a remote fetch)
+    │   ├── QueryTimeoutError    ran past its time bound
+    │   ├── ResultTooLargeError  more rows than its bound allows
+    │   └── TruncatedResultError the server cut the answer short
+    ├── RemoteError              a SPARQL server could not be reached or refused a request
+    │   └── PushError            a push failed part-way (the graphs already written listed)
+    ├── ReleaseCheckError        a release failed its check (the file at fault named)
+    └── UnsupportedShapeError    a shape uses a feature the SHACL compiler does not handle
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 __all__ = [
+    "AuthoringError",
     "InputError",
     "MetrographError",
     "NotFoundError",
+    "PushError",
     "QueryError",
     "QueryParameterError",
+    "QueryRefusedError",
+    "QueryTimeoutError",
+    "ReleaseCheckError",
+    "RemoteError",
+    "ResultTooLargeError",
+    "TruncatedResultError",
     "UnknownQueryError",
+    "UnsupportedShapeError",
 ]
 
 
@@ -31,6 +64,17 @@ class InputError(MetrographError):
         self.column = column
 
 
+class AuthoringError(InputError):
+    """A plan folder has problems; ``problems`` lists each with file, row and column
+    (:class:`metrograph.authoring.Problem`)."""
+
+    def __init__(self, folder: Path, problems: Sequence[Any]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s); nothing was written:\n{lines}",
+                         source=str(folder))
+
+
 class NotFoundError(MetrographError, LookupError):
     """No resource has the code or IRI asked for."""
 
@@ -45,3 +89,47 @@ class UnknownQueryError(QueryError, LookupError):
 
 class QueryParameterError(QueryError, ValueError):
     """A query parameter is unknown, missing, or of the wrong type."""
+
+
+class QueryRefusedError(QueryError):
+    """The query does something refused by default (an update, a remote fetch)."""
+
+
+class QueryTimeoutError(QueryError):
+    """The query ran past its time bound and was stopped."""
+
+
+class ResultTooLargeError(QueryError):
+    """The query returned more rows than its bound allows."""
+
+
+class TruncatedResultError(QueryError):
+    """The server cut the answer short at its row limit (or its time limit, for Virtuoso's
+    partial "anytime" answers): the rows received are not the whole answer."""
+
+
+class RemoteError(MetrographError):
+    """A SPARQL server could not be reached, answered past a bound, or refused a request."""
+
+
+class PushError(RemoteError):
+    """A push failed part-way: ``done`` lists the graphs already written (each complete); the
+    message names the graph that failed, why, and whether it is unchanged."""
+
+    def __init__(self, message: str, done: Sequence[Any]) -> None:
+        super().__init__(message)
+        self.done = list(done)
+
+
+class ReleaseCheckError(MetrographError):
+    """A release failed its check; ``file`` names the file at fault."""
+
+    def __init__(self, file: str, problem: str) -> None:
+        super().__init__(f"{file}: {problem}")
+        self.file = file
+        self.problem = problem
+
+
+class UnsupportedShapeError(MetrographError):
+    """A shape uses a feature the SHACL compiler does not handle (validation falls back to
+    pySHACL for it, with a logged warning)."""

@@ -1,6 +1,6 @@
 """The knowledge graph: load, look up, summarise, query, validate, reason and export.
 
-Everything here goes through the :class:`~metrograph.store.Store` interface and the query
+Everything here goes through the :class:`~metrograph.stores.base.Store` interface and the query
 library, so it answers the same whichever store holds the triples.
 """
 
@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from .errors import InputError, NotFoundError, QueryError, QueryParameterError
-from .formats import Format, format_for
-from .model import (
+from metrograph.errors import InputError, NotFoundError, QueryError, QueryParameterError
+from metrograph.model import (
     Component,
     Deliverable,
     Guideline,
@@ -30,15 +29,16 @@ from .model import (
     StatusRecord,
     goal_of,
 )
-from .namespaces import BASE, MG, MGT, SDG
-from .queries import NamedQuery, get_query, parse_query_text
-from .resources import bundled_parts
-from .results import python_rows
-from .safety import SAFE, QueryLimits, check_query, time_limit
-from .store import MemoryStore, SelectResult, Store, make_store
+from metrograph.namespaces import BASE, MG, MGT, SDG
+from metrograph.rdfio.formats import Format, format_for
+from metrograph.resources import bundled_parts
+from metrograph.sparql.library import NamedQuery, get_query, parse_query_text
+from metrograph.sparql.limits import SAFE, QueryLimits, check_query, time_limit
+from metrograph.sparql.results import python_rows
+from metrograph.stores import MemoryStore, SelectResult, Store, make_store
 
 if TYPE_CHECKING:
-    from .validation import ValidationReport
+    from metrograph.validation.report import ValidationReport
 
 __all__ = ["KnowledgeGraph", "QueryResult", "load"]
 
@@ -69,7 +69,7 @@ class QueryResult:
 
     def serialize(self, fmt: str) -> str:
         """The rows as ``json``, ``csv``, ``tsv`` (SPARQL 1.1 results) or ``table`` text."""
-        from . import results
+        from metrograph.sparql import results
 
         writers = {"json": results.to_json, "csv": results.to_csv, "tsv": results.to_tsv,
                    "table": results.to_table}
@@ -128,7 +128,7 @@ class KnowledgeGraph:
         naming it (for a plan folder: file, row and column), and adds nothing."""
         path = Path(source)
         if path.is_dir():
-            from .authoring import import_folder
+            from metrograph.authoring.csv_format import import_folder
 
             graph = import_folder(path)
             self.store.add(graph, URIRef(path.resolve().as_uri() + "/"))
@@ -456,11 +456,11 @@ class KnowledgeGraph:
         store itself, with the same results as pySHACL (tested) at a fraction of the time;
         ``engine="pyshacl"`` runs pySHACL on a copy of the graph."""
         if engine == "fast":
-            from .fast_validation import validate_fast
+            from metrograph.validation.compiler import validate_fast
 
             return validate_fast(self.store, extra_shapes=list(shapes))
         if engine == "pyshacl":
-            from .validation import validate_dataset
+            from metrograph.validation.report import validate_dataset
 
             return validate_dataset(self.store.dataset(), extra_shapes=list(shapes))
         raise InputError(f"unknown validation engine {engine!r} (fast, pyshacl)")
@@ -472,7 +472,7 @@ class KnowledgeGraph:
         sub-property and sub-class entailments), materialised by targeted rules in an
         Oxigraph store (tested equal to owlrl's closure restricted to them)."""
         if engine == "rules":
-            from .rules import materialise
+            from metrograph.reasoning.rules import materialise
 
             fast = KnowledgeGraph("oxigraph")
             fast.store.add_dataset(self.store.dataset())
@@ -480,7 +480,7 @@ class KnowledgeGraph:
             return fast
         if engine != "owlrl":
             raise InputError(f"unknown reasoning engine {engine!r} (owlrl, rules)")
-        from .reasoning import owl_rl_closure
+        from metrograph.reasoning.owlrl import owl_rl_closure
 
         inferred = owl_rl_closure(self.store.dataset())
         out = KnowledgeGraph(MemoryStore())
@@ -491,7 +491,7 @@ class KnowledgeGraph:
     def export(self, fmt: str = "ttl", path: str | Path | None = None) -> str:
         """Serialise as ``ttl``, ``nt``, ``jsonld``, ``trig`` or ``nq``; write it to ``path``
         atomically when given. Returns the text."""
-        from .export import serialize, write_atomic
+        from metrograph.rdfio.writers import serialize, write_atomic
 
         text = serialize(self.store.dataset(), fmt)
         if path is not None:

@@ -8,7 +8,7 @@ from enum import Enum
 
 from rdflib import URIRef
 
-from .namespaces import MGS, SDG
+from metrograph.namespaces import MGS, SDG
 
 __all__ = [
     "Component",

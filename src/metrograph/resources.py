@@ -1,18 +1,34 @@
-"""The packaged RDF and query files, read with :mod:`importlib.resources` (no network)."""
+"""The packaged RDF and query files, read with :mod:`importlib.resources` (no network).
+
+A wheel carries ``ontology/``, ``shapes/``, ``data/`` and ``queries/`` inside the package. An
+editable install (``pip install -e .``) does not copy them: the package then reads the folders
+of the source tree it was installed from (``src/metrograph/../../ontology``...), so one copy of
+each file exists."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from pathlib import Path
 
 __all__ = ["bundled_parts", "data_files", "ontology_files", "package_dir", "query_files",
            "shape_files"]
 
 
+_FOLDERS = ("ontology", "shapes", "data", "queries", "templates")
+
+
 def package_dir(name: str) -> Traversable:
-    """The packaged folder ``name`` (``ontology``, ``shapes``, ``data`` or ``queries``)."""
-    return files("metrograph").joinpath(name)
+    """The packaged folder ``name`` (``ontology``, ``shapes``, ``data`` or ``queries``): inside
+    the installed package, or in the source tree for an editable install."""
+    packaged = files("metrograph").joinpath(name)
+    if packaged.is_dir() or name not in _FOLDERS:
+        return packaged
+    source_tree = Path(__file__).resolve().parents[2] / name
+    if source_tree.is_dir() and (source_tree.parent / "pyproject.toml").is_file():
+        return source_tree
+    return packaged
 
 
 def _walk_named(folder: Traversable, suffix: str, prefix: str) -> Iterator[tuple[str, Traversable]]:

@@ -5,7 +5,7 @@ Two costs dominate a large answer (tens of thousands of rows) once Oxigraph has 
 - **building one Python object per solution and per term** through pyoxigraph's bindings
   (~1 µs each). :func:`decode_tsv` instead takes the answer serialised by Oxigraph itself in
   SPARQL 1.1 TSV (one call into Rust, which releases the GIL) and decodes each *distinct* cell
-  once into an rdflib term, giving exactly what :func:`metrograph.oxigraph_store.from_ox` gives
+  once into an rdflib term, giving exactly what :func:`metrograph.stores.oxigraph.from_ox` gives
   for the same term;
 - **Oxigraph's ORDER BY**, which decodes both terms from its dictionary at every comparison (1 s
   to sort 80k IRIs). :func:`final_order` finds a query's final ``ORDER BY`` when it only names
@@ -32,7 +32,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from .sparql_text import tokenize
+from metrograph.sparql.binding import tokenize
 
 __all__ = ["Decoded", "OrderKey", "Undecodable", "decode_tsv", "final_order", "has_zoned_dates",
            "no_gc", "sort_rows"]
@@ -82,7 +82,7 @@ def _unescape_match(m: re.Match[str]) -> str:
 
 
 def _cell_term(cell: str) -> Node | None:
-    """One TSV cell as the rdflib term :func:`~metrograph.oxigraph_store.from_ox` gives."""
+    """One TSV cell as the rdflib term :func:`~metrograph.stores.oxigraph.from_ox` gives."""
     if not cell:
         return None
     first = cell[0]

@@ -47,12 +47,13 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from .validation import ValidationReport, ValidationResult, shapes_graph
+from metrograph.errors import UnsupportedShapeError
+from metrograph.validation.report import ValidationReport, ValidationResult, shapes_graph
 
 if TYPE_CHECKING:
-    from .store import Store
+    from metrograph.stores.base import Store
 
-__all__ = ["CompiledShapes", "UnsupportedShape", "compile_shapes", "validate_fast"]
+__all__ = ["CompiledShapes", "UnsupportedShapeError", "compile_shapes", "validate_fast"]
 
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 _ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
@@ -92,10 +93,6 @@ _NODE_KIND_SPARQL = {
     SH.BlankNodeOrLiteral: "(isBlank(?v) || isLiteral(?v))",
     SH.IRIOrLiteral: "(isIRI(?v) || isLiteral(?v))",
 }
-
-
-class UnsupportedShape(Exception):
-    """A shape uses a feature the compiler does not handle (it falls back to pySHACL)."""
 
 
 def _n3(node: Node) -> str:
@@ -227,13 +224,13 @@ class _Compiler:
     def one(self, node: Node, prop: URIRef) -> Node | None:
         values = list(self.sg.objects(node, prop))
         if len(values) > 1:
-            raise UnsupportedShape(f"several {prop.n3()} on {node}")
+            raise UnsupportedShapeError(f"several {prop.n3()} on {node}")
         return values[0] if values else None
 
     def severity(self, shape: Node) -> str:
         sev = self.one(shape, SH.severity) or SH.Violation
         if sev not in _SEVERITY:
-            raise UnsupportedShape(f"severity {sev}")
+            raise UnsupportedShapeError(f"severity {sev}")
         return _SEVERITY[sev]  # type: ignore[index]
 
     def message(self, shape: Node) -> str:
@@ -252,7 +249,7 @@ class _Compiler:
             inverse = self.one(path, SH.inversePath)
             if isinstance(inverse, URIRef):
                 return path, f"^{inverse.n3()}"
-        raise UnsupportedShape(f"path of {shape} is not an IRI or an inverse IRI")
+        raise UnsupportedShapeError(f"path of {shape} is not an IRI or an inverse IRI")
 
     def target(self, shape: Node) -> str | None:
         """A ``{ SELECT DISTINCT ?this ... }`` group for the shape's targets (None: none)."""
@@ -267,9 +264,9 @@ class _Compiler:
         for prop in self.sg.objects(shape, SH.targetObjectsOf):
             parts.append(f"?_s {_n3(prop)} ?this .")
         if (shape, SH.target, None) in self.sg:
-            raise UnsupportedShape("SPARQL-based targets")
+            raise UnsupportedShapeError("SPARQL-based targets")
         if (shape, RDF.type, RDFS.Class) in self.sg:
-            raise UnsupportedShape("implicit class target")
+            raise UnsupportedShapeError("implicit class target")
         if not parts:
             return None
         union = " UNION ".join("{ " + p + " }" for p in parts)
@@ -282,7 +279,7 @@ class _Compiler:
                 prefix = self.one(decl, SH.prefix)
                 ns = self.one(decl, SH.namespace)
                 if prefix is None or ns is None:
-                    raise UnsupportedShape("incomplete sh:declare")
+                    raise UnsupportedShapeError("incomplete sh:declare")
                 lines.append(f"PREFIX {prefix}: <{ns}>")
         return "\n".join(sorted(set(lines)))
 
@@ -291,9 +288,9 @@ class _Compiler:
     def check_parameters(self, shape: Node) -> None:
         for p in set(self.sg.predicates(shape, None)):
             if p not in _SUPPORTED:
-                raise UnsupportedShape(f"{p.n3()} is not compiled")
+                raise UnsupportedShapeError(f"{p.n3()} is not compiled")
         if self.one(shape, SH.deactivated) == Literal(True):
-            raise UnsupportedShape("deactivated shapes are left to pySHACL")
+            raise UnsupportedShapeError("deactivated shapes are left to pySHACL")
 
     def root(self, shape: Node) -> list[_Unit]:
         """Units for a shape with targets (a node shape, or a property shape with targets)."""
@@ -308,7 +305,7 @@ class _Compiler:
         kind = self.one(shape, SH.nodeKind)
         if kind is not None:
             if kind not in _NODE_KIND_SPARQL:
-                raise UnsupportedShape(f"node kind {kind}")
+                raise UnsupportedShapeError(f"node kind {kind}")
             units.append(_Unit(
                 f"SELECT ?this ?v WHERE {{ {target} BIND(?this AS ?v) "
                 f"FILTER(!{_NODE_KIND_SPARQL[kind]}) }}",  # type: ignore[index]
@@ -317,13 +314,13 @@ class _Compiler:
         for param in (SH.datatype, SH.pattern, SH["class"], SH["in"], SH.languageIn,
                       SH.minCount, SH.maxCount, SH.uniqueLang, SH["or"], SH.minInclusive):
             if self.one(shape, param) is not None:
-                raise UnsupportedShape(f"{param.n3()} on a node shape")
+                raise UnsupportedShapeError(f"{param.n3()} on a node shape")
         for sparql in self.sg.objects(shape, SH.sparql):
             units.append(self.sparql(shape, sparql, target, sev, msg))
         for prop in self.sg.objects(shape, SH.property):
             self.check_parameters(prop)
             if self.target(prop) is not None:
-                raise UnsupportedShape("a nested property shape with targets of its own")
+                raise UnsupportedShapeError("a nested property shape with targets of its own")
             units += self.property(prop, shape, target)
         return units
 
@@ -364,7 +361,7 @@ class _Compiler:
                 f"FILTER({suspect}) }}",
                 prop, sev, msg, _COMPONENT[URIRef(str(param))], path, "value", check))
         for sparql in self.sg.objects(prop, SH.sparql):
-            raise UnsupportedShape(f"sh:sparql on the property shape {prop} ({sparql})")
+            raise UnsupportedShapeError(f"sh:sparql on the property shape {prop} ({sparql})")
         return units
 
     def value_tests(self, shape: Node) -> dict[Node, tuple[str, Callable[[Node], bool]]]:
@@ -395,7 +392,7 @@ class _Compiler:
                 partial(_pattern_ok, regex=regex))
         cls = list(self.sg.objects(shape, SH["class"]))
         if len(cls) > 1:
-            raise UnsupportedShape("several sh:class")
+            raise UnsupportedShapeError("several sh:class")
         if cls:
             tests[SH["class"]] = (
                 f"NOT EXISTS {{ ?v <{RDF.type}>/<{RDFS.subClassOf}>* {_n3(cls[0])} }}",
@@ -421,7 +418,7 @@ class _Compiler:
         kind = self.one(shape, SH.nodeKind)
         if kind is not None:
             if kind not in _NODE_KIND_SPARQL:
-                raise UnsupportedShape(f"node kind {kind}")
+                raise UnsupportedShapeError(f"node kind {kind}")
             tests[SH.nodeKind] = (f"!{_NODE_KIND_SPARQL[kind]}",  # type: ignore[index]
                                   lambda v: False)
         for op, sparql_op in ((SH.minInclusive, ">="), (SH.maxInclusive, "<="),
@@ -430,7 +427,7 @@ class _Compiler:
             if bound is None:
                 continue
             if not isinstance(bound, Literal):
-                raise UnsupportedShape(f"{op.n3()} is not a literal")
+                raise UnsupportedShapeError(f"{op.n3()} is not a literal")
             tests[op] = (f"!COALESCE(isLiteral(?v) && ?v {sparql_op} {bound.n3()}, false)",
                          partial(_range_ok, bound=bound, op=op))
         for op in (SH.minLength, SH.maxLength):
@@ -449,7 +446,7 @@ class _Compiler:
                 others = set(self.sg.predicates(member, None)) - {
                     SH["class"], RDF.type}
                 if others or len(member_class) != 1:
-                    raise UnsupportedShape("sh:or members other than one sh:class each")
+                    raise UnsupportedShapeError("sh:or members other than one sh:class each")
                 conds.append(f"EXISTS {{ ?v <{RDF.type}>/<{RDFS.subClassOf}>* "
                              f"{_n3(member_class[0])} }}")
             tests[SH["or"]] = (f"!({' || '.join(conds) or 'false'})", lambda v: False)
@@ -459,24 +456,24 @@ class _Compiler:
                msg: str) -> _Unit:
         select = self.one(constraint, SH.select)
         if select is None:
-            raise UnsupportedShape("sh:sparql without sh:select")
+            raise UnsupportedShapeError("sh:sparql without sh:select")
         if self.one(constraint, SH.deactivated) == Literal(True):
-            raise UnsupportedShape("deactivated SPARQL constraint")
+            raise UnsupportedShapeError("deactivated SPARQL constraint")
         text = str(select)
         if re.search(r"\$(PATH|currentShape|shapesGraph|value)\b", text):
-            raise UnsupportedShape("pre-bound $PATH, $value, $currentShape or $shapesGraph")
+            raise UnsupportedShapeError("pre-bound $PATH, $value, $currentShape or $shapesGraph")
         where = re.search(r"\bWHERE\s*\{", text, re.IGNORECASE)
         if where is None:
-            raise UnsupportedShape("no WHERE block")
+            raise UnsupportedShapeError("no WHERE block")
         head = text[: where.start()]
         if not re.search(r"[?$]this\b", head) and "*" not in head:
-            raise UnsupportedShape("the SELECT does not project $this")
+            raise UnsupportedShapeError("the SELECT does not project $this")
         digest = hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
         if digest in _EQUIVALENT_SELECT:
             body = _EQUIVALENT_SELECT[digest].replace("{target}", target)
         else:
             body = text[: where.end()] + f" {target} " + text[where.end():]
-            with contextlib.suppress(UnsupportedShape):  # else evaluated as written
+            with contextlib.suppress(UnsupportedShapeError):  # else evaluated as written
                 body = _rewrite_exists(body)
         messages = [m for m in self.sg.objects(constraint, SH.message)]
         english = [str(m) for m in messages
@@ -533,16 +530,16 @@ def _parse_group(text: str) -> tuple[_Group, str]:
             stack.append(group)
         elif tok == "}":
             if not stack:
-                raise UnsupportedShape("unbalanced braces")
+                raise UnsupportedShapeError("unbalanced braces")
             done = stack.pop()
             if not stack:
                 root = done
         elif stack:
             stack[-1].items.append(tok)
         elif tok.strip():
-            raise UnsupportedShape("text before the WHERE block")
+            raise UnsupportedShapeError("text before the WHERE block")
     if root is None:
-        raise UnsupportedShape("unbalanced braces")
+        raise UnsupportedShapeError("unbalanced braces")
     return root, "".join(rest)
 
 
@@ -701,7 +698,7 @@ def compile_shapes(shapes: Graph) -> CompiledShapes:
     for shape in _shapes(shapes):
         try:
             units += compiler.root(shape)
-        except UnsupportedShape as exc:
+        except UnsupportedShapeError as exc:
             fallback.append(shape)
             reasons[shape] = str(exc)
     return CompiledShapes(units, fallback, shapes, reasons)
@@ -856,7 +853,7 @@ def validate_fast(store: Store, shapes_graph: Graph | None = None,
     plus ``extra_shapes`` files) with compiled SPARQL queries; the store is not modified.
 
     Results are those pySHACL gives (same focus nodes, paths, source shapes, severities), sorted
-    like :func:`metrograph.validation.validate_dataset`'s. ``workers`` queries run at once
+    like :func:`metrograph.validation.report.validate_dataset`'s. ``workers`` queries run at once
     (Oxigraph evaluates them outside the GIL). ``with_graph=False`` skips building the SHACL
     report graph (``report.graph`` is then empty), for speed on very large reports.
     """
@@ -864,7 +861,7 @@ def validate_fast(store: Store, shapes_graph: Graph | None = None,
     if shapes_graph is None and not extra:
         compiled = _shipped()
     else:
-        from .validation import shapes_graph as load_shapes
+        from metrograph.validation.report import shapes_graph as load_shapes
 
         sg = Graph()
         if shapes_graph is not None:

@@ -10,8 +10,8 @@ from typing import Any
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from .namespaces import ID, PREFIXES
-from .store import SelectResult
+from metrograph.namespaces import ID, PREFIXES
+from metrograph.stores.base import SelectResult
 
 __all__ = ["python_rows", "to_csv", "to_json", "to_python", "to_table", "to_tsv"]
 

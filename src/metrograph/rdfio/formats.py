@@ -9,7 +9,7 @@ from pathlib import Path
 from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from .errors import InputError
+from metrograph.errors import InputError
 
 __all__ = ["FORMATS", "Format", "default_graph_id", "format_for", "parse_into"]
 

@@ -1,4 +1,5 @@
-"""An embedded Oxigraph store (pyoxigraph): the same :class:`~metrograph.store.Store` interface,
+"""An embedded Oxigraph store (pyoxigraph): the same :class:`~metrograph.stores.base.Store`
+interface,
 with Oxigraph's Rust parsers and SPARQL engine for large graphs."""
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
-from .errors import InputError, QueryError, QueryParameterError
-from .formats import Format, default_graph_id
-from .oxigraph_answers import (
+from metrograph.errors import InputError, QueryError, QueryParameterError
+from metrograph.rdfio.formats import Format, default_graph_id
+from metrograph.stores.base import SelectResult, bind_text, collect_rows, star_columns
+from metrograph.stores.oxigraph_answers import (
     Undecodable,
     decode_tsv,
     final_order,
     no_gc,
     sort_rows,
 )
-from .store import SelectResult, bind_text, collect_rows, star_columns
 
 __all__ = ["OxigraphStore", "from_ox", "to_ox"]
 
@@ -169,7 +170,7 @@ class OxigraphStore:
 
     def _prepare(self, query: str, bindings: Mapping[str, Node] | None
                  ) -> tuple[str, dict[Any, Any]]:
-        """The text to evaluate (values written into it, :func:`~metrograph.store.bind_text`,
+        """The text to evaluate (values written into it, :func:`~metrograph.stores.base.bind_text`,
         sub-SELECTs included) and, for blank-node values, Oxigraph substitutions."""
         ox = _ox()
         text, _star = bind_text(query, bindings)
@@ -201,7 +202,8 @@ class OxigraphStore:
         return result
 
     def _select_tsv(self, text: str, subs: dict[Any, Any]) -> SelectResult | None:
-        """The answer read through Oxigraph's TSV serialiser (:mod:`~metrograph.oxigraph_answers`),
+        """The answer read through Oxigraph's TSV serialiser
+        (:mod:`~metrograph.stores.oxigraph_answers`),
         a final ORDER BY on variables sorted in Python; ``None`` where that route does not
         apply (no variables, a term it does not read)."""
         ox = _ox()
@@ -233,7 +235,7 @@ class OxigraphStore:
                max_rows: int | None = None,
                check: Callable[[], None] | None = None) -> SelectResult:
         """Run a SELECT. Without a row bound, the answer is read through Oxigraph's TSV
-        serialiser (see :mod:`metrograph.oxigraph_answers`); with one, solution by solution,
+        serialiser (see :mod:`metrograph.stores.oxigraph_answers`); with one, solution by solution,
         stopping past ``max_rows``."""
 
         def evaluate() -> SelectResult:

@@ -1,4 +1,4 @@
-"""A remote SPARQL 1.1 endpoint behind the :class:`~metrograph.store.Store` interface.
+"""A remote SPARQL 1.1 endpoint behind the :class:`~metrograph.stores.base.Store` interface.
 
 :class:`RemoteStore` speaks the SPARQL 1.1 Protocol over HTTP with the standard library
 (``urllib``): queries are POSTed form-encoded with an explicit ``Accept`` header
@@ -8,7 +8,7 @@ SPARQL Update (:class:`GraphWriter`).
 
 **Bindings.** The protocol cannot carry variable bindings, so values are substituted into the
 query *text*, as Jena's parameterized queries (SEP-0007) do, by
-:func:`metrograph.sparql_text.substitute` (the same mechanism every store uses): values are
+:func:`metrograph.sparql.binding.substitute` (the same mechanism every store uses): values are
 validated and escaped first, so a value can never change the query's structure.
 
 **Server differences** (seen on Oxigraph 0.5 and Virtuoso 7.2; tested in ``tests/test_remote.py``):
@@ -89,9 +89,9 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node, Variable
 
-from .errors import InputError, QueryError
-from .formats import Format, default_graph_id
-from .sparql_text import (
+from metrograph.errors import InputError, QueryError, TruncatedResultError
+from metrograph.rdfio.formats import Format, default_graph_id
+from metrograph.sparql.binding import (
     Substitution,
     analyse,
     iri_text,
@@ -100,12 +100,11 @@ from .sparql_text import (
     substitute,
     tokenize,
 )
-from .store import SelectResult, load_through_rdflib
+from metrograph.stores.base import SelectResult, load_through_rdflib
 
 __all__ = [
     "GraphWriter",
     "RemoteStore",
-    "TruncatedResultError",
     "WriteResult",
     "comparable",
     "comparable_rows",
@@ -115,11 +114,6 @@ __all__ = [
     "substitute",
     "tokenize",
 ]
-
-
-class TruncatedResultError(QueryError):
-    """The server cut the answer short at its row limit (or its time limit, for Virtuoso's
-    partial "anytime" answers): the rows received are not the whole answer."""
 
 
 # ====================================================================== values compared
@@ -751,7 +745,7 @@ _VIRTUOSO_SYSTEM = re.compile(
 
 
 class RemoteStore:
-    """A SPARQL 1.1 endpoint as a :class:`~metrograph.store.Store`.
+    """A SPARQL 1.1 endpoint as a :class:`~metrograph.stores.base.Store`.
 
     ``query_url`` answers queries; ``update_url`` takes SPARQL Update and ``gsp_url`` is the
     Graph Store HTTP Protocol service (both optional: without them the store is read-only).
@@ -878,7 +872,7 @@ class RemoteStore:
         if check is not None:
             check()
         if max_rows is not None and len(result.rows) > max_rows:
-            from .safety import ResultTooLargeError
+            from metrograph.errors import ResultTooLargeError
 
             raise ResultTooLargeError(f"the query returned more than {max_rows} rows; narrow "
                                       "it (parameters, LIMIT) or raise the bound")

@@ -1,7 +1,7 @@
 """Releases: the graph as canonical dumps, with a DCAT / VoID description, a changelog and
 checksums, checked before they are put in place.
 
->>> from metrograph.publish import publish
+>>> from metrograph.publishing.release import publish
 >>> release = publish(metrograph.load(), "releases/0.1.0")
 >>> [f.name for f in release.files]
 ['CHANGES.md', 'SHA256SUMS', 'context.jsonld', 'metrograph.jsonld', 'metrograph.nt', ...]
@@ -59,8 +59,10 @@ from rdflib.namespace import (
 )
 from rdflib.term import Node
 
-from .errors import InputError, MetrographError
-from .export import (
+from metrograph.errors import InputError, ReleaseCheckError
+from metrograph.namespaces import BASE, ID, MG, MGO, SDG
+from metrograph.rdfio.formats import FORMATS
+from metrograph.rdfio.writers import (
     JSONLD_CONTEXT,
     canonical_parts,
     jsonld_text,
@@ -69,12 +71,10 @@ from .export import (
     trig_text,
     turtle_text,
 )
-from .formats import FORMATS
-from .namespaces import BASE, ID, MG, MGO, SDG
 
 if TYPE_CHECKING:
-    from .graph import KnowledgeGraph
-    from .model import Component
+    from metrograph.graph import KnowledgeGraph
+    from metrograph.model import Component
 
 __all__ = [
     "DUMPS",
@@ -136,15 +136,6 @@ SDG_CITATION = (
     "http://metadata.un.org/sdg")
 
 _DEFAULT = URIRef(DATASET_DEFAULT_GRAPH_ID)
-
-
-class ReleaseCheckError(MetrographError):
-    """A release failed its check; ``file`` names the file at fault."""
-
-    def __init__(self, file: str, problem: str) -> None:
-        super().__init__(f"{file}: {problem}")
-        self.file = file
-        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -392,7 +383,7 @@ def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: s
     """``CHANGES.md``: what changed between the release of ``previous`` and that of ``kg``:
     components added or removed, deliverables whose current status changed, and components whose
     French text or English translation changed, each with its code."""
-    from .model import Deliverable
+    from metrograph.model import Deliverable
 
     counts = kg.counts()
     triples = len(_union_of(kg.store.dataset()))
@@ -446,7 +437,7 @@ def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: s
 
 
 def _load_previous(previous: str | Path) -> tuple[KnowledgeGraph, str | None]:
-    from .graph import KnowledgeGraph
+    from metrograph.graph import KnowledgeGraph
 
     folder = Path(previous)
     dump = folder / "metrograph.nt"
@@ -693,7 +684,7 @@ def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = No
     then replaced as a whole. A failed check raises :class:`ReleaseCheckError` naming the file
     and leaves ``out_dir`` as it was.
     """
-    from . import __version__
+    from metrograph import __version__
 
     target = Path(out_dir)
     if _occupied(target) and not overwrite:

@@ -1,7 +1,7 @@
 """Upload a release, a knowledge graph or one named graph to a SPARQL server.
 
 :func:`push` sends each named graph with the SPARQL 1.1 Graph Store HTTP Protocol, falling back
-to SPARQL Update where the server lacks it, through :class:`~metrograph.remote.GraphWriter`:
+to SPARQL Update where the server lacks it, through :class:`~metrograph.stores.remote.GraphWriter`:
 with an update URL, each graph is uploaded into a temporary graph, counted, then moved into
 place by one ``MOVE GRAPH`` request, so a replaced graph is never seen half-loaded and a failed
 push leaves it as it was. Pushing the same thing twice changes nothing.
@@ -17,28 +17,20 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph, URIRef
 
-from .errors import InputError, MetrographError, QueryError
-from .formats import default_graph_id, format_for, parse_into
-from .graph import KnowledgeGraph
-from .remote import GraphWriter, HttpClient, WriteResult
+from metrograph.errors import InputError, MetrographError, PushError
+from metrograph.graph import KnowledgeGraph
+from metrograph.rdfio.formats import default_graph_id, format_for, parse_into
+from metrograph.stores.remote import GraphWriter, HttpClient, WriteResult
 
 __all__ = ["PushError", "PushReport", "push", "read_release"]
 
 RELEASE_TRIG = "metrograph.trig"
 
 
-class PushError(QueryError):
-    """A push failed part-way: ``done`` lists the graphs already written (each complete); the
-    message names the graph that failed, why, and whether it is unchanged."""
-
-    def __init__(self, message: str, done: list[WriteResult]) -> None:
-        super().__init__(message)
-        self.done = done
-
-
 @dataclass(frozen=True)
 class PushReport:
-    """What :func:`push` did: one :class:`~metrograph.remote.WriteResult` per named graph, and
+    """What :func:`push` did: one :class:`~metrograph.stores.remote.WriteResult` per named graph,
+    and
     the default-graph triples of the source that were not pushed (see ``default_graph``)."""
 
     graphs: list[WriteResult] = field(default_factory=list)
@@ -115,7 +107,7 @@ def push(source: KnowledgeGraph | Dataset | str | Path, graph_store_url: str | N
     upload be counted before it is moved into place. ``replace`` replaces each graph (the
     default) rather than adding to it. Default-graph triples go to the named graph
     ``default_graph`` when given, and are skipped otherwise (the report counts them).
-    Credentials, timeouts and retries are those of :class:`~metrograph.remote.RemoteStore`.
+    Credentials, timeouts and retries are those of :class:`~metrograph.stores.remote.RemoteStore`.
 
     Raises :class:`PushError` (naming the graphs already written) if a graph fails: that graph
     is left as it was; :class:`~metrograph.errors.InputError` for a source that cannot be read.

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import MetrographError
-from .store import STORES
+from metrograph.errors import MetrographError
+from metrograph.stores import STORES
 
 if TYPE_CHECKING:
-    from .graph import KnowledgeGraph
+    from metrograph.graph import KnowledgeGraph
 
 __all__ = ["main"]
 
@@ -31,12 +31,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph:
-    from .graph import KnowledgeGraph, load
-    from .progress import Progress
+    from metrograph.graph import KnowledgeGraph, load
+    from metrograph.progress import Progress
 
     sources = [*getattr(args, "data", []), *files]
     if getattr(args, "endpoint", None):
-        from .remote import RemoteStore
+        from metrograph.stores.remote import RemoteStore
 
         if sources:
             raise MetrographError("--endpoint queries the data on the server: --data and "
@@ -48,7 +48,7 @@ def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph
 
 def _write(text: str, output: str | None) -> None:
     if output:
-        from .export import write_atomic
+        from metrograph.rdfio.writers import write_atomic
 
         write_atomic(Path(output), text.encode("utf-8"))
     else:
@@ -56,7 +56,7 @@ def _write(text: str, output: str | None) -> None:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from . import __version__
+    from metrograph import __version__
 
     kg = _load(args)
     counts = kg.counts()
@@ -70,11 +70,11 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .graph import load
+    from metrograph.graph import load
 
     kg = (load(*args.files, bundled_data=False, store=args.store) if args.files
           else _load(args))
-    from .progress import Progress
+    from metrograph.progress import Progress
 
     with Progress("validating", quiet=args.quiet):
         report = kg.validate(shapes=args.shapes or (), engine=args.engine)
@@ -111,7 +111,7 @@ def _params(pairs: Sequence[str]) -> dict[str, str]:
 def cmd_query(args: argparse.Namespace) -> int:
     if bool(args.name) == bool(args.file):
         raise MetrographError("give a query NAME or --file FILE (one of them)")
-    from .safety import QueryLimits
+    from metrograph.sparql.limits import QueryLimits
 
     kg = _load(args)
     params = _params(args.param)
@@ -124,7 +124,7 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_queries(args: argparse.Namespace) -> int:
-    from .queries import catalogue
+    from metrograph.sparql.library import catalogue
 
     for name, q in sorted(catalogue().items()):
         print(name)
@@ -138,8 +138,8 @@ def cmd_queries(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     kg = _load(args)
     if args.format == "csv":
-        from .authoring import export_plan, write_folder
-        from .export import union_graph
+        from metrograph.authoring.csv_format import export_plan, write_folder
+        from metrograph.rdfio.writers import union_graph
 
         if not args.output:
             raise MetrographError("--format csv writes a plan folder: give -o DIR")
@@ -154,7 +154,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from .push import push
+    from metrograph.publishing.push import push
 
     source: object = args.source
     if args.source is None:
@@ -167,8 +167,8 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from .progress import Progress
-    from .publish import publish
+    from metrograph.progress import Progress
+    from metrograph.publishing.release import publish
 
     kg = _load(args)
     with Progress("publishing", quiet=args.quiet):
@@ -183,7 +183,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from .authoring import write_template
+    from metrograph.authoring.csv_format import write_template
 
     paths = write_template(args.folder, overwrite=args.force)
     print(f"wrote a plan template ({len(paths)} files) to {args.folder}; "
@@ -192,9 +192,9 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .authoring import describe_focus, import_folder
-    from .export import serialize, write_atomic
-    from .formats import format_for
+    from metrograph.authoring.csv_format import describe_focus, import_folder
+    from metrograph.rdfio.formats import format_for
+    from metrograph.rdfio.writers import serialize, write_atomic
 
     graph = import_folder(args.folder)
     fmt = format_for(args.output or "out.ttl", args.format)
@@ -231,7 +231,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_status_set(args: argparse.Namespace) -> int:
-    from .status_update import record_status
+    from metrograph.authoring.status import record_status
 
     extra = [args.file] if Path(args.file).exists() else []
     kg = _load(args, extra)
@@ -244,14 +244,14 @@ def cmd_status_set(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     kg = _load(args)
     if args.format == "html":
-        from .html_report import write_html_report
+        from metrograph.reports.html import write_html_report
 
         folder = Path(args.output or ".")
         folder.mkdir(parents=True, exist_ok=True)
         for path in write_html_report(kg, folder, plan=args.plan):
             print(path)
         return EXIT_OK
-    from .report import markdown_report
+    from metrograph.reports.markdown import markdown_report
 
     _write(markdown_report(kg, plan=args.plan), args.output)
     return EXIT_OK

@@ -23,9 +23,9 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, split_uri
 from rdflib.term import Node
 
-from .errors import InputError
-from .formats import format_for
-from .namespaces import PREFIXES, bind_prefixes
+from metrograph.errors import InputError
+from metrograph.namespaces import PREFIXES, bind_prefixes
+from metrograph.rdfio.formats import format_for
 
 __all__ = [
     "JSONLD_CONTEXT",

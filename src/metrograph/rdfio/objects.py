@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SDO, SKOS, XSD
 
-from .model import Component, Deliverable, Guideline, Measure, Plan
-from .namespaces import MG, bind_prefixes
+from metrograph.model import Component, Deliverable, Guideline, Measure, Plan
+from metrograph.namespaces import MG, bind_prefixes
 
 __all__ = ["MODEL_PREDICATES", "to_rdf"]
 

@@ -10,9 +10,9 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from .errors import InputError
-from .formats import format_for
-from .resources import shape_files
+from metrograph.errors import InputError
+from metrograph.rdfio.formats import format_for
+from metrograph.resources import shape_files
 
 __all__ = ["Severity", "ValidationReport", "ValidationResult", "shapes_graph", "validate_dataset"]
 

@@ -1,10 +1,8 @@
-"""Storage behind one small interface.
+"""The :class:`Store` interface and the helpers its implementations share.
 
 :class:`Store` is all the rest of metrograph asks of a triple store: load RDF into named graphs,
 answer SELECT / ASK / CONSTRUCT queries with values passed as bindings, and hand back a copy of
-its quads. :class:`MemoryStore` is rdflib's in-memory dataset; the embedded Oxigraph store (the
-default, :mod:`metrograph.oxigraph_store`) and a remote SPARQL endpoint implement the same
-protocol.
+its quads.
 """
 
 from __future__ import annotations
@@ -14,14 +12,13 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from rdflib import BNode, Dataset, Graph, URIRef
-from rdflib.query import Result
 from rdflib.term import Identifier, Node, Variable
 
-from .errors import MetrographError, QueryError, QueryParameterError
-from .formats import Format, default_graph_id, parse_into
+from metrograph.errors import QueryError, QueryParameterError
+from metrograph.rdfio.formats import Format, parse_into
 
-__all__ = ["STORES", "MemoryStore", "SelectResult", "Store", "bind_text", "load_through_rdflib",
-           "make_store", "star_columns"]
+__all__ = ["SelectResult", "Store", "bind_text", "collect_rows", "load_through_rdflib",
+           "rdflib_bindings", "star_columns"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +60,7 @@ class Store(Protocol):
                max_rows: int | None = None,
                check: Callable[[], None] | None = None) -> SelectResult:
         """Run a SELECT query; ``bindings`` give variables their values before evaluation.
-        More than ``max_rows`` rows raise :class:`~metrograph.safety.ResultTooLargeError`;
+        More than ``max_rows`` rows raise :class:`~metrograph.sparql.limits.ResultTooLargeError`;
         ``check`` is called between rows (it raises when a time bound is past)."""
 
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
@@ -85,20 +82,20 @@ class Store(Protocol):
         """The number of quads."""
 
 
-def _bindings(bindings: Mapping[str, Node] | None) -> dict[str, Identifier]:
+def rdflib_bindings(bindings: Mapping[str, Node] | None) -> dict[str, Identifier]:
     return {str(Variable(k)): v for k, v in (bindings or {}).items()
             if isinstance(v, Identifier)}
 
 
 def bind_text(query: str, bindings: Mapping[str, Node] | None) -> tuple[str, bool]:
     """``query`` with ``bindings`` substituted into its text (SEP-0007, sub-SELECTs included:
-    :func:`metrograph.sparql_text.substitute`), and whether its top-level projection is
+    :func:`metrograph.sparql.binding.substitute`), and whether its top-level projection is
     ``SELECT *`` (the substituted variables must then be added back to each row). Blank nodes
     cannot be written into a query: with one among the values, the text is returned unchanged
     (``(query, False)``) and the store binds the values its own way."""
     if not bindings or any(isinstance(v, BNode) for v in bindings.values()):
         return query, False
-    from .sparql_text import analyse, render_term, tokenize
+    from metrograph.sparql.binding import analyse, render_term, tokenize
 
     try:
         terms = {str(Variable(k)): render_term(v) for k, v in bindings.items()}
@@ -133,94 +130,6 @@ def load_through_rdflib(store: Store, data: bytes, *, fmt: Format, graph: URIRef
     return count
 
 
-class MemoryStore:
-    """rdflib's in-memory dataset; queries see the union of all named graphs."""
-
-    name = "memory"
-
-    def __init__(self) -> None:
-        self._ds = Dataset(default_union=True)
-
-    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
-        return load_through_rdflib(self, data, fmt=fmt, graph=graph, source=source)
-
-    def add(self, graph: Graph, into: URIRef) -> None:
-        target = self._ds.graph(into)
-        for triple in graph:
-            target.add(triple)
-
-    def add_dataset(self, dataset: Dataset) -> None:
-        for s, p, o, g in dataset.quads((None, None, None, None)):
-            name = g if isinstance(g, URIRef) else default_graph_id(dataset)
-            self._ds.graph(name).add((s, p, o))
-
-    def _run(self, query: str, bindings: Mapping[str, Node] | None) -> Result:
-        return self._run_text(query, bindings, bind_text(query, bindings)[0])
-
-    def _run_text(self, query: str, bindings: Mapping[str, Node] | None, text: str) -> Result:
-        try:
-            if text is not query:  # the values are in the text now
-                return self._ds.query(text)
-            return self._ds.query(query, initBindings=_bindings(bindings))
-        except Exception as exc:  # rdflib's SPARQL parser raises pyparsing errors, among others
-            raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
-
-    def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
-               max_rows: int | None = None,
-               check: Callable[[], None] | None = None) -> SelectResult:
-        text, star = bind_text(query, bindings)
-        result = self._run_text(query, bindings, text)
-        if result.type != "SELECT":
-            raise QueryError(f"expected a SELECT query, got {result.type}")
-        variables = [str(v) for v in (result.vars or [])]
-        try:
-            rows = collect_rows((tuple(row) for row in result  # type: ignore[arg-type]
-                                 ), max_rows, check)
-        except MetrographError:
-            raise
-        except Exception as exc:  # evaluation is lazy in rdflib: errors surface here
-            raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
-        return star_columns(SelectResult(variables, rows), bindings, star)
-
-    def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
-        result = self._run(query, bindings)
-        if result.type != "ASK":
-            raise QueryError(f"expected an ASK query, got {result.type}")
-        return bool(result.askAnswer)
-
-    def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> Graph:
-        result = self._run(query, bindings)
-        if result.type not in ("CONSTRUCT", "DESCRIBE") or result.graph is None:
-            raise QueryError(f"expected a CONSTRUCT or DESCRIBE query, got {result.type}")
-        out = Graph()
-        for triple in result.graph:
-            out.add(triple)
-        return out
-
-    def update(self, update: str) -> None:
-        try:
-            self._ds.update(update)
-        except Exception as exc:
-            raise QueryError(f"update failed: {' '.join(str(exc).split())}") from exc
-
-    def dataset(self) -> Dataset:
-        copy = Dataset()
-        for s, p, o, g in self._ds.quads((None, None, None, None)):
-            if isinstance(g, URIRef):
-                copy.graph(g).add((s, p, o))
-        return copy
-
-    def graph_names(self) -> list[URIRef]:
-        return sorted(
-            c.identifier for c in self._ds.contexts()
-            if isinstance(c.identifier, URIRef) and len(c) > 0
-            and c.identifier != default_graph_id(self._ds)
-        )
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self._ds.quads((None, None, None, None)))
-
-
 def collect_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,
                  check: Callable[[], None] | None) -> list[tuple[Node | None, ...]]:
     """Gather result rows, calling ``check`` between them and stopping past ``max_rows``."""
@@ -230,26 +139,8 @@ def collect_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,
             check()
         out.append(row)
         if max_rows is not None and len(out) > max_rows:
-            from .safety import ResultTooLargeError
+            from metrograph.errors import ResultTooLargeError
 
             raise ResultTooLargeError(f"the query returned more than {max_rows} rows; narrow "
                                       "it (parameters, LIMIT) or raise the bound")
     return out
-
-
-STORES = ("oxigraph", "memory")
-
-
-def make_store(kind: str | Store | None = None) -> Store:
-    """A new store: ``"oxigraph"`` (pyoxigraph, the default: it serves every feature, and the
-    test suite runs every query, API call and validation on both stores) or ``"memory"``
-    (rdflib's in-memory dataset), or the given :class:`Store` itself."""
-    if kind == "memory":
-        return MemoryStore()
-    if kind is None or kind == "oxigraph":
-        from .oxigraph_store import OxigraphStore
-
-        return OxigraphStore()
-    if isinstance(kind, str):
-        raise QueryError(f"unknown store {kind!r} (choose: {', '.join(STORES)})")
-    return kind

@@ -10,11 +10,11 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
 
-from .errors import InputError
-from .formats import format_for
-from .graph import KnowledgeGraph
-from .model import Deliverable, Status
-from .namespaces import MG, bind_prefixes
+from metrograph.errors import InputError
+from metrograph.graph import KnowledgeGraph
+from metrograph.model import Deliverable, Status
+from metrograph.namespaces import MG, bind_prefixes
+from metrograph.rdfio.formats import format_for
 
 __all__ = ["assessment_graph", "record_status"]
 
@@ -42,8 +42,8 @@ def record_status(kg: KnowledgeGraph, code: str, status: str | Status, as_of: st
     file (created if missing, rewritten atomically). ``kg`` must hold the deliverable. An
     assessment of the same deliverable on the same day is refused: history is never
     overwritten. Returns the new assessment's IRI."""
-    from .authoring import import_folder
-    from .export import serialize, write_atomic
+    from metrograph.authoring.csv_format import import_folder
+    from metrograph.rdfio.writers import serialize, write_atomic
 
     item = kg.get(code, plan=plan)
     if not isinstance(item, Deliverable):

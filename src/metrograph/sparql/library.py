@@ -23,9 +23,9 @@ from functools import cache
 from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node
 
-from .errors import QueryParameterError, UnknownQueryError
-from .namespaces import PREFIXES
-from .resources import query_files
+from metrograph.errors import QueryParameterError, UnknownQueryError
+from metrograph.namespaces import PREFIXES
+from metrograph.resources import query_files
 
 __all__ = ["NamedQuery", "Parameter", "catalogue", "coerce", "get_query", "parse_query_text"]
 

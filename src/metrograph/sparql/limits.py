@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .errors import QueryError
+from metrograph.errors import QueryError, QueryRefusedError, QueryTimeoutError, ResultTooLargeError
 
 __all__ = [
     "SAFE",
@@ -28,18 +28,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-
-class QueryRefusedError(QueryError):
-    """The query does something refused by default (an update, a remote fetch)."""
-
-
-class QueryTimeoutError(QueryError):
-    """The query ran past its time bound and was stopped."""
-
-
-class ResultTooLargeError(QueryError):
-    """The query returned more rows than its bound allows."""
 
 
 @dataclass(frozen=True)

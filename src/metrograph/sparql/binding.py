@@ -22,7 +22,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node, Variable
 
-from .errors import QueryError
+from metrograph.errors import QueryError
 
 __all__ = ["Substitution", "Token", "analyse", "iri_text", "query_form", "render_term",
            "substitute", "tokenize"]

@@ -31,7 +31,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 if TYPE_CHECKING:
-    from .store import Store
+    from metrograph.stores.base import Store
 
 __all__ = ["INFERRED_GRAPH", "PROFILES", "Schema", "materialise", "read_schema", "restrict",
            "rules"]
@@ -110,7 +110,7 @@ def read_schema(store: Store) -> Schema:
         if isinstance(s, URIRef) and isinstance(p, URIRef) and isinstance(o, URIRef):
             schema.add(s, p, o)
     if not schema:
-        from .resources import package_dir
+        from metrograph.resources import package_dir
 
         g = Graph()
         g.parse(data=package_dir("ontology").joinpath("metrograph.ttl").read_text("utf-8"),
@@ -200,7 +200,7 @@ class _Access:
         query = (f"SELECT DISTINCT {node} WHERE {{ ?s ?p ?o . {literal} "
                  f"MINUS {{ {node} a ?c }} }}")
         if self.native is not None:  # natively, to keep Oxigraph's own terms
-            from .store import bind_text
+            from metrograph.stores.base import bind_text
 
             text, _star = bind_text(query, {"p": p, "c": c})
             return {sol[0] for sol in self.native.query(text, use_default_graph_as_union=True)}

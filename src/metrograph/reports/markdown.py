@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .model import Deliverable, Guideline, Measure, Plan, Status
+from metrograph.model import Deliverable, Guideline, Measure, Plan, Status
 
 if TYPE_CHECKING:
-    from .graph import KnowledgeGraph
+    from metrograph.graph import KnowledgeGraph
 
 __all__ = ["markdown_report"]
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from rdflib import URIRef
 
-from .model import (
+from metrograph.model import (
     Component,
     Deliverable,
     Guideline,
@@ -39,7 +39,7 @@ from .model import (
 )
 
 if TYPE_CHECKING:
-    from .graph import KnowledgeGraph
+    from metrograph.graph import KnowledgeGraph
 
 __all__ = [
     "LANGUAGES",
@@ -321,7 +321,7 @@ class _Shared:
 
 
 def _gather_shared(kg: KnowledgeGraph) -> _Shared:
-    from .graph import plan_sequence
+    from metrograph.graph import plan_sequence
 
     plans = tuple(plan_sequence(kg.plans()))
     order = {p.iri: i for i, p in enumerate(plans)}
@@ -871,7 +871,7 @@ def _cycles(f: _Facts, lang: str, pages: Mapping[URIRef, Mapping[str, str]]) -> 
 
 
 def _footer(lang: str) -> str:
-    from . import __version__
+    from metrograph import __version__
 
     legend = " · ".join(f"{s.symbol} {_status_label(s, lang)}" for s in _ALL)
     return (f'<footer><h2 class="vh">{_e(_t(lang, "legend"))}</h2>'
@@ -1048,7 +1048,7 @@ def write_html_report(kg: KnowledgeGraph, out_dir: str | Path,
                       plan: str | None = None) -> list[Path]:
     """Write :func:`html_report`'s pages into the existing folder ``out_dir``, each atomically;
     return the paths written, in name order."""
-    from .export import write_atomic
+    from metrograph.rdfio.writers import write_atomic
 
     folder = Path(out_dir)
     written = []

@@ -45,9 +45,9 @@ from typing import Any
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, RDF, RDFS, SDO, SKOS, XSD
 
-from .errors import InputError
-from .model import Status
-from .namespaces import ID, MG, MGB, MGO, MGS, MGT, SDG, bind_prefixes, plan_iri
+from metrograph.errors import AuthoringError, InputError
+from metrograph.model import Status
+from metrograph.namespaces import ID, MG, MGB, MGO, MGS, MGT, SDG, bind_prefixes, plan_iri
 
 __all__ = [
     "FILES",
@@ -108,16 +108,6 @@ class Problem:
         if self.column:
             where += f", column {self.column}"
         return f"{where}: {self.message}"
-
-
-class AuthoringError(InputError):
-    """A plan folder has problems; ``problems`` lists each with file, row and column."""
-
-    def __init__(self, folder: Path, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"  {p}" for p in problems)
-        super().__init__(f"{len(problems)} problem(s); nothing was written:\n{lines}",
-                         source=str(folder))
 
 
 @dataclass
@@ -748,7 +738,7 @@ def write_folder(tables: dict[str, list[dict[str, str]]], folder: str | Path,
                  *, overwrite: bool = False) -> list[Path]:
     """Write the authoring tables as CSV files in ``folder`` (each file atomically). Refuses to
     replace existing files unless ``overwrite``."""
-    from .export import write_atomic
+    from metrograph.rdfio.writers import write_atomic
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -780,7 +770,7 @@ def write_template(folder: str | Path, *, overwrite: bool = False) -> list[Path]
         "deliverables.csv": [{"code": "L1M1D1", "label": "Livrable",
                               "label_en": "Deliverable"}],
     }
-    from .export import write_atomic
+    from metrograph.rdfio.writers import write_atomic
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
