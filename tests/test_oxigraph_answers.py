@@ -13,9 +13,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 import metrograph
-from metrograph import oxigraph_answers
 from metrograph.graph import KnowledgeGraph
 from metrograph.sparql.library import catalogue
+from metrograph.stores import oxigraph_answers
 from metrograph.stores.oxigraph import OxigraphStore
 from metrograph.stores.oxigraph_answers import (
     Undecodable,

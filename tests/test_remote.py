@@ -19,14 +19,13 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 import metrograph
-from metrograph.errors import InputError, QueryError
+from metrograph.errors import InputError, QueryError, TruncatedResultError
 from metrograph.graph import KnowledgeGraph
 from metrograph.publishing.push import push
 from metrograph.sparql.library import catalogue
 from metrograph.stores.base import SelectResult
 from metrograph.stores.remote import (
     RemoteStore,
-    TruncatedResultError,
     comparable,
     comparable_rows,
     query_form,

@@ -13,15 +13,16 @@ from rdflib import Literal, URIRef
 
 import metrograph
 from metrograph.cli import main
-from metrograph.errors import QueryError, QueryParameterError
-from metrograph.graph import KnowledgeGraph
-from metrograph.sparql.library import catalogue
-from metrograph.sparql.limits import (
-    QueryLimits,
+from metrograph.errors import (
+    QueryError,
+    QueryParameterError,
     QueryRefusedError,
     QueryTimeoutError,
     ResultTooLargeError,
 )
+from metrograph.graph import KnowledgeGraph
+from metrograph.sparql.library import catalogue
+from metrograph.sparql.limits import QueryLimits
 
 from .conftest import M18
 from .tally import count
