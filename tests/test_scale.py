@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import collections
 import hashlib
-import io
 import math
 import subprocess
 import sys
@@ -19,7 +18,6 @@ from rdflib.namespace import RDF
 
 import metrograph
 from metrograph.graph import GRAPH_BASE, KnowledgeGraph
-from metrograph.progress import Progress
 from metrograph.rdfio.formats import FORMATS
 from metrograph.reasoning.owlrl import owl_rl_closure
 from metrograph.reasoning.rules import PROFILES, materialise, read_schema, restrict
@@ -255,28 +253,6 @@ def test_queries_agree_on_a_generated_network(name: str,
 
 
 # ---------------------------------------------------------------------- progress, benchmarks
-
-
-class _Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_is_silent_off_a_terminal_and_when_quiet() -> None:
-    for stream, quiet in ((io.StringIO(), False), (_Tty(), True)):
-        with Progress("loading", total=3, stream=stream, quiet=quiet) as p:
-            p.advance(3, detail="x.ttl")
-        assert stream.getvalue() == ""
-
-
-def test_progress_draws_on_a_terminal() -> None:
-    stream = _Tty()
-    with Progress("loading", total=4, stream=stream, interval=0) as p:
-        p.advance(2, detail="a.ttl")
-        assert "2/4" in p.line() and "a.ttl" in p.line()
-        p.step("validating")
-    out = stream.getvalue()
-    assert "loading" in out and "validating: done in" in out and out.endswith("\n")
 
 
 def test_benchmark_quick_mode_prints_a_table(tmp_path: Path) -> None:

@@ -1,108 +1,163 @@
-"""A tiny progress reporter for long operations (loading, validating, publishing large files).
+"""Progress of long operations (loading, validating, pushing, writing), drawn by ``rich``.
 
-Writes one self-overwriting line to standard error, and only when standard error is a terminal
-and the user did not ask for quiet: redirected output, pipes and CI logs stay clean. No
-dependency, no thread, rate-limited (at most one redraw per ``interval`` seconds)::
+Library functions that can take long accept a ``progress`` argument: anything with the two
+methods of :class:`Reporter` (``step`` names a phase and its size, ``advance`` counts work done).
+They default to :data:`SILENT`, which does nothing. The command line passes a :class:`Progress`,
+which draws a live line on standard error with ``rich`` (refreshed by rich's own thread, so the
+spinner and the clock move while a long parse runs), and only when standard error is a terminal
+and the user did not ask for ``--quiet``: redirected output, pipes and CI logs stay clean::
 
     from metrograph.progress import Progress
 
-    with Progress("loading", total=len(files), quiet=args.quiet) as progress:
-        for f in files:
-            kg.load_file(f)
-            progress.advance(1, detail=f.name)
+    with Progress("loading", quiet=args.quiet) as progress:
+        kg = metrograph.load(*files, progress=progress)   # bytes parsed of each file
 
-    with Progress("validating", quiet=args.quiet):     # no total: a spinner and elapsed time
-        report = kg.validate()
+    with Progress("validating", quiet=args.quiet) as progress:
+        report = kg.validate(progress=progress)           # shapes validated of N
 
-``Progress.step(label)`` names a new phase without a count (``"loading"``, then
-``"validating"``); the line ends with the elapsed time when the block closes.
+:meth:`Progress.reader` wraps a binary file so that every read advances the count by the bytes
+read: a parser that reads as it parses then shows real progress (bytes parsed of the file's size).
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from types import TracebackType
-from typing import TextIO
+from typing import IO, Any, Protocol, TextIO
 
-__all__ = ["Progress"]
+__all__ = ["SILENT", "Progress", "Reporter"]
 
-_SPINNER = "|/-\\"
+
+class Reporter(Protocol):
+    """What a long operation tells about its progress."""
+
+    def step(self, label: str, total: float | None = None, unit: str = "") -> None:
+        """Start a phase called ``label`` of ``total`` units (``"bytes"``, ``"shapes"``,
+        ``"graphs"``, ``"files"``...; ``None`` when its size is not known)."""
+
+    def advance(self, n: float = 1, detail: str | None = None) -> None:
+        """Count ``n`` more units done (and show ``detail``, e.g. the current file's name)."""
+
+
+class _Silent:
+    """A :class:`Reporter` that reports nothing."""
+
+    def step(self, label: str, total: float | None = None, unit: str = "") -> None:
+        """Nothing."""
+
+    def advance(self, n: float = 1, detail: str | None = None) -> None:
+        """Nothing."""
+
+
+#: the reporter library functions use when none is given
+SILENT: Reporter = _Silent()
+
+
+class _Reader:
+    """A binary file whose reads advance a reporter by the bytes read."""
+
+    def __init__(self, raw: IO[bytes], reporter: Reporter) -> None:
+        self._raw = raw
+        self._reporter = reporter
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._raw.read(size)
+        self._reporter.advance(len(chunk))
+        return chunk
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        self._reporter.advance(n or 0)
+        return int(n or 0)
+
+    def readable(self) -> bool:
+        return True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
 
 
 class Progress:
     """Progress of one operation on a terminal's standard error (silent elsewhere)."""
 
-    def __init__(self, label: str, total: int | None = None, *, quiet: bool = False,
-                 stream: TextIO | None = None, interval: float = 0.1) -> None:
-        self.label = label
-        self.total = total
-        self.done = 0
-        self.detail = ""
+    def __init__(self, label: str, total: float | None = None, *, unit: str = "",
+                 quiet: bool = False, stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        self.interval = interval
         isatty = getattr(self.stream, "isatty", None)
         self.enabled = not quiet and bool(isatty and isatty())
-        self._start = time.monotonic()
-        self._last = 0.0
-        self._ticks = 0
-        self._width = 0
+        self.label = label
+        self._bar: Any = None
+        self._task: Any = None
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+            from rich.progress import (
+                Progress as Bar,
+            )
+
+            self._bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                            _CountColumn(), TimeElapsedColumn(),
+                            TextColumn("{task.fields[detail]}"),
+                            console=Console(file=self.stream, force_terminal=True),
+                            refresh_per_second=8, transient=False)
+            self._task = self._bar.add_task(label, total=total, unit=unit, detail="")
 
     def __enter__(self) -> Progress:
-        self._draw(force=True)
+        if self._bar is not None:
+            self._bar.start()
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close(failed=exc_type is not None)
 
-    def advance(self, n: int = 1, detail: str | None = None) -> None:
-        """Count ``n`` more units done (and show ``detail``, e.g. the current file's name)."""
-        self.done += n
-        if detail is not None:
-            self.detail = detail
-        self._draw()
+    def step(self, label: str, total: float | None = None, unit: str = "") -> None:
+        """Start a new phase of the same operation (the line restarts its count)."""
+        self.label = label
+        if self._bar is not None:
+            self._bar.update(self._task, description=label, total=total, completed=0,
+                             unit=unit, detail="")
 
-    def step(self, label: str, total: int | None = None) -> None:
-        """Start a new phase of the same operation."""
-        self.label, self.total, self.done, self.detail = label, total, 0, ""
-        self._draw(force=True)
+    def advance(self, n: float = 1, detail: str | None = None) -> None:
+        """Count ``n`` more units done (and show ``detail``)."""
+        if self._bar is not None:
+            fields = {} if detail is None else {"detail": detail}
+            self._bar.update(self._task, advance=n, **fields)
 
-    def elapsed(self) -> float:
-        """Seconds since the reporter was created."""
-        return time.monotonic() - self._start
-
-    def line(self) -> str:
-        """The text of the progress line as it would be drawn now."""
-        if self.total:
-            share = min(1.0, self.done / self.total)
-            bar = "#" * int(share * 20)
-            count = f"[{bar:<20}] {self.done}/{self.total} ({share:4.0%})"
-        else:
-            count = _SPINNER[self._ticks % len(_SPINNER)] + (f" {self.done}" if self.done else "")
-        detail = f" {self.detail}" if self.detail else ""
-        return f"{self.label}: {count} {self.elapsed():.1f}s{detail}"
-
-    def _draw(self, force: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if not force and now - self._last < self.interval:
-            return
-        self._last = now
-        self._ticks += 1
-        text = self.line()
-        pad = max(0, self._width - len(text))
-        self._width = len(text)
-        self.stream.write("\r" + text + " " * pad)
-        self.stream.flush()
+    def reader(self, raw: IO[bytes]) -> IO[bytes]:
+        """``raw`` with every read counted as progress (bytes read)."""
+        return _Reader(raw, self)  # type: ignore[return-value]
 
     def close(self, failed: bool = False) -> None:
-        """End the line (with the elapsed time), or leave nothing when disabled."""
-        if not self.enabled:
+        """Stop drawing and end the line with the phase's outcome."""
+        if self._bar is None:
             return
-        end = "failed" if failed else "done"
-        text = f"{self.label}: {end} in {self.elapsed():.1f}s"
-        self.stream.write("\r" + text + " " * max(0, self._width - len(text)) + "\n")
-        self.stream.flush()
-        self.enabled = False
+        self._bar.update(self._task, description=f"{self.label}: "
+                         + ("failed" if failed else "done"), detail="")
+        self._bar.stop()
+        self._bar = None
+
+
+def _CountColumn() -> Any:
+    from rich.filesize import decimal
+    from rich.progress import ProgressColumn, Task
+    from rich.text import Text
+
+    class CountColumn(ProgressColumn):
+        """``12.3 MB/45.6 MB`` for bytes, ``3/17 shapes`` otherwise."""
+
+        def render(self, task: Task) -> Text:
+            unit = task.fields.get("unit", "")
+            if unit == "bytes":
+                done = decimal(int(task.completed))
+                return Text(done if task.total is None else f"{done}/{decimal(int(task.total))}")
+            count = f"{int(task.completed)}" + ("" if task.total is None
+                                                else f"/{int(task.total)}")
+            return Text(f"{count} {unit}".rstrip() if task.completed or task.total else "")
+
+    return CountColumn()
