@@ -152,11 +152,15 @@ def _heat(top: int) -> Any:
     return shade
 
 
-def html_report(kg: KnowledgeGraph, plan: str | None = None) -> dict[str, str]:
+def html_report(kg: KnowledgeGraph, plan: str | None = None, *,
+                plan_pages: bool = True) -> dict[str, str]:
     """The report as HTML pages: file name -> page text. Every plan's pages, the network
-    overview and ``index.html``; with ``plan`` (a cycle code or IRI), that plan's pages only."""
+    overview and ``index.html``; with ``plan`` (a cycle code or IRI), that plan's pages only;
+    with ``plan_pages=False``, the network overview and the index only."""
     reports, network = build(kg, plan)
     whole = plan is None
+    if not plan_pages:
+        reports = []
     pages = {r.slug for r in reports}
     env = _environment()
     out: dict[str, str] = {}
@@ -170,8 +174,8 @@ def html_report(kg: KnowledgeGraph, plan: str | None = None) -> dict[str, str]:
             out[f"network.{lang}.html"] = _network_page(env, ctx, network)
     if whole:
         out["index.html"] = env.get_template("index.html.j2").render(
-            _context("fr", network.plans, pages, True), plans=network.plans, network=True,
-            other_page="")
+            {**_context("fr", network.plans, pages, True), "has_index": False},
+            plans=network.plans, network=True, other_page="")
     return out
 
 
@@ -184,15 +188,15 @@ def _network_page(env: Environment, ctx: dict[str, Any], network: NetworkReport)
         heat=_heat(top), other_page=f"network.{ctx['other']}.html")
 
 
-def write_html_report(kg: KnowledgeGraph, out_dir: str | Path,
-                      plan: str | None = None) -> list[Path]:
+def write_html_report(kg: KnowledgeGraph, out_dir: str | Path, plan: str | None = None, *,
+                      plan_pages: bool = True) -> list[Path]:
     """Write :func:`html_report`'s pages into the existing folder ``out_dir``, each atomically;
     return the paths written, in name order."""
     from metrograph.rdfio.writers import write_atomic
 
     folder = Path(out_dir)
     written = []
-    for name, text in sorted(html_report(kg, plan=plan).items()):
+    for name, text in sorted(html_report(kg, plan=plan, plan_pages=plan_pages).items()):
         path = folder / name
         write_atomic(path, text.encode("utf-8"))
         written.append(path)

@@ -312,9 +312,9 @@ class _Graph:
     by_iri: dict[URIRef, Component]
     progress: dict[str, dict[URIRef, list[ProgressRow]]]
     reported: dict[URIRef, Reported]
-    carried: list[dict[str, Any]]
-    dropped: list[dict[str, Any]]
-    themes_over: list[dict[str, Any]]
+    into: dict[URIRef, list[CycleLink]]     # by later plan
+    onward: dict[URIRef, list[CycleLink]]   # by earlier plan
+    themes_over: dict[URIRef, list[dict[str, Any]]]   # by organisation
 
 
 def _gather(kg: KnowledgeGraph) -> _Graph:
@@ -326,15 +326,22 @@ def _gather(kg: KnowledgeGraph) -> _Graph:
     reported = {c.plan: Reported(c.reported_total, dict(c.reported))
                 for c in kg.reported_vs_recorded()}
     many = len(kg.plans()) > 1
-    return _Graph(
+    g = _Graph(
         plans=plan_sequence(kg.plans()), names=_names(kg), comps=comps,
         by_iri={c.iri: c for cs in comps.values() for c in cs},
         progress={by: _by_plan(kg.progress(by)) for by in
                   ("plan", "guideline", "measure", "theme", "sdg-goal")},
-        reported=reported,
-        carried=kg.query("carried-over").rows if many else [],
-        dropped=kg.query("dropped").rows if many else [],
-        themes_over=kg.query("themes-over-cycles").rows if many else [])
+        reported=reported, into=defaultdict(list), onward=defaultdict(list),
+        themes_over=defaultdict(list))
+    if many:
+        rows = [(r, local(r["relation"])) for r in kg.query("carried-over").rows]
+        for r, relation in rows + [(r, "drops") for r in kg.query("dropped").rows]:
+            link = _link(g, r, relation)
+            g.into[r["to"]].append(link)
+            g.onward[r["from"]].append(link)
+        for r in kg.query("themes-over-cycles").rows:
+            g.themes_over[r["organisation"]].append(r)
+    return g
 
 
 def _item(c: Component, tallies: Mapping[URIRef, Tally] | None = None,
@@ -415,10 +422,7 @@ def _link(g: _Graph, r: Mapping[str, Any], relation: str) -> CycleLink:
 
 
 def _cycles(g: _Graph, plan: Plan) -> Cycles:
-    links = [_link(g, r, local(r["relation"])) for r in g.carried
-             ] + [_link(g, r, "drops") for r in g.dropped]
-    into = tuple(x for x in links if x.later_plan == plan.iri)
-    onward = tuple(x for x in links if x.earlier_plan == plan.iri)
+    into, onward = tuple(g.into.get(plan.iri, ())), tuple(g.onward.get(plan.iri, ()))
     mine = [p for p in g.plans if p.organisation == plan.organisation]
     before = [p for p in mine if (p.start_year or 0) < (plan.start_year or 0)]
     flows = []
@@ -429,7 +433,7 @@ def _cycles(g: _Graph, plan: Plan) -> Cycles:
                               len({x.later_code for x in chosen if x.later_code})))
     index = {p.iri: i for i, p in enumerate(mine)}
     themes: dict[URIRef, list[int | None]] = {}
-    for r in g.themes_over:
+    for r in g.themes_over.get(plan.organisation, ()):
         if r["plan"] in index:
             themes.setdefault(r["theme"], [None] * len(mine))[index[r["plan"]]] = int(
                 r["deliverables"])
