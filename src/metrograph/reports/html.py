@@ -113,10 +113,10 @@ def _context(lang: str, reports: Sequence[PlanReport], pages: set[str],
 
     by_iri = {r.plan.iri: r for r in reports}
 
-    def ref(plan: object, code: str, anchor: str) -> Markup:
+    def ref(plan: object, code: str, anchor: str, with_cycle: bool = False) -> Markup:
         """The component ``code`` of ``plan``, linked to its place when that page exists."""
         r = by_iri.get(plan)  # type: ignore[call-overload]
-        cycle = r.plan.cycle if r else ""
+        cycle = r.plan.cycle if r and with_cycle else ""
         text = escape(code) + (Markup(f' <span class="sub-inline">({escape(cycle)})</span>')
                                if cycle else "")
         if r is not None and r.slug in pages:
