@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from rdflib import URIRef
 
-from metrograph.model import Component, Deliverable, Measure, Plan, ProgressRow, Status, goal_of
+from metrograph.model import Component, Deliverable, Plan, ProgressRow, Status, goal_of
 
 if TYPE_CHECKING:
     from metrograph.graph import KnowledgeGraph
@@ -369,7 +369,7 @@ def _themes(g: _Graph, plan: Plan, outline: Sequence[Item]) -> tuple[ThemeView, 
     out = []
     comps = {c.code: c for c in g.comps.get(plan.iri, [])}
     for row in sorted(g.progress["theme"].get(plan.iri, []), key=lambda r: r.code):
-        carriers = []
+        carriers: list[tuple[Item, str, tuple[str, ...]]] = []
         for guide in outline:
             for m in guide.children:
                 tagged = tuple(d.code for d in m.children if row.group in comps[d.code].themes)
@@ -501,12 +501,3 @@ def build(kg: KnowledgeGraph, plan: str | None = None) -> tuple[list[PlanReport]
     chosen = reports if plan is None else [r for r in reports if r.plan.iri == kg.plan(plan).iri]
     return chosen, _network(g, reports)
 
-
-def goal_number(iri: object) -> int:
-    """The goal number of an SDG goal or target IRI (0 for anything else)."""
-    return _goal_number(iri)
-
-
-def is_measure(item: Item) -> bool:
-    """Whether ``item`` is a measure."""
-    return item.kind == Measure.kind
