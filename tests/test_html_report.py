@@ -1,42 +1,30 @@
-"""The HTML report: unit tests of the pages, then tests in a real browser.
+"""The HTML report: the pages as parsed HTML against the API, then in headless Chromium.
 
-The browser tests render every page in headless Chromium (Debian's ``chromium`` package; see
-``scripts/install-test-tools.sh``), driven over the DevTools protocol through a pipe
-(``--remote-debugging-pipe``: standard library only, no port, no extra package). They save
-full-page screenshots at desktop (1280 px) and phone (375 px) width, and a printed PDF, to
-``test-artifacts/html-report/`` under the repository root (or
-``$METROGRAPH_ARTIFACTS/html-report/``) for a person to look at, and read the figures back from
-the rendered DOM.
-
-Without Chromium the browser tests FAIL, saying how to install it, unless
-``METROGRAPH_SKIP_BROWSER=1`` is set (then they are skipped). ``METROGRAPH_CHROMIUM`` names
-another Chromium or Chrome binary.
+The browser tests render every page of the bundled graph and of the multi-cycle fixture at
+desktop (1280 px) and phone (390 px) width, keep full-page screenshots in
+``test-artifacts/html-report/`` (git-ignored; or ``$METROGRAPH_ARTIFACTS/html-report/``), and
+read the figures back from the rendered DOM. See ``browser.py`` for Chromium.
 """
 
 from __future__ import annotations
 
-import contextlib
+import base64
+import hashlib
 import itertools
 import json
-import os
 import re
-import select
-import shutil
-import subprocess
-import tempfile
-import time
+from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from importlib.resources import files
 from pathlib import Path
-from typing import Any, ClassVar
 
 import pytest
+from rdflib import URIRef
 
 import metrograph
 from metrograph.errors import InputError, NotFoundError
 from metrograph.graph import KnowledgeGraph
-from metrograph.model import Deliverable, Status
+from metrograph.model import Status
 from metrograph.reports.html import (
     LANGUAGES,
     SDG_COLOURS,
@@ -44,92 +32,17 @@ from metrograph.reports.html import (
     page_name,
     write_html_report,
 )
+from metrograph.reports.markdown import markdown_report
 
-M18 = "https://w3id.org/metrograph/id/metropolis/plan/2018-2020"
-M21 = "https://w3id.org/metrograph/id/metropolis/plan/2021-2023"
-EX22 = "https://w3id.org/metrograph/id/example-network/plan/2022-2024"
-REPO = Path(__file__).resolve().parent.parent
-STATUS_KEYS = {Status.DONE: "done", Status.IN_PROGRESS: "in-progress",
-               Status.NOT_ELABORATED: "not-elaborated", Status.NOT_RECORDED: "not-recorded"}
+from .browser import Chromium, Rendered, artifacts_dir, chromium_or_none, need, render
+from .conftest import EX22, M18, M21
+from .htmltree import Node, ints, parse
 
-
-# ---------------------------------------------------------------------- a small HTML tree
-
-
-@dataclass
-class Node:
-    """An element of a parsed page."""
-
-    tag: str
-    attrs: dict[str, str]
-    children: list[Node | str] = field(default_factory=list)
-    parent: Node | None = None
-
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def iter(self) -> Iterator[Node]:
-        yield self
-        for c in self.children:
-            if isinstance(c, Node):
-                yield from c.iter()
-
-    def find_all(self, tag: str | None = None, **attrs: str | None) -> list[Node]:
-        """Descendants (and self) with ``tag`` whose attributes match (None: present at all)."""
-        out = []
-        for n in self.iter():
-            if tag is not None and n.tag != tag:
-                continue
-            if all(n.attrs.get(k.replace("_", "-")) == v if v is not None
-                   else k.replace("_", "-") in n.attrs for k, v in attrs.items()):
-                out.append(n)
-        return out
-
-
-class _TreeBuilder(HTMLParser):
-    VOID: ClassVar[set[str]] = {"meta", "link", "br", "img", "input", "hr", "col", "area",
-                                "base", "source", "wbr"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#document", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs}, parent=self.stack[-1])
-        self.stack[-1].children.append(node)
-        if tag not in self.VOID:
-            self.stack.append(node)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.stack[-1].children.append(Node(tag, {k: v or "" for k, v in attrs},
-                                            parent=self.stack[-1]))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.VOID:
-            return
-        assert self.stack[-1].tag == tag, f"</{tag}> closes <{self.stack[-1].tag}>"
-        self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-
-def parse(text: str) -> Node:
-    """Parse a page, checking that every element is closed where it should be."""
-    builder = _TreeBuilder()
-    builder.feed(text)
-    builder.close()
-    assert builder.stack == [builder.root], "unclosed elements: " + ", ".join(
-        n.tag for n in builder.stack[1:])
-    return builder.root
-
-
-def ints(nodes: list[Node]) -> list[int]:
-    return [int(n.text().strip()) for n in nodes]
-
-
-# ---------------------------------------------------------------------- fixtures
+STATUS_KEYS = {s: s.value for s in Status}
+PLAN_PAGES = {M18: "report-metropolis-2018-2020", M21: "report-metropolis-2021-2023",
+              EX22: "report-example-network-2022-2024"}
+LOCAL_HREF = re.compile(
+    r"(report-[A-Za-z0-9._-]+\.(fr|en)|network\.(fr|en)|index)\.html(#[A-Za-z0-9_.-]+)?")
 
 # The pages are made through the API alone, and ``test_deterministic`` shows that both stores
 # give the same bytes; so the tests here run on the fast store only.
@@ -148,30 +61,65 @@ def multi_pages(multi: KnowledgeGraph) -> dict[str, str]:
     return html_report(multi)
 
 
-# ---------------------------------------------------------------------- unit tests
+def plan_pages(pages: dict[str, str]) -> Iterator[tuple[str, str, Node]]:
+    """(name, language, parsed page) of every plan page."""
+    for name, text in sorted(pages.items()):
+        if name.startswith("report-"):
+            yield name, name.split(".")[-2], parse(text)
+
+
+# ---------------------------------------------------------------------- pages and links
 
 
 @BOTH
-def test_one_page_per_plan_and_language(kg: KnowledgeGraph, multi: KnowledgeGraph,
-                                        bundled_pages: dict[str, str],
-                                        multi_pages: dict[str, str]) -> None:
-    assert sorted(bundled_pages) == ["report-metropolis-2018-2020.en.html",
-                                     "report-metropolis-2018-2020.fr.html"]
-    assert len(multi_pages) == 3 * len(LANGUAGES)
+def test_pages(kg: KnowledgeGraph, multi: KnowledgeGraph, bundled_pages: dict[str, str],
+               multi_pages: dict[str, str]) -> None:
+    assert sorted(bundled_pages) == [
+        "index.html", "network.en.html", "network.fr.html",
+        "report-metropolis-2018-2020.en.html", "report-metropolis-2018-2020.fr.html"]
+    assert len(multi_pages) == 3 * len(LANGUAGES) + 3
     for p in multi.plans():
         for lang in LANGUAGES:
             assert page_name(p, lang) in multi_pages
     assert sorted(html_report(multi, plan="2021-2023")) == [
         "report-metropolis-2021-2023.en.html", "report-metropolis-2021-2023.fr.html"]
+    assert sorted(html_report(multi, plan_pages=False)) == [
+        "index.html", "network.en.html", "network.fr.html"]
     with pytest.raises(NotFoundError):
         html_report(kg, plan="1999-2001")
     with pytest.raises(ValueError):
         page_name(kg.plan(), "de")
 
 
+@BOTH
+def test_every_link_resolves(bundled_pages: dict[str, str], multi_pages: dict[str, str],
+                             multi: KnowledgeGraph) -> None:
+    for pages in (bundled_pages, multi_pages):
+        ids = {name: {n.attrs["id"] for n in parse(text).iter() if "id" in n.attrs}
+               for name, text in pages.items()}
+        for name, text in pages.items():
+            for a in parse(text).find_all("a"):
+                href = a.attrs["href"]
+                target, _, anchor = href.partition("#")
+                target = target or name
+                assert target in pages, (name, href)
+                assert not anchor or anchor in ids[target], (name, href)
+    # index.html links every other page, in both languages
+    index = parse(multi_pages["index.html"])
+    assert {a.attrs["href"] for a in index.find_all("main")[0].find_all("a")} == set(
+        multi_pages) - {"index.html"}
+    assert index.find_all("html")[0].attrs["lang"] == "fr"
+    assert all(n.attrs["lang"] == "en" for n in index.find_all(lang=None)
+               if n.tag != "html" and "English" in n.text() and n.tag == "a")
+    rows = {r.attrs["data-plan"] for r in index.find_all("tr", data_plan=None)}
+    assert rows == {str(p.iri) for p in multi.plans()}
+
+
 @KG
 def test_pages_link_to_each_other_by_language(bundled_pages: dict[str, str]) -> None:
     for name, text in bundled_pages.items():
+        if name == "index.html":
+            continue
         lang = name.split(".")[-2]
         other = next(x for x in LANGUAGES if x != lang)
         root = parse(text)
@@ -179,27 +127,34 @@ def test_pages_link_to_each_other_by_language(bundled_pages: dict[str, str]) -> 
         switch = root.find_all("nav", **{"class": "lang"})[0]
         hrefs = [a.attrs["href"] for a in switch.find_all("a")]
         assert hrefs == [name.replace(f".{lang}.html", f".{other}.html")]
+        assert switch.find_all("a")[0].attrs["lang"] == other
         assert switch.find_all("span", aria_current="page")[0].attrs["lang"] == lang
 
 
 @BOTH
 def test_self_contained(bundled_pages: dict[str, str], multi_pages: dict[str, str]) -> None:
+    script = (files("metrograph.reports") / "templates" / "network.js").read_text("utf-8")
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     for name, text in {**bundled_pages, **multi_pages}.items():
         root = parse(text)
-        assert not root.find_all("script"), name
+        scripts = root.find_all("script")
+        csp = root.find_all("meta", http_equiv="Content-Security-Policy")[0].attrs["content"]
+        if name.startswith("network."):
+            # one inline script, the filter, allowed by its hash and by nothing else
+            assert len(scripts) == 1 and "src" not in scripts[0].attrs, name
+            assert scripts[0].text() == script
+            assert csp == ("default-src 'none'; style-src 'unsafe-inline'; "
+                           f"script-src 'sha256-{digest}'; img-src data:")
+        else:
+            assert not scripts, name
+            assert csp == "default-src 'none'; style-src 'unsafe-inline'; img-src data:", name
         assert not root.find_all("img") and not root.find_all("iframe"), name
         assert not root.find_all("object") and not root.find_all("embed"), name
-        csp = root.find_all("meta", http_equiv="Content-Security-Policy")
-        assert csp and csp[0].attrs["content"] == (
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:"), name
         for node in root.iter():
             for attr in ("src", "href", "srcset", "poster", "data", "action"):
                 value = node.attrs.get(attr)
-                if value is None:
-                    continue
-                assert not re.match(r"^\s*(https?:|//|ftp:|file:)", value, re.I), (name, value)
-                assert value.startswith("#") or re.fullmatch(
-                    r"report-[A-Za-z0-9._-]+\.(fr|en)\.html(#[A-Za-z0-9_.-]+)?", value), value
+                if value is not None:
+                    assert value.startswith("#") or LOCAL_HREF.fullmatch(value), (name, value)
             assert not any(k.startswith("on") for k in node.attrs), (name, node.tag)
             assert "url(" not in node.attrs.get("style", ""), (name, node.tag)
         for link in root.find_all("link"):
@@ -208,53 +163,149 @@ def test_self_contained(bundled_pages: dict[str, str], multi_pages: dict[str, st
         assert "url(" not in css and "@import" not in css and "@font-face" not in css
 
 
+# ---------------------------------------------------------------------- the plan page
+
+
 @BOTH
-def test_every_deliverable_is_shown_with_its_symbol_and_both_texts(
+def test_every_deliverable_with_its_status_and_both_texts(
         kg: KnowledgeGraph, multi: KnowledgeGraph, bundled_pages: dict[str, str],
         multi_pages: dict[str, str]) -> None:
     for graph, pages in ((kg, bundled_pages), (multi, multi_pages)):
         for p in graph.plans():
             deliverables = graph.deliverables(plan=p.iri)
+            any_status = any(d.status is not Status.NOT_RECORDED for d in deliverables)
             for lang in LANGUAGES:
                 root = parse(pages[page_name(p, lang)])
                 rows = {r.attrs["data-deliverable"]: r
                         for r in root.find_all("tr", data_deliverable=None)}
                 assert sorted(rows) == sorted(d.code for d in deliverables)
                 for d in deliverables:
-                    fr, en = d.label("fr"), d.label("en")
-                    assert fr and en, d.code
                     row = rows[d.code]
-                    cell = row.find_all("td", **{"class": "st"})[0]
-                    assert cell.attrs["data-status"] == STATUS_KEYS[d.status]
-                    assert cell.find_all("span", aria_hidden="true")[0].text() == d.status.symbol
+                    assert row.attrs["data-status"] == STATUS_KEYS[d.status]
+                    cells = row.find_all("td", **{"class": "st"})
+                    # a status column only where some status is recorded: no column of dashes
+                    assert len(cells) == (1 if any_status else 0), d.code
+                    if any_status:
+                        symbol = cells[0].find_all("span", aria_hidden="true")[0].text()
+                        assert symbol == d.status.symbol
                     src = row.find_all("p", **{"class": "src"})[0]
-                    assert src.attrs["lang"] == "fr" and fr in src.text()
+                    assert src.attrs["lang"] == "fr" and src.text() == d.label("fr")
                     tr = row.find_all("p", **{"class": "tr"})[0]
-                    assert tr.attrs["lang"] == "en" and en in tr.text()
-                    mark = tr.find_all("span", **{"class": "mark"})[0].text()
-                    assert mark == {"fr": "traduction metrograph",
-                                    "en": "metrograph's translation"}[lang]
+                    assert tr.attrs["lang"] == "en" and tr.text() == d.label("en")
+                    first = next(n for n in row.find_all("p"))
+                    assert first.attrs["lang"] == lang     # the page's language first
+
+
+@BOTH
+def test_one_legend_no_badges(bundled_pages: dict[str, str],
+                              multi_pages: dict[str, str]) -> None:
+    for _name, lang, root in plan_pages({**bundled_pages, **multi_pages}):
+        assert not root.find_all(**{"class": "mark"})
+        assert len(root.find_all("aside", **{"class": "legend-box"})) == 1
+        legend = root.find_all("aside", **{"class": "legend-box"})[0].text()
+        assert {"fr": "traduction du projet metrograph",
+                "en": "metrograph project's translation"}[lang] in legend
 
 
 @KG
 def test_bundled_headline_figures(kg: KnowledgeGraph, bundled_pages: dict[str, str]) -> None:
     [cmp] = kg.reported_vs_recorded()
-    assert (cmp.reported_total, cmp.reported[Status.DONE], cmp.reported[Status.IN_PROGRESS],
-            cmp.reported[Status.NOT_ELABORATED]) == (65, 49, 10, 6)
-    for text in bundled_pages.values():
-        root = parse(text)
+    for name, lang, root in plan_pages(bundled_pages):
         # a figure may be shown more than once (key figures, chart, table): always the same
         fig = {k: set(ints(root.find_all(data_figure=k))) for k in (
             "reported-total", "reported-done", "reported-in-progress",
             "reported-not-elaborated", "recorded-total", "recorded-done",
             "recorded-in-progress", "recorded-not-elaborated", "recorded-not-recorded")}
-        assert fig == {"reported-total": {65}, "reported-done": {49},
-                       "reported-in-progress": {10}, "reported-not-elaborated": {6},
+        assert fig == {"reported-total": {cmp.reported_total},
+                       "reported-done": {cmp.reported[Status.DONE]},
+                       "reported-in-progress": {cmp.reported[Status.IN_PROGRESS]},
+                       "reported-not-elaborated": {cmp.reported[Status.NOT_ELABORATED]},
                        "recorded-total": {65}, "recorded-done": {0},
                        "recorded-in-progress": {0}, "recorded-not-elaborated": {0},
-                       "recorded-not-recorded": {65}}
+                       "recorded-not-recorded": {65}}, name
+        assert fig["reported-done"] == {49}
         table = root.find_all("table", **{"class": "figures"})[0]
-        assert len(table.find_all(data_figure=None)) == 9     # every figure is in the table
+        heads = [th.text() for th in table.find_all("th", scope="col")]
+        assert heads[-1] == {"en": "Reported by the source, not yet recorded deliverable by "
+                                   "deliverable",
+                             "fr": "Rapporté par la source, pas encore enregistré livrable par "
+                                   "livrable"}[lang]
+        pending = [r.find_all("td")[-1].text() for r in table.find_all("tr")[1:4]]
+        assert pending == [str(cmp.difference(s)) for s in
+                           (Status.DONE, Status.IN_PROGRESS, Status.NOT_ELABORATED)]
+        assert "Difference" not in root.text() and "Écart" not in root.text()
+
+
+@KG
+def test_empty_states_say_it_once(bundled_pages: dict[str, str]) -> None:
+    for name, lang, root in plan_pages(bundled_pages):
+        text = root.text()
+        notice = {"en": "None of the 65 deliverables has a status recorded",
+                  "fr": "Aucun des 65 livrables n'a encore d'état enregistré"}[lang]
+        assert text.count(notice) == 1, name
+        assert len(root.find_all("p", **{"class": "notice"})) == 1
+        # no grey bars, no rows of zero counts, no status column of dashes
+        assert not root.find_all("div", data_progress=None), name
+        assert not root.find_all("ul", **{"class": "counts"}), name
+        assert not root.find_all("td", **{"class": "st"}), name
+        assert len(root.find_all("svg", **{"class": "bar"})) == 1   # the reported figures
+        assert "V 0" not in text and "– 17" not in text
+
+
+@KG
+def test_organisation_name_in_the_header(kg: KnowledgeGraph,
+                                         bundled_pages: dict[str, str]) -> None:
+    names = {str(r["lang"]): str(r["name"]) for r in kg.sparql(
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+        "SELECT (LANG(?n) AS ?lang) ?name WHERE { ?org skos:prefLabel ?n BIND (STR(?n) AS ?name) }",
+        {"org": kg.plan().organisation}).dicts()}
+    assert names["fr"] == "Metropolis, association mondiale des grandes métropoles"
+    for _name, lang, root in plan_pages(bundled_pages):
+        header = root.find_all("header")[0]
+        assert header.find_all("p", **{"class": "org"})[0].text() == names[lang]
+        assert "organisation: metropolis" not in header.text()
+
+
+def labels(graph: KnowledgeGraph, iri: str) -> dict[str, str]:
+    """The preferred names of ``iri`` by language, as the graph has them."""
+    rows = graph.sparql("PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+                        "SELECT (LANG(?n) AS ?lang) (STR(?n) AS ?name) "
+                        "WHERE { ?c skos:prefLabel ?n }",
+                        {"c": URIRef(iri)}).dicts()
+    return {str(r["lang"]): str(r["name"]) for r in rows}
+
+
+@BOTH
+def test_french_labels_on_french_pages(kg: KnowledgeGraph, multi: KnowledgeGraph,
+                                       bundled_pages: dict[str, str],
+                                       multi_pages: dict[str, str]) -> None:
+    gender = labels(kg, "https://w3id.org/metrograph/vocab/theme/gender")
+    goal5 = labels(kg, "http://metadata.un.org/sdg/5")
+    target55 = labels(kg, "http://metadata.un.org/sdg/5.5")
+    assert gender == {"fr": "Genre", "en": "Gender"}
+    for lang in LANGUAGES:
+        root = parse(multi_pages[f"report-metropolis-2021-2023.{lang}.html"])
+        theme = root.find_all("section", id="t-gender")[0].find_all("h3")[0]
+        assert theme.text() == gender[lang] and "lang" not in theme.find_all("span")[0].attrs
+        sdg5 = root.find_all("section", id="sdg-5")[0]
+        assert sdg5.find_all("p", **{"class": "goal-title"})[0].text() == goal5[lang]
+        assert target55[lang] in sdg5.text()
+        assert target55["en" if lang == "fr" else "fr"] not in sdg5.text()
+        strip = root.find_all("svg", **{"class": "sdg-strip"})[0]
+        faded = [g for g in strip.find_all("g") if g.attrs.get("opacity")]
+        assert len(strip.find_all("g")) == 17 and len(faded) == 15
+        badge = sdg5.find_all("svg", **{"class": "sdg-badge"})[0]
+        assert badge.find_all("rect")[0].attrs["fill"] == SDG_COLOURS[5]
+    fr = parse(bundled_pages["report-metropolis-2018-2020.fr.html"])
+    headings = [h.text() for h in fr.find_all("h3") if h.parent and h.parent.attrs.get(
+        "class") == "theme"]
+    assert headings == ["Genre", "Jeunesse"]
+    links = fr.find_all("tr", data_basis=None)
+    assert len(links) == len(kg.query("sdg-contributions", plan=M18).rows) == 14
+    assert all("proposé par metrograph" in r.text() for r in links)
+    m21 = parse(multi_pages["report-metropolis-2021-2023.en.html"])
+    basis = sorted(r.attrs["data-basis"] for r in m21.find_all("tr", data_basis=None))
+    assert basis == ["proposed", "stated"]
 
 
 def progress_of(root: Node) -> dict[str, dict[str, int]]:
@@ -263,7 +314,7 @@ def progress_of(root: Node) -> dict[str, dict[str, int]]:
         counts = {n.attrs["data-status"]: int(n.text())
                   for n in block.find_all("span", data_status=None)}
         assert sum(counts.values()) == int(block.attrs["data-total"])
-        out[block.attrs["data-progress"]] = counts
+        out[block.attrs["data-progress"]] = {k: v for k, v in counts.items() if v}
     return out
 
 
@@ -271,103 +322,131 @@ def api_progress(graph: KnowledgeGraph, plan: str) -> dict[str, dict[str, int]]:
     out = {}
     for by in ("guideline", "measure", "theme", "sdg-goal"):
         for row in graph.progress(by, plan=plan):
-            out[f"{by}:{row.code}"] = {STATUS_KEYS[s]: n for s, n in row.counts.items()}
+            out[f"{by}:{row.code}"] = {STATUS_KEYS[s]: n for s, n in row.counts.items() if n}
     return out
 
 
-@BOTH
-def test_progress_bars_equal_the_api(kg: KnowledgeGraph, multi: KnowledgeGraph,
-                                     bundled_pages: dict[str, str],
-                                     multi_pages: dict[str, str]) -> None:
-    for graph, pages in ((kg, bundled_pages), (multi, multi_pages)):
-        for p in graph.plans():
-            expected = api_progress(graph, str(p.iri))
-            for lang in LANGUAGES:
-                assert progress_of(parse(pages[page_name(p, lang)])) == expected
-
-
 @MULTI
-def test_multicycle_figures(multi: KnowledgeGraph, multi_pages: dict[str, str]) -> None:
+def test_progress_equals_the_api(multi: KnowledgeGraph, multi_pages: dict[str, str]) -> None:
+    for p in multi.plans():
+        expected = api_progress(multi, str(p.iri))
+        for lang in LANGUAGES:
+            assert progress_of(parse(multi_pages[page_name(p, lang)])) == expected
     root = parse(multi_pages["report-metropolis-2021-2023.en.html"])
     got = {k: ints(root.find_all(data_figure=k))[-1] for k in (
         "reported-total", "reported-done", "reported-in-progress", "reported-not-elaborated",
         "recorded-done", "recorded-in-progress", "recorded-not-elaborated",
         "recorded-not-recorded")}
-    assert got == {"reported-total": 8, "reported-done": 4, "reported-in-progress": 3,
-                   "reported-not-elaborated": 1, "recorded-done": 3, "recorded-in-progress": 2,
-                   "recorded-not-elaborated": 1, "recorded-not-recorded": 2}
-    # the Example Network reports nothing: its page says so and shows recorded figures only
+    [c] = multi.reported_vs_recorded(plan=M21)
+    assert got == {"reported-total": c.reported_total,
+                   **{f"reported-{s.value}": c.reported[s] for s in (
+                       Status.DONE, Status.IN_PROGRESS, Status.NOT_ELABORATED)},
+                   **{f"recorded-{s.value}": c.recorded[s] for s in Status}}
     ex = parse(multi_pages["report-example-network-2022-2024.fr.html"])
     assert not ex.find_all(data_figure="reported-total")
-    assert set(ints(ex.find_all(data_figure="recorded-done"))) == {1}
     assert "ne rapporte aucun chiffre" in ex.text()
 
 
+# ---------------------------------------------------------------------- across cycles
+
+
 @BOTH
-def test_comparison_across_cycles(multi: KnowledgeGraph, bundled_pages: dict[str, str],
-                                  multi_pages: dict[str, str]) -> None:
-    for text in bundled_pages.values():
-        assert not parse(text).find_all(id="cycles")     # a single plan: nothing to compare
-    expected = {str(r.plan): (r.total, r.counts, f"{100 * r.share(Status.DONE):.0f}")
-                for r in multi.progress("plan")}
-    assert {k: v[:1] for k, v in expected.items()} == {M18: (65,), M21: (8,), EX22: (2,)}
-    for text in multi_pages.values():
-        section = parse(text).find_all("section", id="cycles")[0]
-        rows = {r.attrs["data-plan"]: r for r in section.find_all("tr", data_plan=None)}
-        assert sorted(rows) == sorted(expected)
-        for plan, (total, counts, share) in expected.items():
-            cells = {c.attrs["data-status"]: int(c.text())
-                     for c in rows[plan].find_all("td", data_status=None)}
-            assert cells == {"total": total, **{STATUS_KEYS[s]: n for s, n in counts.items()}}
-            assert rows[plan].find_all("td", data_share="done")[0].text().startswith(share)
-    m21 = parse(multi_pages["report-metropolis-2021-2023.fr.html"])
-    carried = m21.find_all("table", **{"class": "carried"})[0]
-    relations = sorted(r.attrs["data-relation"] for r in carried.find_all("tr", data_relation=None))
-    assert relations == sorted(["continues"] * 4 + ["replaces"] + ["splitFrom"] * 2)
-    dropped = m21.find_all("table", **{"class": "dropped"})[0].text()
-    assert "L1M3D3 (2018-2020)" in dropped and "L1M8 (2018-2020)" in dropped
+def test_across_cycles(kg: KnowledgeGraph, multi: KnowledgeGraph,
+                       bundled_pages: dict[str, str], multi_pages: dict[str, str]) -> None:
+    for _name, _lang, root in plan_pages(bundled_pages):
+        assert not root.find_all(id="cycles")     # a single plan: nothing to compare
+    m21 = parse(multi_pages["report-metropolis-2021-2023.en.html"])
+    carried = multi.query("carried-over", to=M21).rows
+    dropped = multi.query("dropped", to=M21).rows
+    # the flow chart from 2018-2020 to 2021-2023, with its text alternative
+    flow = m21.find_all("svg", **{"class": "flow"})[0]
+    assert flow.attrs["role"] == "img"
+    by_rel: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for r in carried:
+        by_rel[str(r["relation"]).rsplit("#", 1)[-1]].append(r)
+    words = {"continues": "continued", "replaces": "replaced", "splitFrom": "split"}
+    for rel, rows in by_rel.items():
+        earlier = len({r["earlier"] for r in rows})
+        later = len({r["item"] for r in rows})
+        assert f"{earlier} {words[rel]} → {later}" in flow.attrs["aria-label"]
+    assert f"{len(dropped)} dropped" in flow.attrs["aria-label"]
+    # every link, with the end-of-cycle status against the current one
+    table = m21.find_all("table", **{"class": "carried"})[0]
+    rows = table.find_all("tr", data_relation=None)
+    assert sorted(r.attrs["data-relation"] for r in rows) == sorted(
+        str(r["relation"]).rsplit("#", 1)[-1] for r in carried)
+    changes = {str(r["code"]): r for r in multi.query("status-changes-across-cycles",
+                                                      to=M21).rows}
+    for row in rows:
+        later = row.find_all("td")[1].text().split()[0]
+        if later in changes and later.count("D"):
+            end = row.find_all("td", data_end=None)[0].attrs["data-end"]
+            now = row.find_all("td", data_current=None)[0].attrs["data-current"]
+            expected = changes[later]
+            assert end == Status.from_iri(expected["earlierStatus"]).value
+            assert now == Status.from_iri(expected["status"]).value
+    assert changes and any(str(r["changed"]) == "True" for r in changes.values())
+    text = m21.find_all("table", **{"class": "dropped"})[0].text()
+    assert all(str(r["earlierCode"]) in text for r in dropped)
+    # themes and SDG goals over the organisation's cycles
+    over = m21.find_all("table", **{"class": "over-cycles"})
+    themes = {r.find_all("th")[0].text(): [c.text() for c in r.find_all("td")]
+              for r in over[0].find_all("tr")[1:]}
+    tallies = {(str(r["plan"]), str(r["theme"]).rsplit("/", 1)[-1]): str(r["deliverables"])
+               for r in multi.query("themes-over-cycles").rows}
+    assert themes == {"Gender": [tallies[M18, "gender"], tallies[M21, "gender"]],
+                      "Youth": [tallies[M18, "youth"], tallies[M21, "youth"]]}
+    goals = {r.find_all("th")[0].text().split("Sustainable")[0].split(" ")[1].strip():
+             [c.text() for c in r.find_all("td")] for r in over[1].find_all("tr")[1:]}
+    sdg = {(str(r.plan), r.code): str(r.total) for r in multi.progress("sdg-goal")}
+    for goal, cells in goals.items():
+        num = re.match(r"\d+", goal)
+        assert num is not None
+        assert cells == [sdg.get((M18, num[0]), "—"), sdg.get((M21, num[0]), "—")]
     # the earlier plan's page tells the same story from its side, linking to the later page
     m18 = parse(multi_pages["report-metropolis-2018-2020.en.html"])
-    back = m18.find_all("table", **{"class": "carried"})[0]
-    assert len(back.find_all("tr", data_relation=None)) == 7
+    onward = m18.find_all("table", **{"class": "onward"})[0]
+    assert len(onward.find_all("tr", data_relation=None)) == len(carried) + len(dropped)
     assert any(a.attrs["href"] == "report-metropolis-2021-2023.en.html#d-L1M1D1"
-               for a in back.find_all("a"))
-    assert "Dropped by a later cycle" in m18.text()
-    # the Example Network has no link to another cycle
+               for a in onward.find_all("a"))
+    assert not m18.find_all("svg", **{"class": "flow"})     # no previous cycle
+    # the Example Network has one plan only: no section about cycles at all
     ex = parse(multi_pages["report-example-network-2022-2024.en.html"])
-    assert not ex.find_all("table", **{"class": "carried"})
-    assert "No link between this plan and another cycle" in ex.text()
+    assert not ex.find_all(id="cycles") and "cycle" not in ex.find_all("nav")[-1].text()
 
 
-@BOTH
-def test_sdg_goals_in_official_colours_with_basis(kg: KnowledgeGraph, multi: KnowledgeGraph,
-                                                  bundled_pages: dict[str, str],
-                                                  multi_pages: dict[str, str]) -> None:
-    assert len(SDG_COLOURS) == 17 and sorted(SDG_COLOURS) == list(range(1, 18))
-    assert (SDG_COLOURS[1], SDG_COLOURS[5], SDG_COLOURS[11], SDG_COLOURS[17]) == (
-        "#E5243B", "#FF3A21", "#FD9D24", "#19486A")
-    root = parse(bundled_pages["report-metropolis-2018-2020.fr.html"])
-    goals = sorted(int(r.code) for r in kg.progress("sdg-goal", plan=M18))
-    assert goals == [5, 11, 16, 17]
-    for goal in goals:
-        section = root.find_all("section", id=f"sdg-{goal}")[0]
-        badge = section.find_all("svg", **{"class": "sdg-badge"})[0]
-        assert badge.find_all("rect")[0].attrs["fill"] == SDG_COLOURS[goal]
-        assert badge.find_all("text")[0].text() == str(goal)
-    # every bundled link is a proposal of the project, and is marked as one
-    links = root.find_all("tr", data_basis=None)
-    assert len(links) == len(kg.query("sdg-contributions", plan=M18).rows) == 14
-    assert {r.attrs["data-basis"] for r in links} == {"proposed"}
-    assert all("proposé par metrograph" in r.text() for r in links)
-    # the fictional 2021-2023 plan has one stated and one proposed link
-    m21 = parse(multi_pages["report-metropolis-2021-2023.en.html"])
-    basis = sorted(r.attrs["data-basis"] for r in m21.find_all("tr", data_basis=None))
-    assert basis == ["proposed", "stated"]
-    assert "stated by the source" in m21.text() and "proposed by metrograph" in m21.text()
-    # the strip of the 17 goals: those not touched are faded
-    strip = m21.find_all("svg", **{"class": "sdg-strip"})[0]
-    faded = [g for g in strip.find_all("g") if g.attrs.get("opacity")]
-    assert len(strip.find_all("g")) == 17 and len(faded) == 15
+# ---------------------------------------------------------------------- across the network
+
+
+@MULTI
+def test_network_overview(multi: KnowledgeGraph, multi_pages: dict[str, str]) -> None:
+    progress = {str(r.plan): r for r in multi.progress("plan")}
+    for lang in LANGUAGES:
+        root = parse(multi_pages[f"network.{lang}.html"])
+        rows = {r.attrs["data-plan"]: r for r in root.find_all("tr", data_plan=None)}
+        assert sorted(rows) == sorted(progress)
+        for plan, row in rows.items():
+            assert int(row.find_all("td", data_status="total")[0].text()) == progress[plan].total
+            label = row.find_all("svg", role="img")[0].attrs["aria-label"]
+            assert f"{progress[plan].total} " in label
+            href = row.find_all("a")[0].attrs["href"]
+            assert href == f"{PLAN_PAGES[plan]}.{lang}.html"
+        # the heat map: deliverables per organisation and goal, all cycles
+        heat: dict[tuple[str, int], int] = defaultdict(int)
+        org_of = {str(p.iri): str(p.organisation).rsplit("/", 1)[-1] for p in multi.plans()}
+        for r in multi.progress("sdg-goal"):
+            heat[org_of[str(r.plan)], int(r.code)] += r.total
+        table = root.find_all("table", **{"class": "heat"})[0]
+        for row in table.find_all("tr", data_org=None):
+            cells = [c.text() for c in row.find_all("td")]
+            assert cells == [str(heat[row.attrs["data-org"], g] or "") for g in range(1, 18)]
+        assert len(table.find_all("tr", data_org=None)) == 2
+        themes = {r.attrs["data-theme"] for r in root.find_all("tr", data_theme=None)}
+        assert themes == {"gender", "youth"}
+        assert {int(n.text()) for n in root.find_all(data_figure="plans")} == {3}
+
+
+# ---------------------------------------------------------------------- for everyone
 
 
 @BOTH
@@ -377,9 +456,7 @@ def test_charts_and_tables_are_accessible(bundled_pages: dict[str, str],
         root = parse(text)
         assert root.find_all("header") and len(root.find_all("main")) == 1, name
         assert len(root.find_all("h1")) == 1
-        charts = root.find_all("svg", role="img")
-        assert charts, name
-        for svg in charts:
+        for svg in root.find_all("svg", role="img"):
             assert svg.attrs.get("aria-label"), name
             kids = [c.tag for c in svg.children if isinstance(c, Node)]
             assert kids[:2] == ["title", "desc"], name
@@ -390,15 +467,24 @@ def test_charts_and_tables_are_accessible(bundled_pages: dict[str, str],
         for table in root.find_all("table"):
             assert table.find_all("caption")[0].text().strip(), name
             assert all(th.attrs.get("scope") in ("col", "row") for th in table.find_all("th"))
-        # headings do not skip a level
         levels = [int(n.tag[1]) for n in root.iter() if re.fullmatch(r"h[1-6]", n.tag)]
         assert all(b - a <= 1 for a, b in itertools.pairwise(levels)), name
         ids = [n.attrs["id"] for n in root.iter() if "id" in n.attrs]
         assert len(ids) == len(set(ids)), name
-        for a in root.find_all("a"):
-            href = a.attrs["href"]
-            if href.startswith("#"):
-                assert href[1:] in ids, (name, href)
+
+
+def test_catalogues_match_the_templates() -> None:
+    folder = files("metrograph.reports")
+    fr = json.loads((folder / "messages" / "fr.json").read_text("utf-8"))
+    en = json.loads((folder / "messages" / "en.json").read_text("utf-8"))
+    assert sorted(fr) == sorted(en)
+    used: set[str] = set()
+    for template in (folder / "templates").iterdir():
+        if template.name.endswith(".j2"):
+            used |= set(re.findall(r"\bt\([\"']([^\"']+)[\"']", template.read_text("utf-8")))
+    used = {key for key in used if not key.endswith("_")}        # prefixes of composed keys
+    assert used and used <= set(fr), used - set(fr)
+    assert all(f"status.{s.value}" in fr for s in Status)
 
 
 ODD = ("<script>alert('x')</script> & \"quoted\" <b>bold</b>", "Ça & <i>là</i> 'ici'")
@@ -430,16 +516,17 @@ def test_text_is_escaped(tmp_path: Path) -> None:
 """, encoding="utf-8")
     graph = metrograph.load(ttl, bundled_data=False, store="oxigraph")
     pages = html_report(graph)
-    assert sorted(pages) == ["report-test-org-2030-2031.en.html",
-                             "report-test-org-2030-2031.fr.html"]
+    assert "report-test-org-2030-2031.en.html" in pages
     for text in pages.values():
-        assert "<script" not in text and "<b>" not in text and "<i>" not in text
-        assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;quoted&quot;" in text
+        assert "<script>alert" not in text and "<b>" not in text and "<i>" not in text
         root = parse(text)
-        assert not root.find_all("script") and not root.find_all("b")
-        row = root.find_all("tr", data_deliverable="L1M1D1")[0]
-        assert ODD[0] in row.text() and ODD[1] in row.text()
-        assert root.find_all("td", data_status="done")[0].text().startswith("V")
+        assert not root.find_all("b")
+    page = pages["report-test-org-2030-2031.fr.html"]
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &#34;quoted&#34;" in page
+    row = parse(page).find_all("tr", data_deliverable="L1M1D1")[0]
+    assert ODD[0] in row.text() and ODD[1] in row.text()
+    assert parse(page).find_all("td", data_status="done")[0].text().startswith("V")
+    assert ODD[0].replace("|", "\\|") in markdown_report(graph)
 
 
 @KG
@@ -461,123 +548,20 @@ def test_write_html_report(kg: KnowledgeGraph, bundled_pages: dict[str, str],
         write_html_report(kg, tmp_path / "missing")
 
 
-@KG
-def test_not_recorded_is_said_not_guessed(bundled_pages: dict[str, str]) -> None:
-    fr = parse(bundled_pages["report-metropolis-2018-2020.fr.html"]).text()
-    en = parse(bundled_pages["report-metropolis-2018-2020.en.html"]).text()
-    assert "65 des 65 livrables n'ont aucun état enregistré" in fr
-    assert "65 of 65 deliverables have no recorded status" in en
+@MULTI
+def test_markdown_from_the_same_model(multi: KnowledgeGraph) -> None:
+    text = markdown_report(multi, plan="2021-2023")
+    [c] = multi.reported_vs_recorded(plan=M21)
+    assert f"| V Réalisé / Done | {c.reported[Status.DONE]} | {c.recorded[Status.DONE]} | " \
+           f"{c.difference(Status.DONE)} |" in text
+    for d in multi.deliverables(plan=M21):
+        assert text.count(f"| {d.status.symbol} | {d.code} | {d.label('fr')}") == 1
+    assert "## Du cycle 2018-2020 au cycle 2021-2023" in text
+    assert "| L2M5D1 | continues | L2M1D2 | V Done | – No status recorded |" in text
+    assert "- **Genre** / Gender:" in text
 
 
-# ---------------------------------------------------------------------- the browser
-
-
-def find_chromium() -> str | None:
-    """The Chromium (or Chrome) binary: ``$METROGRAPH_CHROMIUM``, else one on PATH."""
-    named = os.environ.get("METROGRAPH_CHROMIUM")
-    if named:
-        return named if Path(named).exists() else shutil.which(named)
-    for candidate in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(candidate)
-        if found:
-            return found
-    return None
-
-
-class DevToolsError(RuntimeError):
-    """Chromium answered a DevTools command with an error, or stopped answering."""
-
-
-class Chromium:
-    """Headless Chromium driven over the DevTools protocol on a pipe (fds 3 and 4)."""
-
-    def __init__(self, binary: str, profile: Path) -> None:
-        to_child_r, self._to_child = os.pipe()
-        self._from_child, from_child_w = os.pipe()
-
-        def fds() -> None:  # runs in the child: the protocol's fds are 3 (in) and 4 (out)
-            a, b = os.dup(to_child_r), os.dup(from_child_w)
-            os.dup2(a, 3)
-            os.dup2(b, 4)
-
-        self.proc = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--disable-extensions",
-             "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
-             "--force-color-profile=srgb", "--font-render-hinting=none",
-             f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            close_fds=False, preexec_fn=fds)
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self._buffer = b""
-        self._next_id = 0
-        self.events: list[dict[str, Any]] = []
-
-    def _send(self, message: dict[str, Any]) -> None:
-        data = json.dumps(message).encode("utf-8") + b"\0"
-        while data:
-            data = data[os.write(self._to_child, data):]
-
-    def _receive(self, deadline: float) -> dict[str, Any]:
-        while b"\0" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._from_child], [], [], left)[0]:
-                raise DevToolsError("Chromium did not answer in time")
-            chunk = os.read(self._from_child, 1 << 20)
-            if not chunk:
-                raise DevToolsError("Chromium closed the DevTools pipe: "
-                                    + (self.proc.stderr.read().decode(errors="replace")[-2000:]
-                                       if self.proc.stderr and self.proc.poll() is not None
-                                       else ""))
-            self._buffer += chunk
-        raw, _, self._buffer = self._buffer.partition(b"\0")
-        message: dict[str, Any] = json.loads(raw)
-        return message
-
-    def call(self, method: str, params: dict[str, Any] | None = None,
-             session: str | None = None, timeout: float = 60) -> dict[str, Any]:
-        """Send a command and wait for its answer, keeping the events that arrive meanwhile."""
-        self._next_id += 1
-        message: dict[str, Any] = {"id": self._next_id, "method": method,
-                                   "params": params or {}}
-        if session:
-            message["sessionId"] = session
-        self._send(message)
-        deadline = time.monotonic() + timeout
-        while True:
-            answer = self._receive(deadline)
-            if answer.get("id") == self._next_id:
-                if "error" in answer:
-                    raise DevToolsError(f"{method}: {answer['error']}")
-                result: dict[str, Any] = answer.get("result", {})
-                return result
-            self.events.append(answer)
-
-    def wait_for(self, method: str, session: str, timeout: float = 60) -> dict[str, Any]:
-        """Wait for the event ``method`` of ``session`` (or take it if it already came)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for event in self.events:
-                if event.get("method") == method and event.get("sessionId") == session:
-                    self.events.remove(event)
-                    return event
-            self.events.append(self._receive(deadline))
-
-    def close(self) -> None:
-        with contextlib.suppress(DevToolsError, OSError):
-            self.call("Browser.close", timeout=10)
-        for fd in (self._to_child, self._from_child):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        if self.proc.stderr:
-            self.proc.stderr.close()
+# ---------------------------------------------------------------------- in the browser
 
 
 #: Read the page back: what a reader sees (``innerText``) where the figures are.
@@ -589,28 +573,12 @@ READ_PAGE = r"""
   for (const el of document.querySelectorAll('[data-figure]')) {
     (figures[el.dataset.figure] ||= []).push({value: num(el), shown: shown(el)});
   }
-  const progress = {};
-  for (const el of document.querySelectorAll('[data-progress]')) {
-    const counts = {};
-    for (const s of el.querySelectorAll('[data-status]')) counts[s.dataset.status] = num(s);
-    const bar = el.querySelector('svg[role=img]');
-    progress[el.dataset.progress] = {counts, shown: shown(el),
-      bar: bar ? Math.round(bar.getBoundingClientRect().width) : 0};
-  }
   const deliverables = {};
   for (const tr of document.querySelectorAll('tr[data-deliverable]')) {
-    const st = tr.querySelector('td.st');
-    deliverables[tr.dataset.deliverable] = {status: st.dataset.status,
-      symbol: st.innerText.trim().slice(0, 1), shown: shown(tr)};
-  }
-  const plans = {};
-  for (const tr of document.querySelectorAll('tr[data-plan]')) {
-    const cells = {};
-    for (const td of tr.querySelectorAll('td[data-status]')) cells[td.dataset.status] = num(td);
-    plans[tr.dataset.plan] = cells;
+    deliverables[tr.dataset.deliverable] = {status: tr.dataset.status, shown: shown(tr)};
   }
   const charts = [...document.querySelectorAll('svg[role=img]')].map(s => ({
-    label: s.getAttribute('aria-label') || '',
+    label: s.getAttribute('aria-label') || '', shown: shown(s),
     title: (s.querySelector(':scope > title') || {}).textContent || '',
     desc: (s.querySelector(':scope > desc') || {}).textContent || ''}));
   const vw = window.innerWidth;
@@ -621,173 +589,42 @@ READ_PAGE = r"""
     if (r.width > 0 && r.right > vw + 0.5) sticking.push(el.tagName + '#' + (el.id || '') +
                                                           '.' + el.className);
   }
-  const scrolling = [...document.querySelectorAll('.table-wrap')]
+  const scrolling = [...document.querySelectorAll('.table-wrap:not(.heat-wrap)')]
     .filter(w => w.scrollWidth > w.clientWidth + 1)
     .map(w => (w.querySelector('caption') || {}).textContent || '');
   return {lang: document.documentElement.lang, title: document.title,
           innerWidth: vw, scrollWidth: document.documentElement.scrollWidth,
-          bodyScrollWidth: document.body.scrollWidth, sticking: sticking.slice(0, 10),
-          scrolling, figures, progress, deliverables, plans, charts,
+          sticking: sticking.slice(0, 10), scrolling, figures, deliverables, charts,
           fontsLoaded: document.fonts.size};
 })()
 """
 
-
-@dataclass
-class Rendered:
-    """One page as Chromium rendered it at one width."""
-
-    name: str
-    width: int
-    dom: dict[str, Any]
-    requests: list[str]
-    failures: list[str]
-    console: list[str]
-    screenshot: Path
-
-
-def artifacts_dir() -> Path:
-    base = os.environ.get("METROGRAPH_ARTIFACTS")
-    folder = (Path(base) if base else REPO / "test-artifacts") / "html-report"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def render(browser: Chromium, page: Path, width: int, shot: Path) -> Rendered:
-    """Load ``page`` at ``width`` CSS pixels, read it back, and save a full-page screenshot."""
-    target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-    session = browser.call("Target.attachToTarget",
-                           {"targetId": target, "flatten": True})["sessionId"]
-    try:
-        for domain in ("Page", "Network", "Runtime", "Log"):
-            browser.call(f"{domain}.enable", session=session)
-        mobile = width < 600
-        browser.call("Emulation.setDeviceMetricsOverride",
-                     {"width": width, "height": 800 if mobile else 1000,
-                      "deviceScaleFactor": 1, "mobile": mobile}, session=session)
-        browser.events.clear()
-        url = page.resolve().as_uri()
-        browser.call("Page.navigate", {"url": url}, session=session)
-        browser.wait_for("Page.loadEventFired", session)
-        dom = browser.call("Runtime.evaluate", {"expression": READ_PAGE, "returnByValue": True},
-                           session=session)["result"]["value"]
-        metrics = browser.call("Page.getLayoutMetrics", session=session)
-        height = int(metrics["cssContentSize"]["height"]) + 1
-        png = browser.call("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}},
-            session=session)["data"]
-        import base64
-
-        shot.write_bytes(base64.b64decode(png))
-        mine = [e for e in browser.events if e.get("sessionId") == session]
-        requests = [e["params"]["request"]["url"] for e in mine
-                    if e.get("method") == "Network.requestWillBeSent"]
-        failures = [e["params"].get("errorText", "") + " " + e["params"].get("blockedReason", "")
-                    for e in mine if e.get("method") == "Network.loadingFailed"]
-        console = [e["params"]["entry"].get("text", "") for e in mine
-                   if e.get("method") == "Log.entryAdded"]
-        console += [str(e["params"].get("exceptionDetails")) for e in mine
-                    if e.get("method") == "Runtime.exceptionThrown"]
-        return Rendered(page.name, width, dom, requests, failures, console, shot)
-    finally:
-        browser.call("Target.closeTarget", {"targetId": target})
+WIDTHS = {"desktop": 1280, "phone": 390}
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Chromium | None]:
-    """Headless Chromium; None when there is none (each browser test then fails, saying so)."""
-    binary = find_chromium()
-    if binary is None:
-        if os.environ.get("METROGRAPH_SKIP_BROWSER") == "1":
-            pytest.skip("METROGRAPH_SKIP_BROWSER=1: the browser tests of the HTML report are "
-                        "skipped")
-        yield None
-        return
-    with tempfile.TemporaryDirectory(prefix="metrograph-chromium-") as profile:
-        chromium = Chromium(binary, Path(profile))
-        try:
-            chromium.call("Browser.getVersion", timeout=60)
-            yield chromium
-        finally:
-            chromium.close()
-
-
-NO_BROWSER = ("headless Chromium is needed to test the HTML report in a real browser, and none "
-              "was found (looked for $METROGRAPH_CHROMIUM, chromium, chromium-browser, "
-              "google-chrome). Install it with `scripts/install-test-tools.sh` (Debian: apt-get "
-              "install chromium), or set METROGRAPH_SKIP_BROWSER=1 to skip these tests.")
-
-
-def need(browser: Chromium | None) -> Chromium:
-    """The browser, or a failed test saying how to get one (never a skip)."""
-    if browser is None:
-        pytest.fail(NO_BROWSER, pytrace=False)
-    return browser
-
-
-WIDTHS = {"desktop": 1280, "phone": 375}
+    with chromium_or_none() as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="module")
-def written(kg: KnowledgeGraph, multi: KnowledgeGraph,
-            tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
-    """The pages of the bundled graph and of the multi-cycle graph, written to folders."""
-    return {label: write_html_report(graph, tmp_path_factory.mktemp(f"html-{label}"))
-            for label, graph in (("bundled", kg), ("multicycle", multi))}
-
-
-@pytest.fixture(scope="module")
-def site(written: dict[str, list[Path]],
-         browser: Chromium | None) -> dict[tuple[str, str, str], Rendered]:
-    """Every page rendered at both widths: (data set, page name, width name) -> what the
-    browser shows (nothing without a browser)."""
+def site(kg: KnowledgeGraph, multi: KnowledgeGraph, browser: Chromium | None,
+         tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str, str], Rendered]:
+    """Every page of the bundled and multi-cycle graphs at both widths: (data set, page name,
+    width name) -> what the browser shows (nothing without a browser)."""
     out: dict[tuple[str, str, str], Rendered] = {}
     if browser is None:
         return out
-    shots = artifacts_dir()
-    for label, paths in written.items():
-        for path in paths:
+    shots = artifacts_dir("html-report")
+    for label, graph in (("bundled", kg), ("multicycle", multi)):
+        for path in write_html_report(graph, tmp_path_factory.mktemp(f"html-{label}")):
+            if label == "bundled" and not path.name.startswith("report-"):
+                continue        # the network and index pages: seen with the multi-cycle graph
             for width_name, width in WIDTHS.items():
                 shot = shots / f"{label}--{path.name.removesuffix('.html')}--{width_name}.png"
-                out[label, path.name, width_name] = render(browser, path, width, shot)
+                out[label, path.name, width_name] = render(browser, path, width, shot, READ_PAGE)
     return out
-
-
-READ_PRINT = r"""
-(() => ({
-  innerWidth: window.innerWidth, scrollWidth: document.documentElement.scrollWidth,
-  hidden: ['nav.lang', 'nav.toc', '.skip'].map(s => document.querySelector(s))
-    .filter(Boolean).map(el => getComputedStyle(el).display),
-  print: matchMedia('print').matches,
-}))()
-"""
-
-
-def print_page(browser: Chromium, page: Path, pdf: Path) -> dict[str, Any]:
-    """Load ``page`` as printed on A4 (794 CSS px wide), read it back, and save it as PDF."""
-    target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-    session = browser.call("Target.attachToTarget",
-                           {"targetId": target, "flatten": True})["sessionId"]
-    try:
-        browser.call("Page.enable", session=session)
-        browser.call("Emulation.setDeviceMetricsOverride",
-                     {"width": 794, "height": 1123, "deviceScaleFactor": 1, "mobile": False},
-                     session=session)
-        browser.call("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
-        browser.call("Page.navigate", {"url": page.resolve().as_uri()}, session=session)
-        browser.wait_for("Page.loadEventFired", session)
-        dom: dict[str, Any] = browser.call(
-            "Runtime.evaluate", {"expression": READ_PRINT, "returnByValue": True},
-            session=session)["result"]["value"]
-        import base64
-
-        data = browser.call("Page.printToPDF", {"printBackground": True}, session=session,
-                            timeout=120)["data"]
-        pdf.write_bytes(base64.b64decode(data))
-        return dom
-    finally:
-        browser.call("Target.closeTarget", {"targetId": target})
 
 
 @BOTH
@@ -796,62 +633,25 @@ def test_browser_shows_the_api_figures(
         browser: Chromium | None) -> None:
     need(browser)
     for (label, name, _width), page in site.items():
+        if not name.startswith("report-"):
+            continue
         graph = kg if label == "bundled" else multi
         plan = next(p for p in graph.plans() if page_name(p, name.split(".")[-2]) == name)
         figures = {k: {v["value"] for v in vs} for k, vs in page.dom["figures"].items()}
         assert all(v["shown"] for vs in page.dom["figures"].values() for v in vs), name
         recorded = next(r for r in graph.progress("plan") if r.plan == plan.iri)
         for status, key in STATUS_KEYS.items():
-            assert figures[f"recorded-{key}"] == {recorded.counts[status]}, (name, key)
+            if f"recorded-{key}" in figures:
+                assert figures[f"recorded-{key}"] == {recorded.counts[status]}, (name, key)
         assert figures["recorded-total"] == {recorded.total}
-        comparisons = graph.reported_vs_recorded(plan=plan.iri)
-        if comparisons:
-            [c] = comparisons
-            assert figures["reported-total"] == {c.reported_total}
-            for status in (Status.DONE, Status.IN_PROGRESS, Status.NOT_ELABORATED):
-                assert figures[f"reported-{STATUS_KEYS[status]}"] == {c.reported[status]}
-        else:
-            assert not any(k.startswith("reported-") for k in figures)
-        # every progress bar as the API counts it, shown, and drawn with a width
-        expected = api_progress(graph, str(plan.iri))
-        got = {k: v["counts"] for k, v in page.dom["progress"].items()}
-        assert got == expected, name
-        assert all(v["shown"] and v["bar"] > 0 for v in page.dom["progress"].values()), name
-        # every deliverable, with its status symbol
-        deliverables: list[Deliverable] = graph.deliverables(plan=plan.iri)
-        assert sorted(page.dom["deliverables"]) == sorted(d.code for d in deliverables)
-        for d in deliverables:
-            shown = page.dom["deliverables"][d.code]
-            assert (shown["status"], shown["symbol"], shown["shown"]) == (
-                STATUS_KEYS[d.status], d.status.symbol, True), (name, d.code)
+        deliverables = graph.deliverables(plan=plan.iri)
+        assert {k: v["status"] for k, v in page.dom["deliverables"].items()} == {
+            d.code: d.status.value for d in deliverables}
+        assert all(v["shown"] for v in page.dom["deliverables"].values())
 
 
 @BOTH
-def test_browser_bundled_figures_as_the_source_reports_them(
-        kg: KnowledgeGraph, multi: KnowledgeGraph, site: dict[tuple[str, str, str], Rendered],
-        browser: Chromium | None) -> None:
-    need(browser)
-    for lang in LANGUAGES:
-        for width in WIDTHS:
-            dom = site["bundled", f"report-metropolis-2018-2020.{lang}.html", width].dom
-            fig = {k: {v["value"] for v in vs} for k, vs in dom["figures"].items()}
-            assert (fig["reported-total"], fig["reported-done"], fig["reported-in-progress"],
-                    fig["reported-not-elaborated"]) == ({65}, {49}, {10}, {6})
-            assert (fig["recorded-done"], fig["recorded-in-progress"],
-                    fig["recorded-not-elaborated"], fig["recorded-not-recorded"]) == (
-                        {0}, {0}, {0}, {65})
-            assert {d["symbol"] for d in dom["deliverables"].values()} == {"–"}
-    dom = site["multicycle", "report-metropolis-2021-2023.en.html", "desktop"].dom
-    fig = {k: {v["value"] for v in vs} for k, vs in dom["figures"].items()}
-    assert (fig["recorded-done"], fig["recorded-in-progress"], fig["recorded-not-elaborated"],
-            fig["recorded-not-recorded"]) == ({3}, {2}, {1}, {2})
-    assert dom["plans"][M21] == {"total": 8, "done": 3, "in-progress": 2, "not-elaborated": 1,
-                                 "not-recorded": 2}
-    assert dom["plans"][EX22]["total"] == 2 and dom["plans"][M18]["total"] == 65
-
-
-@BOTH
-def test_browser_no_request_leaves_the_page(
+def test_browser_no_request_no_console_message(
         kg: KnowledgeGraph, multi: KnowledgeGraph, site: dict[tuple[str, str, str], Rendered],
         browser: Chromium | None) -> None:
     need(browser)
@@ -872,7 +672,6 @@ def test_browser_nothing_overflows_at_phone_width(
         dom = page.dom
         assert dom["innerWidth"] == WIDTHS[width], (name, width)
         assert dom["scrollWidth"] <= dom["innerWidth"], (name, width, dom["sticking"])
-        assert dom["bodyScrollWidth"] <= dom["innerWidth"], (name, width, dom["sticking"])
         assert dom["sticking"] == [], (name, width)
         if width == "desktop":
             assert dom["scrolling"] == [], (name, "a table scrolls at desktop width")
@@ -884,25 +683,13 @@ def test_browser_every_chart_has_a_text_alternative(
         browser: Chromium | None) -> None:
     need(browser)
     for (_label, name, _width), page in site.items():
-        assert page.dom["charts"], name
         for chart in page.dom["charts"]:
             assert chart["label"] and chart["title"] == chart["label"] and chart["desc"], name
-        lang = name.split(".")[-2]
+            assert chart["shown"], name
+        lang = "fr" if name == "index.html" else name.split(".")[-2]
         assert page.dom["lang"] == lang and page.dom["title"].endswith("· metrograph")
-
-
-@BOTH
-def test_browser_prints_cleanly(
-        kg: KnowledgeGraph, multi: KnowledgeGraph, written: dict[str, list[Path]], browser: Chromium
-        | None) -> None:
-    chromium = need(browser)
-    for label, paths in written.items():
-        for path in paths:
-            pdf = artifacts_dir() / f"{label}--{path.name.removesuffix('.html')}--print.pdf"
-            dom = print_page(chromium, path, pdf)
-            assert dom["print"] and dom["hidden"] == ["none", "none", "none"], path.name
-            assert dom["scrollWidth"] <= dom["innerWidth"], path.name
-            assert pdf.read_bytes()[:5] == b"%PDF-"
+        if name.startswith(("report-", "network.")):
+            assert page.dom["charts"], name
 
 
 @BOTH
@@ -910,10 +697,9 @@ def test_browser_screenshots_are_kept(
         kg: KnowledgeGraph, multi: KnowledgeGraph, site: dict[tuple[str, str, str], Rendered],
         browser: Chromium | None) -> None:
     need(browser)
-    assert len(site) == (2 + 6) * len(WIDTHS)
+    assert len(site) == (2 + 9) * len(WIDTHS)
     for (_label, _name, width), page in site.items():
         data = page.screenshot.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n"
-        png_width = int.from_bytes(data[16:20], "big")
-        png_height = int.from_bytes(data[20:24], "big")
-        assert png_width == WIDTHS[width] and png_height > 600, page.screenshot
+        assert int.from_bytes(data[16:20], "big") == WIDTHS[width]
+        assert int.from_bytes(data[20:24], "big") > 400, page.screenshot

@@ -415,8 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the implementation report: Markdown, or self-contained HTML pages",
                        description="The implementation report as the source lays it out. "
                                    "Markdown goes to standard output or -o FILE; --format html "
-                                   "writes one self-contained page per plan and language "
-                                   "(French, English) into the folder -o DIR.")
+                                   "writes into the folder -o DIR one self-contained page per "
+                                   "plan and language (French, English), the network overview "
+                                   "(network.fr.html, network.en.html) and index.html.")
     p.add_argument("--plan", help="cycle code or IRI of one plan (default: every plan)")
     p.add_argument("--format", choices=("markdown", "html"), default="markdown")
     p.set_defaults(func=cmd_report)
