@@ -32,7 +32,7 @@ def csv_text(file: str, rows: list[dict[str, str]]) -> str:
     """``rows`` as the CSV text of ``file``: the metadata's header, every cell escaped."""
     names = tables()[file].names
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; quotes a lone CR too
     writer.writerow(names)
     writer.writerows([escape(row.get(n, "")) for n in names] for row in rows)
     return buf.getvalue()
@@ -45,8 +45,9 @@ def _exchange(a: Path, b: Path) -> bool:
         renameat2 = libc.renameat2
     except (OSError, AttributeError):
         return False
-    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b),
-                     _RENAME_EXCHANGE) == 0
+    result: int = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b),
+                            _RENAME_EXCHANGE)
+    return result == 0
 
 
 def _clean_stale(target: Path) -> None:

@@ -3,7 +3,9 @@ problem located by file, row (the spreadsheet's: the header is row 1) and column
 
 Python's ``csv`` module reads the files (strict quoting). One unbalanced quote can still make a
 cell swallow the rows below it when a later quote happens to close it; such a cell spans several
-lines, one of which holds as many delimiters as a whole row: that is reported, not imported.
+lines, one of which starts with a key of the table (a code, an id) and holds as many delimiters
+as a whole row: that is reported, not imported. (So a label cannot hold a line such as
+``L1M2D3,a,b,c,d``; any other text can.)
 """
 
 from __future__ import annotations
@@ -65,11 +67,12 @@ def _records(table: Table, text: str,
                                 f"not valid CSV (line {reader.line_num}: {exc}); is a quote (\") "
                                 "unbalanced?"))
         return None
-    width = len(table.columns) - 1
+    width, key = len(table.columns) - 1, table.columns[0].pattern
     for number, cells in out:
         for name, cell in zip(out[0][1] if number > 1 else [], cells, strict=False):
-            swallowed = [line for line in cell.splitlines()[1:] if line.count(",") >= width]
-            if width and swallowed:
+            swallowed = [line for line in cell.splitlines()[1:] if line.count(",") >= width
+                         and key and key.fullmatch(line.split(",", 1)[0].strip(' "'))]
+            if swallowed:
                 problems.append(Problem(
                     table.file, number, name.strip(),
                     f"the cell runs over {cell.count(chr(10)) + 1} lines and holds what looks "

@@ -71,22 +71,23 @@ class Column:
 
     def parse(self, cell: str) -> tuple[list[str], str | None]:
         """The values of ``cell`` (one, none, or several for a list column) and the problem
-        with it, if any."""
+        with it, if any (the values are then the column's default)."""
         cell = unescape(cell)
         items = cell.split(self.separator) if self.separator else [cell]
         if self.base != "string":
             items = [item.strip() for item in items]
-        values = [item for item in items if item] or ([self.default] if self.default else [])
+        default = [self.default] if self.default else []
+        values = [item for item in items if item] or default
         if not values:
             return [], "the cell is empty: " + self.description if self.required else None
         for value in values:
             if self.pattern is not None and not self.pattern.fullmatch(value):
-                return [], f"{value!r} is not {self.hint}"
+                return default, f"{value!r} is not {self.hint}"
             if self.base == "date":
                 try:
                     dt.date.fromisoformat(value)
                 except ValueError:
-                    return [], f"{value!r} is not a date that exists (YYYY-MM-DD)"
+                    return default, f"{value!r} is not a date that exists (YYYY-MM-DD)"
         return values, None
 
 

@@ -86,13 +86,17 @@ def _append_row(folder: Path, item: Deliverable, status: Status, day: dt.date,
     """Append the assessment to the folder's statuses.csv, checked with the whole folder."""
     from metrograph.authoring.csv_format import read_folder
     from metrograph.authoring.folder import csv_text
+    from metrograph.authoring.reader import read_table
     from metrograph.rdfio.writers import write_atomic
 
     sheet = folder / "statuses.csv"
+    for old_row in read_table(folder, "statuses.csv", []):
+        if (old_row["code"], old_row["as_of"]) == (item.code, day.isoformat()):
+            _refuse(item, day, f"statuses.csv, row {old_row.number}")
     row = {"code": item.code, "status": status.value, "as_of": day.isoformat(), "source": source}
     if sheet.is_file():
         old = sheet.read_bytes()
-        line = csv_text("statuses.csv", [row]).split("\n", 1)[1].encode("utf-8")
+        line = csv_text("statuses.csv", [row]).split("\r\n", 1)[1].encode("utf-8")
         data = old + (b"" if old.endswith(b"\n") or not old else b"\n") + line
     else:
         data = csv_text("statuses.csv", [row]).encode("utf-8")
