@@ -18,7 +18,7 @@ from metrograph.errors import AuthoringError, InputError
 from metrograph.model import Deliverable, Status
 from metrograph.rdfio.writers import union_graph
 
-from .conftest import FIXTURES, M18, M21, MULTICYCLE
+from .conftest import FIXTURES, M18, M21, MULTICYCLE, STORES
 
 FICTIONAL = FIXTURES / "multicycle" / "metropolis-2021-2023"
 SOURCE = "https://w3id.org/metrograph/id/example/source/fictional-review"
@@ -47,8 +47,9 @@ def _problems(folder: Path) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
-def test_round_trip_of_the_2018_2020_plan(tmp_path: Path) -> None:
-    kg = metrograph.load()
+@pytest.mark.parametrize("store", STORES)
+def test_round_trip_of_the_2018_2020_plan(tmp_path: Path, store: str) -> None:
+    kg = metrograph.load(store=store)
     union = union_graph(kg.store.dataset())
     original = plan_graph(union, URIRef(M18))
     assert len(original) > 700
