@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, RDF, RDFS, SDO, SKOS, XSD
+from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, RDF, SDO, SKOS, XSD
 
 from metrograph.authoring.reader import Problem, Row, read_table
+from metrograph.authoring.schema import tables
 from metrograph.errors import AuthoringError, InputError
 from metrograph.model import Status
-from metrograph.namespaces import MG, MGB, MGO, MGS, MGT, SDG, bind_prefixes, plan_iri
+from metrograph.namespaces import MG, MGO, MGS, SDG, bind_prefixes, plan_iri
 
 __all__ = ["LEVELS", "RELATIONS", "PlanFolder", "describe_focus", "import_folder",
            "read_folder"]
@@ -82,6 +83,13 @@ class _Import:
     def rows(self, file: str) -> list[Row]:
         return read_table(self.folder, file, self.problems, self.replace.get(file))
 
+    def mapped(self, subject: Any, row: Row, file: str) -> None:
+        """The triples of ``row``'s columns that the metadata maps (``propertyUrl``)."""
+        for column in tables()[file].columns:
+            if column.property is not None:
+                for value in row.list(column.name):
+                    self.graph.add((subject, column.property, column.term(value)))
+
     def problem(self, file: str, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(Problem(file, row, column, message))
 
@@ -91,10 +99,6 @@ class _Import:
     def text(self, s: Any, p: URIRef, value: str, lang: str | None = None) -> None:
         if value:
             self.graph.add((s, p, Literal(value, lang=lang)))
-
-    def iri(self, s: Any, p: URIRef, value: str, ns: Namespace | None = None) -> None:
-        if value:
-            self.graph.add((s, p, ns[value] if ns is not None else URIRef(value)))
 
 
 def read_folder(folder: str | Path, replace: Mapping[str, str] | None = None) -> PlanFolder:
@@ -115,17 +119,12 @@ def read_folder(folder: str | Path, replace: Mapping[str, str] | None = None) ->
     base = str(plan) + "/"
     r.add(plan, RDF.type, MG.ActionPlan)
     r.add(plan, SKOS.notation, Literal(cycle))
-    for col, prop in (("start_year", MG.startYear), ("end_year", MG.endYear)):
-        if p[col]:
-            r.add(plan, prop, Literal(p[col], datatype=XSD.gYear))
+    r.mapped(plan, p, "plan.csv")
     r.text(plan, DCTERMS.title, p["title"], lang)
-    r.text(plan, MG.translatedLabel, p["title_en"], "en")
-    r.iri(plan, DCTERMS.publisher, p["publisher"] or org, MGO)
-    r.iri(plan, DCTERMS.source, p["source"])
+    if not p["publisher"]:
+        r.add(plan, DCTERMS.publisher, MGO[org])
     if p["previous_cycle"]:
         r.add(plan, MG.previousCycle, plan_iri(org, p["previous_cycle"]))
-    r.text(plan, SKOS.editorialNote, p["note"], "en")
-    r.text(plan, RDFS.comment, p["comment"], "en")
     _organisations(r)
     _sources(r)
     codes = _components(r, plan, base, lang)
@@ -153,16 +152,12 @@ def _organisations(r: _Import) -> None:
             r.add(node, RDF.type, cls)
         if not (o["name_en"] or o["name_fr"]):
             r.problem("organisations.csv", o.number, "name_en", "give a name (name_en or name_fr)")
-        r.text(node, SKOS.prefLabel, o["name_en"], "en")
-        r.text(node, SKOS.prefLabel, o["name_fr"], "fr")
+        r.mapped(node, o, "organisations.csv")
         for alt in o.list("alt_names"):
             text, _, lang = alt.rpartition("@")
             r.text(node, SKOS.altLabel, text, lang)
         if o["unit_of"]:
-            r.add(node, ORG.unitOf, MGO[o["unit_of"]])
             r.add(MGO[o["unit_of"]], ORG.hasUnit, node)
-        r.iri(node, FOAF.homepage, o["homepage"])
-        r.text(node, RDFS.comment, o["comment"], "en")
 
 
 def _sources(r: _Import) -> None:
@@ -171,10 +166,8 @@ def _sources(r: _Import) -> None:
             continue
         iri = URIRef(s["id"])
         r.add(iri, RDF.type, MG.SourceDocument)
+        r.mapped(iri, s, "sources.csv")
         r.text(iri, DCTERMS.title, s["title"], s["title_lang"])
-        r.text(iri, MG.translatedLabel, s["title_en"], "en")
-        r.iri(iri, DCTERMS.publisher, s["publisher"], MGO)
-        r.iri(iri, PROV.wasAttributedTo, s["attributed_to"], MGO)
         if len(s["date"]) == 4:
             r.add(iri, DCTERMS.date, Literal(s["date"], datatype=XSD.gYear))
         elif s["date"]:
@@ -184,17 +177,12 @@ def _sources(r: _Import) -> None:
             except ValueError:
                 r.problem("sources.csv", s.number, "date", f"{s['date']!r} is not a date that "
                           "exists")
-        r.iri(iri, DCTERMS.language, s["language"], LANG)
-        r.text(iri, DCTERMS.temporal, s["temporal"])
-        r.iri(iri, PROV.wasDerivedFrom, s["derived_from"])
         if s["sha256"]:
             node = BNode()
             r.add(iri, SPDX.checksum, node)
             r.add(node, RDF.type, SPDX.Checksum)
             r.add(node, SPDX.algorithm, SPDX.checksumAlgorithm_sha256)
             r.add(node, SPDX.checksumValue, Literal(s["sha256"], datatype=XSD.hexBinary))
-        r.text(iri, SKOS.editorialNote, s["note"], "en")
-        r.text(iri, RDFS.comment, s["comment"], "en")
 
 
 def _components(r: _Import, plan: URIRef, base: str, lang: str) -> dict[str, tuple[str, int]]:
@@ -228,11 +216,7 @@ def _components(r: _Import, plan: URIRef, base: str, lang: str) -> dict[str, tup
             r.text(item, SKOS.prefLabel, c["label"], lang)
             if cls == MG.Measure:
                 r.text(item, MG.expectedOutcome, c["label"], lang)
-            r.text(item, MG.translatedLabel, c["label_en"], "en")
-            for theme in c.list("themes"):
-                r.add(item, MG.theme, MGT[theme])
-            for org in c.list("mentions"):
-                r.add(item, SDO.mentions, MGO[org])
+            r.mapped(item, c, file)
     return codes
 
 
@@ -254,13 +238,10 @@ def _sdg_links(r: _Import, base: str, codes: dict[str, tuple[str, int]]) -> None
         r.add(link, RDF.type, MG.SDGLink)
         r.add(link, MG.contributor, URIRef(base + s["code"]))
         r.add(link, MG.sdg, SDG[sdg])
-        r.add(link, MG.linkBasis, MGB[s["basis"]])
-        r.text(link, MG.justification, s["justification"], "en")
+        r.mapped(link, s, "sdg-links.csv")
         if s["basis"] == "proposed" and not s["justification"]:
             r.problem("sdg-links.csv", s.number, "justification",
                       "a proposed link needs a one-line justification")
-        r.iri(link, PROV.wasAttributedTo, s["attributed_to"], MGO)
-        r.iri(link, DCTERMS.source, s["source"])
 
 
 def _statuses(r: _Import, base: str, codes: dict[str, tuple[str, int]]) -> None:
@@ -278,8 +259,7 @@ def _statuses(r: _Import, base: str, codes: dict[str, tuple[str, int]]) -> None:
         r.add(node, RDF.type, MG.StatusAssessment)
         r.add(node, MG.assessedItem, URIRef(base + code))
         r.add(node, MG.status, MGS[Status.parse(s["status"]).value])
-        r.add(node, MG.asOf, Literal(day, datatype=XSD.date))
-        r.iri(node, DCTERMS.source, s["source"])
+        r.mapped(node, s, "statuses.csv")
 
 
 def _links(r: _Import, plan: URIRef, org: str,
@@ -319,7 +299,7 @@ def _reported(r: _Import, plan: URIRef, base: str) -> None:
         node = URIRef(base + "reported")
         r.add(node, RDF.type, MG.ReportedProgress)
         r.add(node, MG.reportedFor, plan)
-        r.add(node, MG.reportedTotal, Literal(int(s["total"])))
+        r.mapped(node, s, "reported.csv")
         for col, status in (("done", "done"), ("in_progress", "in-progress"),
                             ("not_elaborated", "not-elaborated")):
             if s[col]:
@@ -328,8 +308,6 @@ def _reported(r: _Import, plan: URIRef, base: str) -> None:
                 r.add(count, RDF.type, MG.StatusCount)
                 r.add(count, MG.status, MGS[status])
                 r.add(count, MG.count, Literal(int(s[col])))
-        r.iri(node, DCTERMS.source, s["source"])
-        r.iri(node, PROV.wasDerivedFrom, s["derived_from"])
         r.text(node, SKOS.scopeNote, s["note"], s["note_lang"])
 
 

@@ -11,12 +11,12 @@ from functools import cache
 from typing import Any
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, RDF, RDFS, SDO, SKOS
+from rdflib.namespace import DCTERMS, ORG, PROV, RDF, SKOS
 
-from metrograph.authoring.csv_format import LANG, LEVELS, RELATIONS, SPDX
+from metrograph.authoring.csv_format import LEVELS, RELATIONS, SPDX
 from metrograph.authoring.schema import tables
 from metrograph.errors import InputError
-from metrograph.namespaces import ID, MG, MGB, MGO, MGS, MGT, SDG, bind_prefixes
+from metrograph.namespaces import ID, MG, MGO, MGS, SDG, bind_prefixes
 from metrograph.resources import package_dir
 
 __all__ = ["export_plan", "plan_graph", "shipped_organisations"]
@@ -96,6 +96,18 @@ def _code_key(code: str) -> tuple[object, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", code))
 
 
+def _mapped(g: Graph, subject: Any, file: str, **cells: str) -> dict[str, str]:
+    """The cells of the columns the metadata maps (``propertyUrl``), plus ``cells``."""
+    row = {}
+    for c in tables()[file].columns:
+        if c.property is not None:
+            values = sorted(v for o in g.objects(subject, c.property)
+                            if (v := c.cell(o)) is not None)
+            row[c.name] = (c.separator or "").join(values) if c.separator else next(
+                iter(values), "")
+    return row | cells
+
+
 def export_plan(union: Graph, plan: URIRef) -> Tables:
     """The plan as rows of the authoring format, file by file."""
     key = _plan_key(plan)
@@ -108,62 +120,42 @@ def export_plan(union: Graph, plan: URIRef) -> Tables:
               for o in g.objects(c, SKOS.prefLabel) if isinstance(o, Literal) and o.language]
     lang = _lang(g, plan, DCTERMS.title) or (labels[0] if labels else "fr")
     out: Tables = {name: [] for name in tables()}
-    out["plan.csv"].append({
-        "organisation": org, "cycle": cycle, "start_year": _value(g, plan, MG.startYear),
-        "end_year": _value(g, plan, MG.endYear), "language": lang,
-        "title": _text(g, plan, DCTERMS.title), "title_en": _text(g, plan, MG.translatedLabel),
-        "publisher": _value(g, plan, DCTERMS.publisher, MGO),
-        "source": _value(g, plan, DCTERMS.source),
-        "previous_cycle": (_plan_key(g.value(plan, MG.previousCycle)) or ("", "", ""))[1],
-        "note": _text(g, plan, SKOS.editorialNote), "comment": _text(g, plan, RDFS.comment)})
+    out["plan.csv"].append(_mapped(
+        g, plan, "plan.csv", organisation=org, cycle=cycle, language=lang,
+        title=_text(g, plan, DCTERMS.title),
+        previous_cycle=(_plan_key(g.value(plan, MG.previousCycle)) or ("", "", ""))[1]))
     for d in sorted(g.subjects(RDF.type, MG.SourceDocument), key=str):
         checksum = g.value(d, SPDX.checksum)
-        out["sources.csv"].append({
-            "id": str(d), "title": _text(g, d, DCTERMS.title),
-            "title_lang": _lang(g, d, DCTERMS.title),
-            "title_en": _text(g, d, MG.translatedLabel, "en"),
-            "publisher": _value(g, d, DCTERMS.publisher, MGO), "date": _value(g, d, DCTERMS.date),
-            "language": _value(g, d, DCTERMS.language, LANG),
-            "temporal": _value(g, d, DCTERMS.temporal),
-            "derived_from": _value(g, d, PROV.wasDerivedFrom),
-            "sha256": _value(g, checksum, SPDX.checksumValue) if checksum else "",
-            "note": _text(g, d, SKOS.editorialNote), "comment": _text(g, d, RDFS.comment),
-            "attributed_to": _value(g, d, PROV.wasAttributedTo, MGO)})
+        out["sources.csv"].append(_mapped(
+            g, d, "sources.csv", id=str(d), title=_text(g, d, DCTERMS.title),
+            title_lang=_lang(g, d, DCTERMS.title), date=_value(g, d, DCTERMS.date),
+            sha256=_value(g, checksum, SPDX.checksumValue) if checksum else ""))
     for file, cls, _pattern in LEVELS:
         for item in sorted(g.subjects(RDF.type, cls),
                            key=lambda i: _code_key(_value(g, i, SKOS.notation))):
             code = _value(g, item, SKOS.notation)
-            out[file].append({
-                "code": code, "label": _text(g, item, SKOS.prefLabel, lang),
-                "label_en": _text(g, item, MG.translatedLabel, "en"),
-                "themes": ";".join(sorted(str(t)[len(MGT):] for t in g.objects(item, MG.theme))),
-                "mentions": ";".join(sorted(str(o)[len(MGO):]
-                                            for o in g.objects(item, SDO.mentions)))})
+            out[file].append(_mapped(g, item, file, code=code,
+                                     label=_text(g, item, SKOS.prefLabel, lang)))
             for name, rel in RELATIONS.items():
                 out["links.csv"] += [_link_row(code, name, e, org)
                                      for e in sorted(g.objects(item, rel), key=str)]
     out["links.csv"] += [_link_row("", "drops", e, org)
                          for e in sorted(g.objects(plan, MG.drops), key=str)]
     for link in sorted(g.subjects(RDF.type, MG.SDGLink), key=str):
-        out["sdg-links.csv"].append({
-            "code": _value(g, link, MG.contributor)[len(base):],
-            "sdg": _value(g, link, MG.sdg, SDG), "basis": _value(g, link, MG.linkBasis, MGB),
-            "justification": _text(g, link, MG.justification),
-            "attributed_to": _value(g, link, PROV.wasAttributedTo, MGO),
-            "source": _value(g, link, DCTERMS.source)})
+        out["sdg-links.csv"].append(_mapped(
+            g, link, "sdg-links.csv", code=_value(g, link, MG.contributor)[len(base):],
+            sdg=_value(g, link, MG.sdg, SDG)))
     for a in sorted(g.subjects(RDF.type, MG.StatusAssessment),
                     key=lambda a: (_value(g, a, MG.assessedItem), _value(g, a, MG.asOf))):
-        out["statuses.csv"].append({
-            "code": _value(g, a, MG.assessedItem)[len(base):],
-            "status": _value(g, a, MG.status, MGS), "as_of": _value(g, a, MG.asOf),
-            "source": _value(g, a, DCTERMS.source)})
+        out["statuses.csv"].append(_mapped(
+            g, a, "statuses.csv", code=_value(g, a, MG.assessedItem)[len(base):],
+            status=_value(g, a, MG.status, MGS)))
     for rep in g.subjects(MG.reportedFor, plan):
-        row = {"total": _value(g, rep, MG.reportedTotal), "source": _value(g, rep, DCTERMS.source),
-               "derived_from": _value(g, rep, PROV.wasDerivedFrom),
-               "note": _text(g, rep, SKOS.scopeNote), "note_lang": _lang(g, rep, SKOS.scopeNote)}
-        for count in g.objects(rep, MG.statusCount):
-            row[_value(g, count, MG.status, MGS).replace("-", "_")] = _value(g, count, MG.count)
-        out["reported.csv"].append(row)
+        counts = {_value(g, c, MG.status, MGS).replace("-", "_"): _value(g, c, MG.count)
+                  for c in g.objects(rep, MG.statusCount)}
+        out["reported.csv"].append(_mapped(g, rep, "reported.csv", **counts,
+                                           note=_text(g, rep, SKOS.scopeNote),
+                                           note_lang=_lang(g, rep, SKOS.scopeNote)))
     named = {o for o in g.objects() if isinstance(o, URIRef) and str(o).startswith(str(MGO))}
     for node in sorted(named - shipped_organisations(), key=str):
         out["organisations.csv"].append(_organisation_row(union, node))
@@ -174,11 +166,8 @@ def _organisation_row(g: Graph, node: URIRef) -> dict[str, str]:
     kinds = [t for t in ORG_TYPES if (node, RDF.type, ORG[t]) in g]
     alts = sorted(f"{o}@{o.language}" for o in g.objects(node, SKOS.altLabel)
                   if isinstance(o, Literal) and o.language)
-    return {"id": str(node)[len(MGO):], "type": kinds[0] if kinds else "Organization",
-            "name_en": _text(g, node, SKOS.prefLabel, "en"),
-            "name_fr": _text(g, node, SKOS.prefLabel, "fr"), "alt_names": ";".join(alts),
-            "unit_of": _value(g, node, ORG.unitOf, MGO), "homepage": _value(g, node, FOAF.homepage),
-            "comment": _text(g, node, RDFS.comment)}
+    return _mapped(g, node, "organisations.csv", id=str(node)[len(MGO):],
+                   type=kinds[0] if kinds else "Organization", alt_names=";".join(alts))
 
 
 def _link_row(code: str, relation: str, earlier: object, org: str) -> dict[str, str]:

@@ -28,6 +28,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.term import Node
+
+from metrograph.namespaces import PREFIXES
+
 __all__ = ["METADATA", "Column", "Table", "escape", "metadata_bytes", "readme", "tables",
            "unescape"]
 
@@ -68,6 +74,32 @@ class Column:
     required: bool = False
     default: str = ""
     separator: str | None = None
+    property: URIRef | None = None
+    value_url: str = ""
+    lang: str | None = None
+
+    def term(self, value: str) -> Node:
+        """The RDF term a checked ``value`` of this column stands for (CSVW ``valueUrl``,
+        ``lang``, ``datatype``)."""
+        if self.value_url:
+            return URIRef(_expand(re.sub(r"\{\+?\w+\}", lambda _m: value, self.value_url)))
+        if self.lang:
+            return Literal(value, lang=self.lang)
+        if self.base == "nonNegativeInteger":
+            return Literal(int(value))
+        return Literal(value, datatype=XSD[self.base] if self.base in ("date", "gYear") else None)
+
+    def cell(self, node: Node) -> str | None:
+        """The cell ``node`` is written as in this column, or None if it does not fit."""
+        if self.value_url:
+            head, _, tail = _expand(re.sub(r"\{\+?\w+\}", "\x00", self.value_url)).partition("\x00")
+            text = str(node)
+            if isinstance(node, URIRef) and text.startswith(head) and text.endswith(tail):
+                return text[len(head):len(text) - len(tail)]
+            return None
+        if isinstance(node, Literal) and (self.lang is None or node.language == self.lang):
+            return str(node)
+        return None
 
     def parse(self, cell: str) -> tuple[list[str], str | None]:
         """The values of ``cell`` (one, none, or several for a list column) and the problem
@@ -116,6 +148,12 @@ def metadata_bytes() -> bytes:
     return files("metrograph.authoring").joinpath(METADATA).read_bytes()
 
 
+def _expand(name: str) -> str:
+    """``name`` with a metrograph prefix (``mgo:``, ``dcterms:``...) expanded."""
+    prefix, colon, local = name.partition(":")
+    return PREFIXES[prefix] + local if colon and prefix in PREFIXES else name
+
+
 def _column(spec: dict[str, object]) -> Column:
     datatype = spec.get("datatype", "string")
     dt_spec: dict[str, str] = ({"base": datatype} if isinstance(datatype, str)
@@ -126,7 +164,10 @@ def _column(spec: dict[str, object]) -> Column:
                   base=base, pattern=re.compile(regex) if regex else None,
                   hint=dt_spec.get("dc:description") or _HINTS.get(base, base),
                   required=bool(spec.get("required", False)), default=str(spec.get("default", "")),
-                  separator=str(spec["separator"]) if "separator" in spec else None)
+                  separator=str(spec["separator"]) if "separator" in spec else None,
+                  property=URIRef(_expand(str(spec["propertyUrl"]))) if "propertyUrl" in spec
+                  else None, value_url=str(spec.get("valueUrl", "")),
+                  lang=str(spec["lang"]) if "lang" in spec else None)
 
 
 @cache
