@@ -350,3 +350,18 @@ def test_bad_folder_arguments(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="exists and is not a folder"):
         write_folder({"plan.csv": []}, Path(__file__))
     assert os.path.exists(__file__)
+
+
+def test_status_set_writes_through_a_link(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    real = tmp_path / "history" / "statuses.ttl"
+    real.parent.mkdir()
+    link = tmp_path / "statuses.ttl"
+    link.symlink_to(real)
+    for day in ("2019-12-31", "2020-12-31"):
+        assert main(["status", "set", "L1M3D2", "done", "--as-of", day, "--source", SOURCE,
+                     "--file", str(link)]) == 0, capsys.readouterr().err
+    assert link.is_symlink() and len(Graph().parse(real, format="turtle")) == 10
+    assert [p.name for p in real.parent.iterdir() if not p.name.endswith(".lock")] == [
+        "statuses.ttl"]
+    capsys.readouterr()
