@@ -29,7 +29,6 @@ __all__ = ["LEVELS", "RELATIONS", "PlanFolder", "describe_focus", "import_folder
            "read_folder"]
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
-LANG = Namespace("http://id.loc.gov/vocabulary/iso639-1/")
 LEVELS = (("guidelines.csv", MG.Guideline, re.compile(r"L(\d+)")),
           ("measures.csv", MG.Measure, re.compile(r"(L\d+)M(\d+)")),
           ("deliverables.csv", MG.Deliverable, re.compile(r"(L\d+M\d+)D(\d+)")))
@@ -322,9 +321,9 @@ def describe_focus(folder: Path, graph: Graph, focus: Any) -> str:
     if file is None:
         return str(focus)
     item = graph.value(focus, MG.assessedItem) or graph.value(focus, MG.contributor) or focus
-    code = graph.value(item, SKOS.notation)
+    code, day = graph.value(item, SKOS.notation), graph.value(focus, MG.asOf)
     for row in read_table(folder, file, []):
-        if (code is not None and row["code"] == str(code)) or row["id"] == str(focus) \
-                or file in ("plan.csv", "reported.csv"):
+        if (code is not None and row["code"] == str(code) and row["as_of"] in ("", str(day))) \
+                or row["id"] == str(focus) or file in ("plan.csv", "reported.csv"):
             return f"{folder / file}, row {row.number}" + (f" ({code})" if code else "")
     return f"{folder / file} ({focus})"
