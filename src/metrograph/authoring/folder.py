@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+from importlib.resources import files
 from pathlib import Path
 
 from metrograph.authoring.schema import METADATA, escape, metadata_bytes, readme, tables
@@ -130,23 +131,11 @@ def write_folder(tables_: dict[str, list[dict[str, str]]], folder: str | Path,
 
 
 def write_template(folder: str | Path, *, overwrite: bool = False) -> list[Path]:
-    """Write an empty plan folder: every CSV with its header, an example row in plan.csv and
-    the component files, the CSVW metadata and a README of every column."""
-    example = {
-        "plan.csv": [{"organisation": "my-organisation", "cycle": "2024-2027",
-                      "start_year": "2024", "end_year": "2027", "language": "fr",
-                      "title": "Plan d'action 2024-2027", "title_en": "Action Plan 2024-2027",
-                      "publisher": "my-organisation"}],
-        "organisations.csv": [{"id": "my-organisation", "type": "FormalOrganization",
-                               "name_en": "My organisation", "name_fr": "Mon organisation"}],
-        "guidelines.csv": [{"code": "L1", "label": "Texte de la ligne directrice",
-                            "label_en": "Text of the guideline"}],
-        "measures.csv": [{"code": "L1M1", "label": "Résultat attendu de la mesure",
-                          "label_en": "Expected outcome of the measure", "themes": "gender"}],
-        "deliverables.csv": [{"code": "L1M1D1", "label": "Livrable",
-                              "label_en": "Deliverable"}],
-    }
-    files = {name: csv_text(name, example.get(name, [])).encode("utf-8") for name in tables()}
-    files[METADATA] = metadata_bytes()
-    files["README.txt"] = readme().encode("utf-8")
-    return _write_whole(files, Path(folder), overwrite=overwrite)
+    """Write an empty plan folder: every CSV with its header (an example row in those of
+    ``template/``), the CSVW metadata and a README of every column."""
+    examples = files("metrograph.authoring").joinpath("template")
+    files_ = {name: (examples / name).read_bytes() if (examples / name).is_file()
+              else csv_text(name, []).encode("utf-8") for name in tables()}
+    files_[METADATA] = metadata_bytes()
+    files_["README.txt"] = readme().encode("utf-8")
+    return _write_whole(files_, Path(folder), overwrite=overwrite)
