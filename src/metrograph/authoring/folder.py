@@ -97,12 +97,16 @@ def _write_whole(files: dict[str, bytes], target: Path, *, overwrite: bool) -> l
         if not target.exists():
             os.rename(new, target)
         elif _exchange(new, target):
-            shutil.rmtree(new)
+            shutil.rmtree(new, ignore_errors=True)  # the old folder now
         else:
             old = new.with_suffix(".old")
             os.rename(target, old)
-            os.rename(new, target)
-            shutil.rmtree(old)
+            try:
+                os.rename(new, target)
+            except OSError:
+                os.rename(old, target)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
         shutil.rmtree(new, ignore_errors=True)
         raise InputError(f"cannot write the plan folder: {exc.strerror}; the folder is "

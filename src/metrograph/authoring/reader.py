@@ -84,7 +84,7 @@ def _records(table: Table, text: str,
 def read_table(folder: Path, file: str, problems: list[Problem],
                text: str | None = None) -> list[Row]:
     """The checked rows of ``folder/file`` (or of ``text`` in its place); problems are appended
-    to ``problems``. A row whose required cell has a problem is left out."""
+    to ``problems`` (a cell with a problem holds its column's default, or nothing)."""
     table = tables()[file]
     path = folder / file
     if text is None:
