@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import textwrap
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -50,7 +51,7 @@ _MG_CSV = "https://w3id.org/metrograph/csv#"
 #: Characters that make a spreadsheet read a cell as a formula (OWASP's list, and the
 #: full-width forms some spreadsheets also accept).
 FORMULA = frozenset("=+-@\t\r＝＋－＠")
-_HINTS = {"date": "a date YYYY-MM-DD", "gYear": "a year such as 2021",
+_HINTS = {"string": "free text", "date": "a date YYYY-MM-DD", "gYear": "a year such as 2021",
           "nonNegativeInteger": "a whole number ≥ 0"}
 _FORMATS = {"date": r"\d{4}-\d{2}-\d{2}", "gYear": r"\d{4}", "nonNegativeInteger": r"\d+"}
 
@@ -191,7 +192,8 @@ def tables() -> dict[str, Table]:
 def readme() -> str:
     """The column guide for spreadsheet users, in plain text, generated from the metadata."""
     doc = json.loads(metadata_bytes())
-    lines = [doc["dc:title"], "=" * len(doc["dc:title"]), "", doc["dc:description"], "",
+    lines = [doc["dc:title"], "=" * len(doc["dc:title"]), "", textwrap.fill(doc["dc:description"]),
+             "",
              f"The same description, machine-readable (W3C CSVW): {METADATA}.", ""]
     for table in tables().values():
         need = "required" if table.required else "optional"
