@@ -192,8 +192,8 @@ def tables() -> dict[str, Table]:
 def readme() -> str:
     """The column guide for spreadsheet users, in plain text, generated from the metadata."""
     doc = json.loads(metadata_bytes())
-    lines = [doc["dc:title"], "=" * len(doc["dc:title"]), "", textwrap.fill(doc["dc:description"]),
-             "",
+    lines = [doc["dc:title"], "=" * len(doc["dc:title"]), "",
+             textwrap.fill(doc["dc:description"], 96), "",
              f"The same description, machine-readable (W3C CSVW): {METADATA}.", ""]
     for table in tables().values():
         need = "required" if table.required else "optional"
