@@ -364,4 +364,8 @@ def test_status_set_writes_through_a_link(tmp_path: Path,
     assert link.is_symlink() and len(Graph().parse(real, format="turtle")) == 10
     assert [p.name for p in real.parent.iterdir() if not p.name.endswith(".lock")] == [
         "statuses.ttl"]
-    capsys.readouterr()
+    nowhere = tmp_path / "missing" / "statuses.ttl"
+    assert main(["status", "set", "L1M3D2", "done", "--as-of", "2021-01-01", "--source", SOURCE,
+                 "--file", str(nowhere)]) == 2
+    assert "the folder does not exist" in capsys.readouterr().err
+    assert not nowhere.parent.exists()  # the lock made no folder either

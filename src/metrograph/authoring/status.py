@@ -63,6 +63,8 @@ def record_status(kg: KnowledgeGraph, code: str, status: str | Status, as_of: st
             _refuse(item, day, f"{record.status.value}, {record.assessment}")
     new = assessment_graph(item, parsed, day, URIRef(source))
     path = Path(target).resolve()
+    if not path.parent.is_dir():
+        raise InputError("the folder does not exist", source=str(path.parent))
     try:
         with FileLock(path.parent / f".{path.name}.lock", timeout=LOCK_TIMEOUT):
             if path.is_dir():
@@ -72,6 +74,8 @@ def record_status(kg: KnowledgeGraph, code: str, status: str | Status, as_of: st
     except Timeout:
         raise InputError(f"another process has held the lock for {LOCK_TIMEOUT:.0f} s; "
                          "try again", source=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", source=str(path)) from None
     kg.add_graph(new, URIRef(path.as_uri()))
     return URIRef(f"{item.plan}/assessment/{item.code}/{day.isoformat()}")
 
