@@ -1,13 +1,18 @@
-"""Recording a status update: a new dated assessment with its source, never an overwrite."""
+"""Recording a status update: a new dated assessment with its source, never an overwrite.
+
+Concurrent updates of one file or plan folder are serialised by a lock file beside it
+(``.NAME.lock``, ``filelock``): under the lock the target is read again, the same-day check is
+made on what it holds now, and the new content is written atomically, so no update is lost and
+none is reported recorded that the file does not hold.
+"""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+from filelock import FileLock, Timeout
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
 
 from metrograph.errors import InputError
@@ -16,7 +21,10 @@ from metrograph.model import Deliverable, Status
 from metrograph.namespaces import MG, bind_prefixes
 from metrograph.rdfio.formats import format_for
 
-__all__ = ["assessment_graph", "record_status"]
+__all__ = ["LOCK_TIMEOUT", "assessment_graph", "record_status"]
+
+#: Seconds to wait for another writer of the same target.
+LOCK_TIMEOUT = 60.0
 
 
 def assessment_graph(item: Deliverable, status: Status, as_of: dt.date,
@@ -39,12 +47,9 @@ def record_status(kg: KnowledgeGraph, code: str, status: str | Status, as_of: st
                   source: str, target: str | Path, plan: str | None = None) -> URIRef:
     """Record that deliverable ``code`` (of ``plan``) had ``status`` on ``as_of`` according to
     ``source`` (an IRI), appending to ``target``: a plan folder (its ``statuses.csv``) or an RDF
-    file (created if missing, rewritten atomically). ``kg`` must hold the deliverable. An
-    assessment of the same deliverable on the same day is refused: history is never
-    overwritten. Returns the new assessment's IRI."""
-    from metrograph.authoring.csv_format import import_folder
-    from metrograph.rdfio.writers import serialize, write_atomic
-
+    file (created if missing, rewritten atomically; a symbolic link is written through). ``kg``
+    must hold the deliverable. An assessment of the same deliverable on the same day is refused:
+    history is never overwritten. Returns the new assessment's IRI."""
     item = kg.get(code, plan=plan)
     if not isinstance(item, Deliverable):
         raise InputError(f"{code} is a {item.kind}, not a deliverable")
@@ -55,47 +60,76 @@ def record_status(kg: KnowledgeGraph, code: str, status: str | Status, as_of: st
         raise InputError(f"--source must be the IRI of the source document, got {source!r}")
     for record in item.history:
         if record.as_of == day:
-            raise InputError(f"{item.code} already has a status on {day.isoformat()} "
-                             f"({record.status.value}, {record.assessment}); history is never "
-                             "overwritten: record a later assessment instead")
+            _refuse(item, day, f"{record.status.value}, {record.assessment}")
     new = assessment_graph(item, parsed, day, URIRef(source))
-    path = Path(target)
-    if path.is_dir():
-        sheet = path / "statuses.csv"
-        old = sheet.read_bytes() if sheet.exists() else None
-        rows = list(csv.reader(io.StringIO((old or b"code,status,as_of,source\n").decode(
-            "utf-8-sig"))))
-        rows.append([item.code, parsed.value, day.isoformat(), source])
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\n").writerows(rows)
-        write_atomic(sheet, buf.getvalue().encode("utf-8"))
-        try:
-            import_folder(path)
-        except InputError:
-            if old is None:
-                sheet.unlink()
+    path = Path(target).resolve()
+    if not path.parent.is_dir():
+        raise InputError("the folder does not exist", source=str(path.parent))
+    try:
+        with FileLock(path.parent / f".{path.name}.lock", timeout=LOCK_TIMEOUT):
+            if path.is_dir():
+                _append_row(path, item, parsed, day, source)
             else:
-                write_atomic(sheet, old)
-            raise
-    else:
-        fmt = format_for(path)
-        existing = Graph()
-        if path.exists():
-            try:
-                existing.parse(path, format=fmt.rdflib_name)
-            except Exception as exc:
-                raise InputError(f"cannot read: {exc}", source=str(path)) from None
-        from rdflib import Dataset
-
-        ds = Dataset()
-        target_graph = ds.graph(URIRef(path.resolve().as_uri()))
-        for triple in existing:
-            target_graph.add(triple)
-        for triple in new:
-            target_graph.add(triple)
-        write_atomic(path, serialize(ds, fmt.name).encode("utf-8"))
-    kg.add_graph(new, URIRef(path.resolve().as_uri()))
+                _append_triples(path, item, day, new)
+    except Timeout:
+        raise InputError(f"another process has held the lock for {LOCK_TIMEOUT:.0f} s; "
+                         "try again", source=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", source=str(path)) from None
+    kg.add_graph(new, URIRef(path.as_uri()))
     return URIRef(f"{item.plan}/assessment/{item.code}/{day.isoformat()}")
+
+
+def _refuse(item: Deliverable, day: dt.date, what: str) -> None:
+    raise InputError(f"{item.code} already has a status on {day.isoformat()} ({what}); history "
+                     "is never overwritten: record a later assessment instead")
+
+
+def _append_row(folder: Path, item: Deliverable, status: Status, day: dt.date,
+                source: str) -> None:
+    """Append the assessment to the folder's statuses.csv, checked with the whole folder."""
+    from metrograph.authoring.csv_format import read_folder
+    from metrograph.authoring.folder import csv_text
+    from metrograph.authoring.reader import read_table
+    from metrograph.rdfio.writers import write_atomic
+
+    sheet = folder / "statuses.csv"
+    for old_row in read_table(folder, "statuses.csv", []):
+        if (old_row["code"], old_row["as_of"]) == (item.code, day.isoformat()):
+            _refuse(item, day, f"statuses.csv, row {old_row.number}")
+    row = {"code": item.code, "status": status.value, "as_of": day.isoformat(), "source": source}
+    if sheet.is_file():
+        old = sheet.read_bytes()
+        line = csv_text("statuses.csv", [row]).split("\r\n", 1)[1].encode("utf-8")
+        data = old + (b"" if old.endswith(b"\n") or not old else b"\n") + line
+    else:
+        data = csv_text("statuses.csv", [row]).encode("utf-8")
+    try:
+        read_folder(folder, replace={"statuses.csv": data.decode("utf-8-sig")})
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8: save it as UTF-8 CSV", source=str(sheet)) from None
+    write_atomic(sheet, data)
+
+
+def _append_triples(path: Path, item: Deliverable, day: dt.date, new: Graph) -> None:
+    """Add the assessment to the RDF file ``path``, as it is now."""
+    from metrograph.rdfio.writers import serialize, write_atomic
+
+    fmt = format_for(path)
+    existing = Graph()
+    if path.exists():
+        try:
+            existing.parse(path, format=fmt.rdflib_name)
+        except Exception as exc:
+            raise InputError(f"cannot read: {exc}", source=str(path)) from None
+    for a in existing.subjects(MG.assessedItem, item.iri):
+        if existing.value(a, MG.asOf) == Literal(day.isoformat(), datatype=XSD.date):
+            _refuse(item, day, str(a))
+    ds = Dataset()
+    target = ds.graph(URIRef(path.as_uri()))
+    for triple in (*existing, *new):
+        target.add(triple)
+    write_atomic(path, serialize(ds, fmt.name).encode("utf-8"))
 
 
 def _day(value: str) -> dt.date:

@@ -138,7 +138,7 @@ def cmd_queries(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     kg = _load(args)
     if args.format == "csv":
-        from metrograph.authoring.csv_format import export_plan, write_folder
+        from metrograph.authoring import export_plan, write_folder
         from metrograph.rdfio.writers import union_graph
 
         if not args.output:
@@ -183,7 +183,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from metrograph.authoring.csv_format import write_template
+    from metrograph.authoring import write_template
 
     paths = write_template(args.folder, overwrite=args.force)
     print(f"wrote a plan template ({len(paths)} files) to {args.folder}; "
@@ -192,15 +192,25 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from metrograph.authoring.csv_format import describe_focus, import_folder
-    from metrograph.rdfio.formats import format_for
-    from metrograph.rdfio.writers import serialize, write_atomic
+    from rdflib import Dataset, URIRef
 
-    graph = import_folder(args.folder)
+    from metrograph.authoring.csv_format import describe_focus, read_folder
+    from metrograph.errors import AuthoringError
+    from metrograph.graph import KnowledgeGraph
+    from metrograph.rdfio.formats import format_for
+    from metrograph.rdfio.writers import serialize, union_graph, write_atomic
+
+    folder = read_folder(args.folder)
+    graph = folder.graph
     fmt = format_for(args.output or "out.ttl", args.format)
-    kg = _load(args)
-    name = f"urn:metrograph:import:{Path(args.folder).resolve().as_uri()}"
-    kg.add_graph(graph, name)
+    name = URIRef(f"urn:metrograph:import:{folder.plan}")
+    # validated with the loaded graph, the folder's plan in place of any loaded copy of it
+    context = folder.in_context(_load(args).store.dataset(), name)
+    problems = folder.unresolved_links(union_graph(context))
+    if problems:
+        raise AuthoringError(Path(args.folder), problems)
+    kg = KnowledgeGraph(store=args.store)
+    kg.store.add_dataset(context)
     subjects = set(graph.subjects())
     report = kg.validate()
     mine = [r for r in report.results if r.focus in subjects]
@@ -214,10 +224,8 @@ def cmd_import(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_INVALID
     warnings = sum(r.severity == "Warning" for r in mine)
-    from rdflib import Dataset, URIRef
-
     ds = Dataset()
-    target = ds.graph(URIRef(name))
+    target = ds.graph(name)
     for triple in graph:
         target.add(triple)
     text = serialize(ds, fmt.name)

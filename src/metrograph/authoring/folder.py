@@ -1,0 +1,145 @@
+"""Writing a plan folder whole: every file is written into a new folder beside the target, which
+then takes the target's place in one rename (Linux ``renameat2(RENAME_EXCHANGE)``; elsewhere two
+renames), so a reader sees the old folder or the new one, never a mix, and no file of an earlier
+export survives into the new one. A failed write (a full disk) leaves the target as it was.
+Cells a spreadsheet would run as formulas are escaped (:func:`~metrograph.authoring.schema.escape`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import ctypes
+import io
+import os
+import re
+import shutil
+import tempfile
+from importlib.resources import files
+from pathlib import Path
+
+from metrograph.authoring.schema import METADATA, escape, metadata_bytes, readme, tables
+from metrograph.errors import InputError
+
+__all__ = ["csv_text", "write_folder", "write_template"]
+
+#: Files that may sit in a plan folder besides its CSV files.
+EXTRAS = ("README.txt", METADATA)
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def csv_text(file: str, rows: list[dict[str, str]]) -> str:
+    """``rows`` as the CSV text of ``file``: the metadata's header, every cell escaped."""
+    names = tables()[file].names
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")  # RFC 4180; quotes a lone CR too
+    writer.writerow(names)
+    writer.writerows([escape(row.get(n, "")) for n in names] for row in rows)
+    return buf.getvalue()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap ``a`` and ``b`` in one step where the system can."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError, TypeError):  # not Linux (glibc 2.28+)
+        return False
+    result: int = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b),
+                            _RENAME_EXCHANGE)
+    return result == 0
+
+
+def _clean_stale(target: Path) -> None:
+    """Remove folders left beside ``target`` by writers that were killed."""
+    pattern = re.compile(re.escape(f".{target.name}.") + r"(\d+)\.[^.]+\.(new|old)")
+    for sibling in target.parent.glob(f".{target.name}.*"):
+        m = pattern.fullmatch(sibling.name)
+        if m is None or not sibling.is_dir():
+            continue
+        try:
+            os.kill(int(m.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(sibling, ignore_errors=True)
+        except (PermissionError, OverflowError):
+            pass
+
+
+def _write_whole(files: dict[str, bytes], target: Path, *, overwrite: bool) -> list[Path]:
+    target = Path(os.path.abspath(target))
+    if target.is_symlink():
+        target = target.resolve()
+    if target.exists() and not target.is_dir():
+        raise InputError("exists and is not a folder", source=str(target))
+    if not target.parent.is_dir():
+        raise InputError("the folder it goes in does not exist", source=str(target.parent))
+    if target.exists() and any(target.iterdir()):
+        known = set(tables()) | set(EXTRAS)
+        foreign = sorted(p.name for p in target.iterdir() if p.name not in known or p.is_dir())
+        if not overwrite:
+            raise InputError("the folder is not empty; use --force to replace the plan in it",
+                             source=str(target))
+        if foreign:
+            names = ", ".join(foreign[:3])
+            raise InputError(f"holds files that are not part of a plan folder ({names}); "
+                             "not replaced", source=str(target))
+    _clean_stale(target)
+    new = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".new",
+                                dir=target.parent))
+    try:
+        for name, data in files.items():
+            with open(new / name, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        new.chmod(0o777 & ~_umask())
+        if not target.exists():
+            os.rename(new, target)
+        elif _exchange(new, target):
+            shutil.rmtree(new, ignore_errors=True)  # the old folder now
+        else:
+            old = new.with_suffix(".old")
+            os.rename(target, old)
+            try:
+                os.rename(new, target)
+            except OSError:
+                os.rename(old, target)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(new, ignore_errors=True)
+        raise InputError(f"cannot write the plan folder: {exc.strerror}; the folder is "
+                         "unchanged", source=str(target)) from None
+    with contextlib.suppress(OSError):
+        fd = os.open(target.parent, os.O_RDONLY)
+        os.fsync(fd)
+        os.close(fd)
+    return [target / name for name in files]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_folder(tables_: dict[str, list[dict[str, str]]], folder: str | Path,
+                 *, overwrite: bool = False) -> list[Path]:
+    """Write the authoring tables as the plan folder ``folder``, whole (see the module). A
+    non-empty folder is replaced only with ``overwrite``, and only if it holds nothing but a
+    plan's files."""
+    files = {name: csv_text(name, rows).encode("utf-8") for name, rows in tables_.items()
+             if rows or tables()[name].required}
+    return _write_whole(files, Path(folder), overwrite=overwrite)
+
+
+def write_template(folder: str | Path, *, overwrite: bool = False) -> list[Path]:
+    """Write an empty plan folder: every CSV with its header (an example row in those of
+    ``template/``), the CSVW metadata and a README of every column."""
+    examples = files("metrograph.authoring").joinpath("template")
+    files_ = {name: (examples / name).read_bytes() if (examples / name).is_file()
+              else csv_text(name, []).encode("utf-8") for name in tables()}
+    files_[METADATA] = metadata_bytes()
+    files_["README.txt"] = readme().encode("utf-8")
+    return _write_whole(files_, Path(folder), overwrite=overwrite)
