@@ -271,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Action plans as a knowledge graph. Loads the bundled ontology, schemes and the "
         "Metropolis 2018-2020 plan, plus any --data files. Exit codes: 0 ok, 1 validation "
         "failed, 2 usage or input error."))
+    from metrograph import __version__
+
+    parser.add_argument("--version", action="version", version=f"metrograph {__version__}")
     common = _Parser(add_help=False)
     common.add_argument("--data", action="append", default=[], metavar="FILE",
                         help="an RDF file to load on top (Turtle, N-Triples, JSON-LD, TriG, "
