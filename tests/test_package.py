@@ -13,7 +13,6 @@ from pathlib import Path
 import metrograph
 from metrograph.resources import data_files, ontology_files, query_files, shape_files
 
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
