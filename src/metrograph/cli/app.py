@@ -60,12 +60,20 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     kg = _load(args)
     counts = kg.counts()
-    print(f"metrograph {__version__}, store: {kg.store.name}")
-    for key, value in counts.items():
-        print(f"  {key:<13} {value}")
-    for p in kg.plans():
-        print(f"  plan {p.cycle} ({p.iri}): {p.guidelines} guidelines, {p.measures} measures, "
-              f"{p.deliverables} deliverables")
+    plans = kg.plans()
+    if args.format == "json":
+        payload = {"version": __version__, "store": kg.store.name, "counts": counts,
+                   "plans": [{"iri": str(p.iri), "cycle": p.cycle,
+                              "organisation": str(p.organisation),
+                              "guidelines": p.guidelines, "measures": p.measures,
+                              "deliverables": p.deliverables} for p in plans]}
+        _write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", args.output)
+        return EXIT_OK
+    lines = [f"metrograph {__version__}, store: {kg.store.name}"]
+    lines += [f"  {key:<13} {value}" for key, value in counts.items()]
+    lines += [f"  plan {p.cycle} ({p.iri}): {p.guidelines} guidelines, {p.measures} measures, "
+              f"{p.deliverables} deliverables" for p in plans]
+    _write("\n".join(lines) + "\n", args.output)
     return EXIT_OK
 
 
@@ -126,6 +134,13 @@ def cmd_query(args: argparse.Namespace) -> int:
 def cmd_queries(args: argparse.Namespace) -> int:
     from metrograph.sparql.library import catalogue
 
+    if args.format == "json":
+        payload = [{"name": name, "question": q.question,
+                    "parameters": [{"name": p.name, "type": p.type, "required": p.required,
+                                    "description": p.description} for p in q.parameters]}
+                   for name, q in sorted(catalogue().items())]
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return EXIT_OK
     for name, q in sorted(catalogue().items()):
         print(name)
         print(f"    {q.question}")
@@ -265,6 +280,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _output(p: argparse.ArgumentParser, metavar: str, text: str, required: bool = False) -> None:
+    p.add_argument("-o", "--output", metavar=metavar, required=required, help=text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``metrograph`` command."""
     parser = _Parser(prog="metrograph", description=(
@@ -293,12 +312,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="timeout of each request to --endpoint (default 30)")
     common.add_argument("-q", "--quiet", action="store_true",
                         help="no progress display (it only shows on a terminal anyway)")
-    common.add_argument("-o", "--output", metavar="FILE",
-                        help="write to FILE (atomically) instead of standard output")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
 
     p = sub.add_parser("info", parents=[common], help="what is loaded: counts and plans")
+    _output(p, "FILE", "write to FILE (atomically) instead of standard output")
+    p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_info)
 
     p = sub.add_parser("validate", parents=[common],
@@ -312,6 +331,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "pyshacl: pySHACL on a copy (same results, much slower)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("-v", "--verbose", action="store_true", help="list every result")
+    _output(p, "FILE", "write to FILE (atomically) instead of standard output")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("query", parents=[common], help="run a library query or a .rq file",
@@ -329,9 +349,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-remote", action="store_true",
                    help="allow SERVICE and FROM <IRI> in a --file query (refused by default: "
                         "they fetch data from other servers)")
+    _output(p, "FILE", "write to FILE (atomically) instead of standard output")
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("queries", help="list the library's queries and their parameters")
+    p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_queries)
 
     p = sub.add_parser("export", parents=[common],
@@ -342,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
                    default="ttl")
     p.add_argument("--plan", help="with --format csv: the plan (cycle code or IRI)")
     p.add_argument("--force", action="store_true", help="replace existing CSV files")
+    _output(p, "FILE|DIR", "the RDF file to write (default: standard output); with "
+            "--format csv, the plan folder to write (required)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("publish", parents=[common],
@@ -360,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", metavar="URL",
                    help="where the release folder will be served (download URLs in void.ttl)")
     p.add_argument("--force", action="store_true", help="replace an existing release")
+    _output(p, "DIR", "the release folder to write (required)", required=True)
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("push", parents=[common],
@@ -401,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("folder", metavar="DIR")
     p.add_argument("--format", choices=("ttl", "nt", "jsonld", "trig", "nq"), default=None,
                    help="output format (default: from the -o suffix, else Turtle)")
+    _output(p, "FILE", "write the RDF to FILE (default: standard output)")
     p.add_argument("-v", "--verbose", action="store_true", help="list warnings too")
     p.set_defaults(func=cmd_import)
 
@@ -431,6 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(network.fr.html, network.en.html) and index.html.")
     p.add_argument("--plan", help="cycle code or IRI of one plan (default: every plan)")
     p.add_argument("--format", choices=("markdown", "html"), default="markdown")
+    _output(p, "FILE|DIR", "Markdown: the file to write (default: standard output); "
+            "html: the folder to write the pages into (default: the current folder)")
     p.set_defaults(func=cmd_report)
     return parser
 
