@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import http.client
 import json
 import os
 import re
@@ -61,6 +60,9 @@ from metrograph.publishing.site_graph import document_path
 from .conftest import MULTICYCLE
 
 REPO = Path(__file__).resolve().parent.parent
+# rdflib's JSON-LD parser, reading the site's .jsonld files, uses its own deprecated class
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 PREFIX = "/metrograph/"
 M18 = "https://w3id.org/metrograph/id/metropolis/plan/2018-2020"
 HTML_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
@@ -210,7 +212,7 @@ def serve(root: Path) -> tuple[ThreadingHTTPServer, str]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, directory=str(root), **kwargs)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def do_HEAD(self) -> None:
@@ -519,11 +521,12 @@ def test_every_link_of_every_page_resolves(which: str, request: pytest.FixtureRe
 
 
 def test_network_links_resolve(network: Published) -> None:
-    """Every link of every page of the network's site, checked against the files (a crawl
-    over HTTP of a sample of pages checks the same through the server)."""
+    """Every link of one page in eight of the network's site (some 4,000 pages, every kind),
+    checked against the files; a crawl over HTTP of 200 pages checks the same through the
+    server."""
     root = network.root
     files = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
-    pages = sorted(f for f in files if f.endswith(".html"))
+    pages = sorted(f for f in files if f.endswith(".html"))[::8]
     href = re.compile(r'(?:href|src)="([^"]*)"')
     checked = 0
     for rel in pages:
@@ -747,7 +750,7 @@ class Visit:
     scroll_width: int
 
 
-def visit(chromium: Chromium, axe: str, url: str, width: int, language: str,
+def visit(chromium: Chromium, axe: str | None, url: str, width: int, language: str,
           shot: Path) -> Visit:
     """Load ``url`` (through the negotiation) and check it as a reader with a keyboard and a
     screen reader would meet it."""
@@ -781,7 +784,7 @@ def visit(chromium: Chromium, axe: str, url: str, width: int, language: str,
                      ["cssContentSize"]["height"]) + 1
         png = chromium.call("Page.captureScreenshot", {
             "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 6000), "scale": 1}},
+            "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 2400), "scale": 1}},
             session=session)["data"]
         shot.write_bytes(base64.b64decode(png))
         keyboard = []
@@ -792,11 +795,18 @@ def visit(chromium: Chromium, axe: str, url: str, width: int, language: str,
                     **({"text": "\r"} if key == "Enter" and kind == "keyDown" else {})},
                     session=session)
             keyboard.append(chromium.evaluate(KEYBOARD, session))
-        chromium.evaluate(axe, session)
-        violations = chromium.evaluate(AXE, session, timeout=120)
+        violations = []
+        if axe is not None:
+            chromium.evaluate(axe, session)
+            violations = chromium.evaluate(AXE, session, timeout=120)
         return Visit(url, final, lang, requests, console, keyboard, violations, scroll_width)
     finally:
         chromium.call("Target.closeTarget", {"targetId": target})
+
+
+#: the kinds of page visited in each site (the bundled plan: every kind)
+VISITED = {"multicycle": {"home", "plan", "deliverable", "assessment", "organisation"},
+           "network": {"home", "plan", "deliverable", "assessment", "organisation"}}
 
 
 def pages_to_visit(site: Published) -> list[tuple[str, str]]:
@@ -820,7 +830,8 @@ def pages_to_visit(site: Published) -> list[tuple[str, str]]:
             kinds[name] = sorted(typed[cls])[0][len(BASE):]
     first_plan = sorted(typed["ActionPlan"])[0]            # id/{organisation}/plan/{cycle}
     kinds["organisation"] = "id/org/" + first_plan[len(BASE):].split("/")[1]
-    return sorted(kinds.items())
+    wanted = VISITED.get(site.label, set(kinds))
+    return sorted((k, v) for k, v in kinds.items() if k in wanted)
 
 
 @pytest.mark.parametrize("which", ["bundled", "multicycle", "network"])
@@ -833,7 +844,9 @@ def test_pages_in_a_browser(which: str, request: pytest.FixtureRequest,
     for name, path in pages_to_visit(site):
         for width, language in ((1280, "en"), (390, "fr")):
             shot = shots / f"{which}--{name}--{language}-{width}.png"
-            v = visit(chromium, axe, site.url + path, width, language, shot)
+            # axe-core once per page (its rules do not depend on the width or the language)
+            v = visit(chromium, axe if width > 600 else None, site.url + path, width, language,
+                      shot)
             where = f"{which} {name} {language} {width}px"
             assert v.lang == language and v.final.endswith(f".{language}.html"), (where, v.final)
             outside = [u for u in v.requests if urllib.parse.urlsplit(u).hostname != "127.0.0.1"]

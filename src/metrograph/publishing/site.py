@@ -81,7 +81,7 @@ def _environment() -> Environment:
     return env
 
 
-def _ox(node: Node) -> Any:
+def _to_ox(node: Node) -> Any:
     if isinstance(node, URIRef):
         return ox.NamedNode(str(node))
     if isinstance(node, BNode):
@@ -94,13 +94,22 @@ def _ox(node: Node) -> Any:
     return ox.Literal(str(node))
 
 
-def _data(triples: list[tuple[Node, URIRef, Node]]) -> tuple[bytes, bytes]:
-    converted = [ox.Triple(_ox(s), _ox(p), _ox(o)) for s, p, o in triples]
+def _data(triples: list[tuple[Node, URIRef, Node]],
+          terms: dict[Node, Any]) -> tuple[bytes, bytes]:
+    """Turtle and JSON-LD of ``triples`` (``terms``: the pyoxigraph terms made so far)."""
+    def ox_term(node: Node) -> Any:
+        found = terms.get(node)
+        if found is None:
+            found = terms[node] = _to_ox(node)
+        return found
+
+    converted = [ox.Triple(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in triples]
     spaces = {str(t)[:max(str(t).rfind("#"), str(t).rfind("/")) + 1]
               for triple in triples for t in triple if isinstance(t, URIRef)}
     used = {p: ns for p, ns in PREFIXES.items() if ns in spaces}
     turtle = ox.serialize(converted, format=ox.RdfFormat.TURTLE, prefixes=used)
     jsonld = ox.serialize(converted, format=ox.RdfFormat.JSON_LD)
+    assert turtle is not None and jsonld is not None
     return turtle, jsonld
 
 
@@ -134,6 +143,7 @@ def render_site(kg: KnowledgeGraph) -> dict[str, bytes]:
     templates = {name: env.get_template(f"{name}.html")
                  for name in ("resource", "ontology", "index")}
     out: dict[str, bytes] = {}
+    terms: dict[Node, Any] = {}
     for lang in LANGUAGES:
         page = views.index_page(lang)
         out[f"index.{lang}.html"] = templates["index"].render(
@@ -145,7 +155,7 @@ def render_site(kg: KnowledgeGraph) -> dict[str, bytes]:
             template = templates["ontology" if page.kind == "ontology" else "resource"]
             out[f"{path}.{lang}.html"] = template.render(
                 page=page, t=messages[lang], langs=LANGUAGES).encode("utf-8")
-        out[f"{path}.ttl"], out[f"{path}.jsonld"] = _data(site.description(doc))
+        out[f"{path}.ttl"], out[f"{path}.jsonld"] = _data(site.description(doc), terms)
     package = files("metrograph.publishing")
     for name, source in _STATIC.items():
         out[name] = package.joinpath(source).read_bytes()

@@ -18,6 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
@@ -48,8 +49,10 @@ def document_path(iri: str, base: str = BASE) -> str | None:
     if not iri.startswith(base):
         return None
     path = iri[len(base):].split("#", 1)[0]
-    if path in ("", "/") or path.endswith("/"):
-        return None if path in ("",) else _refuse(iri, "it ends with '/'")
+    if path == "":
+        return None
+    if path.endswith("/"):
+        _refuse(iri, "it ends with '/'")
     segments = path.split("/")
     for segment in segments:
         if not _SEGMENT.match(segment) or segment in (".", ".."):
@@ -60,7 +63,7 @@ def document_path(iri: str, base: str = BASE) -> str | None:
     return path
 
 
-def _refuse(iri: str, why: str) -> None:
+def _refuse(iri: str, why: str) -> NoReturn:
     raise InputError(f"cannot publish {iri} as a page of the site: {why}")
 
 

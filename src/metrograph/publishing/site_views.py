@@ -15,8 +15,8 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass, field
-from importlib.resources import files
 from functools import lru_cache
+from importlib.resources import files
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -27,8 +27,16 @@ from rdflib.term import Node
 from metrograph.namespaces import MG, PREFIXES
 from metrograph.publishing.site_graph import Document, SiteGraph, document_path
 
-__all__ = ["LANGUAGES", "INCOMING_LIMIT", "Page", "PageViews", "Term", "Text", "Value",
-           "load_messages"]
+__all__ = [
+    "INCOMING_LIMIT",
+    "LANGUAGES",
+    "Page",
+    "PageViews",
+    "Term",
+    "Text",
+    "Value",
+    "load_messages",
+]
 
 #: the languages of the site, one page each
 LANGUAGES: tuple[str, ...] = ("en", "fr")
@@ -43,7 +51,7 @@ _KINDS = ((MG.ActionPlan, "plan"), (MG.Guideline, "guideline"), (MG.Measure, "me
 #: shown above the property table, not in it
 _HEADLINE = {SKOS.definition, RDFS.comment}
 _DIGITS = re.compile(r"(\d+)")
-_PLAIN = {"xsd:string", "rdf:langString"}
+_PLAIN = {"xsd:string", "rdf:langString", "xsd:integer"}
 
 
 @lru_cache(maxsize=65536)
@@ -143,6 +151,7 @@ class Page:
     iri: str
     kind: str
     title: Text
+    code: str | None
     root: str
     css: str
     self_href: str
@@ -183,6 +192,7 @@ class PageViews:
         self.terms: dict[str, dict[str, str]] = messages["terms"]
         self.inverse: dict[str, dict[str, str]] = messages["inverse"]
         self._seen: dict[tuple[URIRef, str, str], Value] = {}
+        self._paths: dict[str, str | None] = {}
 
     # ------------------------------------------------------------------ small parts
 
@@ -195,7 +205,9 @@ class PageViews:
     def href(self, iri: str, lang: str, here: str) -> str | None:
         """The relative link from the page at ``here`` to the page of ``iri`` (None when the
         site has no page for it)."""
-        path = document_path(iri, self.site.base)
+        path = self._paths.get(iri, "")
+        if path == "":
+            path = self._paths[iri] = document_path(iri, self.site.base)
         if path is None or path not in self.site.documents:
             return None
         target_dir, _, name = path.rpartition("/")
@@ -306,7 +318,30 @@ class PageViews:
                       if isinstance(p, URIRef)]
         if publishers:
             chain.append(publishers[0])
-        return [self.value(n, lang, here) for n in reversed(chain)]
+        out = []
+        for n in reversed(chain):
+            value = self.value(n, lang, here)
+            code = self.code(n)
+            out.append(Value(Text(code), href=value.href, iri=value.iri) if code else value)
+        return out
+
+    def code(self, iri: URIRef) -> str | None:
+        """``iri``'s ``skos:notation`` (a plan's cycle, a component's code), if it has one."""
+        codes = sorted(str(o) for o in self.site.values(iri, SKOS.notation))
+        return codes[0] if codes else None
+
+    def title(self, doc: Document, lang: str) -> Text:
+        """What the page is called: the label of its IRI, else what it is and where
+        (``SDG link L1M2/11``), from its type and the last segments of its path."""
+        label = self.site.label(doc.iri, lang)
+        if label is not None:
+            return self.text(label, lang)
+        types = self.site.types.get(doc.iri, [])
+        what = self.name(types[0], lang).text if types else self.messages[lang]["kinds"][
+            "resource"]
+        segments = doc.path.split("/")
+        where = "/".join(segments[-2:]) if len(segments) > 3 else segments[-1]
+        return Text(f"{what} {where}")
 
     # ------------------------------------------------------------------ pages
 
@@ -318,7 +353,7 @@ class PageViews:
         base_name = posixpath.basename(doc.path)
         kind = self.kind(doc)
         page = Page(lang=lang, path=doc.path, iri=str(doc.iri), kind=kind,
-                    title=self.name(doc.iri, lang),
+                    title=self.title(doc, lang), code=self.code(doc.iri),
                     root=_reldir("", here_dir) + f"index.{lang}.html",
                     css=_reldir("", here_dir) + "site.css",
                     self_href=f"{base_name}.{lang}.html",
@@ -337,9 +372,10 @@ class PageViews:
             for s in extra:  # fragment IRIs of a document that is not the ontology
                 page.rows.extend(self.rows(s, lang, here))
             if kind == "scheme":
-                page.members = [self.term(c, lang, here) for c in sorted(
-                    {s for p, s in self.site.incoming.get(doc.iri, ())
-                     if p in (SKOS.inScheme, SKOS.topConceptOf)}, key=lambda s: _natural(str(s)))]
+                concepts = {s for p, s in self.site.incoming.get(doc.iri, ())
+                            if p in (SKOS.inScheme, SKOS.topConceptOf) and isinstance(s, URIRef)}
+                page.members = [self.term(c, lang, here)
+                                for c in sorted(concepts, key=lambda s: _natural(str(s)))]
         page.incoming = self.incoming(doc.iri, lang, here)
         return page
 
@@ -398,7 +434,8 @@ class PageViews:
         here = f"index.{lang}.html"
         other = next(x for x in LANGUAGES if x != lang)
         page = Page(lang=lang, path="", iri=self.site.base, kind="index",
-                    title=Text(self.messages[lang]["site_title"]), root=here, css="site.css",
+                    title=Text(self.messages[lang]["site_title"]), code=None, root=here,
+                    css="site.css",
                     self_href=here, other_href=f"index.{other}.html", ttl="", jsonld="")
         docs = self.site.documents
 
