@@ -67,9 +67,10 @@ PREFIX = "/metrograph/"
 M18 = "https://w3id.org/metrograph/id/metropolis/plan/2018-2020"
 HTML_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
                "*/*;q=0.8")
-#: the 100k network's site: bounds on the time to write it and on its size
-NETWORK_SECONDS = 120
-NETWORK_BYTES = 250_000_000
+#: the 100k network's site: bounds on the processor time to write it (wall time depends on
+#: what else the machine runs) and on its size (measured: 20-25 s, 165 MB)
+NETWORK_CPU_SECONDS = 60
+NETWORK_BYTES = 200_000_000
 
 
 # ---------------------------------------------------------------------- the .htaccess, parsed
@@ -336,7 +337,8 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
     kg = metrograph.load(data)
     summary = write_site(kg, folder / "site")
     print(f"\n100k network site: {summary.documents} documents, {summary.pages} pages, "
-          f"{summary.files} files, {summary.bytes / 1e6:.1f} MB, {summary.seconds} s")
+          f"{summary.files} files, {summary.bytes / 1e6:.1f} MB, {summary.seconds} s "
+          f"({summary.cpu_seconds} s of processor time)")
     with published("network", kg, folder / "site", summary) as site:
         yield site
 
@@ -450,7 +452,7 @@ def test_every_iri_of_the_multicycle_fixture_resolves(multicycle: Published) -> 
 def test_network_pages_resolve(network: Published) -> None:
     summary = network.summary
     assert summary is not None
-    assert summary.seconds < NETWORK_SECONDS and summary.bytes < NETWORK_BYTES, summary
+    assert summary.cpu_seconds < NETWORK_CPU_SECONDS and summary.bytes < NETWORK_BYTES, summary
     iris = sorted(graph_iris(network.kg))
     assert summary.documents == len(iris)
     check_resolves(network, iris[:: max(1, len(iris) // 60)])

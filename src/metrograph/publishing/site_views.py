@@ -217,11 +217,21 @@ class PageViews:
         return rel
 
     def name(self, iri: URIRef, lang: str) -> Text:
-        """What ``iri`` is called: its label, else a term label of the catalogue, else its
+        """What ``iri`` is called: its label; else, for an unlabelled resource of the site, its
+        type and the last segments of its path; else a term label of the catalogue; else its
         prefixed name."""
         label = self.site.label(iri, lang)
         if label is not None:
             return self.text(label, lang)
+        path = document_path(str(iri), self.site.base) if str(iri).startswith(
+            self.site.base) else None
+        types = self.site.types.get(iri)
+        if path is not None and "#" not in str(iri) and types:
+            # an unlabelled resource of the site: what it is and where (SDG link L1M2/11)
+            segments = path.split("/")
+            where = "/".join(segments[-2:]) if len(segments) > 3 else segments[-1]
+            what = self.name(types[0], lang).text
+            return Text(f"{what[:1].upper()}{what[1:]} {where}")
         short = curie(str(iri))
         known = self.terms.get(short)
         if known:
@@ -331,17 +341,8 @@ class PageViews:
         return codes[0] if codes else None
 
     def title(self, doc: Document, lang: str) -> Text:
-        """What the page is called: the label of its IRI, else what it is and where
-        (``SDG link L1M2/11``), from its type and the last segments of its path."""
-        label = self.site.label(doc.iri, lang)
-        if label is not None:
-            return self.text(label, lang)
-        types = self.site.types.get(doc.iri, [])
-        what = self.name(types[0], lang).text if types else self.messages[lang]["kinds"][
-            "resource"]
-        segments = doc.path.split("/")
-        where = "/".join(segments[-2:]) if len(segments) > 3 else segments[-1]
-        return Text(f"{what} {where}")
+        """What the page is called (see :meth:`name`)."""
+        return self.name(doc.iri, lang)
 
     # ------------------------------------------------------------------ pages
 
@@ -402,8 +403,10 @@ class PageViews:
             examples = [[self.value(s, lang, here), self.value(o, lang, here)]
                         for s, o in uses[:3]]
         else:
-            users = sorted({s for _p, s in self.site.incoming.get(iri, ())
-                            if isinstance(s, URIRef)}, key=lambda s: _natural(str(s)))
+            # what uses the concept (its own vocabulary listing it is no example)
+            users = sorted({s for p, s in self.site.incoming.get(iri, ())
+                            if isinstance(s, URIRef) and p != SKOS.hasTopConcept},
+                           key=lambda s: _natural(str(s)))
             used = len(users)
             examples = [[self.value(s, lang, here)] for s in users[:3]]
         kinds = [curie(str(t)) for t in self.site.types.get(iri, ())]
