@@ -167,7 +167,8 @@ class SiteGraph:
     def description(self, doc: Document) -> list[tuple[Node, URIRef, Node]]:
         """``doc``'s concise bounded description (its subjects' triples and the blank nodes
         they reach, recursively) and the labels of the IRIs it links to; sorted, no
-        duplicates."""
+        duplicates, blank nodes labelled ``b0``, ``b1``... in the order they are reached, so
+        the same graph gives the same files whatever labels the store gave them."""
         triples: set[tuple[Node, URIRef, Node]] = set()
         linked: set[URIRef] = set()
         own = set(doc.subjects)
@@ -188,7 +189,23 @@ class SiteGraph:
             for p, o in self.out.get(iri, ()):
                 if p in _NAMING:
                     triples.add((iri, p, o))
-        return sorted(triples)
+        return _relabel(triples)
+
+
+def _relabel(triples: set[tuple[Node, URIRef, Node]]) -> list[tuple[Node, URIRef, Node]]:
+    def key(t: tuple[Node, URIRef, Node]) -> tuple[str, ...]:
+        return tuple("" if isinstance(x, BNode) else x.n3() for x in t)
+
+    names: dict[Node, BNode] = {}
+    order = sorted(triples, key=key)
+    for s, _p, o in order:
+        for node in (s, o):
+            if isinstance(node, BNode) and node not in names:
+                names[node] = BNode(f"b{len(names)}")
+    if not names:
+        return order
+    relabelled = [(names.get(s, s), p, names.get(o, o)) for s, p, o in order]
+    return sorted(relabelled, key=lambda t: tuple(x.n3() for x in t))
 
 
 def check_collisions(documents: dict[str, Document]) -> None:
