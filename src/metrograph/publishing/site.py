@@ -80,7 +80,7 @@ def _environment() -> Environment:
                       autoescape=select_autoescape(enabled_extensions=("html",),
                                                    default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True)
+                      keep_trailing_newline=True, auto_reload=False)
     return env
 
 

@@ -89,11 +89,12 @@ class SiteGraph:
         self.uses: dict[URIRef, list[tuple[Node, Node]]] = defaultdict(list)
         self.documents: dict[str, Document] = {}
         rank = {p: i for i, p in enumerate((*LABEL_PROPERTIES, SKOS.notation))}
+        a = RDF.type
         for s, p, o in triples:
             self.out[s].append((p, o))
             if isinstance(o, URIRef):
                 self.incoming[o].append((p, s))
-            if p == RDF.type and isinstance(o, URIRef):
+            if p == a and isinstance(o, URIRef):
                 self.types[s].append(o)
                 if isinstance(s, URIRef):
                     self.instances[o].append(s)

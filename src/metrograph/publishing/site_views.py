@@ -49,7 +49,9 @@ _KINDS = ((MG.ActionPlan, "plan"), (MG.Guideline, "guideline"), (MG.Measure, "me
           (MG.Deliverable, "deliverable"), *((c, "organisation") for c in _ORG_CLASSES),
           (SKOS.ConceptScheme, "scheme"), (SKOS.Concept, "concept"), (OWL.Ontology, "ontology"))
 #: shown above the property table, not in it
-_HEADLINE = {SKOS.definition, RDFS.comment}
+# rdflib's namespace attributes are slow to look up: the hot paths use these
+_TYPE, _PARENT, _PUBLISHER, _NOTATION = RDF.type, MG.parent, DCTERMS.publisher, SKOS.notation
+_DEFINITION, _COMMENT, _ONTOLOGY = SKOS.definition, RDFS.comment, OWL.Ontology
 _DIGITS = re.compile(r"(\d+)")
 _PLAIN = {"xsd:string", "rdf:langString", "xsd:integer"}
 
@@ -96,8 +98,15 @@ class Value:
     external: bool = False
     datatype: str | None = None
     rows: list[Row] | None = None
+    _html: Markup | None = field(default=None, repr=False, compare=False)
 
     def __html__(self) -> Markup:
+        """The value as the templates show it (made once per value)."""
+        if self._html is None:
+            self._html = self._markup()
+        return self._html
+
+    def _markup(self) -> Markup:
         """The value as the templates show it: a link, a literal (with its datatype where it
         is not a plain string), or a blank node's properties as a nested list.
 
@@ -275,7 +284,7 @@ class PageViews:
             if p not in skip:
                 grouped.setdefault(p, []).append(o)
         out = []
-        for p in sorted(grouped, key=lambda p: (p != RDF.type, str(p))):
+        for p in sorted(grouped, key=lambda p: (p != _TYPE, str(p))):
             values = [self.value(o, lang, here, depth) for o in grouped[p]]
             out.append(Row(self.prop(p, lang, here), values))
         return out
@@ -285,7 +294,7 @@ class PageViews:
         :data:`INCOMING_LIMIT` each, the rest counted)."""
         grouped: dict[URIRef, list[Node]] = {}
         for p, s in self.site.incoming.get(iri, ()):
-            if p != RDF.type:
+            if p != _TYPE:
                 grouped.setdefault(p, []).append(s)
         out = []
         for p in sorted(grouped, key=str):
@@ -309,7 +318,7 @@ class PageViews:
             for cls, kind in _KINDS:
                 if self.site.is_a(subject, cls) and subject == doc.iri:
                     return kind
-        if any(self.site.is_a(s, OWL.Ontology) for s in doc.subjects):
+        if any(self.site.is_a(s, _ONTOLOGY) for s in doc.subjects):
             return "ontology"
         return "resource"
 
@@ -319,12 +328,12 @@ class PageViews:
         chain: list[URIRef] = []
         node: Node | None = iri
         while isinstance(node, URIRef) and len(chain) < 8:
-            parents = [p for p in self.site.values(node, MG.parent) if isinstance(p, URIRef)]
+            parents = [p for p in self.site.values(node, _PARENT) if isinstance(p, URIRef)]
             node = parents[0] if parents else None
             if isinstance(node, URIRef):
                 chain.append(node)
         top = chain[-1] if chain else iri
-        publishers = [p for p in self.site.values(top, DCTERMS.publisher)
+        publishers = [p for p in self.site.values(top, _PUBLISHER)
                       if isinstance(p, URIRef)]
         if publishers:
             chain.append(publishers[0])
@@ -337,7 +346,7 @@ class PageViews:
 
     def code(self, iri: URIRef) -> str | None:
         """``iri``'s ``skos:notation`` (a plan's cycle, a component's code), if it has one."""
-        codes = sorted(str(o) for o in self.site.values(iri, SKOS.notation))
+        codes = sorted(str(o) for o in self.site.values(iri, _NOTATION))
         return codes[0] if codes else None
 
     def title(self, doc: Document, lang: str) -> Text:
@@ -360,7 +369,7 @@ class PageViews:
                     self_href=f"{base_name}.{lang}.html",
                     other_href=f"{base_name}.{other}.html",
                     ttl=f"{base_name}.ttl", jsonld=f"{base_name}.jsonld")
-        page.headline = [self.text(lit, lang) for prop in (SKOS.definition, RDFS.comment)
+        page.headline = [self.text(lit, lang) for prop in (_DEFINITION, _COMMENT)
                          for lit in [self.site.value_in(doc.iri, prop, lang)] if lit is not None]
         page.types = [self.value(t, lang, here) for t in self.site.types.get(doc.iri, ())]
         if kind == "ontology":
