@@ -385,7 +385,7 @@ def graph_iris(kg: KnowledgeGraph) -> set[str]:
     out: set[str] = set()
     for triple in graph_triples(kg):
         for t in triple:
-            if isinstance(t, URIRef) and str(t).startswith(BASE):
+            if isinstance(t, URIRef) and document_path(str(t)) is not None:
                 out.add(str(t).split("#", 1)[0])
     return out
 
@@ -561,6 +561,16 @@ def test_pages_say_their_languages(bundled: Published) -> None:
     for term in ("Deliverable", "parent", "translatedLabel", "StatusAssessment"):
         assert f'id="{term}"' in onto
     assert "L1M1D1" in onto or "Calendrier" in onto
+
+
+def test_which_iris_get_a_page() -> None:
+    assert document_path(M18 + "/L1M1D1") == "id/metropolis/plan/2018-2020/L1M1D1"
+    assert document_path(BASE + "ontology#ActionPlan") == "ontology"
+    assert document_path(BASE + "id/org/") is None           # a namespace
+    assert document_path("http://metadata.un.org/sdg/5.5") is None
+    for bad in ("id/a/../b", "id/a b", "id/%2e%2e/x", "index", "site.css", "id//x"):
+        with pytest.raises(InputError, match="cannot publish"):
+            document_path(BASE + bad)
 
 
 def test_same_graph_same_bytes(bundled: Published, tmp_path: Path) -> None:

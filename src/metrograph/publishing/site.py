@@ -26,9 +26,11 @@ examples taken from the plans), and it would bring httpx, dominate and markdown 
 templates (``site_templates/``, autoescaped) give the ontology, vocabulary and data pages one
 layout, one skip link, one language switch and one message catalogue
 (``site_templates/messages.json``), in both languages, and take each term's examples from the
-data it documents. Turtle and JSON-LD are written by Oxigraph (``pyoxigraph.serialize``):
-rdflib's serialisers take about 40 times longer per small graph, and a 100k-triple network has
-some 17,000 documents.
+data it documents.
+
+Turtle and JSON-LD are written by Oxigraph (``pyoxigraph.serialize``): 0.09 ms per description
+of the bundled plan against 1.34 ms with rdflib's serialisers (measured on 60 descriptions,
+both formats), and a 100k-triple network has some 17,000 descriptions.
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ SUFFIXES = (".en.html", ".fr.html", ".ttl", ".jsonld")
 
 
 def document_path(iri: str, base: str = BASE) -> str | None:
-    """The site path of the document ``iri`` belongs to, or None when it is not under ``base``.
+    """The site path of the document ``iri`` belongs to, or None when it is not under ``base``
+    or ends with ``/`` (a namespace, such as ``…/id/org/``: shown, not published).
 
     Raises :class:`~metrograph.errors.InputError` for an IRI under ``base`` that cannot be a
     static file path (empty, ``.``/``..`` segments, characters other than letters, digits and
@@ -49,10 +50,8 @@ def document_path(iri: str, base: str = BASE) -> str | None:
     if not iri.startswith(base):
         return None
     path = iri[len(base):].split("#", 1)[0]
-    if path == "":
-        return None
-    if path.endswith("/"):
-        _refuse(iri, "it ends with '/'")
+    if path == "" or path.endswith("/"):
+        return None     # the site's root, or a namespace: no document of its own
     segments = path.split("/")
     for segment in segments:
         if not _SEGMENT.match(segment) or segment in (".", ".."):
