@@ -136,6 +136,15 @@ class Row:
 
 
 @dataclass
+class Part:
+    """A component in a plan's outline: its code, its link, and its own parts."""
+
+    code: str | None
+    value: Value
+    parts: list[Part]
+
+
+@dataclass
 class Term:
     """A class or property of the ontology, as its documentation shows it."""
 
@@ -173,6 +182,7 @@ class Page:
     rows: list[Row] = field(default_factory=list)
     incoming: list[Row] = field(default_factory=list)
     members: list[Term] = field(default_factory=list)
+    outline: list[Part] = field(default_factory=list)
     sections: list[tuple[str, list[Term]]] = field(default_factory=list)
     index: dict[str, list[Value]] = field(default_factory=dict)
 
@@ -381,6 +391,8 @@ class PageViews:
             extra = [s for s in doc.subjects if s != doc.iri]
             for s in extra:  # fragment IRIs of a document that is not the ontology
                 page.rows.extend(self.rows(s, lang, here))
+            if kind in ("plan", "guideline", "measure"):
+                page.outline = self.outline(doc.iri, lang, here)
             if kind == "scheme":
                 concepts = {s for p, s in self.site.incoming.get(doc.iri, ())
                             if p in (SKOS.inScheme, SKOS.topConceptOf) and isinstance(s, URIRef)}
@@ -388,6 +400,15 @@ class PageViews:
                                 for c in sorted(concepts, key=lambda s: _natural(str(s)))]
         page.incoming = self.incoming(doc.iri, lang, here)
         return page
+
+    def outline(self, iri: URIRef, lang: str, here: str, depth: int = 0) -> list[Part]:
+        """The components under ``iri`` (following ``mg:parent`` down), in code order."""
+        children = sorted({s for p, s in self.site.incoming.get(iri, ())
+                           if p == _PARENT and isinstance(s, URIRef)},
+                          key=lambda s: _natural(self.code(s) or str(s)))
+        return [Part(self.code(c), self.value(c, lang, here),
+                     self.outline(c, lang, here, depth + 1) if depth < 3 else [])
+                for c in children]
 
     def term(self, iri: URIRef, lang: str, here: str) -> Term:
         """A class, property or concept with its labels and definitions in every language
