@@ -51,6 +51,7 @@ _KINDS = ((MG.ActionPlan, "plan"), (MG.Guideline, "guideline"), (MG.Measure, "me
 #: shown above the property table, not in it
 # rdflib's namespace attributes are slow to look up: the hot paths use these
 _TYPE, _PARENT, _PUBLISHER, _NOTATION = RDF.type, MG.parent, DCTERMS.publisher, SKOS.notation
+_OWNERS = (MG.parent, MG.assessedItem, MG.contributor, MG.reportedFor)
 _DEFINITION, _COMMENT, _ONTOLOGY = SKOS.definition, RDFS.comment, OWL.Ontology
 _DIGITS = re.compile(r"(\d+)")
 _PLAIN = {"xsd:string", "rdf:langString", "xsd:integer"}
@@ -334,11 +335,13 @@ class PageViews:
 
     def crumbs(self, iri: URIRef, lang: str, here: str) -> list[Value]:
         """From the organisation down to ``iri``'s parent: the publisher, the plan, the
-        guideline, the measure (following ``mg:parent``)."""
+        guideline, the measure (following ``mg:parent``, and from an assessment, an SDG link or
+        reported figures, the component or plan they are about)."""
         chain: list[URIRef] = []
         node: Node | None = iri
         while isinstance(node, URIRef) and len(chain) < 8:
-            parents = [p for p in self.site.values(node, _PARENT) if isinstance(p, URIRef)]
+            parents = [p for prop in _OWNERS for p in self.site.values(node, prop)
+                       if isinstance(p, URIRef)]
             node = parents[0] if parents else None
             if isinstance(node, URIRef):
                 chain.append(node)
