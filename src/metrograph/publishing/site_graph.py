@@ -86,6 +86,7 @@ class SiteGraph:
         self.types: dict[Node, list[URIRef]] = defaultdict(list)
         self.instances: dict[URIRef, list[URIRef]] = defaultdict(list)
         self.uses: dict[URIRef, list[tuple[Node, Node]]] = defaultdict(list)
+        self.use_count: dict[URIRef, int] = defaultdict(int)
         self.documents: dict[str, Document] = {}
         rank = {p: i for i, p in enumerate((*LABEL_PROPERTIES, SKOS.notation))}
         a = RDF.type
@@ -99,11 +100,18 @@ class SiteGraph:
                     self.instances[o].append(s)
             elif p in rank and isinstance(s, URIRef) and isinstance(o, Literal):
                 self._ranked[s].append((rank[p], o.language or "", str(o), o))
-            if len(self.uses[p]) < 3 and isinstance(s, URIRef):
-                self.uses[p].append((s, o))
+            if isinstance(s, URIRef):   # the first three uses, in term order, and a count
+                self.use_count[p] += 1
+                kept = self.uses[p]
+                kept.append((s, o))
+                if len(kept) > 3:
+                    kept.sort(key=_use_key)
+                    del kept[3:]
             for node in (s, o):
                 if isinstance(node, URIRef):
                     self._place(node)
+        for kept in self.uses.values():
+            kept.sort(key=_use_key)
         for lists in (self.out, self.incoming, self.types, self.instances):
             for values in lists.values():
                 values.sort()
@@ -190,6 +198,10 @@ class SiteGraph:
                 if p in _NAMING:
                     triples.add((iri, p, o))
         return _relabel(triples)
+
+
+def _use_key(use: tuple[Node, Node]) -> tuple[str, str]:
+    return str(use[0]), "" if isinstance(use[1], BNode) else use[1].n3()
 
 
 def _relabel(triples: set[tuple[Node, URIRef, Node]]) -> list[tuple[Node, URIRef, Node]]:

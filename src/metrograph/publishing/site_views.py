@@ -432,7 +432,7 @@ class PageViews:
             examples = [[self.value(s, lang, here)] for s in instances[:3]]
         elif self.site.uses.get(iri):
             uses = self.site.uses[iri]
-            used = len(uses)
+            used = self.site.use_count[iri]
             examples = [[self.value(s, lang, here), self.value(o, lang, here)]
                         for s, o in uses[:3]]
         else:
