@@ -53,6 +53,7 @@ _KINDS = ((MG.ActionPlan, "plan"), (MG.Guideline, "guideline"), (MG.Measure, "me
 _TYPE, _PARENT, _PUBLISHER, _NOTATION = RDF.type, MG.parent, DCTERMS.publisher, SKOS.notation
 _OWNERS = (MG.parent, MG.assessedItem, MG.contributor, MG.reportedFor)
 _DEFINITION, _COMMENT, _ONTOLOGY = SKOS.definition, RDFS.comment, OWL.Ontology
+_DESCRIPTION = DCTERMS.description
 _DIGITS = re.compile(r"(\d+)")
 _PLAIN = {"xsd:string", "rdf:langString", "xsd:integer"}
 
@@ -296,7 +297,10 @@ class PageViews:
                 grouped.setdefault(p, []).append(o)
         out = []
         for p in sorted(grouped, key=lambda p: (p != _TYPE, str(p))):
-            values = [self.value(o, lang, here, depth) for o in grouped[p]]
+            # texts in the page's language first, then the others as they come
+            objects = sorted(grouped[p], key=lambda o: isinstance(o, Literal)
+                             and o.language is not None and o.language != lang)
+            values = [self.value(o, lang, here, depth) for o in objects]
             out.append(Row(self.prop(p, lang, here), values))
         return out
 
@@ -382,7 +386,7 @@ class PageViews:
                     self_href=f"{base_name}.{lang}.html",
                     other_href=f"{base_name}.{other}.html",
                     ttl=f"{base_name}.ttl", jsonld=f"{base_name}.jsonld")
-        page.headline = [self.text(lit, lang) for prop in (_DEFINITION, _COMMENT)
+        page.headline = [self.text(lit, lang) for prop in (_DEFINITION, _COMMENT, _DESCRIPTION)
                          for lit in [self.site.value_in(doc.iri, prop, lang)] if lit is not None]
         page.types = [self.value(t, lang, here) for t in self.site.types.get(doc.iri, ())]
         if kind == "ontology":
