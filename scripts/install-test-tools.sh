@@ -3,9 +3,25 @@
 #   chromium, chromium-driver, fonts-dejavu-core  headless browser for the HTML report tests
 #   raptor2-utils                                  `rapper`, the independent parser of the dumps
 #   virtuoso-opensource                            a SPARQL server for the remote-store tests
+# and, from npm, axe-core into test-tools/ (the accessibility checker the site tests inject
+# into pages; needs npm, and the registry the first time: offline, it says so and goes on).
 # (Oxigraph's server comes from PyPI with the `test` extra.) Idempotent: installs only what is
 # missing. Needs root or sudo, and apt-get.
 set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+axe="$root/test-tools/node_modules/axe-core/axe.min.js"
+if [ -f "$axe" ]; then
+  echo "test tools: axe-core installed"
+elif command -v npm >/dev/null 2>&1; then
+  mkdir -p "$root/test-tools"
+  if ! npm install --prefix "$root/test-tools" --no-audit --no-fund --no-save axe-core@4 >/dev/null; then
+    echo "install-test-tools: npm could not install axe-core (offline?); the site's browser" \
+         "tests will fail saying so (or set METROGRAPH_AXE to an axe.min.js)" >&2
+  fi
+else
+  echo "install-test-tools: no npm here; install Node.js and npm, then run this again for" \
+       "axe-core (or set METROGRAPH_AXE to an axe.min.js)" >&2
+fi
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium chromium-driver fonts-dejavu-core)
 command -v rapper >/dev/null 2>&1 || need+=(raptor2-utils)

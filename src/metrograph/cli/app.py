@@ -185,7 +185,18 @@ def cmd_publish(args: argparse.Namespace) -> int:
     from metrograph.progress import Progress
     from metrograph.publishing.release import publish
 
+    if not args.output and not args.site:
+        raise MetrographError("give -o DIR (a release), --site DIR (a linked-data site), or both")
     kg = _load(args)
+    if args.site:
+        from metrograph.publishing.site import write_site
+
+        with Progress("writing the site", quiet=args.quiet):
+            site = write_site(kg, args.site, overwrite=args.force)
+        print(f"wrote the site of {site.documents} IRIs ({site.pages} pages, {site.files} "
+              f"files, {site.bytes} bytes) to {site.directory} in {site.seconds} s")
+        if not args.output:
+            return EXIT_OK
     with Progress("publishing", quiet=args.quiet):
         release = publish(kg, args.output, version=args.version, previous=args.previous,
                           endpoint=args.sparql_endpoint, overwrite=args.force,
@@ -383,8 +394,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a public SPARQL endpoint serving this release, for void.ttl")
     p.add_argument("--base-url", metavar="URL",
                    help="where the release folder will be served (download URLs in void.ttl)")
-    p.add_argument("--force", action="store_true", help="replace an existing release")
-    _output(p, "DIR", "the release folder to write (required)", required=True)
+    p.add_argument("--site", metavar="DIR",
+                   help="also (or, without -o, only) write a static linked-data site into DIR: "
+                        "a page in English and French, Turtle and JSON-LD for every IRI, the "
+                        "ontology's documentation, and a .htaccess for content negotiation")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing release (or site)")
+    _output(p, "DIR", "the release folder to write (with --site: optional)")
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("push", parents=[common],

@@ -1,0 +1,226 @@
+"""A static linked-data site: every IRI metrograph mints resolves to a page and to data.
+
+``write_site(kg, "site/")`` (``metrograph publish --site site/``) writes, for every document
+under ``https://w3id.org/metrograph/`` the graph names (plans, guidelines, measures,
+deliverables, organisations, sources, assessments, SDG links, the ontology, the vocabularies
+and each of their concepts), at the path of its IRI:
+
+- ``PATH.en.html`` and ``PATH.fr.html``: the page in English and in French, each with ``lang``
+  attributes on every text in the other language, ``<link rel="alternate">`` to the page in the
+  other language and to the document's data;
+- ``PATH.ttl`` and ``PATH.jsonld``: its concise bounded description (its triples, the blank
+  nodes they reach, and the labels of what it links to) in Turtle and JSON-LD;
+
+plus ``index.en.html`` / ``index.fr.html`` (organisations, plans, ontology, vocabularies),
+``site.css`` and a w3id-style ``.htaccess`` that answers an IRI with a 303 redirect to the
+representation asked for (``text/html`` by language, ``text/turtle``, ``application/ld+json``).
+The site is written to a temporary folder and renamed into place: a failed run leaves any
+earlier site intact.
+
+Why our own Jinja2 templates and not pyLODE (tried, offline, on ``ontology/metrograph.ttl``):
+pyLODE 3.4.1, the newest release our package index offers, fails at import (its ``version.py``
+reads a ``pyproject.toml`` its wheel does not ship); 3.3.4 runs without network in about 4 s
+and writes one self-contained page for one ontology, in one language, with no ``lang``
+attribute on any element, its own CSS and layout, and nothing of the instance data (so no
+examples taken from the plans), and it would bring httpx, dominate and markdown along. Our
+templates (``site_templates/``, autoescaped) give the ontology, vocabulary and data pages one
+layout, one skip link, one language switch and one message catalogue
+(``site_templates/messages.json``), in both languages, and take each term's examples from the
+data it documents.
+
+Turtle and JSON-LD are written by Oxigraph (``pyoxigraph.serialize``): 0.09 ms per description
+of the bundled plan against 1.34 ms with rdflib's serialisers (measured on 60 descriptions,
+both formats), and a 100k-triple network has some 17,000 descriptions.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from metrograph.errors import InputError
+from metrograph.namespaces import BASE, PREFIXES
+from metrograph.publishing.site_graph import SiteGraph
+from metrograph.publishing.site_views import LANGUAGES, PageViews, load_messages
+
+if TYPE_CHECKING:
+    from metrograph.graph import KnowledgeGraph
+
+__all__ = ["HTACCESS", "LANGUAGES", "SiteSummary", "render_site", "write_site"]
+
+#: the content-negotiation rules, written at the site's root
+HTACCESS = ".htaccess"
+_STATIC = {"site.css": "site_templates/site.css", HTACCESS: "site_templates/htaccess"}
+
+
+@dataclass(frozen=True)
+class SiteSummary:
+    """What :func:`write_site` wrote."""
+
+    directory: Path
+    documents: int
+    pages: int
+    files: int
+    bytes: int
+    seconds: float
+    cpu_seconds: float
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("metrograph.publishing", "site_templates"),
+                      autoescape=select_autoescape(enabled_extensions=("html",),
+                                                   default_for_string=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True, auto_reload=False)
+    return env
+
+
+def _to_ox(node: Node) -> Any:
+    if isinstance(node, URIRef):
+        return ox.NamedNode(str(node))
+    if isinstance(node, BNode):
+        return ox.BlankNode(str(node))
+    assert isinstance(node, Literal)
+    if node.language:
+        return ox.Literal(str(node), language=node.language)
+    if node.datatype:
+        return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
+    return ox.Literal(str(node))
+
+
+def _data(triples: list[tuple[Node, URIRef, Node]],
+          terms: dict[Node, Any]) -> tuple[bytes, bytes]:
+    """Turtle and JSON-LD of ``triples`` (``terms``: the pyoxigraph terms made so far)."""
+    def ox_term(node: Node) -> Any:
+        found = terms.get(node)
+        if found is None:
+            found = terms[node] = _to_ox(node)
+        return found
+
+    converted = [ox.Triple(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in triples]
+    spaces = {str(t)[:max(str(t).rfind("#"), str(t).rfind("/")) + 1]
+              for triple in triples for t in triple if isinstance(t, URIRef)}
+    used = {p: ns for p, ns in PREFIXES.items() if ns in spaces}
+    turtle = ox.serialize(converted, format=ox.RdfFormat.TURTLE, prefixes=used)
+    jsonld = ox.serialize(converted, format=ox.RdfFormat.JSON_LD)
+    assert turtle is not None and jsonld is not None
+    return turtle, jsonld
+
+
+def graph_triples(kg: KnowledgeGraph) -> set[tuple[Node, URIRef, Node]]:
+    """The distinct triples of ``kg`` (the union of its graphs). Read straight from Oxigraph's
+    store when it holds the graph (each distinct term converted once): going through an rdflib
+    ``Dataset`` took longer than rendering the pages."""
+    from metrograph.stores.oxigraph import OxigraphStore, from_ox
+
+    store = kg.store
+    if not isinstance(store, OxigraphStore):
+        return {(s, p, o) for s, p, o, _g in store.dataset().quads((None, None, None, None))
+                if isinstance(p, URIRef)}
+    cache: dict[Any, Any] = {}
+
+    def term(t: Any) -> Any:
+        found = cache.get(t)
+        if found is None:
+            found = cache[t] = from_ox(t)
+        return found
+
+    return {(term(q.subject), term(q.predicate), term(q.object)) for q in store.native}
+
+
+def render_site(kg: KnowledgeGraph) -> dict[str, bytes]:
+    """Every file of the site by its path (``id/metropolis/plan/2018-2020.en.html``...)."""
+    site = SiteGraph(graph_triples(kg), BASE)
+    messages = load_messages()
+    views = PageViews(site, messages)
+    env = _environment()
+    templates = {name: env.get_template(f"{name}.html")
+                 for name in ("resource", "ontology", "index")}
+    out: dict[str, bytes] = {}
+    terms: dict[Node, Any] = {}
+    for lang in LANGUAGES:
+        page = views.index_page(lang)
+        out[f"index.{lang}.html"] = templates["index"].render(
+            page=page, t=messages[lang], langs=LANGUAGES).encode("utf-8")
+    for path in sorted(site.documents):
+        doc = site.documents[path]
+        for lang in LANGUAGES:
+            page = views.page(doc, lang)
+            template = templates["ontology" if page.kind == "ontology" else "resource"]
+            out[f"{path}.{lang}.html"] = template.render(
+                page=page, t=messages[lang], langs=LANGUAGES).encode("utf-8")
+        out[f"{path}.ttl"], out[f"{path}.jsonld"] = _data(site.description(doc), terms)
+    package = files("metrograph.publishing")
+    for name, source in _STATIC.items():
+        out[name] = package.joinpath(source).read_bytes()
+    return out
+
+
+def write_site(kg: KnowledgeGraph, directory: str | Path, *,
+               overwrite: bool = False) -> SiteSummary:
+    """Write the static site of ``kg`` into ``directory`` (see the module's documentation).
+
+    An existing, non-empty ``directory`` is replaced only when ``overwrite`` is True (else
+    :class:`~metrograph.errors.InputError`); the site is written beside it first and renamed
+    into place, so a failed run leaves it as it was."""
+    started, cpu = time.perf_counter(), time.process_time()
+    target = Path(directory)
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise InputError("exists and is not a folder", source=str(target))
+    occupied = target.is_dir() and any(target.iterdir())
+    if occupied and not overwrite:
+        raise InputError("the folder is not empty; give --force to replace the site in it",
+                         source=str(target))
+    if not target.parent.is_dir():
+        raise InputError("the folder does not exist", source=str(target.parent))
+    content = render_site(kg)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent))
+    try:
+        made: set[Path] = set()
+        for name, data in content.items():
+            path = work / name
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
+            path.write_bytes(data)
+        os.chmod(work, 0o755)
+        _move_into_place(work, target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    pages = sum(name.endswith(".html") for name in content)
+    documents = sum(name.endswith(".ttl") for name in content)
+    return SiteSummary(target, documents, pages, len(content),
+                       sum(len(d) for d in content.values()),
+                       round(time.perf_counter() - started, 2),
+                       round(time.process_time() - cpu, 2))
+
+
+def _move_into_place(new: Path, target: Path) -> None:
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if not any(target.iterdir()):
+        target.rmdir()
+        os.rename(new, target)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+    old.rmdir()
+    os.rename(target, old)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,896 @@
+"""The static linked-data site (``metrograph publish --site DIR``): IRIs that resolve.
+
+The site is served on 127.0.0.1 by a small HTTP server that applies the rules of the
+``.htaccess`` the site itself ships (parsed here, directive by directive: a directive the
+parser does not know fails the test, so the rules tested are the rules published). The site is
+served under ``/metrograph/``, as at ``https://w3id.org/metrograph/``. Then:
+
+- every IRI under the base the graph names answers ``text/html`` (French or English by
+  ``Accept-Language``), ``text/turtle`` and ``application/ld+json`` with a 303 to a file whose
+  data is the IRI's own description;
+- every page is crawled with urllib and every link on it (``href``, ``src``, fragments
+  included) resolves;
+- headless Chromium (DevTools protocol over a pipe, as in ``test_html_report.py``) loads pages
+  through the negotiation at desktop and phone width: no console error, no request outside
+  127.0.0.1, the skip link is the first thing the keyboard reaches and is visible when focused,
+  and axe-core (``npm install axe-core``: ``scripts/install-test-tools.sh`` puts it in
+  ``test-tools/``) finds no serious or critical violation. Screenshots go to
+  ``test-artifacts/site/``.
+
+The bundled plan, the multi-cycle fixture and a generated 100k-triple network are each
+published; the network's time and size are measured and bounded.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import re
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rdflib import BNode, Graph, URIRef
+from rdflib.compare import isomorphic
+
+import metrograph
+from metrograph.cli.app import main
+from metrograph.errors import InputError
+from metrograph.graph import KnowledgeGraph
+from metrograph.namespaces import BASE
+from metrograph.publishing.site import SiteSummary, graph_triples, write_site
+from metrograph.publishing.site_graph import document_path
+
+from .conftest import MULTICYCLE
+
+REPO = Path(__file__).resolve().parent.parent
+# rdflib's JSON-LD parser, reading the site's .jsonld files, uses its own deprecated class
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+PREFIX = "/metrograph/"
+M18 = "https://w3id.org/metrograph/id/metropolis/plan/2018-2020"
+HTML_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+               "*/*;q=0.8")
+#: the 100k network's site: bounds on the processor time to write it (wall time depends on
+#: what else the machine runs) and on its size (measured: 23 s on an idle machine, 51 s on a
+#: machine running 10 other jobs on 2 cores; 163 MB)
+NETWORK_CPU_SECONDS = 90
+NETWORK_BYTES = 200_000_000
+
+
+# ---------------------------------------------------------------------- the .htaccess, parsed
+
+
+@dataclass
+class Cond:
+    """A ``RewriteCond``: test string, pattern (or ``-f``), negated, flags."""
+
+    test: str
+    pattern: str
+    negate: bool
+    nocase: bool
+    or_next: bool
+
+
+@dataclass
+class Rule:
+    """A ``RewriteRule`` with the conditions before it."""
+
+    pattern: re.Pattern[str]
+    target: str
+    status: int | None
+    last: bool
+    conds: list[Cond]
+
+
+@dataclass
+class Htaccess:
+    """The directives of the site's ``.htaccess`` this server applies."""
+
+    types: dict[str, str] = field(default_factory=dict)
+    index: list[str] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    rewrite: bool = False
+
+
+def parse_htaccess(text: str) -> Htaccess:
+    """Read the directives metrograph's ``.htaccess`` uses; any other directive fails."""
+    out = Htaccess()
+    conds: list[Cond] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#") or line in ("</IfModule>",):
+            continue
+        if line.startswith("<IfModule"):
+            continue       # the modules it names are those a w3id-style host has
+        # Apache's tokens: words, or "quoted strings"; a backslash stays (regex escapes)
+        words = [q or w for q, w in re.findall(r'"([^"]*)"|(\S+)', line)]
+        name, args = words[0], words[1:]
+        if name == "Options":
+            assert set(args) <= {"-MultiViews", "-Indexes"}, (number, line)
+        elif name == "DirectoryIndex":
+            out.index = args
+        elif name == "AddType":
+            for ext in args[1:]:
+                out.types[ext] = args[0]
+        elif name == "AddLanguage":
+            pass           # names the language of .en/.fr files; negotiation is by rules
+        elif name == "Header":
+            assert args[:2] == ["always", "append"], (number, line)
+            out.headers.append((args[2], args[3]))
+        elif name == "RewriteEngine":
+            out.rewrite = args == ["on"]
+        elif name == "RewriteCond":
+            flags = args[2].strip("[]").split(",") if len(args) > 2 else []
+            assert set(flags) <= {"NC", "OR"}, (number, line)
+            pattern = args[1]
+            negate = pattern.startswith("!")
+            conds.append(Cond(args[0], pattern.lstrip("!"), negate, "NC" in flags,
+                              "OR" in flags))
+        elif name == "RewriteRule":
+            flags = args[2].strip("[]").split(",") if len(args) > 2 else []
+            status = None
+            for flag in flags:
+                assert flag == "L" or re.fullmatch(r"R=30[1237]", flag), (number, line)
+                if flag.startswith("R="):
+                    status = int(flag[2:])
+            out.rules.append(Rule(re.compile(args[0]), args[1], status, "L" in flags, conds))
+            conds = []
+        else:
+            raise AssertionError(f".htaccess line {number}: directive {name} not understood")
+    assert not conds, ".htaccess ends with a RewriteCond and no RewriteRule"
+    return out
+
+
+def negotiate(rules: Htaccess, root: Path, rel: str,
+              headers: dict[str, str]) -> tuple[int, str] | None:
+    """Apply the rewrite rules to the request path ``rel`` (relative to the site's root) as
+    Apache does in a per-directory context: the first rule whose pattern and conditions match
+    answers. Returns (status, target relative to the root) or None."""
+    request_filename = str(root / rel) if rel else str(root)
+    variables = {"%{HTTP_ACCEPT}": headers.get("Accept", ""),
+                 "%{HTTP:Accept-Language}": headers.get("Accept-Language", ""),
+                 "%{REQUEST_FILENAME}": request_filename}
+
+    def expand(s: str, match: re.Match[str]) -> str:
+        for k, v in variables.items():
+            s = s.replace(k, v)
+        return re.sub(r"\$(\d)", lambda m: match.group(int(m.group(1))) or "", s)
+
+    def holds(cond: Cond, match: re.Match[str]) -> bool:
+        value = expand(cond.test, match)
+        if cond.pattern == "-f":
+            result = Path(value).is_file()
+        else:
+            result = re.search(cond.pattern, value, re.I if cond.nocase else 0) is not None
+        return result != cond.negate
+
+    for rule in rules.rules:
+        match = rule.pattern.search(rel)
+        if match is None:
+            continue
+        ok, pending_or = True, False
+        for cond in rule.conds:
+            if pending_or:
+                ok = ok or holds(cond, match)
+            else:
+                if not ok:
+                    break
+                ok = holds(cond, match)
+            pending_or = cond.or_next
+        if not ok:
+            continue
+        target = expand(rule.target, match)
+        return (rule.status or 200, target)
+    return None
+
+
+# ---------------------------------------------------------------------- the server
+
+
+def serve(root: Path) -> tuple[ThreadingHTTPServer, str]:
+    """Serve ``root`` at ``http://127.0.0.1:PORT/metrograph/`` with its ``.htaccess``."""
+    rules = parse_htaccess((root / ".htaccess").read_text(encoding="utf-8"))
+    assert rules.rewrite
+
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_HEAD(self) -> None:
+            self.answer(body=False)
+
+        def do_GET(self) -> None:
+            self.answer(body=True)
+
+        def answer(self, body: bool) -> None:
+            path = urllib.parse.urlsplit(self.path).path
+            if not path.startswith(PREFIX) and path + "/" != PREFIX:
+                self.send_error(404)
+                return
+            rel = urllib.parse.unquote(path[len(PREFIX):])
+            if ".." in rel.split("/"):
+                self.send_error(403)
+                return
+            file = root / rel
+            if not file.is_file():
+                found = negotiate(rules, root, rel, dict(self.headers))
+                if found is None:
+                    self.send_error(404)
+                    return
+                status, target = found
+                if status != 200:
+                    self.send_response(status)
+                    self.send_header("Location", PREFIX + target)
+                    for name, value in rules.headers:
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                file = root / target
+            data = file.read_bytes()
+            ext = "." + file.name.rsplit(".", 1)[-1]
+            self.send_response(200)
+            self.send_header("Content-Type", rules.types.get(ext, "application/octet-stream"))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if body:
+                self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def fetch(url: str, accept: str = HTML_ACCEPT, language: str = "en") -> tuple[int, dict[str, str],
+                                                                               bytes]:
+    """GET ``url`` without following redirects: status, headers, body."""
+    req = urllib.request.Request(url, headers={"Accept": accept, "Accept-Language": language})
+    try:
+        with _OPENER.open(req, timeout=10) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+# ---------------------------------------------------------------------- fixtures
+
+
+@dataclass
+class Published:
+    """A site written and served."""
+
+    label: str
+    root: Path
+    url: str
+    kg: KnowledgeGraph
+    summary: SiteSummary | None
+
+
+@contextlib.contextmanager
+def published(label: str, kg: KnowledgeGraph, root: Path,
+              summary: SiteSummary | None) -> Iterator[Published]:
+    server, url = serve(root)
+    try:
+        yield Published(label, root, url, kg, summary)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
+    kg = metrograph.load()
+    root = tmp_path_factory.mktemp("site") / "bundled"
+    summary = write_site(kg, root)
+    with published("bundled", kg, root, summary) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def multicycle(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
+    """Published through the command line."""
+    root = tmp_path_factory.mktemp("site") / "multicycle"
+    args = ["publish", "--site", str(root), "-q"]
+    for source in MULTICYCLE:
+        args += ["--data", str(source)]
+    assert main(args) == 0
+    with published("multicycle", metrograph.load(*MULTICYCLE), root, None) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Published]:
+    """A generated network of 100k triples, published and measured."""
+    folder = tmp_path_factory.mktemp("network")
+    data = folder / "network.ttl"
+    subprocess.run([sys.executable, "-m", "metrograph.testing.synthetic", "--triples",
+                    "100000", "-o", str(data)], check=True, timeout=120,
+                   capture_output=True)
+    kg = metrograph.load(data)
+    summary = write_site(kg, folder / "site")
+    print(f"\n100k network site: {summary.documents} documents, {summary.pages} pages, "
+          f"{summary.files} files, {summary.bytes / 1e6:.1f} MB, {summary.seconds} s "
+          f"({summary.cpu_seconds} s of processor time)")
+    with published("network", kg, folder / "site", summary) as site:
+        yield site
+
+
+# ---------------------------------------------------------------------- HTML
+
+
+class Links(HTMLParser):
+    """The links, ids, ``lang`` attributes and alternates of a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+        self.html_lang: str | None = None
+        self.alternates: dict[str, str] = {}
+        self.langs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "html":
+            self.html_lang = a.get("lang")
+        if "id" in a:
+            self.ids.add(a["id"])
+        if "lang" in a:
+            self.langs.append(a["lang"])
+        if tag == "link" and a.get("rel") == "alternate":
+            self.alternates[a.get("type") or "hreflang:" + a.get("hreflang", "")] = a["href"]
+        for attr in ("href", "src"):
+            if attr in a:
+                self.links.append(a[attr])
+
+
+def links_of(body: bytes) -> Links:
+    parser = Links()
+    parser.feed(body.decode("utf-8"))
+    parser.close()
+    return parser
+
+
+def graph_iris(kg: KnowledgeGraph) -> set[str]:
+    """Every IRI under the base the graph names, fragment-less (the documents)."""
+    out: set[str] = set()
+    for triple in graph_triples(kg):
+        for t in triple:
+            if isinstance(t, URIRef) and document_path(str(t)) is not None:
+                out.add(str(t).split("#", 1)[0])
+    return out
+
+
+# ---------------------------------------------------------------------- tests: negotiation
+
+
+def check_resolves(site: Published, iris: list[str]) -> None:
+    triples = graph_triples(site.kg)
+    by_subject: dict[str, set[tuple[Any, ...]]] = {}
+    for s, p, o in triples:
+        by_subject.setdefault(str(s), set()).add((s, p, o))
+    for iri in iris:
+        url = site.url + iri[len(BASE):]
+        for accept, language, suffix, media in (
+                (HTML_ACCEPT, "en-GB,en;q=0.9", ".en.html", "text/html"),
+                (HTML_ACCEPT, "fr-FR,fr;q=0.9,en;q=0.5", ".fr.html", "text/html"),
+                ("text/turtle", "en", ".ttl", "text/turtle"),
+                ("application/ld+json", "en", ".jsonld", "application/ld+json"),
+                ("text/turtle;q=1.0, application/ld+json;q=0.5, text/html;q=0.1", "en", ".ttl",
+                 "text/turtle"),
+                ("*/*", "fr", ".fr.html", "text/html")):
+            status, headers, _ = fetch(url, accept, language)
+            assert status == 303, (iri, accept, status)
+            location = headers["Location"]
+            assert location == PREFIX + iri[len(BASE):] + suffix, (iri, accept, location)
+            assert "Accept" in headers.get("Vary", ""), iri
+            status, headers, body = fetch(site.url + location[len(PREFIX):], accept, language)
+            assert status == 200 and headers["Content-Type"].startswith(media), (iri, accept)
+            if suffix == ".ttl":
+                turtle = Graph().parse(data=body, format="turtle")
+            elif suffix == ".jsonld":
+                jsonld = Graph().parse(data=body, format="json-ld")
+        assert isomorphic(turtle, jsonld), iri
+
+        def plain(ts: Any) -> set[Any]:
+            return {t for t in ts if not any(isinstance(x, BNode) for x in t)}
+
+        own = plain(t for t in turtle if str(t[0]).split("#", 1)[0] == iri)
+        expected = plain(t for s, ts in by_subject.items() if s.split("#", 1)[0] == iri
+                         for t in ts)
+        assert own == expected, iri              # the IRI's own triples, all of them
+        assert plain(turtle) <= triples, iri     # and nothing the graph does not hold
+
+
+def test_every_iri_of_the_bundled_plan_resolves(bundled: Published) -> None:
+    iris = sorted(graph_iris(bundled.kg))
+    assert M18 in iris and BASE + "ontology" in iris and BASE + "id/org/metropolis" in iris
+    assert BASE + "vocab/status/done" in iris
+    check_resolves(bundled, iris)
+    # the site's root, by language; files are served as they are; nothing else is
+    assert fetch(bundled.url, language="fr")[1]["Location"] == PREFIX + "index.fr.html"
+    assert fetch(bundled.url, language="en")[1]["Location"] == PREFIX + "index.en.html"
+    assert fetch(bundled.url + "id/metropolis/plan/2018-2020.ttl", "text/html")[0] == 200
+    assert fetch(bundled.url + "id/nothing/here")[0] == 404
+
+
+def test_every_iri_of_the_multicycle_fixture_resolves(multicycle: Published) -> None:
+    iris = sorted(graph_iris(multicycle.kg))
+    assert BASE + "id/metropolis/plan/2021-2023" in iris
+    assert BASE + "id/example-network/plan/2022-2024/L1M1D1" in iris
+    check_resolves(multicycle, iris)
+
+
+def test_network_pages_resolve(network: Published) -> None:
+    summary = network.summary
+    assert summary is not None
+    assert summary.cpu_seconds < NETWORK_CPU_SECONDS and summary.bytes < NETWORK_BYTES, summary
+    iris = sorted(graph_iris(network.kg))
+    assert summary.documents == len(iris)
+    check_resolves(network, iris[:: max(1, len(iris) // 60)])
+
+
+# ---------------------------------------------------------------------- tests: pages
+
+
+def crawl(site: Published, pages: list[str]) -> dict[str, Links]:
+    """Fetch ``pages`` (paths relative to the root) and every link on them; assert each
+    resolves (following one redirect) and each fragment names an element of its page."""
+    seen: dict[str, Links] = {}
+    status_of: dict[str, int] = {}
+
+    def page(rel: str) -> Links:
+        if rel not in seen:
+            status, _headers, body = fetch(site.url + rel)
+            assert status == 200, (rel, status)
+            seen[rel] = links_of(body) if rel.endswith(".html") else Links()
+        return seen[rel]
+
+    for rel in pages:
+        parsed = page(rel)
+        lang = rel.rsplit(".", 2)[-2]
+        assert parsed.html_lang == lang, rel
+        for href in parsed.links:
+            split = urllib.parse.urlsplit(href)
+            if split.scheme in ("http", "https"):
+                assert split.hostname != "127.0.0.1", (rel, href)
+                continue        # an external IRI (SDG targets, licences): named, not fetched
+            assert not split.scheme and not split.netloc, (rel, href)
+            target = urllib.parse.urljoin(site.url + rel, split.path) if split.path else (
+                site.url + rel)
+            assert target.startswith(site.url), (rel, href)
+            target_rel = target[len(site.url):]
+            if target_rel not in status_of:
+                status, headers, _ = fetch(target)
+                if status == 303:
+                    target_rel = headers["Location"][len(PREFIX):]
+                    status = fetch(site.url + target_rel)[0]
+                status_of[target_rel] = status
+            assert status_of[target_rel] == 200, (rel, href)
+            if split.fragment:
+                assert split.fragment in page(target_rel).ids, (rel, href)
+    return seen
+
+
+def all_pages(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*.html"))
+
+
+@pytest.mark.parametrize("which", ["bundled", "multicycle"])
+def test_every_link_of_every_page_resolves(which: str, request: pytest.FixtureRequest) -> None:
+    site: Published = request.getfixturevalue(which)
+    pages = all_pages(site.root)
+    docs = {document_path(i) for i in graph_iris(site.kg)}
+    assert len(pages) == 2 * (len(docs) + 1)           # each document and the home page, x2
+    seen = crawl(site, pages)
+    for rel, parsed in seen.items():
+        if not rel.endswith(".html") or rel.startswith("index."):
+            continue
+        base = rel.rsplit(".", 2)[0]
+        other = "fr" if rel.endswith(".en.html") else "en"
+        name = base.rsplit("/", 1)[-1]
+        assert parsed.alternates == {"hreflang:" + other: f"{name}.{other}.html",
+                                     "text/turtle": f"{name}.ttl",
+                                     "application/ld+json": f"{name}.jsonld"}, rel
+
+
+def test_network_links_resolve(network: Published) -> None:
+    """Every link of one page in eight of the network's site (some 4,000 pages, every kind),
+    checked against the files; a crawl over HTTP of 200 pages checks the same through the
+    server."""
+    root = network.root
+    files = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+    pages = sorted(f for f in files if f.endswith(".html"))[::8]
+    href = re.compile(r'(?:href|src)="([^"]*)"')
+    checked = 0
+    for rel in pages:
+        text = (root / rel).read_text(encoding="utf-8")
+        folder = rel.rpartition("/")[0]
+        for link in href.findall(text):
+            if link.startswith(("http://", "https://")):
+                continue
+            path = link.split("#", 1)[0]
+            if not path:
+                continue
+            target = os.path.normpath(os.path.join(folder, path))
+            assert target in files, (rel, link)
+            checked += 1
+    assert checked > len(pages)
+    crawl(network, pages[:: max(1, len(pages) // 200)])
+
+
+def test_pages_say_their_languages(bundled: Published) -> None:
+    text = (bundled.root / "id/metropolis/plan/2018-2020/L3M6D4.en.html").read_text("utf-8")
+    # French source text on an English page is marked as French, and the other way round
+    assert '<span lang="fr">' in text and '<html lang="en">' in text
+    text_fr = (bundled.root / "id/metropolis/plan/2018-2020/L3M6D4.fr.html").read_text("utf-8")
+    assert '<span lang="en">' in text_fr and '<html lang="fr">' in text_fr
+    onto = (bundled.root / "ontology.fr.html").read_text("utf-8")
+    assert 'id="ActionPlan"' in onto and "plan d&#39;action" in onto
+    assert '<span lang="en">action plan</span>' in onto
+    # every class and property of the ontology is documented, with examples from the data
+    for term in ("Deliverable", "parent", "translatedLabel", "StatusAssessment"):
+        assert f'id="{term}"' in onto
+    assert "L1M1D1" in onto or "Calendrier" in onto
+
+
+def test_which_iris_get_a_page() -> None:
+    assert document_path(M18 + "/L1M1D1") == "id/metropolis/plan/2018-2020/L1M1D1"
+    assert document_path(BASE + "ontology#ActionPlan") == "ontology"
+    assert document_path(BASE + "id/org/") is None           # a namespace
+    assert document_path("http://metadata.un.org/sdg/5.5") is None
+    for bad in ("id/a/../b", "id/a b", "id/%2e%2e/x", "index", "site.css", "id//x"):
+        with pytest.raises(InputError, match="cannot publish"):
+            document_path(BASE + bad)
+
+
+def test_same_graph_same_bytes(bundled: Published, tmp_path: Path) -> None:
+    """Another load of the same graph, in the other store (other blank node labels) and in
+    another process (another hash seed, so sets iterate in another order), gives the same
+    files, byte for byte."""
+    again = tmp_path / "again"
+    out = subprocess.run([sys.executable, "-m", "metrograph", "publish", "--site", str(again),
+                          "--store", "memory", "-q"], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "PYTHONHASHSEED": "12345"})
+    assert out.returncode == 0, out.stderr
+    first = {str(p.relative_to(bundled.root)): p.read_bytes()
+             for p in bundled.root.rglob("*") if p.is_file()}
+    second = {str(p.relative_to(again)): p.read_bytes() for p in again.rglob("*") if p.is_file()}
+    assert first.keys() == second.keys()
+    assert [k for k in first if first[k] != second[k]] == []
+
+
+def test_site_refuses_to_overwrite_and_unsafe_iris(bundled: Published, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not empty"):
+        write_site(bundled.kg, bundled.root)
+    kg = metrograph.load()
+    kg.update('INSERT DATA { <https://w3id.org/metrograph/id/a/..%2Fetc> '
+              '<http://www.w3.org/2000/01/rdf-schema#label> "x" }', allow_update=True)
+    target = tmp_path / "site"
+    with pytest.raises(InputError, match="cannot publish"):
+        write_site(kg, target)
+    assert not target.exists() and not list(tmp_path.iterdir())
+    # the command line: exit 2 and one line, nothing written
+    out = subprocess.run([sys.executable, "-m", "metrograph", "publish", "--site",
+                          str(bundled.root), "-q"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert "not empty" in out.stderr
+    out = subprocess.run([sys.executable, "-m", "metrograph", "publish", "-q"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and "--site DIR" in out.stderr, out.stderr
+
+
+# ---------------------------------------------------------------------- the browser
+
+
+def find_chromium() -> str | None:
+    named = os.environ.get("METROGRAPH_CHROMIUM")
+    if named:
+        return named if Path(named).exists() else shutil.which(named)
+    for candidate in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(candidate)
+        if found:
+            return found
+    return None
+
+
+def find_axe() -> Path | None:
+    named = os.environ.get("METROGRAPH_AXE")
+    for candidate in ([Path(named)] if named else []) + [
+            REPO / "test-tools" / "node_modules" / "axe-core" / "axe.min.js"]:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class DevToolsError(RuntimeError):
+    """Chromium answered with an error, or stopped answering."""
+
+
+class Chromium:
+    """Headless Chromium driven over the DevTools protocol on a pipe (fds 3 and 4)."""
+
+    def __init__(self, binary: str, profile: Path) -> None:
+        to_child_r, self._to_child = os.pipe()
+        self._from_child, from_child_w = os.pipe()
+
+        def fds() -> None:
+            a, b = os.dup(to_child_r), os.dup(from_child_w)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+
+        self.proc = subprocess.Popen(
+            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--disable-extensions",
+             "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
+             "--force-color-profile=srgb", "--font-render-hinting=none",
+             f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            close_fds=False, preexec_fn=fds)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._buffer = b""
+        self._next_id = 0
+        self.events: list[dict[str, Any]] = []
+
+    def _receive(self, deadline: float) -> dict[str, Any]:
+        while b"\0" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._from_child], [], [], left)[0]:
+                raise DevToolsError("Chromium did not answer in time")
+            chunk = os.read(self._from_child, 1 << 20)
+            if not chunk:
+                raise DevToolsError("Chromium closed the DevTools pipe")
+            self._buffer += chunk
+        raw, _, self._buffer = self._buffer.partition(b"\0")
+        message: dict[str, Any] = json.loads(raw)
+        return message
+
+    def call(self, method: str, params: dict[str, Any] | None = None,
+             session: str | None = None, timeout: float = 60) -> dict[str, Any]:
+        self._next_id += 1
+        message: dict[str, Any] = {"id": self._next_id, "method": method,
+                                   "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        data = json.dumps(message).encode("utf-8") + b"\0"
+        while data:
+            data = data[os.write(self._to_child, data):]
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self._receive(deadline)
+            if answer.get("id") == self._next_id:
+                if "error" in answer:
+                    raise DevToolsError(f"{method}: {answer['error']}")
+                result: dict[str, Any] = answer.get("result", {})
+                return result
+            self.events.append(answer)
+
+    def wait_for(self, method: str, session: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            for event in self.events:
+                if event.get("method") == method and event.get("sessionId") == session:
+                    self.events.remove(event)
+                    return
+            self.events.append(self._receive(deadline))
+
+    def evaluate(self, expression: str, session: str, timeout: float = 60) -> Any:
+        answer = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                "awaitPromise": True}, session=session,
+                           timeout=timeout)
+        if "exceptionDetails" in answer:
+            raise DevToolsError(str(answer["exceptionDetails"])[:500])
+        return answer["result"].get("value")
+
+    def close(self) -> None:
+        with contextlib.suppress(DevToolsError, OSError):
+            self.call("Browser.close", timeout=10)
+        for fd in (self._to_child, self._from_child):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[tuple[Chromium, str]]:
+    binary, axe = find_chromium(), find_axe()
+    if binary is None or axe is None:
+        missing = "headless Chromium" if binary is None else "axe-core"
+        if os.environ.get("METROGRAPH_SKIP_BROWSER") == "1":
+            pytest.skip(f"METROGRAPH_SKIP_BROWSER=1 and no {missing}: browser tests skipped")
+        pytest.fail(f"{missing} is needed to test the site in a browser: run "
+                    "scripts/install-test-tools.sh (chromium from apt, axe-core from npm into "
+                    "test-tools/), set METROGRAPH_CHROMIUM / METROGRAPH_AXE, or set "
+                    "METROGRAPH_SKIP_BROWSER=1", pytrace=False)
+    with tempfile.TemporaryDirectory(prefix="metrograph-site-chromium-") as profile:
+        chromium = Chromium(binary, Path(profile))
+        try:
+            chromium.call("Browser.getVersion", timeout=60)
+            yield chromium, axe.read_text(encoding="utf-8")
+        finally:
+            chromium.close()
+
+
+def artifacts() -> Path:
+    base = os.environ.get("METROGRAPH_ARTIFACTS")
+    folder = (Path(base) if base else REPO / "test-artifacts") / "site"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+KEYBOARD = r"""
+(() => {
+  const el = document.activeElement;
+  const r = el.getBoundingClientRect();
+  const style = getComputedStyle(el);
+  return {tag: el.tagName, cls: el.className, href: el.getAttribute('href'),
+          visible: r.width > 0 && r.height > 0 && r.top >= 0 && r.bottom <= innerHeight,
+          outline: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth)};
+})()
+"""
+
+AXE = r"""
+axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({
+  id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target)})))
+"""
+
+
+@dataclass
+class Visit:
+    url: str
+    final: str
+    lang: str
+    requests: list[str]
+    console: list[str]
+    keyboard: list[dict[str, Any]]
+    violations: list[dict[str, Any]]
+    scroll_width: int
+
+
+def visit(chromium: Chromium, axe: str | None, url: str, width: int, language: str,
+          shot: Path) -> Visit:
+    """Load ``url`` (through the negotiation) and check it as a reader with a keyboard and a
+    screen reader would meet it."""
+    target = chromium.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+    session = chromium.call("Target.attachToTarget",
+                            {"targetId": target, "flatten": True})["sessionId"]
+    try:
+        for domain in ("Page", "Network", "Runtime", "Log"):
+            chromium.call(f"{domain}.enable", session=session)
+        chromium.call("Network.setExtraHTTPHeaders",
+                      {"headers": {"Accept-Language": language}}, session=session)
+        chromium.call("Emulation.setDeviceMetricsOverride",
+                      {"width": width, "height": 900, "deviceScaleFactor": 1,
+                       "mobile": width < 600}, session=session)
+        chromium.events.clear()
+        chromium.call("Page.navigate", {"url": url}, session=session)
+        chromium.wait_for("Page.loadEventFired", session)
+        mine = [e for e in chromium.events if e.get("sessionId") == session]
+        requests = [e["params"]["request"]["url"] for e in mine
+                    if e.get("method") == "Network.requestWillBeSent"]
+        console = [e["params"]["entry"].get("text", "") for e in mine
+                   if e.get("method") == "Log.entryAdded"]
+        console += [str(e["params"].get("exceptionDetails")) for e in mine
+                    if e.get("method") == "Runtime.exceptionThrown"]
+        console += [e["params"].get("errorText", "") for e in mine
+                    if e.get("method") == "Network.loadingFailed"]
+        final = chromium.evaluate("location.href", session)
+        lang = chromium.evaluate("document.documentElement.lang", session)
+        scroll_width = chromium.evaluate("document.documentElement.scrollWidth", session)
+        height = int(chromium.call("Page.getLayoutMetrics", session=session)
+                     ["cssContentSize"]["height"]) + 1
+        png = chromium.call("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 2400), "scale": 1}},
+            session=session)["data"]
+        shot.write_bytes(base64.b64decode(png))
+        keyboard = []
+        for key, code in (("Tab", 9), ("Enter", 13)):
+            for kind in ("keyDown", "keyUp"):
+                chromium.call("Input.dispatchKeyEvent", {
+                    "type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code,
+                    **({"text": "\r"} if key == "Enter" and kind == "keyDown" else {})},
+                    session=session)
+            keyboard.append(chromium.evaluate(KEYBOARD, session))
+        violations = []
+        if axe is not None:
+            chromium.evaluate(axe, session)
+            violations = chromium.evaluate(AXE, session, timeout=120)
+        return Visit(url, final, lang, requests, console, keyboard, violations, scroll_width)
+    finally:
+        chromium.call("Target.closeTarget", {"targetId": target})
+
+
+#: the kinds of page visited in each site (the bundled plan: every kind)
+VISITED = {"multicycle": {"home", "plan", "deliverable", "assessment", "organisation"},
+           "network": {"home", "plan", "deliverable", "assessment", "organisation"}}
+
+
+def pages_to_visit(site: Published) -> list[tuple[str, str]]:
+    """(name, IRI path) of one page of each kind the site has."""
+    kinds = {
+        "home": "",
+        "ontology": "ontology",
+        "vocabulary": "vocab/status",
+        "concept": "vocab/theme/gender",
+    }
+    triples = graph_triples(site.kg)
+    classes = {"plan": "ActionPlan", "guideline": "Guideline", "measure": "Measure",
+               "deliverable": "Deliverable", "assessment": "StatusAssessment",
+               "sdg-link": "SDGLink"}
+    typed: dict[str, list[str]] = {}
+    for s, p, o in triples:
+        if str(p).endswith("#type") and str(o).startswith(BASE + "ontology#"):
+            typed.setdefault(str(o).rsplit("#", 1)[1], []).append(str(s))
+    for name, cls in classes.items():
+        if typed.get(cls):
+            kinds[name] = sorted(typed[cls])[0][len(BASE):]
+    first_plan = sorted(typed["ActionPlan"])[0]            # id/{organisation}/plan/{cycle}
+    kinds["organisation"] = "id/org/" + first_plan[len(BASE):].split("/")[1]
+    wanted = VISITED.get(site.label, set(kinds))
+    return sorted((k, v) for k, v in kinds.items() if k in wanted)
+
+
+@pytest.mark.parametrize("which", ["bundled", "multicycle", "network"])
+def test_pages_in_a_browser(which: str, request: pytest.FixtureRequest,
+                            browser: tuple[Chromium, str]) -> None:
+    site: Published = request.getfixturevalue(which)
+    chromium, axe = browser
+    shots = artifacts()
+    problems = []
+    for name, path in pages_to_visit(site):
+        for width, language in ((1280, "en"), (390, "fr")):
+            shot = shots / f"{which}--{name}--{language}-{width}.png"
+            # axe-core once per page (its rules do not depend on the width or the language)
+            v = visit(chromium, axe if width > 600 else None, site.url + path, width, language,
+                      shot)
+            where = f"{which} {name} {language} {width}px"
+            assert v.lang == language and v.final.endswith(f".{language}.html"), (where, v.final)
+            outside = [u for u in v.requests if urllib.parse.urlsplit(u).hostname != "127.0.0.1"]
+            assert not outside, (where, outside)
+            assert not v.console, (where, v.console)
+            tab, enter = v.keyboard
+            assert tab["cls"] == "skip" and tab["href"] == "#main" and tab["visible"], (where,
+                                                                                      tab)
+            assert tab["outline"] != "none" and tab["outlineWidth"] >= 2, (where, tab)
+            assert enter["tag"] == "MAIN", (where, enter)
+            assert v.scroll_width <= width, (where, v.scroll_width)
+            bad = [x for x in v.violations if x["impact"] in ("serious", "critical")]
+            if bad:
+                problems.append((where, bad))
+    assert not problems, problems
