@@ -10,8 +10,22 @@ from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from metrograph.errors import InputError
+from metrograph.rdfio.guards import check_safe
 
-__all__ = ["FORMATS", "Format", "default_graph_id", "format_for", "parse_into"]
+__all__ = ["FORMATS", "MAX_TERM_BYTES", "TERM_TOO_LONG", "Format", "default_graph_id",
+           "format_for", "parse_into"]
+
+#: the longest literal or IRI metrograph reads, in UTF-8 bytes: Oxigraph's parsers stop at a
+#: 16 MiB token, and the rdflib route refuses the same, so one file gives one graph on both
+MAX_TERM_BYTES = 16 << 20
+
+#: what a store says of a term over :data:`MAX_TERM_BYTES`
+TERM_TOO_LONG = "a literal or IRI is longer than 16 MiB (the limit of both stores)"
+
+
+def _too_long(term: object) -> bool:
+    return (isinstance(term, str) and len(term) > MAX_TERM_BYTES // 4
+            and len(term.encode("utf-8")) > MAX_TERM_BYTES)
 
 
 def default_graph_id(dataset: Dataset) -> URIRef:
@@ -70,10 +84,12 @@ _COL = re.compile(r"(?:column|col|char) (\d+)", re.IGNORECASE)
 def parse_into(dataset: Dataset, data: bytes, *, source: str, fmt: Format,
                graph: URIRef) -> int:
     """Parse ``data`` into ``dataset`` (triples into named graph ``graph``); return the number of
-    statements read. Raises :class:`InputError` naming ``source`` (and line, column) on failure;
-    on failure the dataset is left unchanged."""
+    statements read. Raises :class:`InputError` naming ``source`` (and line, column) on failure,
+    :class:`~metrograph.errors.UnsafeInputError` for input that would expand without bound or
+    fetch something (:mod:`metrograph.rdfio.guards`); on failure the dataset is left unchanged."""
     if not data.strip():
         raise InputError("the file is empty", source=source)
+    check_safe(data, fmt.name, source)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -95,10 +111,12 @@ def parse_into(dataset: Dataset, data: bytes, *, source: str, fmt: Format,
             f"not valid {fmt.name}: {message}", source=source,
             line=int(line_m.group(1)) if line_m else None,
             column=int(col_m.group(1)) if col_m else None) from None
-    count = 0
     default = default_graph_id(scratch)
+    quads = []
     for s, p, o, g in scratch.quads((None, None, None, None)):
-        target = graph if g is None or g == default else g
+        if _too_long(o) or _too_long(s):
+            raise InputError(TERM_TOO_LONG, source=source)
+        quads.append((s, p, o, graph if g is None or g == default else g))
+    for s, p, o, target in quads:
         dataset.graph(target).add((s, p, o))
-        count += 1
-    return count
+    return len(quads)
