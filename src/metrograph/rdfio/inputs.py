@@ -60,25 +60,26 @@ def check_input_path(path: str | Path, *, folder: bool | None = False,
     ``max_bytes`` (``folder=False``), a folder (``folder=True``), or either (``folder=None``).
     Symbolic links are followed. Raises :class:`InputError` naming the path otherwise."""
     p = Path(path)
+    shown = str(path)  # as given: Path would fold "http://" into "http:/"
     try:
         st = os.stat(p)
     except OSError as exc:
-        raise InputError(_os_message(exc), source=str(p)) from None
+        raise InputError(_os_message(exc), source=shown) from None
     if stat.S_ISDIR(st.st_mode):
         if folder is False:
-            raise InputError("is a folder, not a file", source=str(p))
+            raise InputError("is a folder, not a file", source=shown)
         if not os.access(p, os.R_OK | os.X_OK):
-            raise InputError("permission denied", source=str(p))
+            raise InputError("permission denied", source=shown)
         return p
     if folder is True:
-        raise InputError("is not a folder", source=str(p))
+        raise InputError("is not a folder", source=shown)
     kind = _kind(st.st_mode)
     if kind:
-        raise InputError(kind, source=str(p))
+        raise InputError(kind, source=shown)
     if st.st_size > max_bytes:
-        raise InputError(_size_message(st.st_size, max_bytes), source=str(p))
+        raise InputError(_size_message(st.st_size, max_bytes), source=shown)
     if not os.access(p, os.R_OK):
-        raise InputError("permission denied", source=str(p))
+        raise InputError("permission denied", source=shown)
     return p
 
 
@@ -88,33 +89,34 @@ def read_input(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
     unreadable file, one over the limit or one that grows while read raise
     :class:`InputError` naming it."""
     p = Path(path)
+    shown = str(path)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(p, flags)
     except IsADirectoryError:
-        raise InputError("is a folder, not a file", source=str(p)) from None
+        raise InputError("is a folder, not a file", source=shown) from None
     except OSError as exc:
-        raise InputError(_os_message(exc), source=str(p)) from None
+        raise InputError(_os_message(exc), source=shown) from None
     try:
         st = os.fstat(fd)
         kind = _kind(st.st_mode)
         if kind:
-            raise InputError(kind, source=str(p))
+            raise InputError(kind, source=shown)
         if st.st_size > max_bytes:
-            raise InputError(_size_message(st.st_size, max_bytes), source=str(p))
+            raise InputError(_size_message(st.st_size, max_bytes), source=shown)
         chunks: list[bytes] = []
         want = st.st_size + 1  # one byte more than the size seen tells a growing file
         while want > 0:
             try:
                 chunk = os.read(fd, min(want, 1 << 24))
             except OSError as exc:
-                raise InputError(_os_message(exc), source=str(p)) from None
+                raise InputError(_os_message(exc), source=shown) from None
             if not chunk:
                 break
             chunks.append(chunk)
             want -= len(chunk)
         if want <= 0:
-            raise InputError("grew while it was being read", source=str(p))
+            raise InputError("grew while it was being read", source=shown)
         return b"".join(chunks)
     finally:
         os.close(fd)

@@ -22,7 +22,8 @@ variable, the variable is kept and its meaning written out:
 - in GROUP BY it is dropped (grouping by a constant changes nothing; it becomes
   ``(TERM AS ?_group_N)`` when it was the only key); in ORDER BY it is dropped;
 - as a predicate or a GRAPH name, where SPARQL needs an IRI, a literal value can match
-  nothing: the variable is renamed there and its group gets ``FILTER(false)``;
+  nothing: the variable is renamed there and its group gets ``FILTER(!true)`` (rdflib 7.6
+  keeps every row under a bare ``FILTER(false)``);
 - a sub-SELECT that does not project ``?var`` has a variable of its own by that name
   (SPARQL's scoping): it is left alone;
 - ``AS ?var`` and ``VALUES ?var`` would assign the variable a second time: refused.
@@ -281,7 +282,7 @@ def analyse(tokens: list[Token], terms: Mapping[str, str]) -> Substitution:
                 if brace in emptied:
                     # a literal where an IRI must stand: the group matches nothing
                     emptied.discard(brace)
-                    out[i] = "FILTER(false) }"
+                    out[i] = "FILTER(!true) }"
                 brace -= 1
             elif tok.text == "(":
                 paren += 1
