@@ -20,6 +20,7 @@ import metrograph
 from metrograph.cli import main
 from metrograph.errors import InputError, UnsafeInputError
 from metrograph.graph import KnowledgeGraph
+from metrograph.rdfio.formats import read_graph
 
 from .tally import count
 
@@ -207,6 +208,8 @@ def test_jsonld_contexts_are_never_fetched_nor_read(
         for name, text in jsonld_docs(url, local, watch.path).items():
             path = tmp_path / f"doc-{len(name)}.jsonld"
             path.write_text(text, encoding="utf-8")
+            with pytest.raises(UnsafeInputError):
+                read_graph(path)
             kg = KnowledgeGraph(store)
             with pytest.raises(UnsafeInputError, match="refused"):
                 kg.load_file(path)
@@ -257,6 +260,9 @@ def test_no_other_route_fetches(tmp_path: Path, listener: tuple[str, list[str]],
         assert "no such file" in err and url in err
     with pytest.raises(InputError):
         metrograph.load(f"{url}data.ttl")
+    with pytest.raises(InputError):
+        read_graph(f"{url}shapes.ttl")
+    assert len(read_graph(imports)) == 2
     count("fetch attempts through imports, DTDs, entities and URLs as paths (none made)", 12)
     assert hits == [], hits
 

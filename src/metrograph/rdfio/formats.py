@@ -7,15 +7,16 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Dataset, URIRef
+from rdflib import Dataset, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.parser import InputSource, StringInputSource
 
 from metrograph.errors import InputError
 from metrograph.rdfio.guards import check_safe
+from metrograph.rdfio.inputs import read_input
 
 __all__ = ["FORMATS", "MAX_TERM_BYTES", "TERM_TOO_LONG", "Format", "default_graph_id",
-           "format_for", "parse_into"]
+           "format_for", "parse_into", "read_graph"]
 
 #: the longest literal or IRI metrograph reads, in UTF-8 bytes: Oxigraph's parsers stop at a
 #: 16 MiB token, and the rdflib route refuses the same, so one file gives one graph on both
@@ -140,3 +141,18 @@ def parse_into(dataset: Dataset, data: bytes, *, source: str, fmt: Format,
     for s, p, o, target in quads:
         dataset.graph(target).add((s, p, o))
     return len(quads)
+
+
+def read_graph(path: str | Path, format: str | None = None) -> Graph:
+    """The triples of the RDF file ``path`` (every graph of a quad format merged), read as
+    :func:`parse_into` reads: a regular file of bounded size, nothing fetched or expanded
+    without bound, errors naming the file. For callers that want an rdflib ``Graph`` (extra
+    shapes, a statuses file) instead of ``Graph.parse(path)``, which fetches URLs."""
+    fmt = format_for(path, format)
+    dataset = Dataset()
+    parse_into(dataset, read_input(path), source=str(path), fmt=fmt,
+               graph=URIRef(Path(path).resolve().as_uri()))
+    out = Graph()
+    for s, p, o, _g in dataset.quads((None, None, None, None)):
+        out.add((s, p, o))
+    return out
