@@ -5,7 +5,8 @@
 
     MetrographError
     ├── InputError               a file or value cannot be read (file, line, column)
-    │   └── AuthoringError       a plan folder has problems (file, row, column each)
+    │   ├── AuthoringError       a plan folder has problems (file, row, column each)
+    │   └── UnsafeInputError     reading it would expand without bound or fetch elsewhere
     ├── NotFoundError            no resource has that code or IRI
     ├── QueryError               a SPARQL query is malformed or could not be run
     │   ├── UnknownQueryError    no query of that name in the library
@@ -41,6 +42,7 @@ __all__ = [
     "ResultTooLargeError",
     "TruncatedResultError",
     "UnknownQueryError",
+    "UnsafeInputError",
     "UnsupportedShapeError",
 ]
 
@@ -62,6 +64,11 @@ class InputError(MetrographError):
         self.source = source
         self.line = line
         self.column = column
+
+
+class UnsafeInputError(InputError):
+    """An input file is refused because reading it would do more than read it: expand entities
+    without bound, fetch a URL or read another file (:mod:`metrograph.rdfio.formats`)."""
 
 
 class AuthoringError(InputError):

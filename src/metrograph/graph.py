@@ -79,15 +79,9 @@ class QueryResult:
 
 
 def _read(source: str | Path) -> bytes:
-    path = Path(source)
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", source=str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not a file", source=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    from metrograph.rdfio.inputs import read_input
+
+    return read_input(source)
 
 
 def _as_int(node: Node | None) -> int | None:

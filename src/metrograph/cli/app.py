@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metrograph.cli import types
 from metrograph.errors import MetrographError
 from metrograph.stores import STORES
 
@@ -25,8 +26,8 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        # one line: what is wrong (the argument and the file or value), and where help is
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
@@ -77,9 +78,21 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _check_shapes(paths: Sequence[str]) -> None:
+    """Refuse a shapes file that is not a readable RDF file or that would make its parser fetch
+    a URL, read another file or expand without bound (:mod:`metrograph.rdfio.guards`)."""
+    from metrograph.rdfio.formats import format_for
+    from metrograph.rdfio.guards import check_safe
+    from metrograph.rdfio.inputs import read_input
+
+    for path in paths:
+        check_safe(read_input(path), format_for(path).name, path)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from metrograph.graph import load
 
+    _check_shapes(args.shapes or ())
     kg = (load(*args.files, bundled_data=False, store=args.store) if args.files
           else _load(args))
     from metrograph.progress import Progress
@@ -306,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"metrograph {__version__}")
     common = _Parser(add_help=False)
     common.add_argument("--data", action="append", default=[], metavar="FILE",
+                        type=types.input_path,
                         help="an RDF file to load on top (Turtle, N-Triples, JSON-LD, TriG, "
                              "N-Quads, RDF/XML); repeatable")
     common.add_argument("--no-bundled-data", action="store_true",
@@ -319,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "(e.g. a partner's server loaded with `metrograph push`) instead "
                              "of loading files; credentials come from METROGRAPH_USER / "
                              "METROGRAPH_PASSWORD or ~/.netrc, never from the command line")
-    common.add_argument("--http-timeout", type=float, default=30.0, metavar="SECONDS",
+    common.add_argument("--http-timeout", type=types.seconds, default=30.0, metavar="SECONDS",
                         help="timeout of each request to --endpoint (default 30)")
     common.add_argument("-q", "--quiet", action="store_true",
                         help="no progress display (it only shows on a terminal anyway)")
@@ -335,8 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="validate with the SHACL shapes (exit 1 on violations)",
                        description="Validate FILES (with the ontology and schemes) or, without "
                                    "FILES, the loaded graph. Exit 0 conforms, 1 violations.")
-    p.add_argument("files", nargs="*", metavar="FILE", help="RDF files to validate")
-    p.add_argument("--shapes", action="append", metavar="FILE", help="extra SHACL shapes")
+    p.add_argument("files", nargs="*", metavar="FILE", type=types.input_path,
+                   help="RDF files to validate")
+    p.add_argument("--shapes", action="append", metavar="FILE", type=types.input_file,
+                   help="extra SHACL shapes")
     p.add_argument("--engine", choices=("fast", "pyshacl"), default="fast",
                    help="fast: the shapes compiled to SPARQL, run in the store (default); "
                         "pyshacl: pySHACL on a copy (same results, much slower)")
@@ -349,13 +365,14 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the library query NAME (see `metrograph queries`) or "
                                    "--file FILE; parameters are passed as bindings.")
     p.add_argument("name", nargs="?", help="query name")
-    p.add_argument("--file", metavar="FILE", help="a SPARQL SELECT query file")
+    p.add_argument("--file", metavar="FILE", type=types.input_file,
+                   help="a SPARQL SELECT query file")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="a parameter value (IRI, CURIE such as mgs:done, string, date...)")
     p.add_argument("--format", choices=("table", "csv", "json", "tsv"), default="table")
-    p.add_argument("--timeout", type=float, metavar="SECONDS",
+    p.add_argument("--timeout", type=types.seconds, metavar="SECONDS",
                    help="stop the query after this many seconds (exit 2)")
-    p.add_argument("--max-rows", type=int, metavar="N",
+    p.add_argument("--max-rows", type=types.row_count, metavar="N",
                    help="stop with an error when the query returns more than N rows")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow SERVICE and FROM <IRI> in a --file query (refused by default: "
@@ -388,7 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "parses and holds the same graph, checksums match) before it "
                                    "replaces anything; an existing release is only replaced "
                                    "with --force.")
-    p.add_argument("--previous", metavar="DIR", help="the previous release, for CHANGES.md")
+    p.add_argument("--previous", metavar="DIR", type=types.input_folder,
+                   help="the previous release, for CHANGES.md")
     p.add_argument("--version", help="the release's version (default: metrograph's)")
     p.add_argument("--sparql-endpoint", metavar="URL",
                    help="a public SPARQL endpoint serving this release, for void.ttl")
@@ -412,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "leaves the previous graph intact; pushing twice changes "
                                    "nothing. Credentials: METROGRAPH_USER / METROGRAPH_PASSWORD "
                                    "or ~/.netrc.")
-    p.add_argument("source", nargs="?", metavar="SOURCE",
+    p.add_argument("source", nargs="?", metavar="SOURCE", type=types.input_path,
                    help="a release folder (metrograph publish) or an RDF file")
     p.add_argument("--graph-store", metavar="URL",
                    help="Graph Store Protocol URL (Oxigraph: …/store; Virtuoso: "
@@ -439,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "loaded graph (so links to earlier cycles are checked), "
                                    "and write RDF only when it is valid. Exit 1 on violations, "
                                    "2 on unreadable input; nothing is written then.")
-    p.add_argument("folder", metavar="DIR")
+    p.add_argument("folder", metavar="DIR", type=types.input_folder)
     p.add_argument("--format", choices=("ttl", "nt", "jsonld", "trig", "nq"), default=None,
                    help="output format (default: from the -o suffix, else Turtle)")
     _output(p, "FILE", "write the RDF to FILE (default: standard output)")
@@ -456,11 +474,12 @@ def build_parser() -> argparse.ArgumentParser:
                                           "folder's statuses.csv.")
     s.add_argument("code", help="deliverable code, e.g. L1M3D2")
     s.add_argument("status", help="done, in-progress, not-elaborated (or V, O, X)")
-    s.add_argument("--as-of", required=True, metavar="DATE", help="YYYY-MM-DD")
+    s.add_argument("--as-of", required=True, metavar="DATE", type=types.iso_date,
+                   help="YYYY-MM-DD")
     s.add_argument("--source", required=True, metavar="IRI",
                    help="the IRI of the document the status comes from")
     s.add_argument("--plan", help="the plan (cycle code or IRI) when several are loaded")
-    s.add_argument("--file", required=True, metavar="FILE",
+    s.add_argument("--file", required=True, metavar="FILE", type=types.status_target,
                    help="where to record it: an RDF file or a plan folder")
     s.set_defaults(func=cmd_status_set)
 

@@ -20,6 +20,7 @@ from rdflib import Dataset, Graph, URIRef
 from metrograph.errors import InputError, MetrographError, PushError
 from metrograph.graph import KnowledgeGraph
 from metrograph.rdfio.formats import default_graph_id, format_for, parse_into
+from metrograph.rdfio.inputs import read_input
 from metrograph.stores.remote import GraphWriter, HttpClient, WriteResult
 
 __all__ = ["PushError", "PushReport", "push", "read_release"]
@@ -67,12 +68,7 @@ def read_release(source: str | Path) -> Dataset:
             trig = found[0]
         path = trig
     fmt = format_for(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file or folder", source=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    data = read_input(path)
     dataset = Dataset()
     parse_into(dataset, data, source=str(path), fmt=fmt, graph=default_graph_id(dataset))
     return dataset

@@ -1,21 +1,38 @@
-"""SPARQL text: a small tokenizer and SEP-0007 substitution of values into a query's text.
+"""SPARQL text: a small tokenizer and the substitution of parameter values into a query's text.
 
-One binding mechanism for every store: a value given for ``?var`` is written into the query in
-N-Triples syntax, everywhere the variable occurs, sub-SELECTs included (rdflib's
-``initBindings`` and some engines' own substitutions stop at a sub-SELECT's projection).
-:func:`tokenize` splits the text so that strings, IRIs and comments are single tokens (nothing
-inside them is ever taken for a variable or a keyword); :func:`render_term` checks and escapes a
-value so that it can never change the query's structure; :func:`substitute` rewrites the text:
-outside the SELECT projection each ``?var`` becomes the value; a bare projected ``?var`` becomes
-``(TERM AS ?var)`` (in a sub-SELECT it is dropped: every use inside is substituted already); in
-GROUP BY it is dropped (grouping by a constant changes nothing; it becomes ``(TERM AS ?_group_N)``
-when it was the only key); in ORDER BY it is dropped.
+What a value given for ``?var`` means: the query is evaluated with ``?var`` fixed to that
+value wherever the variable is in scope (SEP-0007's "substitute", as EXISTS does in SPARQL
+1.1): every pattern that would bind ``?var`` only matches the value, every expression sees the
+value, and the variable stays in the answer. On the queries the property tests generate
+(triple patterns, OPTIONAL, UNION, nested groups, FILTER with BOUND), this gives the rows of
+the same query with ``VALUES ?var { value }`` opening each of its groups, on both stores.
+
+One binding mechanism for every store (rdflib's ``initBindings`` stop at a sub-SELECT's
+projection, and engines' own substitutions differ): the value is written into the query in
+N-Triples syntax. :func:`tokenize` splits the text so that strings, IRIs and comments are
+single tokens (nothing inside them is ever taken for a variable or a keyword);
+:func:`render_term` checks and escapes a value so that it can never change the query's
+structure, and reads the same in rdflib (which decodes ``\\u`` escapes before parsing) and in
+Oxigraph (which does not); :func:`substitute` rewrites the text. Where SPARQL allows only a
+variable, the variable is kept and its meaning written out:
+
+- in the SELECT projection, a bare ``?var`` becomes ``(TERM AS ?var)`` (in a sub-SELECT it is
+  dropped: every use inside is substituted already);
+- ``BOUND(?var)`` becomes ``true``;
+- in GROUP BY it is dropped (grouping by a constant changes nothing; it becomes
+  ``(TERM AS ?_group_N)`` when it was the only key); in ORDER BY it is dropped;
+- as a predicate or a GRAPH name, where SPARQL needs an IRI, a literal value can match
+  nothing: the variable is renamed there and its group gets ``FILTER(!true)`` (rdflib 7.6
+  keeps every row under a bare ``FILTER(false)``);
+- a sub-SELECT that does not project ``?var`` has a variable of its own by that name
+  (SPARQL's scoping): it is left alone;
+- ``AS ?var`` and ``VALUES ?var`` would assign the variable a second time: refused.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from rdflib import BNode, Literal, URIRef
@@ -62,6 +79,7 @@ def tokenize(text: str) -> list[Token]:
 
 _IRI_OK = re.compile(r"[^<>\"{}|^`\\\x00-\x20]*\Z")
 _LANG_OK = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*\Z")
+_HEX = frozenset("0123456789abcdefABCDEF")
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b",
             "\f": "\\f"}
 
@@ -72,8 +90,21 @@ def _quote(text: str) -> str:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise QueryError("a literal holds characters that are not valid Unicode") from None
-    body = "".join(_ESCAPES.get(c) or (f"\\u{ord(c):04X}" if ord(c) < 0x20 or c == "\x7f" else c)
-                   for c in text)
+    # rdflib expands \uXXXX and \uXXXXXXXX anywhere in a query before parsing it, Oxigraph
+    # only as escapes inside a string: after an escaped backslash, a plain "u" would read
+    # differently in the two, and so would hex digits after a \u escape. Both are written as
+    # \u escapes themselves, which both engines read as the same characters.
+    parts = []
+    uchar = False  # the last thing written was a \u escape
+    for i, c in enumerate(text):
+        after_u = (uchar and c in _HEX) or (c in "uU" and i > 0 and text[i - 1] == "\\")
+        if after_u or (ord(c) < 0x20 and c not in _ESCAPES) or c == "\x7f":
+            parts.append(f"\\u{ord(c):04X}")
+            uchar = True
+        else:
+            parts.append(_ESCAPES.get(c, c))
+            uchar = False
+    body = "".join(parts)
     return f'"{body}"'
 
 
@@ -133,9 +164,67 @@ def substitute(query: str, bindings: Mapping[str, Node] | None) -> str:
     return analyse(tokenize(query), terms).text
 
 
+def _private(tokens: list[Token], sig: list[int], names: Collection[str]) -> set[int]:
+    """The token indices of variables in ``names`` that belong to a sub-SELECT not projecting
+    them: SPARQL scopes such a variable to the sub-SELECT, so a value given to the query's
+    variable of that name does not reach it."""
+    hidden: set[int] = set()
+    if not names:
+        return hidden
+    frames: list[tuple[int, set[str] | None]] = []  # (brace depth, projected; None for *)
+    brace = 0
+    for pos, i in enumerate(sig):
+        tok = tokens[i]
+        if tok.text == "{":
+            brace += 1
+        elif tok.text == "}":
+            brace -= 1
+            while frames and frames[-1][0] > brace:
+                frames.pop()
+        elif tok.kind == "word" and tok.text.upper() == "SELECT" and brace > 0:
+            projected: set[str] | None = set()
+            paren = 0
+            for k in range(pos + 1, len(sig)):
+                t = tokens[sig[k]]
+                if paren == 0 and (t.text == "{" or t.text.upper() in ("WHERE", "FROM")):
+                    break
+                if t.text == "(":
+                    paren += 1
+                elif t.text == ")":
+                    paren -= 1
+                elif t.text == "*" and paren == 0:
+                    projected = None
+                    break
+                elif t.kind == "var" and projected is not None and (
+                        paren == 0 or tokens[sig[k - 1]].text.upper() == "AS"):
+                    projected.add(t.text[1:])
+            frames.append((brace, projected))
+        elif tok.kind == "var" and tok.text[1:] in names and any(
+                p is not None and tok.text[1:] not in p for _d, p in frames):
+            hidden.add(i)
+    return hidden
+
+
+_TRIPLE_START = {"{", ".", "}", ")"}
+
+
+def _iri_only(tokens: list[Token], sig: list[int], pos: int) -> bool:
+    """Whether the variable at ``sig[pos]`` stands where SPARQL allows only an IRI (or a
+    variable): a predicate, a GRAPH or SERVICE name."""
+    if pos == 0:
+        return False
+    prev = tokens[sig[pos - 1]]
+    if prev.text.upper() in ("GRAPH", "SERVICE") or prev.text in (";", "["):
+        return True
+    subject = prev.kind in ("var", "iri", "string", "word") or prev.text == "]"
+    return subject and pos >= 2 and tokens[sig[pos - 2]].text in _TRIPLE_START
+
+
 def analyse(tokens: list[Token], terms: Mapping[str, str]) -> Substitution:
     out = [t.text for t in tokens]
     sig = [i for i, t in enumerate(tokens) if t.kind not in ("ws", "comment")]
+    hidden = _private(tokens, sig, [k[1:] if k[:1] in "?$" else k for k in terms])
+    emptied: set[int] = set()  # brace depths of groups that can match nothing
     form = ""
     star = False
     limit: int | None = None
@@ -190,6 +279,10 @@ def analyse(tokens: list[Token], terms: Mapping[str, str]) -> Substitution:
                 if mode == "values":
                     mode = "normal"
             elif tok.text == "}":
+                if brace in emptied:
+                    # a literal where an IRI must stand: the group matches nothing
+                    emptied.discard(brace)
+                    out[i] = "FILTER(!true) }"
                 brace -= 1
             elif tok.text == "(":
                 paren += 1
@@ -224,7 +317,7 @@ def analyse(tokens: list[Token], terms: Mapping[str, str]) -> Substitution:
         if tok.kind != "var":
             continue
         name = tok.text[1:]
-        if name not in terms:
+        if name not in terms or i in hidden:
             if mode in ("projection", "group", "order") and paren == 0:
                 kept_count += 1
             continue
@@ -247,6 +340,15 @@ def analyse(tokens: list[Token], terms: Mapping[str, str]) -> Substitution:
             group_removed = group_removed or f"{i} {term}"
         elif mode == "order" and paren == 0:
             out[i] = ""
+        elif (2 <= pos < len(sig) - 1 and upper(sig[pos - 2]) == "BOUND"
+              and tokens[sig[pos - 1]].text == "(" and tokens[sig[pos + 1]].text == ")"):
+            # BOUND takes a variable only; a variable with a value is bound
+            out[sig[pos - 2]], out[sig[pos - 1]], out[i], out[sig[pos + 1]] = "true", "", "", ""
+        elif not term.startswith("<") and brace > 0 and _iri_only(tokens, sig, pos):
+            # a literal cannot be a predicate or a graph name: nothing matches here
+            fresh += 1
+            out[i] = f"?_{name}_unmatched_{fresh}"
+            emptied.add(brace)
         else:
             out[i] = term
     if mode == "projection":

@@ -13,7 +13,8 @@ from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
 from metrograph.errors import InputError, QueryError, QueryParameterError
-from metrograph.rdfio.formats import Format, default_graph_id
+from metrograph.rdfio.formats import TERM_TOO_LONG, Format, default_graph_id
+from metrograph.rdfio.guards import check_safe
 from metrograph.stores.base import SelectResult, bind_text, collect_rows, star_columns
 from metrograph.stores.oxigraph_answers import (
     Undecodable,
@@ -131,6 +132,7 @@ class OxigraphStore:
         nothing); a quad format goes through a scratch store first, so that its default graph
         can be renamed ``graph``."""
         ox = _ox()
+        check_safe(data, fmt.name, source)
         before = len(self._store)
         name = ox.NamedNode(str(graph))
         kwargs: dict[str, Any] = {"format": getattr(ox.RdfFormat, _FORMATS[fmt.name]),
@@ -147,6 +149,8 @@ class OxigraphStore:
                              source=source, line=line, column=col) from None
         except (OSError, ValueError) as exc:
             raise InputError(f"not valid {fmt.name}: {exc}", source=source) from None
+        except MemoryError:  # "Reached the buffer maximal size of 16777216": one long token
+            raise InputError(TERM_TOO_LONG, source=source) from None
         if fmt.quads:
             self._store.extend(
                 ox.Quad(q.subject, q.predicate, q.object, name)

@@ -1,0 +1,97 @@
+"""Argument types of the command line: every number and input path is checked by argparse, so
+that a bad one ends the command with exit 2 and one line naming it, before anything is read.
+
+Input paths must be what the option reads (a regular file of bounded size, or a folder), so a
+named pipe, a device such as ``/dev/zero`` or a folder given for a file is refused before any
+read could block or run without end (:func:`metrograph.rdfio.inputs.check_input_path`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+from pathlib import Path
+
+from metrograph.errors import InputError
+from metrograph.rdfio.inputs import check_input_path
+
+__all__ = ["MAX_SECONDS", "input_file", "input_folder", "input_path", "iso_date", "row_count",
+           "seconds", "status_target"]
+
+#: the longest duration accepted (about 115 days): timers overflow on larger numbers
+MAX_SECONDS = 10_000_000
+
+
+def _checked(value: str, folder: bool | None) -> str:
+    if not value:
+        raise argparse.ArgumentTypeError("an empty path")
+    try:
+        check_input_path(value, folder=folder)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def input_file(value: str) -> str:
+    """A regular file that can be read."""
+    return _checked(value, False)
+
+
+def input_folder(value: str) -> str:
+    """A folder that can be read."""
+    return _checked(value, True)
+
+
+def input_path(value: str) -> str:
+    """A regular file or a folder (a plan folder in the authoring format, a release)."""
+    return _checked(value, None)
+
+
+def status_target(value: str) -> str:
+    """Where ``status set`` records: an existing regular file or folder, or a new file in an
+    existing folder."""
+    path = Path(value)
+    if not value:
+        raise argparse.ArgumentTypeError("an empty path")
+    if path.exists() or path.is_symlink():
+        return _checked(value, None)
+    parent = path.parent
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: its folder {str(parent)!r} does not exist")
+    return value
+
+
+def seconds(value: str) -> float:
+    """A duration in seconds: a finite number above zero, at most :data:`MAX_SECONDS`."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not math.isfinite(number) or not 0 < number <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"a number of seconds above zero and at most {MAX_SECONDS:,} is needed, "
+            f"not {value!r}")
+    return number
+
+
+def row_count(value: str) -> int:
+    """A number of rows: a whole number, zero or more."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"a number of rows, zero or more, not {value!r}")
+    return number
+
+
+def iso_date(value: str) -> str:
+    """A calendar date written YYYY-MM-DD."""
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {value!r}") from None
+    if len(value) != 10:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {value!r}")
+    return value
