@@ -113,15 +113,12 @@ def _append_row(folder: Path, item: Deliverable, status: Status, day: dt.date,
 
 def _append_triples(path: Path, item: Deliverable, day: dt.date, new: Graph) -> None:
     """Add the assessment to the RDF file ``path``, as it is now."""
+    from metrograph.rdfio.formats import read_graph
     from metrograph.rdfio.writers import serialize, write_atomic
 
     fmt = format_for(path)
-    existing = Graph()
-    if path.exists():
-        try:
-            existing.parse(path, format=fmt.rdflib_name)
-        except Exception as exc:
-            raise InputError(f"cannot read: {exc}", source=str(path)) from None
+    # read as every input is read: a regular file, nothing fetched, errors naming it
+    existing = read_graph(path) if path.exists() else Graph()
     for a in existing.subjects(MG.assessedItem, item.iri):
         if existing.value(a, MG.asOf) == Literal(day.isoformat(), datatype=XSD.date):
             _refuse(item, day, str(a))
