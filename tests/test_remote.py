@@ -22,9 +22,9 @@ import metrograph
 from metrograph.errors import InputError, QueryError, RemoteError, TruncatedResultError
 from metrograph.graph import KnowledgeGraph
 from metrograph.publishing.push import push
+from metrograph.sparql.binding import query_form, render_term, substitute, tokenize
 from metrograph.sparql.library import catalogue
 from metrograph.stores.base import SelectResult
-from metrograph.sparql.binding import query_form, render_term, substitute, tokenize
 from metrograph.stores.remote import RemoteStore, comparable, comparable_rows
 
 from . import servers
