@@ -208,7 +208,8 @@ def test_a_failed_push_leaves_the_previous_graph(request: pytest.FixtureRequest,
         # the upload's first request goes through, then the server is gone
         "dies-during-upload": _dies_after(1),
         # everything works but the MOVE into place
-        "500-on-move": lambda r: Reply(500, {}, b"boom") if "MOVE" in update_text(r) else None,
+        "500-on-move": lambda r: Reply(500, {}, b"boom") if (
+            "MOVE" in update_text(r) or "DELETE" in update_text(r)) else None,
         # the third chunk of INSERT DATA fails (and its retries)
         "500-during-chunks": lambda r: Reply(503, {}, b"busy") if (
             "INSERT" in update_text(r) and sum("INSERT" in update_text(x)

@@ -265,6 +265,7 @@ class HttpClient:
         for u in self.urls:
             _check_url(u)
         self._secret = find_credentials(self.urls[0], environ) if self.urls else None
+        self.server: str | None = None  # the Server header of the last answer
         context = ssl.create_default_context(cafile=ca_file)  # verifies certificates and names
         proxies = urllib.request.getproxies()
         mounts: dict[str, httpx.BaseTransport | None] = {}
@@ -329,8 +330,9 @@ class HttpClient:
                         raise _Fatal(f"the answer is larger than {self.max_bytes} bytes "
                                      "(raise --max-response-bytes, or narrow the query)")
                     chunks.append(chunk)
-                return Answer(resp.status_code, {k.lower(): v for k, v in resp.headers.items()},
-                              b"".join(chunks)[:limit], url, attempt)
+                headers = {k.lower(): v for k, v in resp.headers.items()}
+                self.server = headers.get("server", self.server)
+                return Answer(resp.status_code, headers, b"".join(chunks)[:limit], url, attempt)
         except httpx.TimeoutException:
             raise _Fatal(f"no whole answer within {self.timeout:g} s") from None
         except httpcore.ReadTimeout:  # raised by the deadline itself between reads

@@ -75,7 +75,6 @@ class RemoteStore:
             iri_text(str(g), "graph name")
         self.union_default_graph = union_default_graph
         self.max_rows = max_rows
-        self.server: str | None = None  # the Server header of the last answer
         self._names: list[URIRef] | None = None
 
     def __repr__(self) -> str:
@@ -94,7 +93,6 @@ class RemoteStore:
         answer = self.http.request("POST", self.query_url, content_type=_FORM, accept=accept,
                                    body=urllib.parse.urlencode(fields).encode("ascii"),
                                    what=what)
-        self.server = answer.headers.get("server", self.server)
         if not answer.ok:
             raise self.http.failure(answer, what)
         return answer
@@ -231,7 +229,7 @@ class RemoteStore:
             dataset=False, what="listing graphs")
         counts = {g: int(Decimal(str(n))) for g, n in result.rows
                   if isinstance(g, URIRef) and n is not None
-                  and not is_system_graph(self.server, str(g))}
+                  and not is_system_graph(self.http.server, str(g))}
         if self.graphs is not None:
             counts = {g: n for g, n in counts.items() if g in self.graphs}
         return counts
