@@ -25,7 +25,7 @@ from metrograph.publishing.push import push
 from metrograph.sparql.binding import query_form, render_term, substitute, tokenize
 from metrograph.sparql.library import catalogue
 from metrograph.stores.base import SelectResult
-from metrograph.stores.remote import RemoteStore, comparable, comparable_rows
+from metrograph.stores.remote import RemoteStore, Upload, comparable, comparable_rows
 
 from . import servers
 from .conftest import EX22, M18, M21, MULTICYCLE
@@ -377,16 +377,24 @@ def test_dataset_len_and_graph_names(request: pytest.FixtureRequest, target: str
 
 def test_default_graph_union_is_detected(union_bundled: RemoteStore,
                                          plain_multi: RemoteStore,
-                                         virtuoso_multi: RemoteStore) -> None:
+                                         virtuoso_multi: RemoteStore, tmp_path: Path) -> None:
+    # push keeps the plain server's default graph as the union of its graphs
     for store in (union_bundled, plain_multi, virtuoso_multi):
         store.union_default_graph = None
         store.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
-    assert union_bundled.union_default_graph is True
-    assert plain_multi.union_default_graph is False
-    assert virtuoso_multi.union_default_graph is True
-    # told wrong, the plain server's default graph is empty
-    told = RemoteStore(plain_multi.query_url, union_default_graph=True)
-    assert told.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1").rows == []
+        assert store.union_default_graph is True
+    # graphs written by others into a plain server: its default graph is not the union
+    server = servers.start_oxigraph(tmp_path, union=False)
+    try:
+        other = server.store(union_default_graph=None)
+        graph = Graph().add((URIRef("urn:a"), URIRef("urn:b"), Literal("c")))
+        other.writer.write(URIRef("urn:test:other"), Upload.of(graph), replace=True)
+        assert len(other.select("SELECT * WHERE { ?s ?p ?o }")) == 1
+        assert other.union_default_graph is False
+        told = server.store(union_default_graph=True)  # told wrong: an empty default graph
+        assert told.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1").rows == []
+    finally:
+        server.stop()
 
 
 def test_ask_and_construct(request: pytest.FixtureRequest) -> None:

@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph, URIRef
+from rdflib import Dataset, URIRef
 
 from metrograph.errors import InputError, MetrographError, PushError
 from metrograph.graph import GRAPH_BASE, KnowledgeGraph
-from metrograph.rdfio.formats import Format, default_graph_id, format_for, parse_into
+from metrograph.rdfio.formats import default_graph_id, format_for, parse_into
 from metrograph.stores.remote import GraphWriter, HttpClient, Upload, WriteResult
 from metrograph.stores.remote.http import DEFAULT_MAX_BYTES
 
@@ -102,17 +102,26 @@ def read_release(source: str | Path) -> Dataset:
     return dataset
 
 
-def _oxigraph_parts(path: Path, fmt: Format) -> tuple[dict[URIRef, Upload], Upload]:
-    """The named graphs and the default graph of ``path``, parsed by pyoxigraph."""
-    data = _read(path)
+def _parts(source: KnowledgeGraph | Dataset | str | Path
+           ) -> tuple[dict[URIRef, Upload], Upload]:
+    """The named graphs of ``source`` and its default graph, as N-Triples split by
+    pyoxigraph (rdflib's datasets are handed over as N-Quads, read leniently: rdflib checked
+    them)."""
+    path = None if isinstance(source, KnowledgeGraph | Dataset) else _release_file(source)
+    fmt = None if path is None else format_for(path)
+    if isinstance(source, KnowledgeGraph):
+        source = source.store.dataset()
     store = ox.Store()
-    try:
-        store.load(data, format=_OXIGRAPH_FORMATS[fmt.name])
-    except SyntaxError as exc:
-        message = " ".join(str(exc.msg).split())
-        raise InputError(f"not valid {fmt.name}: {message}", source=str(path),
-                         line=exc.lineno, column=exc.offset) from None
-    del data
+    if path is not None and fmt is not None and fmt.name in _OXIGRAPH_FORMATS:
+        try:
+            store.load(_read(path), format=_OXIGRAPH_FORMATS[fmt.name])
+        except SyntaxError as exc:
+            raise InputError(f"not valid {fmt.name}: {' '.join(str(exc.msg).split())}",
+                             source=str(path), line=exc.lineno, column=exc.offset) from None
+    else:
+        dataset = source if isinstance(source, Dataset) else read_release(path or "")
+        store.load(dataset.serialize(format="nquads", encoding="utf-8"),
+                   format=ox.RdfFormat.N_QUADS, lenient=True)
 
     def upload(graph: ox.NamedNode | ox.DefaultGraph) -> Upload:
         body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""
@@ -121,31 +130,6 @@ def _oxigraph_parts(path: Path, fmt: Format) -> tuple[dict[URIRef, Upload], Uplo
     parts = {URIRef(g.value): upload(g) for g in store.named_graphs()
              if isinstance(g, ox.NamedNode)}
     return {g: u for g, u in parts.items() if u.triples}, upload(ox.DefaultGraph())
-
-
-def _rdflib_parts(dataset: Dataset) -> tuple[dict[URIRef, Upload], Upload]:
-    default = default_graph_id(dataset)
-    parts: dict[URIRef, Graph] = {}
-    rest = Graph()
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        if isinstance(g, URIRef) and g != default:
-            parts.setdefault(g, Graph()).add((s, p, o))
-        else:
-            rest.add((s, p, o))
-    return {g: Upload.of(part) for g, part in parts.items()}, Upload.of(rest)
-
-
-def _parts(source: KnowledgeGraph | Dataset | str | Path
-           ) -> tuple[dict[URIRef, Upload], Upload]:
-    if isinstance(source, KnowledgeGraph):
-        return _rdflib_parts(source.store.dataset())
-    if isinstance(source, Dataset):
-        return _rdflib_parts(source)
-    path = _release_file(source)
-    fmt = format_for(path)
-    if fmt.name in _OXIGRAPH_FORMATS:
-        return _oxigraph_parts(path, fmt)
-    return _rdflib_parts(read_release(path))
 
 
 def push(source: KnowledgeGraph | Dataset | str | Path, graph_store_url: str | None, *,
