@@ -128,7 +128,6 @@ def test_prune_removes_what_a_newer_release_no_longer_has(plain: Server, release
     # the default graph follows: no deliverable of the pruned plan is left in it
     assert _count(plain, "PREFIX mg: <https://w3id.org/metrograph/ontology#> "
                          "SELECT (COUNT(*) AS ?n) { ?d a mg:Deliverable }") == 0
-    _push(release, plain)  # as it was, for other tests
 
 
 def test_a_union_server_keeps_its_default_graph(oxigraph_scratch: Server,
