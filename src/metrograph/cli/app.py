@@ -283,8 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--http-timeout", type=float, default=30.0, metavar="SECONDS",
                         help="the longest a request to a server may take, whole answer and "
                              "retries included (default 30)")
-    common.add_argument("--max-response-bytes", type=int, default=1 << 30, metavar="BYTES",
-                        help="the largest answer read from a server (default 1 GiB)")
+    common.add_argument("--max-response-bytes", type=int, default=512 << 20, metavar="BYTES",
+                        help="the largest answer read from a server (default 512 MiB)")
     common.add_argument("-q", "--quiet", action="store_true",
                         help="no progress display (it only shows on a terminal anyway)")
     common.add_argument("-o", "--output", metavar="FILE",

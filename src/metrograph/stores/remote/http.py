@@ -1,11 +1,12 @@
 """HTTP for the SPARQL protocols: httpx, with a total deadline and a size bound per request.
 
 **Why httpx and not SPARQLWrapper** (measured with SPARQLWrapper 2.0.0 against the hostile
-server of ``tests/servers.py``): SPARQLWrapper calls ``urlopen(request, timeout=int(timeout))``,
-a bound on each socket operation, not on the request: against a server sending one byte every
-0.1 s, a query with ``setTimeout(2)`` was still waiting 20 s later, when the measurement stopped.
-It reads answers (and error bodies, into its exception messages) with ``read()``, unbounded: an
-endless answer grew the process by 579 MB in 4 s. It also sends Basic credentials unasked,
+server of ``tests/servers.py``, ``benchmarks/why_not_sparqlwrapper.py``): SPARQLWrapper calls
+``urlopen(request, timeout=int(timeout))``, a bound on each socket operation, not on the request:
+against a server sending one byte every 0.1 s, a query with ``setTimeout(2)`` was still waiting
+20 s later, when the measurement stopped (this client: an error after about 2 s). It reads answers
+(and error bodies, into its exception messages) with ``read()``, unbounded: an endless answer
+grew the process by 450-980 MB in 4 s, still reading. It also sends Basic credentials unasked,
 forwards them on redirects, and installs a process-wide urllib opener for Digest. httpx does not
 bound the first two by itself either (its timeouts are per phase and per read), so
 :class:`HttpClient` gives it a network backend whose every connect, TLS handshake, write and read
@@ -44,7 +45,7 @@ from metrograph.errors import InputError, RemoteError
 __all__ = ["DEFAULT_MAX_BYTES", "Answer", "HttpClient", "display", "find_credentials"]
 
 #: the default bound on the bytes of one answer (``--max-response-bytes``)
-DEFAULT_MAX_BYTES = 1 << 30
+DEFAULT_MAX_BYTES = 512 << 20
 _ERROR_BYTES = 64 * 1024  # read of an error answer, for its excerpt
 _RETRY_STATUS = {500, 502, 503, 504}
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline",
@@ -196,7 +197,7 @@ class Answer:
 
     status: int
     headers: Mapping[str, str]
-    body: bytes
+    body: bytes | bytearray
     url: str
     attempts: int = 1
 
@@ -321,18 +322,17 @@ class HttpClient:
         try:
             with self._client.stream(method, url, content=body, headers=headers) as resp:
                 limit = self.max_bytes if resp.is_success else _ERROR_BYTES
-                chunks, size = [], 0
+                data = bytearray()  # grown in place: the answer is never held twice
                 for chunk in resp.iter_bytes():
-                    size += len(chunk)
-                    if size > limit:
+                    if len(data) + len(chunk) > limit:
                         if not resp.is_success:
                             break
                         raise _Fatal(f"the answer is larger than {self.max_bytes} bytes "
                                      "(raise --max-response-bytes, or narrow the query)")
-                    chunks.append(chunk)
+                    data += chunk
                 headers = {k.lower(): v for k, v in resp.headers.items()}
                 self.server = headers.get("server", self.server)
-                return Answer(resp.status_code, headers, b"".join(chunks)[:limit], url, attempt)
+                return Answer(resp.status_code, headers, data, url, attempt)
         except httpx.TimeoutException:
             raise _Fatal(f"no whole answer within {self.timeout:g} s") from None
         except httpcore.ReadTimeout:  # raised by the deadline itself between reads
