@@ -108,7 +108,7 @@ def test_every_command_that_talks_to_a_server_keeps_its_deadline(
         hostile: Hostile, tmp_path: Path) -> None:
     """info, validate, report, export, publish (reading with --endpoint) and push, each against
     one of the attacks, all at once: exit 2 with one line, within the deadline."""
-    env = {**os.environ, "METROGRAPH_SKIP_NETRC": "1", "NETRC": str(tmp_path / "none")}
+    env = {**os.environ, "NETRC": str(tmp_path / "none")}
     env.pop("METROGRAPH_USER", None)
     env.pop("METROGRAPH_PASSWORD", None)
     attacks = ["drip", "drip-headers", "delayed-headers", "endless"]
