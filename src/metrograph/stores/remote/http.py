@@ -333,27 +333,21 @@ class HttpClient:
                 headers = {k.lower(): v for k, v in resp.headers.items()}
                 self.server = headers.get("server", self.server)
                 return Answer(resp.status_code, headers, data, url, attempt)
-        except httpx.TimeoutException:
+        except httpx.TimeoutException:  # also raised by the deadline itself, between reads
             raise _Fatal(f"no whole answer within {self.timeout:g} s") from None
-        except httpcore.ReadTimeout:  # raised by the deadline itself between reads
-            raise _Fatal(f"no whole answer within {self.timeout:g} s") from None
-        except httpx.ConnectError as exc:
-            text = str(exc)
+        except httpx.HTTPError as exc:
+            text = " ".join(str(exc).split()) or type(exc).__name__
             if "CERTIFICATE_VERIFY_FAILED" in text:
                 raise _Fatal("the TLS certificate is not trusted") from None
             if "SSL" in text or "TLS" in text:
                 raise _Fatal(f"TLS failed ({text})") from None
-            if "refused" in text.lower():
-                raise _Retryable("connection refused (is the server running?)") from None
             if "name or service" in text.lower() or "nodename" in text.lower():
                 raise _Fatal(f"unknown host ({text})") from None
-            raise _Retryable(f"cannot connect ({text})") from None
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            if "SSL" in str(exc) or "TLS" in str(exc):
-                raise _Fatal(f"TLS failed ({exc})") from None
-            raise _Retryable(f"the connection broke ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
-            raise _Fatal(f"{type(exc).__name__}: {exc}") from None
+            if "refused" in text.lower():
+                raise _Retryable("connection refused (is the server running?)") from None
+            if isinstance(exc, httpx.TransportError):  # connect, read, write, protocol
+                raise _Retryable(f"the connection failed or broke ({text})") from None
+            raise _Fatal(text) from None
 
     def describe(self, answer: Answer, status: bool = False, hint: str = "") -> str:
         """The content type (with ``status``: ``HTTP 500 (text/html)``, and ``hint``) and an
