@@ -12,7 +12,6 @@ differences: :mod:`.quirks`; writes: :mod:`.writer`.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 
@@ -104,16 +103,14 @@ class RemoteStore:
                               f"{self.http.describe(answer)}")
         try:
             return Result.parse(io.BytesIO(answer.body), format="json")
-        except ValueError as exc:  # json's and orjson's decode errors are ValueErrors
-            if isinstance(exc, json.JSONDecodeError) or "JSON" in type(exc).__name__:
-                raise RemoteError(f"{where}: the answer is not valid JSON: "
-                                  f"{self.http.describe(answer)}") from None
-            raise RemoteError(f"{where}: a result is malformed ({exc})") from None
+        except ValueError as exc:  # json's and orjson's decode errors
+            problem = (f"the answer is not valid JSON: {self.http.describe(answer)}"
+                       if "JSON" in type(exc).__name__ else f"a result is malformed ({exc})")
         except (KeyError, TypeError, AttributeError):
-            raise RemoteError(f"{where}: the answer is JSON but not SPARQL results") from None
+            problem = "the answer is JSON but not SPARQL results"
         except Exception as exc:  # rdflib's term parsing: NotImplementedError and others
-            raise RemoteError(f"{where}: a result is malformed "
-                              f"({' '.join(str(exc).split())[:100]})") from None
+            problem = f"a result is malformed ({' '.join(str(exc).split())[:100]})"
+        raise RemoteError(f"{where}: {problem}")
 
     def _select_raw(self, query: str, *, dataset: bool = True, limit: int | None = None,
                     what: str = "query") -> SelectResult:
