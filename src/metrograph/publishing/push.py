@@ -114,10 +114,14 @@ def _parts(source: KnowledgeGraph | Dataset | str | Path
     store = ox.Store()
     if path is not None and fmt is not None and fmt.name in _OXIGRAPH_FORMATS:
         try:
-            store.load(_read(path), format=_OXIGRAPH_FORMATS[fmt.name])
+            store.load(path=str(path), format=_OXIGRAPH_FORMATS[fmt.name])
         except SyntaxError as exc:
             raise InputError(f"not valid {fmt.name}: {' '.join(str(exc.msg).split())}",
                              source=str(path), line=exc.lineno, column=exc.offset) from None
+        except FileNotFoundError:
+            raise InputError("no such file or folder", source=str(path)) from None
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
     else:
         dataset = source if isinstance(source, Dataset) else read_release(path or "")
         store.load(dataset.serialize(format="nquads", encoding="utf-8"),
