@@ -431,13 +431,154 @@ def json_reply(body: str, status: int = 200, **headers: str) -> Reply:
                  body.encode())
 
 
+# ---------------------------------------------------------------------------------- hostile
+
+class HostileServer:
+    """A raw TCP server on 127.0.0.1 that attacks the client of every request it gets (a thread
+    per connection, all ended by :meth:`close`). ``mode`` is the attack:
+
+    - ``drip``: a 200 answer whose body comes one byte every 0.1 s, never ending;
+    - ``drip-headers``: the status line, then header bytes one every 0.1 s, never ending;
+    - ``delayed-headers``: reads the request and says nothing;
+    - ``endless``: a 200 SPARQL JSON answer without a length, sent as fast as the client reads;
+    - ``echo-secret``: asks for credentials (401, Basic), then answers 500 with a page echoing
+      ``secrets`` and the Authorization header it got, in every encoding :func:`encodings` gives.
+    """
+
+    MODES = ("drip", "drip-headers", "delayed-headers", "endless", "echo-secret")
+
+    def __init__(self, mode: str, secrets: tuple[str, ...] = ()) -> None:
+        assert mode in self.MODES, mode
+        self.mode, self.secrets = mode, secrets
+        self.requests = 0
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _read_request(self, conn: socket.socket) -> dict[str, str] | None:
+        data = b""
+        while b"\r\n\r\n" not in data and len(data) < 1 << 20:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        headers = {}
+        for line in head.decode("latin-1").split("\r\n")[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length") or 0)
+        while len(body) < length and not self._stop.is_set():  # a large upload: read it all
+            chunk = conn.recv(1 << 20)
+            if not chunk:
+                return None
+            body += chunk
+        return headers
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(1)
+        try:
+            while not self._stop.is_set():
+                headers = self._read_request(conn)
+                if headers is None:
+                    return
+                self.requests += 1
+                if not self._answer(conn, headers):
+                    return
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def _answer(self, conn: socket.socket, headers: dict[str, str]) -> bool:
+        """Attack; True to read another request on the connection."""
+        if self.mode == "drip":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json"
+                         b"\r\nContent-Length: 100000000\r\n\r\n")
+            while not self._stop.wait(0.1):
+                conn.sendall(b" ")
+        elif self.mode == "drip-headers":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not self._stop.wait(0.1):
+                conn.sendall(b"a")
+        elif self.mode == "delayed-headers":
+            self._stop.wait(120)
+        elif self.mode == "endless":
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json"
+                         b"\r\nConnection: close\r\n\r\n"
+                         b'{"head": {"vars": ["s"]}, "results": {"bindings": [')
+            row = b'{"s": {"type": "literal", "value": "' + b"x" * 1000 + b'"}},'
+            block = row * 64
+            while not self._stop.is_set():
+                conn.sendall(block)
+        elif "authorization" not in headers:
+            conn.sendall(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"t\"\r\n"
+                         b"Content-Length: 0\r\n\r\n")
+            return True
+        else:
+            echoed = [headers["authorization"], *(e for s in self.secrets for e in encodings(s))]
+            body = ("<html><body><h1>Internal error</h1><p>"
+                    + " | ".join(echoed) + "</p></body></html>").encode()
+            conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\n"
+                         + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            return True
+        return False
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+
+
+def encodings(secret: str) -> list[str]:
+    """``secret`` as servers may echo it: plain, HTML-escaped, JSON-escaped (ASCII and not),
+    upper-cased, URL-encoded (both ways), base64-encoded (alone, and after a prefix of 1 and 2
+    bytes, as inside a longer encoded text)."""
+    import base64
+    import html
+    import json
+
+    forms = [secret, html.escape(secret), json.dumps(secret)[1:-1],
+             json.dumps(secret, ensure_ascii=False)[1:-1], secret.upper(),
+             urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)]
+    forms += [base64.b64encode(prefix + secret.encode()).decode() for prefix in (b"", b"a", b"ab")]
+    return forms
+
+
+@pytest.fixture
+def hostile() -> Iterator[Callable[..., HostileServer]]:
+    """A factory of :class:`HostileServer` (closed after the test)."""
+    made: list[HostileServer] = []
+
+    def make(mode: str, secrets: tuple[str, ...] = ()) -> HostileServer:
+        made.append(HostileServer(mode, secrets))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.close()
+
+
 __all__ = [
     "FakeServer",
+    "HostileServer",
     "Reply",
     "Request",
     "Server",
+    "encodings",
     "fake",
     "free_port",
+    "hostile",
     "json_reply",
     "oxigraph_plain",
     "oxigraph_scratch",

@@ -54,7 +54,7 @@ def _remote_graph(server: Server, name: str) -> Graph:
 
 def _no_temporary_graphs(server: Server) -> None:
     names = RemoteStore(server.query_url).graph_names()
-    assert not [g for g in names if str(g).startswith("urn:uuid:")], names
+    assert not [g for g in names if str(g).startswith("urn:metrograph:staging:")], names
 
 
 SERVERS = ["oxigraph_scratch", "virtuoso_limited"]
@@ -208,7 +208,8 @@ def test_a_failed_push_leaves_the_previous_graph(request: pytest.FixtureRequest,
         # the upload's first request goes through, then the server is gone
         "dies-during-upload": _dies_after(1),
         # everything works but the MOVE into place
-        "500-on-move": lambda r: Reply(500, {}, b"boom") if "MOVE" in update_text(r) else None,
+        "500-on-move": lambda r: Reply(500, {}, b"boom") if (
+            "MOVE" in update_text(r) or "DELETE" in update_text(r)) else None,
         # the third chunk of INSERT DATA fails (and its retries)
         "500-during-chunks": lambda r: Reply(503, {}, b"busy") if (
             "INSERT" in update_text(r) and sum("INSERT" in update_text(x)
@@ -234,8 +235,8 @@ def test_a_failed_push_leaves_the_previous_graph(request: pytest.FixtureRequest,
     elif failure != "dies-during-upload":
         assert f"<{name}> is unchanged" in message
     else:
-        assert "could not be dropped" in message and "urn:uuid:" in message
-        leftover = message.split("the temporary graph <", 1)[1].split(">", 1)[0]
+        assert "could not be dropped" in message and "urn:metrograph:staging:" in message
+        leftover = message.split("the staging graph <", 1)[1].split(">", 1)[0]
         RemoteStore(server.query_url, server.update_url).update(f"DROP SILENT GRAPH <{leftover}>")
     assert isomorphic(_remote_graph(server, name), _graph(1))  # the previous graph, intact
     _no_temporary_graphs(server)

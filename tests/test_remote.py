@@ -19,20 +19,13 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 import metrograph
-from metrograph.errors import InputError, QueryError, TruncatedResultError
+from metrograph.errors import InputError, QueryError, RemoteError, TruncatedResultError
 from metrograph.graph import KnowledgeGraph
 from metrograph.publishing.push import push
+from metrograph.sparql.binding import query_form, render_term, substitute, tokenize
 from metrograph.sparql.library import catalogue
 from metrograph.stores.base import SelectResult
-from metrograph.stores.remote import (
-    RemoteStore,
-    comparable,
-    comparable_rows,
-    query_form,
-    render_term,
-    substitute,
-    tokenize,
-)
+from metrograph.stores.remote import RemoteStore, Upload, comparable, comparable_rows
 
 from . import servers
 from .conftest import EX22, M18, M21, MULTICYCLE
@@ -384,16 +377,24 @@ def test_dataset_len_and_graph_names(request: pytest.FixtureRequest, target: str
 
 def test_default_graph_union_is_detected(union_bundled: RemoteStore,
                                          plain_multi: RemoteStore,
-                                         virtuoso_multi: RemoteStore) -> None:
+                                         virtuoso_multi: RemoteStore, tmp_path: Path) -> None:
+    # push keeps the plain server's default graph as the union of its graphs
     for store in (union_bundled, plain_multi, virtuoso_multi):
         store.union_default_graph = None
         store.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
-    assert union_bundled.union_default_graph is True
-    assert plain_multi.union_default_graph is False
-    assert virtuoso_multi.union_default_graph is True
-    # told wrong, the plain server's default graph is empty
-    told = RemoteStore(plain_multi.query_url, union_default_graph=True)
-    assert told.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1").rows == []
+        assert store.union_default_graph is True
+    # graphs written by others into a plain server: its default graph is not the union
+    server = servers.start_oxigraph(tmp_path, union=False)
+    try:
+        other = server.store(union_default_graph=None)
+        graph = Graph().add((URIRef("urn:a"), URIRef("urn:b"), Literal("c")))
+        other.writer.write(URIRef("urn:test:other"), Upload.of(graph), replace=True)
+        assert len(other.select("SELECT * WHERE { ?s ?p ?o }")) == 1
+        assert other.union_default_graph is False
+        told = server.store(union_default_graph=True)  # told wrong: an empty default graph
+        assert told.select("SELECT * WHERE { ?s ?p ?o } LIMIT 1").rows == []
+    finally:
+        server.stop()
 
 
 def test_ask_and_construct(request: pytest.FixtureRequest) -> None:
@@ -524,7 +525,7 @@ def _store(url: str, **options: Any) -> RemoteStore:
 def test_server_down() -> None:
     url = f"http://127.0.0.1:{free_port()}/sparql"
     start = time.monotonic()
-    with pytest.raises(QueryError, match="connection refused") as info:
+    with pytest.raises(RemoteError, match="connection refused") as info:
         _store(url).select("SELECT * { ?s ?p ?o }")
     assert url in str(info.value) and "tried 3 times" in str(info.value)
     assert time.monotonic() - start < 5
@@ -534,7 +535,7 @@ def test_slow_server(fake: FakeFactory) -> None:
     server = fake(lambda r: Reply(200, {"Content-Type": "application/sparql-results+json"},
                                   _results(1).encode(), delay=3))
     start = time.monotonic()
-    with pytest.raises(QueryError, match=r"no answer within 1 s") as info:
+    with pytest.raises(RemoteError, match=r"no whole answer within 1 s") as info:
         _store(server.base + "/sparql", timeout=1).select("SELECT * { ?s ?p ?o }")
     assert server.base + "/sparql" in str(info.value)
     assert time.monotonic() - start < 2.5
@@ -556,7 +557,7 @@ def test_slow_server(fake: FakeFactory) -> None:
 ])
 def test_garbage_answers(fake: FakeFactory, reply: Reply, message: str) -> None:
     server = fake(lambda r: reply)
-    with pytest.raises(QueryError, match=message) as info:
+    with pytest.raises(RemoteError, match=message) as info:
         _store(server.base + "/sparql").select("SELECT * { ?s ?p ?o }")
     assert server.base + "/sparql" in str(info.value)
     assert server.count() == 1  # 2xx, 3xx and 4xx answers are not retried
@@ -564,7 +565,7 @@ def test_garbage_answers(fake: FakeFactory, reply: Reply, message: str) -> None:
 
 def test_5xx_is_retried_a_bounded_number_of_times(fake: FakeFactory) -> None:
     server = fake(lambda r: Reply(503, {"Content-Type": "text/plain"}, b"busy"))
-    with pytest.raises(QueryError, match=r"tried 3 times.*HTTP 503: busy"):
+    with pytest.raises(RemoteError, match=r"tried 3 times.*HTTP 503 \(text/plain\): busy"):
         _store(server.base + "/sparql", retries=2).select("SELECT * { ?s ?p ?o }")
     assert server.count() == 3
     flaky = fake(lambda r: json_reply(_results(2)) if r.index else Reply(502))
@@ -610,10 +611,10 @@ def test_construct_formats(fake: FakeFactory) -> None:
     assert len(g) == 1 and server.requests[0].headers["accept"].startswith(
         "application/n-triples")
     xml = fake(lambda r: Reply(200, {"Content-Type": "application/rdf+xml"}, b"<x/>"))
-    with pytest.raises(QueryError, match="expected N-Triples or Turtle"):
+    with pytest.raises(RemoteError, match="expected N-Triples or Turtle"):
         _store(xml.base + "/sparql").construct("CONSTRUCT WHERE { ?s ?p ?o }")
     bad = fake(lambda r: Reply(200, {"Content-Type": "text/turtle"}, b"<urn:a> <urn:b"))
-    with pytest.raises(QueryError, match="not valid turtle"):
+    with pytest.raises(RemoteError, match="not valid turtle"):
         _store(bad.base + "/sparql").construct("CONSTRUCT WHERE { ?s ?p ?o }")
 
 
@@ -634,7 +635,7 @@ def test_tls_is_verified() -> None:
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
 
         threading.Thread(target=answer, daemon=True).start()
-        with pytest.raises(QueryError, match="TLS"):
+        with pytest.raises(RemoteError, match="TLS"):
             _store(f"https://127.0.0.1:{port}/sparql", retries=0).select("SELECT * {}")
 
 
@@ -690,7 +691,7 @@ def test_the_password_never_shows(fake: FakeFactory, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("METROGRAPH_USER", "alice")
     monkeypatch.setenv("METROGRAPH_PASSWORD", PASSWORD + "-wrong")
     store = _store(server.base + "/sparql")
-    with pytest.raises(QueryError) as info:
+    with pytest.raises(RemoteError) as info:
         store.select(f'SELECT * {{ ?s ?p "{PASSWORD}-wrong" }}')
     assert "HTTP 403" in str(info.value) and "METROGRAPH_USER" in str(info.value)
     assert PASSWORD not in str(info.value)
@@ -716,7 +717,7 @@ def test_without_credentials_a_401_says_how_to_give_them(fake: FakeFactory,
     monkeypatch.delenv("METROGRAPH_PASSWORD", raising=False)
     monkeypatch.setenv("NETRC", str(tmp_path / "none"))
     server = _auth_server(fake)
-    with pytest.raises(QueryError, match=r"HTTP 401.*METROGRAPH_USER.*netrc"):
+    with pytest.raises(RemoteError, match=r"HTTP 401.*METROGRAPH_USER.*netrc"):
         _store(server.base + "/sparql").select("SELECT * { ?s ?p ?o }")
 
 

@@ -42,7 +42,8 @@ def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph
         if sources:
             raise MetrographError("--endpoint queries the data on the server: --data and "
                                   "files are not loaded there (use `metrograph push`)")
-        return KnowledgeGraph(store=RemoteStore(args.endpoint, timeout=args.http_timeout))
+        return KnowledgeGraph(store=RemoteStore(args.endpoint, timeout=args.http_timeout,
+                                                max_bytes=args.max_response_bytes))
     with Progress("loading", quiet=args.quiet):
         return load(*sources, bundled_data=not args.no_bundled_data, store=args.store)
 
@@ -189,7 +190,8 @@ def cmd_push(args: argparse.Namespace) -> int:
         source = _load(args)
     report = push(source, args.graph_store, graph=args.graph,  # type: ignore[arg-type]
                   update_url=args.update, query_url=args.query, replace=not args.add,
-                  default_graph=args.default_graph, timeout=args.http_timeout)
+                  default_graph=args.default_graph, timeout=args.http_timeout,
+                  prune=args.prune, max_bytes=args.max_response_bytes)
     print(report.summary())
     return EXIT_OK
 
@@ -334,7 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
                              "of loading files; credentials come from METROGRAPH_USER / "
                              "METROGRAPH_PASSWORD or ~/.netrc, never from the command line")
     common.add_argument("--http-timeout", type=types.seconds, default=30.0, metavar="SECONDS",
-                        help="timeout of each request to --endpoint (default 30)")
+                        help="the longest a request to a server may take, whole answer and "
+                             "retries included (default 30)")
+    common.add_argument("--max-response-bytes", type=types.byte_count, default=512 << 20,
+                        metavar="BYTES",
+                        help="the largest answer read from a server (default 512 MiB)")
     common.add_argument("-q", "--quiet", action="store_true",
                         help="no progress display (it only shows on a terminal anyway)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
@@ -443,6 +449,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--default-graph", metavar="IRI",
                    help="the named graph for triples outside any named graph")
     p.add_argument("--add", action="store_true", help="add to the graphs instead of replacing")
+    p.add_argument("--prune", action="store_true",
+                   help="drop the server's graphs under https://w3id.org/metrograph/graph/ that "
+                        "this release no longer has (needs --update and --query)")
     p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("template", help="write an empty plan folder (CSV authoring format)")

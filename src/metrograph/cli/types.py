@@ -86,6 +86,17 @@ def row_count(value: str) -> int:
     return number
 
 
+def byte_count(value: str) -> int:
+    """A number of bytes: a whole number above zero."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of bytes: {value!r}") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"a number of bytes above zero, not {value!r}")
+    return number
+
+
 def iso_date(value: str) -> str:
     """A calendar date written YYYY-MM-DD."""
     try:

@@ -1,0 +1,302 @@
+"""The SPARQL 1.1 Protocol client behind the :class:`~metrograph.stores.base.Store` interface.
+
+Queries are POSTed form-encoded (``query``, and ``default-graph-uri`` where the server's default
+graph is not the union of its graphs) with an explicit ``Accept``: SPARQL JSON results for
+SELECT and ASK, parsed by rdflib's JSON results parser; N-Triples then Turtle for CONSTRUCT and
+DESCRIBE, parsed by rdflib. The protocol cannot carry variable bindings, so values are
+substituted into the query text by :func:`metrograph.sparql.binding.substitute` (validated and
+escaped: a value never changes the query's structure). Transport: :mod:`.http`; server
+differences: :mod:`.quirks`; writes: :mod:`.writer`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from decimal import Decimal
+
+from rdflib import Dataset, Graph, URIRef
+from rdflib.query import Result
+from rdflib.term import Node, Variable
+
+from metrograph.errors import QueryError, RemoteError, ResultTooLargeError, TruncatedResultError
+from metrograph.rdfio.formats import Format, default_graph_id
+from metrograph.sparql.binding import Substitution, analyse, iri_text, render_term, tokenize
+from metrograph.stores.base import SelectResult, load_through_rdflib, star_columns
+from metrograph.stores.remote.http import DEFAULT_MAX_BYTES, Answer, HttpClient, display
+from metrograph.stores.remote.quirks import (
+    check_truncation,
+    is_system_graph,
+    server_term,
+)
+from metrograph.stores.remote.writer import GraphWriter, Upload, WriteResult
+
+__all__ = ["RemoteStore"]
+
+_FORM = "application/x-www-form-urlencoded; charset=UTF-8"
+_JSON = "application/sparql-results+json"
+_RDF = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": "turtle",
+        "application/x-turtle": "turtle"}
+
+
+class RemoteStore:
+    """A SPARQL 1.1 endpoint as a :class:`~metrograph.stores.base.Store`.
+
+    ``query_url`` answers queries; ``update_url`` takes SPARQL Update and ``gsp_url`` is the
+    Graph Store HTTP Protocol service (both optional: without them the store is read-only).
+    ``graphs`` limits the store to these named graphs (queries then see their merge, through
+    ``default-graph-uri``). ``union_default_graph`` says whether the server's default graph is the
+    union of its named graphs (None: find out). ``max_rows`` is the server's row limit when known.
+    ``timeout`` bounds each request (connection, headers and body, retries included) and
+    ``max_bytes`` the size of each answer.
+
+    >>> kg = KnowledgeGraph(store=RemoteStore("http://127.0.0.1:7878/query",
+    ...                                       "http://127.0.0.1:7878/update",
+    ...                                       "http://127.0.0.1:7878/store"))
+    """
+
+    name = "remote"
+
+    def __init__(self, query_url: str, update_url: str | None = None,
+                 gsp_url: str | None = None, *, timeout: float = 30.0, retries: int = 2,
+                 backoff: float = 0.5, user_agent: str | None = None,
+                 graphs: Iterable[str] | None = None, union_default_graph: bool | None = None,
+                 max_rows: int | None = None, chunk_size: int = 500,
+                 ca_file: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.query_url, self.update_url, self.gsp_url = query_url, update_url, gsp_url
+        self.http = HttpClient([query_url, update_url or "", gsp_url or ""], timeout=timeout,
+                               retries=retries, backoff=backoff, user_agent=user_agent,
+                               ca_file=ca_file, max_bytes=max_bytes)
+        self.writer = GraphWriter(self.http, update_url=update_url, gsp_url=gsp_url,
+                                  query_url=query_url, chunk_size=chunk_size)
+        self.graphs = None if graphs is None else sorted({URIRef(g) for g in graphs})
+        for g in self.graphs or []:
+            iri_text(str(g), "graph name")
+        self.union_default_graph = union_default_graph
+        self.max_rows = max_rows
+        self._names: list[URIRef] | None = None
+
+    def __repr__(self) -> str:
+        return (f"RemoteStore({self.query_url!r}, update_url={self.update_url!r}, "
+                f"gsp_url={self.gsp_url!r})")
+
+    # -------------------------------------------------------------- the protocol
+
+    def _post(self, query: str, accept: str, *, what: str = "query",
+              dataset: bool = True) -> Answer:
+        fields: list[tuple[str, str]] = [("query", query)]
+        if dataset:
+            fields += [("default-graph-uri", str(g)) for g in self._default_graphs()]
+        import urllib.parse
+
+        answer = self.http.request("POST", self.query_url, content_type=_FORM, accept=accept,
+                                   body=urllib.parse.urlencode(fields).encode("ascii"),
+                                   what=what)
+        if not answer.ok:
+            raise self.http.failure(answer, what)
+        return answer
+
+    def _results(self, answer: Answer, what: str) -> Result:
+        where = f"{what} to {display(answer.url)}"
+        if answer.media_type not in (_JSON, "application/json"):
+            raise RemoteError(f"{where}: expected SPARQL JSON results, got "
+                              f"{self.http.describe(answer)}")
+        try:
+            return Result.parse(io.BytesIO(answer.body), format="json")
+        except ValueError as exc:  # json's and orjson's decode errors
+            problem = (f"the answer is not valid JSON: {self.http.describe(answer)}"
+                       if "JSON" in type(exc).__name__ else f"a result is malformed ({exc})")
+        except (KeyError, TypeError, AttributeError):
+            problem = "the answer is JSON but not SPARQL results"
+        except Exception as exc:  # rdflib's term parsing: NotImplementedError and others
+            problem = f"a result is malformed ({' '.join(str(exc).split())[:100]})"
+        raise RemoteError(f"{where}: {problem}")
+
+    def _select_raw(self, query: str, *, dataset: bool = True, limit: int | None = None,
+                    what: str = "query") -> SelectResult:
+        answer = self._post(query, _JSON, what=what, dataset=dataset)
+        result = self._results(answer, what)
+        if result.type != "SELECT":
+            raise RemoteError(f"{what} to {display(answer.url)}: the answer has no SELECT "
+                              "results")
+        variables = [str(v) for v in result.vars or []]
+        rows = [tuple(server_term(b.get(Variable(v))) for v in variables)
+                for b in result.bindings]
+        header = answer.headers.get("x-sparql-maxrows", "").strip()
+        if header.isdigit():
+            self.max_rows = int(header)  # learnt before a cut answer raises
+        check_truncation(answer.headers, len(rows), limit, f"{what} to {display(answer.url)}")
+        return SelectResult(variables, rows)
+
+    def _default_graphs(self) -> list[URIRef]:
+        if self.graphs is not None:
+            return self.graphs
+        if self.union_default_graph is None:
+            self.union_default_graph = self._probe_union()
+        if self.union_default_graph is False:
+            if self._names is None:
+                self._names = self._list_graphs()
+            return self._names
+        return []
+
+    def _probe_union(self) -> bool | None:
+        """Whether the default graph holds the named graphs' triples (None: no named triples
+        to tell by yet)."""
+        sample = self._select_raw(
+            "SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(!isBlank(?s) && !isBlank(?o)) }"
+            " LIMIT 5", dataset=False).rows
+        if not sample:
+            return None
+        pattern = " ".join(" ".join(render_term(t) for t in row if t is not None) + " ."
+                           for row in sample)
+        answer = self._post(f"ASK {{ {pattern} }}", _JSON, what="probe", dataset=False)
+        return bool(self._results(answer, "probe").askAnswer)
+
+    def _prepare(self, query: str, bindings: Mapping[str, Node] | None,
+                 expected: tuple[str, ...]) -> Substitution:
+        terms = {str(Variable(k)): render_term(v) for k, v in (bindings or {}).items()}
+        sub = analyse(tokenize(query), terms)
+        if sub.form not in expected:
+            raise QueryError(f"expected a {' or '.join(expected)} query, got "
+                             f"{sub.form or 'something else'}")
+        return sub
+
+    # -------------------------------------------------------------- the Store interface
+
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
+               max_rows: int | None = None,
+               check: Callable[[], None] | None = None) -> SelectResult:
+        """Run a SELECT query (bindings substituted into its text). More than ``max_rows`` rows
+        raise ``ResultTooLargeError``; ``check`` is called once the answer is in (the request
+        itself is bounded by the store's ``timeout`` and ``max_bytes``)."""
+        sub = self._prepare(query, bindings, ("SELECT",))
+        result = self._select_raw(sub.text, limit=sub.limit)
+        if check is not None:
+            check()
+        if max_rows is not None and len(result.rows) > max_rows:
+            raise ResultTooLargeError(f"the query returned more than {max_rows} rows; narrow "
+                                      "it (parameters, LIMIT) or raise the bound")
+        return star_columns(result, bindings, sub.star)
+
+    def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
+        sub = self._prepare(query, bindings, ("ASK",))
+        answer = self._post(sub.text, _JSON)
+        result = self._results(answer, "query")
+        if result.type != "ASK":
+            raise RemoteError(f"query to {display(answer.url)}: the answer has no boolean")
+        check_truncation(answer.headers, 0, None, f"query to {display(answer.url)}")
+        return bool(result.askAnswer)
+
+    def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> Graph:
+        sub = self._prepare(query, bindings, ("CONSTRUCT", "DESCRIBE"))
+        answer = self._post(sub.text,
+                            "application/n-triples, text/turtle;q=0.9, text/plain;q=0.5")
+        where = f"query to {display(answer.url)}"
+        fmt = _RDF.get(answer.media_type)
+        if fmt is None:
+            raise RemoteError(f"{where}: expected N-Triples or Turtle, got "
+                              f"{self.http.describe(answer)}")
+        out = Graph()
+        try:
+            out.parse(data=answer.body.decode("utf-8"), format=fmt)
+        except Exception as exc:  # rdflib's parsers raise many kinds
+            raise RemoteError(f"{where}: the answer is not valid {fmt} "
+                              f"({' '.join(str(exc).split())[:200]})") from None
+        check_truncation(answer.headers, 0, None, where)
+        if self.max_rows is not None and len(out) >= self.max_rows and not (
+                sub.limit is not None and sub.limit <= self.max_rows and len(out) <= sub.limit):
+            raise TruncatedResultError(
+                f"{where}: {len(out)} triples, as many as the server's row limit "
+                f"({self.max_rows}): the answer is probably cut short")
+        return out
+
+    def update(self, update: str) -> None:
+        """Run a SPARQL Update on ``update_url`` (callers check that updates are allowed)."""
+        if not self.update_url:
+            raise QueryError(f"{display(self.query_url)} was opened read-only: give an update "
+                             "URL to run updates")
+        self._names = None
+        self.writer.update(update, idempotent=False)
+
+    # -------------------------------------------------------------- the dataset
+
+    def _graph_counts(self) -> dict[URIRef, int]:
+        result = self._select_raw(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+            dataset=False, what="listing graphs")
+        counts = {g: int(Decimal(str(n))) for g, n in result.rows
+                  if isinstance(g, URIRef) and n is not None
+                  and not is_system_graph(self.http.server, str(g))}
+        if self.graphs is not None:
+            counts = {g: n for g, n in counts.items() if g in self.graphs}
+        return counts
+
+    def _list_graphs(self) -> list[URIRef]:
+        return sorted(self._graph_counts())
+
+    def graph_names(self) -> list[URIRef]:
+        return self._list_graphs()
+
+    def __len__(self) -> int:
+        return sum(self._graph_counts().values())
+
+    def dataset(self) -> Dataset:
+        """Every quad of the (non-system, or ``graphs``) named graphs, read graph by graph with
+        SELECT, paged when the server cuts answers, and checked against ``COUNT(*)``."""
+        copy = Dataset()
+        for g, expected in sorted(self._graph_counts().items()):
+            target = copy.graph(g)
+            for triple in self._triples(g):
+                target.add(triple)
+            if len(target) != expected:
+                raise RemoteError(f"reading <{g}> from {display(self.query_url)}: got "
+                                  f"{len(target)} of its {expected} triples")
+        return copy
+
+    def _triples(self, g: URIRef) -> Iterator[tuple[Node, Node, Node]]:
+        base = f"SELECT ?s ?p ?o WHERE {{ GRAPH {iri_text(str(g))} {{ ?s ?p ?o }} }}"
+        try:
+            rows = self._select_raw(base, dataset=False, what=f"reading <{g}>").rows
+        except TruncatedResultError:
+            rows, page, offset = [], self.max_rows or 1000, 0
+            while True:
+                chunk = self._select_raw(
+                    f"{base} ORDER BY ?s ?p ?o LIMIT {page} OFFSET {offset}", dataset=False,
+                    limit=page, what=f"reading <{g}>").rows
+                rows.extend(chunk)
+                if len(chunk) < page:
+                    break
+                offset += page
+        for s, p, o in rows:
+            if s is None or p is None or o is None:
+                raise RemoteError(f"reading <{g}>: the server answered an unbound term")
+            yield s, p, o
+
+    def refresh(self) -> None:
+        """Forget what was learnt about the server's graphs (after others wrote to it)."""
+        self._names = None
+
+    # -------------------------------------------------------------- writing
+
+    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
+        """Parse ``data`` here (errors name ``source``; nothing is sent then), then add it."""
+        return load_through_rdflib(self, data, fmt=fmt, graph=graph, source=source)
+
+    def add(self, graph: Graph, into: URIRef) -> None:
+        self._names = None
+        self.writer.write(URIRef(into), Upload.of(graph), replace=False)
+
+    def add_dataset(self, dataset: Dataset) -> None:
+        """Add every graph of ``dataset`` (its default graph as ``urn:x-rdflib:default``, as
+        the memory store does), one graph at a time."""
+        parts: dict[URIRef, Graph] = {}
+        for s, p, o, g in dataset.quads((None, None, None, None)):
+            name = g if isinstance(g, URIRef) else default_graph_id(dataset)
+            parts.setdefault(URIRef(name), Graph()).add((s, p, o))
+        for name in sorted(parts):
+            self.add(parts[name], name)
+
+    def replace_graph(self, graph: Graph, name: URIRef | str) -> WriteResult:
+        """Replace the named graph ``name`` by ``graph`` (see :class:`GraphWriter`)."""
+        self._names = None
+        return self.writer.write(URIRef(name), Upload.of(graph), replace=True)
