@@ -883,6 +883,10 @@ class RemoteStore:
                                   [row + tuple(v for _, v in extra) for row in result.rows])
         return result
 
+    def concurrent_reads(self) -> bool:
+        """False: one request at a time to someone else's server."""
+        return False
+
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         sub = self._prepare(query, bindings, ("ASK",))
         resp = self._post_query(sub.text, "application/sparql-results+json")
