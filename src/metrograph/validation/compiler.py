@@ -44,7 +44,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -75,7 +75,8 @@ _LOG = logging.getLogger(__name__)
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 #: parameters a node or property shape may carry that this compiler understands
 _SUPPORTED = {
-    SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.property,
+    SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target,
+    SH.property,
     SH.path, SH.severity, SH.message, SH.name, SH.description, SH.order, SH.group,
     SH.minCount, SH.maxCount, SH.datatype, SH.pattern, SH.flags, SH["class"], SH["in"],
     SH.uniqueLang, SH.languageIn, SH["or"], SH.nodeKind, SH.sparql, SH.minInclusive,
@@ -239,6 +240,8 @@ class _Compiler:
     def __init__(self, sg: Graph) -> None:
         self.sg = sg
         self.prefixes: dict[Node, str] = {}
+        #: per shape, the PREFIX lines its SPARQL target needs
+        self.extra_prefixes: dict[Node, set[str]] = {}
 
     # -------------------------------------------------------------- helpers
 
@@ -284,8 +287,8 @@ class _Compiler:
             parts.append(f"?this {_n3(prop)} ?_o .")
         for prop in self.sg.objects(shape, SH.targetObjectsOf):
             parts.append(f"?_s {_n3(prop)} ?this .")
-        if (shape, SH.target, None) in self.sg:
-            raise UnsupportedShapeError("SPARQL-based targets")
+        for custom in self.sg.objects(shape, SH.target):
+            parts.append(self.sparql_target(shape, custom))
         if (shape, RDF.type, RDFS.Class) in self.sg:
             raise UnsupportedShapeError("implicit class target")
         if not parts:
@@ -293,16 +296,27 @@ class _Compiler:
         union = " UNION ".join("{ " + p + " }" for p in parts)
         return "{ SELECT DISTINCT ?this WHERE { " + union + " } }"
 
-    def prefix_text(self, constraint: Node) -> str:
-        lines = []
+    def sparql_target(self, shape: Node, target: Node) -> str:
+        """A SPARQL-based target (``sh:SPARQLTarget``): its SELECT as a sub-query."""
+        if set(self.sg.predicates(target, None)) - {RDF.type, SH.select, SH.prefixes}:
+            raise UnsupportedShapeError("SPARQL target types and parameters")
+        select = self.one(target, SH.select)
+        if select is None or not re.match(r"\s*SELECT\b", str(select), re.IGNORECASE):
+            raise UnsupportedShapeError("a SPARQL target without a SELECT")
+        self.extra_prefixes.setdefault(shape, set()).update(
+            self.prefix_text(target).splitlines())
+        return "{ " + str(select) + " }"
+
+    def prefix_text(self, constraint: Node, shape: Node | None = None) -> str:
+        lines = set(self.extra_prefixes.get(shape, set())) if shape is not None else set()
         for decl_owner in self.sg.objects(constraint, SH.prefixes):
             for decl in self.sg.objects(decl_owner, SH.declare):
                 prefix = self.one(decl, SH.prefix)
                 ns = self.one(decl, SH.namespace)
                 if prefix is None or ns is None:
                     raise UnsupportedShapeError("incomplete sh:declare")
-                lines.append(f"PREFIX {prefix}: <{ns}>")
-        return "\n".join(sorted(set(lines)))
+                lines.add(f"PREFIX {prefix}: <{ns}>")
+        return "\n".join(sorted(lines))
 
     # -------------------------------------------------------------- compiling
 
@@ -315,6 +329,14 @@ class _Compiler:
 
     def root(self, shape: Node) -> list[_Unit]:
         """Units for a shape with targets (a node shape, or a property shape with targets)."""
+        units = self.units(shape)
+        prefixes = "\n".join(sorted(self.extra_prefixes.get(shape, ())))
+        if not prefixes:
+            return units
+        return [u if u.kind == "sparql" else replace(u, query=prefixes + "\n" + u.query)
+                for u in units]
+
+    def units(self, shape: Node) -> list[_Unit]:
         self.check_parameters(shape)
         target = self.target(shape)
         units: list[_Unit] = []
@@ -497,7 +519,7 @@ class _Compiler:
         messages = [m for m in self.sg.objects(constraint, SH.message)]
         english = [str(m) for m in messages
                    if isinstance(m, Literal) and m.language in (None, "en")]
-        return _Unit(self.prefix_text(constraint) + "\n" + body, shape, sev,
+        return _Unit(self.prefix_text(constraint, shape) + "\n" + body, shape, sev,
                      (english or [msg])[0], SH.SPARQLConstraintComponent, None, "sparql")
 
 
