@@ -3,14 +3,15 @@
 pySHACL walks the data graph focus node by focus node in Python, and runs each SPARQL-based
 constraint once per focus node: at a million triples that takes many minutes. Here every shape
 becomes a handful of whole-graph SELECT queries that Oxigraph (or any :class:`Store`) answers in
-one pass each, and the results are the same as pySHACL's: the same focus nodes, result paths,
-source shapes and severities (``tests/test_scale.py`` compares them on generated data with
-injected defects and on every invalid example).
+one pass each, and the results are the same as pySHACL's, result for result (``tests/test_shapes.py``
+compares them on every example of ``tests/shapes/``, ``tests/test_scale.py`` on generated data
+with injected defects).
 
 How each shape is compiled:
 
 - targets (``sh:targetClass`` with its ``rdfs:subClassOf`` subclasses, ``sh:targetNode``,
-  ``sh:targetSubjectsOf``, ``sh:targetObjectsOf``) become a ``SELECT DISTINCT ?this`` sub-query;
+  ``sh:targetSubjectsOf``, ``sh:targetObjectsOf``, and ``sh:SPARQLTarget``s, whose SELECT is
+  taken as it is) become a ``SELECT DISTINCT ?this`` sub-query;
 - a node shape's ``sh:nodeKind`` and each ``sh:property`` shape's ``sh:minCount``,
   ``sh:maxCount``, ``sh:uniqueLang`` become one query each, exact in SPARQL;
 - value-node constraints (``sh:datatype``, ``sh:pattern``, ``sh:class``, ``sh:in``,
@@ -25,9 +26,9 @@ How each shape is compiled:
   Rows are de-duplicated like pySHACL's (``?this``, ``?path``, ``?value`` and the rest).
 
 A shape using anything else (``sh:node``, ``sh:qualifiedValueShape``, complex paths, SPARQL
-targets...) is not compiled: it is validated by pySHACL, for that shape only, on an rdflib copy of
-the data, and :attr:`CompiledShapes.fallback` names it, with a ``logging`` warning naming the shape
-and the reason. The shipped shapes all compile (``tests/test_scale.py``).
+target types...) is not compiled: it is validated by pySHACL, for that shape only, on an rdflib
+copy of the data, and :attr:`CompiledShapes.fallback` names it, with a ``logging`` warning
+naming the shape and the reason. The shipped shapes all compile (``tests/test_scale.py``).
 
 The compiler runs the constraints the shapes file states, nothing else: where a constraint was
 slow in Oxigraph, its efficient form is written in ``shapes/`` itself, so that pySHACL, this
