@@ -3,9 +3,9 @@
 pySHACL walks the data graph focus node by focus node in Python, and runs each SPARQL-based
 constraint once per focus node: at a million triples that takes many minutes. Here every shape
 becomes a handful of whole-graph SELECT queries that Oxigraph (or any :class:`Store`) answers in
-one pass each, and the results are the same as pySHACL's, result for result (``tests/test_shapes.py``
-compares them on every example of ``tests/shapes/``, ``tests/test_scale.py`` on generated data
-with injected defects).
+one pass each, and the results are the same as pySHACL's, result for result
+(``tests/test_shapes.py`` compares them on every example of ``tests/shapes/``,
+``tests/test_scale.py`` on generated data with injected defects).
 
 How each shape is compiled:
 
