@@ -231,7 +231,7 @@ def test_conforms_is_the_shacl_definition(examples: Examples) -> None:
 
 def _cli(*args: str, seed: str = "0") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONHASHSEED": seed}
-    return subprocess.run([sys.executable, "-m", "metrograph.cli.app", *args],
+    return subprocess.run([sys.executable, "-m", "metrograph", *args],
                           capture_output=True, text=True, timeout=180, env=env, check=False)
 
 
