@@ -17,6 +17,7 @@ schemes and organisations (``metrograph.load(..., bundled_data=False)``), as a u
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import json
 import os
@@ -100,12 +101,14 @@ class Examples:
         return collections.Counter(_key(kg, r) for r in report.results)
 
 
-@pytest.fixture(scope="module")
-def examples() -> Iterator[Examples]:
-    # pySHACL hands rdflib the text of a SPARQL constraint once per focus node, and rdflib parses
-    # it every time (~30 ms; most of the seconds pySHACL takes on an example): here each text is
-    # parsed once for the whole module. The algebra is the one rdflib builds and is evaluated the
-    # same way (rdflib's own prepared queries are reused like this), so the results are pySHACL's.
+@contextlib.contextmanager
+def sparql_parsed_once() -> Iterator[None]:
+    """Within the block, rdflib parses each SPARQL text once.
+
+    pySHACL hands rdflib the text of a SPARQL constraint once per focus node, and rdflib parses
+    it every time (~30 ms; most of the seconds pySHACL takes on an example). The algebra is the
+    one rdflib builds and is evaluated the same way (rdflib's own prepared queries are reused like
+    this), so the results are pySHACL's."""
     from rdflib.plugins.sparql import processor
 
     parse, translate = processor.parseQuery, processor.translateQuery
@@ -122,6 +125,12 @@ def examples() -> Iterator[Examples]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(processor.SPARQLProcessor, "query", query)
+        yield
+
+
+@pytest.fixture(scope="module")
+def examples() -> Iterator[Examples]:
+    with sparql_parsed_once():
         yield Examples()
 
 
