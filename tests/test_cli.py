@@ -30,11 +30,12 @@ def test_info(capsys: pytest.CaptureFixture[str]) -> None:
 def test_validate_bundled_conforms_with_warnings(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "validate")
     assert code == 0
-    assert out.strip().endswith("conforms: 0 violation(s), 65 warning(s), 0 info(s)")
+    assert out.strip().endswith("no violations: 0 violation(s), 65 warning(s), 0 info(s)")
     code, out, _ = run(capsys, "validate", "--format", "json")
     doc = json.loads(out)
-    assert doc["conforms"] is True and len(doc["results"]) == 65
-    assert {r["severity"] for r in doc["results"]} == {"Warning"}
+    assert doc["conforms"] is False and doc["hasViolations"] is False  # SHACL: warnings
+    assert len(doc["results"]) == 65
+    assert {r["resultSeverity"] for r in doc["results"]} == {"Warning"}
 
 
 def test_validate_bad_file_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -262,8 +262,18 @@ def test_no_other_route_fetches(tmp_path: Path, listener: tuple[str, list[str]],
         metrograph.load(f"{url}data.ttl")
     with pytest.raises(InputError):
         read_graph(f"{url}shapes.ttl")
+    # the API's extra shapes and status files go through the same checks as the CLI's
+    for store in STORES:
+        for engine in ("fast", "pyshacl"):
+            with pytest.raises(InputError):
+                metrograph.load(store=store).validate(shapes=[f"{url}shapes.ttl"], engine=engine)
+    from metrograph.authoring.status import record_status
+
+    with pytest.raises(InputError):
+        record_status(metrograph.load(), "L1M3D2", "done", as_of="2020-12-31",
+                      source="https://example.org/r", target=f"{url}statuses.ttl")
     assert len(read_graph(imports)) == 2
-    count("fetch attempts through imports, DTDs, entities and URLs as paths (none made)", 12)
+    count("fetch attempts through imports, DTDs, entities and URLs as paths (none made)", 17)
     assert hits == [], hits
 
 

@@ -513,11 +513,14 @@ def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
     >>> len(kg.deliverables())
     65
     """
+    from metrograph.validation.literals import one_line_literal_warnings
+
     kg = KnowledgeGraph(store)
-    if bundled:
-        kg.load_bundled(data=bundled_data)
-    for source in sources:
-        kg.load_file(source, format=format)
+    with one_line_literal_warnings():  # an ill-typed literal: one warning line, no traceback
+        if bundled:
+            kg.load_bundled(data=bundled_data)
+        for source in sources:
+            kg.load_file(source, format=format)
     return kg
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -101,13 +102,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     with Progress("validating", quiet=args.quiet):
         report = kg.validate(shapes=args.shapes or (), engine=args.engine)
     if args.format == "json":
-        payload = {
-            "conforms": report.conforms,
-            "results": [{"severity": r.severity, "focus": str(r.focus),
-                         "path": None if r.path is None else str(r.path),
-                         "value": None if r.value is None else str(r.value),
-                         "shape": None if r.source_shape is None else str(r.source_shape),
-                         "message": r.message} for r in report.results]}
+        from metrograph.validation.report import blank_node_description, report_json
+
+        payload = report_json(report, lambda node: blank_node_description(kg.store, node))
         _write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", args.output)
     else:
         shown = report.results if args.verbose else report.violations + report.warnings[:20]
@@ -117,7 +114,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             lines.append(f"... and {hidden} more (use --verbose or --format json)")
         lines.append(report.summary())
         _write("\n".join(lines) + "\n", args.output)
-    return EXIT_OK if report.conforms else EXIT_INVALID
+    return EXIT_INVALID if report.has_violations else EXIT_OK
 
 
 def _params(pairs: Sequence[str]) -> dict[str, str]:
@@ -354,7 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", parents=[common],
                        help="validate with the SHACL shapes (exit 1 on violations)",
                        description="Validate FILES (with the ontology and schemes) or, without "
-                                   "FILES, the loaded graph. Exit 0 conforms, 1 violations.")
+                                   "FILES, the loaded graph. Exit 0: no violations (warnings "
+                                   "and infos may remain; JSON `conforms` is false then, as "
+                                   "SHACL defines it); 1: violations; 2: bad input.")
     p.add_argument("files", nargs="*", metavar="FILE", type=types.input_path,
                    help="RDF files to validate")
     p.add_argument("--shapes", action="append", metavar="FILE", type=types.input_file,
@@ -514,8 +513,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # usage errors (one line on stderr), --help, --version
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    from metrograph.validation.literals import one_line_literal_warnings
+
+    # library warnings (an ill-typed literal...) as one line each on stderr, no traceback
+    logging.basicConfig(format="metrograph: warning: %(message)s", level=logging.WARNING)
     try:
-        code: int = args.func(args)
+        with one_line_literal_warnings():
+            code: int = args.func(args)
         return code
     except MetrographError as exc:
         print(f"metrograph: error: {exc}", file=sys.stderr)

@@ -66,6 +66,9 @@ class Store(Protocol):
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         """Run an ASK query."""
 
+    def concurrent_reads(self) -> bool:
+        """True when :meth:`select` may run in several threads at once."""
+
     def update(self, update: str) -> None:
         """Run a SPARQL Update (callers check that updates are allowed)."""
 

@@ -71,6 +71,10 @@ class MemoryStore:
             raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
         return star_columns(SelectResult(variables, rows), bindings, star)
 
+    def concurrent_reads(self) -> bool:
+        """False: rdflib's SPARQL engine is not known to be thread-safe."""
+        return False
+
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         result = self._run(query, bindings)
         if result.type != "ASK":

@@ -279,6 +279,10 @@ class OxigraphStore:
         except (SyntaxError, OSError, ValueError) as exc:
             raise QueryError(f"update failed: {' '.join(str(exc).split())}") from exc
 
+    def concurrent_reads(self) -> bool:
+        """True: Oxigraph evaluates queries outside the GIL, safely."""
+        return True
+
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         ox = _ox()
         result = self._run(query, bindings)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import SH
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import SH, XSD
 from rdflib.term import Node
 
-from metrograph.errors import InputError
-from metrograph.rdfio.formats import format_for
+from metrograph.rdfio.formats import read_graph
 from metrograph.resources import shape_files
 
-__all__ = ["Severity", "ValidationReport", "ValidationResult", "shapes_graph", "validate_dataset"]
+if TYPE_CHECKING:
+    from metrograph.stores.base import Store
+
+__all__ = ["Severity", "ValidationReport", "ValidationResult", "blank_node_description",
+           "report_json", "result_order", "results_of", "run_pyshacl", "shapes_graph",
+           "term_json", "validate_dataset"]
 
 Severity = str  # "Violation", "Warning" or "Info"
 
@@ -45,8 +52,15 @@ class ValidationReport:
 
     @property
     def conforms(self) -> bool:
-        """True when there is no result of severity Violation (warnings and infos allowed)."""
-        return not self.violations
+        """``sh:conforms`` as the SHACL specification defines it: True only when there is no
+        validation result at all (a warning or an info makes it False)."""
+        return not self.results
+
+    @property
+    def has_violations(self) -> bool:
+        """True when some result has severity Violation (what makes ``metrograph validate``
+        exit 1; warnings and infos alone do not)."""
+        return bool(self.violations)
 
     @property
     def violations(self) -> list[ValidationResult]:
@@ -64,8 +78,10 @@ class ValidationReport:
         return [r for r in self.results if r.severity == "Info"]
 
     def summary(self) -> str:
-        """One line: conforms or not, and the counts by severity."""
-        verdict = "conforms" if self.conforms else "does not conform"
+        """One line: conforms, no violations (but other results), or violations; the counts by
+        severity."""
+        verdict = ("conforms" if self.conforms else
+                   "no violations" if not self.has_violations else "violations")
         return (f"{verdict}: {len(self.violations)} violation(s), {len(self.warnings)} "
                 f"warning(s), {len(self.infos)} info(s)")
 
@@ -76,11 +92,8 @@ def shapes_graph(extra: Sequence[str | Path] = ()) -> Graph:
     for f in shape_files():
         g.parse(data=f.read_text(encoding="utf-8"), format="turtle")
     for path in extra:
-        fmt = format_for(path)
-        try:
-            g.parse(str(path), format=fmt.rdflib_name)
-        except Exception as exc:
-            raise InputError(f"cannot read shapes: {exc}", source=str(path)) from None
+        # read as every input is read: a regular file, nothing fetched or expanded
+        g += read_graph(path)
     return g
 
 
@@ -88,16 +101,25 @@ def _one(report: Graph, node: Node, prop: URIRef) -> Node | None:
     return next(iter(report.objects(node, prop)), None)
 
 
-def validate_dataset(dataset: Dataset, extra_shapes: Sequence[str | Path] = ()) -> ValidationReport:
-    """Validate the union of ``dataset``'s graphs (a copy: the caller's data is not touched)."""
+def run_pyshacl(dataset: Dataset, shapes: Graph) -> Graph:
+    """pySHACL's report graph for the union of ``dataset``'s graphs (a copy is validated: the
+    caller's data is not touched); ``sh:conforms`` as the specification defines it."""
     from pyshacl import validate
 
-    data = Graph()
-    for s, p, o, _g in dataset.quads((None, None, None, None)):
-        data.add((s, p, o))
-    _conforms, report, _text = validate(
-        data, shacl_graph=shapes_graph(extra_shapes), inference="none", advanced=True,
-        allow_warnings=True, inplace=True)
+    from metrograph.validation.literals import one_line_literal_warnings
+
+    with one_line_literal_warnings():
+        data = Graph()
+        for s, p, o, _g in dataset.quads((None, None, None, None)):
+            data.add((s, p, o))
+        _conforms, report, _text = validate(
+            data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=False,
+            inplace=True)
+    return report  # type: ignore[no-any-return]
+
+
+def results_of(report: Graph) -> list[ValidationResult]:
+    """The results of a SHACL report graph, as :class:`ValidationResult`, sorted."""
     results = []
     for node in report.subjects(SH.resultSeverity, None):
         severity = _one(report, node, SH.resultSeverity)
@@ -112,6 +134,76 @@ def validate_dataset(dataset: Dataset, extra_shapes: Sequence[str | Path] = ()) 
             path=_one(report, node, SH.resultPath),
             value=_one(report, node, SH.value),
             constraint=_one(report, node, SH.sourceConstraintComponent)))
-    order = {"Violation": 0, "Warning": 1, "Info": 2}
-    results.sort(key=lambda r: (order.get(r.severity, 3), str(r.focus), r.message))
-    return ValidationReport(results=results, graph=report)
+    results.sort(key=result_order)
+    return results
+
+
+def result_order(r: ValidationResult) -> tuple[int, str, str, str, str, str]:
+    """The order of results in a report: severity, focus node, message, shape, path, value."""
+    return ({"Violation": 0, "Warning": 1, "Info": 2}.get(r.severity, 3), str(r.focus),
+            r.message, str(r.source_shape), str(r.path), str(r.value))
+
+
+def validate_dataset(dataset: Dataset, extra_shapes: Sequence[str | Path] = ()) -> ValidationReport:
+    """Validate the union of ``dataset``'s graphs with pySHACL (a copy: the caller's data is not
+    touched)."""
+    report = run_pyshacl(dataset, shapes_graph(extra_shapes))
+    return ValidationReport(results=results_of(report), graph=report)
+
+
+# ---------------------------------------------------------------------- JSON
+
+
+def blank_node_description(store: Store, node: BNode, limit: int = 12) -> str:
+    """``node`` described by what is said about it, in Turtle (``[ <p> <o> ; ... ]``, sorted,
+    nested blank nodes as ``[]``, at most ``limit`` statements): the same text whatever label
+    the store gave the node."""
+    query = files("metrograph.validation").joinpath("blank-node-description.rq").read_text(
+        encoding="utf-8")
+    pairs = sorted(f"{p.n3()} {'[]' if isinstance(o, BNode) else o.n3()}"
+                   for _node, p, o in store.select(query, {"node": node}).rows
+                   if p is not None and o is not None)
+    shown = pairs[:limit] + (["..."] if len(pairs) > limit else [])
+    return "[ " + " ; ".join(shown) + " ]" if shown else "[]"
+
+
+def term_json(node: Node | None, describe: Callable[[BNode], str] | None = None
+              ) -> dict[str, str] | None:
+    """An RDF term as in SPARQL 1.1 JSON results (``type``, ``value``, ``datatype``,
+    ``xml:lang``), plus ``n3``, its N-Triples form. A blank node's ``value`` is a stable label
+    derived from ``describe(node)`` (what is said about it), and ``n3`` is that description."""
+    if node is None:
+        return None
+    if isinstance(node, BNode):
+        text = describe(node) if describe is not None else "[]"
+        label = "b" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+        return {"type": "bnode", "value": label, "n3": text}
+    if isinstance(node, Literal):
+        out = {"type": "literal", "value": str(node), "n3": node.n3()}
+        if node.language:
+            out["xml:lang"] = node.language
+        else:
+            out["datatype"] = str(node.datatype or XSD.string)
+        return out
+    return {"type": "uri", "value": str(node), "n3": node.n3()}
+
+
+def report_json(report: ValidationReport, describe: Callable[[BNode], str] | None = None
+                ) -> dict[str, Any]:
+    """The report as JSON: ``conforms`` (the SHACL definition), ``hasViolations``, counts by
+    severity, and each result with the fields of a SHACL validation result."""
+    return {
+        "conforms": report.conforms,
+        "hasViolations": report.has_violations,
+        "counts": {"Violation": len(report.violations), "Warning": len(report.warnings),
+                   "Info": len(report.infos)},
+        "results": [{
+            "focusNode": term_json(r.focus, describe),
+            "resultPath": term_json(r.path, describe),
+            "value": term_json(r.value, describe),
+            "sourceShape": term_json(r.source_shape, describe),
+            "sourceConstraintComponent": term_json(r.constraint, describe),
+            "resultSeverity": r.severity,
+            "resultMessage": r.message,
+        } for r in report.results],
+    }

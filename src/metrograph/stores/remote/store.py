@@ -163,6 +163,10 @@ class RemoteStore:
 
     # -------------------------------------------------------------- the Store interface
 
+    def concurrent_reads(self) -> bool:
+        """False: one request at a time to someone else's server."""
+        return False
+
     def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
                max_rows: int | None = None,
                check: Callable[[], None] | None = None) -> SelectResult:
