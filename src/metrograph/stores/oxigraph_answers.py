@@ -19,10 +19,8 @@ Two costs dominate a large answer (tens of thousands of rows) once Oxigraph has 
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter
@@ -35,7 +33,7 @@ from rdflib.term import Node
 from metrograph.sparql.binding import tokenize
 
 __all__ = ["Decoded", "OrderKey", "Undecodable", "decode_tsv", "final_order", "has_zoned_dates",
-           "no_gc", "sort_rows"]
+           "sort_rows"]
 
 #: one ORDER BY condition: the variable's name and whether it is descending
 OrderKey = tuple[str, bool]
@@ -46,20 +44,6 @@ class Undecodable(ValueError):
 
 
 # ---------------------------------------------------------------------- TSV answers
-
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a large answer is built: hundreds of
-    thousands of new tuples would trigger it again and again (half the decoding and sorting
-    time) although none of them can form a cycle. The previous state is restored."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
 
 _LITERAL = re.compile(r'"(?P<body>.*)"(?:@(?P<lang>[A-Za-z0-9-]+)|\^\^<(?P<dt>[^<>]*)>)?\Z',
                       re.DOTALL)
