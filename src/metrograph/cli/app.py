@@ -43,7 +43,8 @@ def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph
                                   "files are not loaded there (use `metrograph push`)")
         return KnowledgeGraph(store=RemoteStore(args.endpoint, timeout=args.http_timeout))
     with Progress("loading", quiet=args.quiet):
-        return load(*sources, bundled_data=not args.no_bundled_data, store=args.store)
+        return load(*sources, bundled_data=not args.no_bundled_data, store=args.store,
+                    graph_name=getattr(args, "graph_name", None))
 
 
 def _write(text: str, output: str | None) -> None:
@@ -267,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--data", action="append", default=[], metavar="FILE",
                         help="an RDF file to load on top (Turtle, N-Triples, JSON-LD, TriG, "
                              "N-Quads, RDF/XML); repeatable")
+    common.add_argument("--graph-name", metavar="NAME",
+                        help="the named graph the --data files go into (an IRI, or a name "
+                             "under https://w3id.org/metrograph/graph/user/); by default one "
+                             "named by each file's content, never by its path")
     common.add_argument("--no-bundled-data", action="store_true",
                         help="leave out the bundled plan (the ontology, vocabularies and "
                              "organisations stay)")

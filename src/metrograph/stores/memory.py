@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from collections.abc import Callable as _Callable
 from typing import Any
 
 from rdflib import BNode, Dataset, Graph, URIRef
