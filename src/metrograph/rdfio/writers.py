@@ -7,7 +7,6 @@ writer to invent. These writers serve ``metrograph export`` and ``metrograph pub
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.compare import to_canonical_graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, split_uri
 from rdflib.term import Node
 
 from metrograph.errors import InputError
 from metrograph.namespaces import PREFIXES, bind_prefixes
+from metrograph.rdfio.canonical import canonical_quads, from_ox, to_ox
 from metrograph.rdfio.formats import format_for
 
 __all__ = [
@@ -44,7 +43,6 @@ __all__ = [
 JSONLD_CONTEXT: dict[str, str] = dict(sorted(PREFIXES.items()))
 
 _DEFAULT = URIRef(DATASET_DEFAULT_GRAPH_ID)
-_QUAD_KEY = "urn:x-metrograph:quad:"
 
 
 def union_graph(dataset: Dataset) -> Graph:
@@ -58,24 +56,26 @@ def union_graph(dataset: Dataset) -> Graph:
 def canonical_parts(dataset: Dataset,
                     group: Callable[[URIRef], URIRef] | None = None) -> dict[URIRef, Graph]:
     """``dataset``'s graphs (grouped by ``group``, e.g. into a release's parts), with every blank
-    node
-    relabelled canonically: the label depends only on the blank node's place in the grouped
+    node relabelled by W3C RDFC-1.0 (:func:`~metrograph.rdfio.canonical.canonical_quads`, run
+    over the grouped dataset): the label depends only on the blank node's place in the grouped
     dataset, so the same graph gets the same labels whatever ids its parser gave. Blank nodes
     shared by several parts stay shared. Keys are sorted; ``rdflib``'s default graph identifier
     stands for triples outside any named graph."""
-    # Encode each quad as a triple whose predicate also names the part, canonicalise that graph
-    # with rdflib.compare, then decode: one set of labels across the whole dataset.
-    encoded = Graph()
-    keys: dict[URIRef, tuple[URIRef, URIRef]] = {}
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        part = (group(g) if group else g) if isinstance(g, URIRef) else _DEFAULT
-        key = URIRef(_QUAD_KEY + hashlib.sha256(f"{part} {p}".encode()).hexdigest())
-        keys[key] = (URIRef(str(p)), part)
-        encoded.add((s, key, o))
+    import pyoxigraph as ox
+
     parts: dict[URIRef, Graph] = {}
-    for s, encoded_p, o in to_canonical_graph(encoded):
-        predicate, part = keys[URIRef(str(encoded_p))]
-        parts.setdefault(part, Graph()).add((s, predicate, o))
+    blank = []
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        name = getattr(g, "identifier", g)
+        part = (group(name) if group else name) if isinstance(name, URIRef) \
+            and name != _DEFAULT else _DEFAULT
+        if isinstance(s, BNode) or isinstance(o, BNode):
+            blank.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(part)))
+        else:
+            parts.setdefault(part, Graph()).add((s, p, o))
+    for q in canonical_quads(blank):
+        parts.setdefault(URIRef(q.graph_name.value), Graph()).add(
+            (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))
     return dict(sorted(parts.items()))
 
 
