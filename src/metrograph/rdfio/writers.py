@@ -31,6 +31,7 @@ __all__ = [
     "canonical_parts",
     "jsonld_text",
     "merge_parts",
+    "nquads_text",
     "ntriples_text",
     "serialize",
     "trig_text",
@@ -251,6 +252,17 @@ def trig_text(parts: Mapping[URIRef, Graph]) -> str:
     return header + "\n" + "\n".join(blocks)
 
 
+def nquads_text(parts: Mapping[URIRef, Graph]) -> str:
+    """The parts as N-Quads, one sorted line per quad."""
+    ds = Dataset()
+    for name, graph in parts.items():
+        target = ds.graph(name)
+        for triple in graph:
+            target.add(triple)
+    lines = ds.serialize(format="nquads").split("\n")
+    return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
+
+
 def serialize(dataset: Dataset, fmt: str) -> str:
     """``dataset`` as ``ttl``, ``nt``, ``jsonld``, ``trig``, ``nq`` or ``xml``. Triple formats
     hold the union of the named graphs; TriG, N-Quads and JSON-LD keep them. The same graph
@@ -266,13 +278,7 @@ def serialize(dataset: Dataset, fmt: str) -> str:
     if f.name == "jsonld":
         return jsonld_text(parts)
     if f.name == "nq":
-        ds = Dataset()
-        for name, graph in parts.items():
-            target = ds.graph(name)
-            for triple in graph:
-                target.add(triple)
-        lines = ds.serialize(format="nquads").split("\n")
-        return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
+        return nquads_text(parts)
     if f.name == "xml":
         return _prefixed(merge_parts(parts)).serialize(format="pretty-xml")
     raise InputError(f"cannot export as {fmt!r}")
