@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from metrograph.errors import MetrographError
+from metrograph.errors import InputError, MetrographError
 from metrograph.stores import STORES
 
 if TYPE_CHECKING:
@@ -248,7 +248,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         from metrograph.reports.html import write_html_report
 
         folder = Path(args.output or ".")
-        folder.mkdir(parents=True, exist_ok=True)
+        if folder.exists() and not folder.is_dir():
+            raise InputError("is a file; --format html writes a folder: give -o DIR",
+                             source=str(folder))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create the folder: {exc.strerror}",
+                             source=str(folder)) from None
         for path in write_html_report(kg, folder, plan=args.plan):
             print(path)
         return EXIT_OK

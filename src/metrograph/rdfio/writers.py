@@ -284,25 +284,91 @@ def serialize(dataset: Dataset, fmt: str) -> str:
     raise InputError(f"cannot export as {fmt!r}")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _clean_stale(path: Path) -> None:
+    """Remove the temporary files beside ``path`` (``.{name}.{pid}.*.tmp``) left by runs whose
+    process is gone (killed while writing)."""
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp\Z")
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match and not _alive(int(match["pid"])) and not entry.is_dir():
+            entry.unlink(missing_ok=True)
+
+
+def _target(path: Path) -> Path:
+    """Where writing ``path`` goes: a symbolic link is written through (its target is
+    replaced, the link stays); a folder is refused."""
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if path.is_dir():
+        raise InputError("is a folder; give a file name", source=str(path))
+    if not path.parent.is_dir():
+        raise InputError("the folder does not exist", source=str(path.parent))
+    return path
+
+
+def _temporary(path: Path) -> tuple[int, Path | None]:
+    """An open file descriptor for the new content of ``path``: an unnamed file in its folder
+    (``O_TMPFILE``: a killed run leaves nothing), or where the file system cannot make one, a
+    hidden file named with this process's id (removed by the next write if the run dies)."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if flag:
+        try:
+            return os.open(path.parent, flag | os.O_WRONLY, 0o600), None
+        except OSError:
+            pass  # not supported by this file system
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=path.parent)
+    return fd, Path(tmp)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file renamed into place, so that a failed
-    or interrupted run leaves any previous file intact."""
-    path = Path(path)
-    if path.parent and not path.parent.exists():
-        raise InputError("the folder does not exist", source=str(path.parent))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    or interrupted run leaves any previous file intact. Writing through a symbolic link
+    replaces its target. Raises :class:`InputError` naming the file on any write error (a
+    folder, a read-only file system, a full disk, a file size limit)."""
     try:
-        # mkstemp makes the file private: give it the mode a plain open() would (or keep the
-        # mode of the file it replaces)
+        path = _target(Path(path))
+        _clean_stale(path)
+        # give the file the mode a plain open() would (or keep the mode of the file replaced)
         umask = os.umask(0)
         os.umask(umask)
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        fd, tmp = _temporary(path)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
+    try:
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), mode)
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+                if tmp is None:  # name the unnamed file, then rename it into place
+                    tmp = Path(tempfile.mktemp(prefix=f".{path.name}.{os.getpid()}.",
+                                               suffix=".tmp", dir=path.parent))
+                    folder = os.open(path.parent, os.O_RDONLY)
+                    try:  # linkat(..., AT_SYMLINK_FOLLOW): a dst_dir_fd makes Python use it
+                        os.link(f"/proc/self/fd/{fh.fileno()}", tmp.name, dst_dir_fd=folder)
+                    finally:
+                        os.close(folder)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise
