@@ -76,7 +76,7 @@ def canonical_parts(dataset: Dataset,
             parts.setdefault(part, Graph()).add((s, p, o))
     for q in canonical_quads(blank):
         parts.setdefault(URIRef(q.graph_name.value), Graph()).add(
-            (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))
+            (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))  # type: ignore[arg-type]
     return dict(sorted(parts.items()))
 
 

@@ -16,12 +16,7 @@ from metrograph.errors import InputError, QueryError, QueryParameterError
 from metrograph.rdfio.canonical import content_labelled, from_ox, has_blank, to_ox
 from metrograph.rdfio.formats import Format, default_graph_id
 from metrograph.stores.base import SelectResult, bind_text, collect_rows, star_columns
-from metrograph.stores.oxigraph_answers import (
-    Undecodable,
-    decode_tsv,
-    final_order,
-    sort_rows,
-)
+from metrograph.stores.oxigraph_answers import Undecodable, decode_tsv
 
 __all__ = ["OxigraphStore", "from_ox", "to_ox"]
 
@@ -219,32 +214,21 @@ class OxigraphStore:
 
     def _select_tsv(self, text: str, subs: dict[Any, Any]) -> SelectResult | None:
         """The answer read through Oxigraph's TSV serialiser
-        (:mod:`~metrograph.stores.oxigraph_answers`),
-        a final ORDER BY on variables sorted in Python; ``None`` where that route does not
+        (:mod:`~metrograph.stores.oxigraph_answers`); ``None`` where that route does not
         apply (no variables, a term it does not read)."""
         ox = _ox()
-        order = final_order(text)
-        for attempt in ([order, None] if order else [None]):
-            result = self._solutions(attempt[0] if attempt else text, subs)
-            variables = [v.value for v in result.variables]
-            if not variables:
-                return None
-            try:
-                data = result.serialize(format=ox.QueryResultsFormat.TSV)
-            except (OSError, ValueError, TypeError, RuntimeError) as exc:
-                raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
-            try:
-                decoded = decode_tsv(data, variables)
-            except Undecodable:
-                return None
-            if attempt is None:
-                return SelectResult(variables, decoded.rows)
-            ordered = (None if decoded.zoned_dates
-                       else sort_rows(decoded.rows, variables, attempt[1]))
-            if ordered is not None:
-                return SelectResult(variables, ordered)
-            # an order this module does not reproduce: Oxigraph orders it, as written
-        return None
+        result = self._solutions(text, subs)
+        variables = [v.value for v in result.variables]
+        if not variables:
+            return None
+        try:
+            data = result.serialize(format=ox.QueryResultsFormat.TSV)
+        except (OSError, ValueError, TypeError, RuntimeError) as exc:
+            raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+        try:
+            return SelectResult(variables, decode_tsv(data, variables).rows)
+        except Undecodable:
+            return None
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
                max_rows: int | None = None,
