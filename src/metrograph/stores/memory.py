@@ -50,12 +50,19 @@ class MemoryStore:
     def _insert(self, quads: list[tuple[Node, Node, Node, URIRef]]) -> None:
         """Add ``quads``, blank nodes labelled by content, each triple kept once: a triple
         already held, or held by a graph of the batch whose name sorts first, is not added."""
-        if any(isinstance(s, BNode) or isinstance(o, BNode) for s, _p, o, _g in quads):
+        blank = [q for q in quads if isinstance(q[0], BNode) or isinstance(q[2], BNode)]
+        if blank:
             from metrograph.rdfio.canonical import content_labelled, from_ox, to_ox
 
-            ox = content_labelled([_ox_quad(to_ox, q) for q in quads])
-            quads = [(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object),
-                      URIRef(q.graph_name.value)) for q in ox]  # type: ignore[misc]
+            try:
+                ox = content_labelled([_ox_quad(to_ox, q) for q in blank])
+            except TypeError:  # generalised RDF (a literal subject, from owlrl): kept as is
+                ox = None
+            if ox is not None:
+                quads = [q for q in quads
+                         if not (isinstance(q[0], BNode) or isinstance(q[2], BNode))]
+                quads += [(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object),
+                           URIRef(q.graph_name.value)) for q in ox]  # type: ignore[misc]
         for s, p, o, g in sorted(quads, key=lambda q: str(q[3])):
             if next(self._ds.quads((s, p, o, None)), None) is None:
                 self._ds.graph(g).add((s, p, o))
