@@ -66,16 +66,11 @@ _FORMATS = {"ttl": "TURTLE", "nt": "N_TRIPLES", "jsonld": "JSON_LD", "trig": "TR
             "nq": "N_QUADS", "xml": "RDF_XML"}
 
 
-# bytes that may open a blank node in a triple format (a false alarm only costs the slower path)
-_BLANK_SYNTAX = {"nt": (b"_:",), "ttl": (b"_:", b"[", b"("), "xml": (b"nodeID", b"Description",
-                 b"parseType", b"<rdf:li")}
-
-
 _WRITES = re.compile(r"\b(?:INSERT|LOAD|ADD|COPY|MOVE)\b", re.IGNORECASE)
 
-
-def _may_hold_blank(data: bytes, fmt: Format) -> bool:
-    return any(marker in data for marker in _BLANK_SYNTAX.get(fmt.name, (b"",)))
+#: The quads of one graph (given as the query's default graph) that mention a blank node: a fixed
+#: text without values, run in Rust so that a large graph is not walked in Python.
+_BLANK_QUADS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }"
 
 
 class OxigraphStore:
@@ -104,17 +99,19 @@ class OxigraphStore:
     def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
         """Parse ``data`` with Oxigraph's parser into the named graph ``graph`` (a quad
         format's default graph becomes ``graph``); return the distinct triples added. A syntax
-        error adds nothing. Triples without blank nodes are parsed straight into the store
-        (``Store.load`` is transactional); others go through a list first, to label blank
-        nodes by content."""
+        error adds nothing. A triple format is parsed straight into the store (``Store.load`` is
+        transactional), its blank nodes then relabelled by content; a quad format goes through
+        a list first (its default graph renamed ``graph``)."""
         ox = _ox()
         before = len(self._store)
         name = ox.NamedNode(str(graph))
         rdf_format = getattr(ox.RdfFormat, _FORMATS[fmt.name])
         try:
-            if not fmt.quads and not _may_hold_blank(data, fmt):
+            if not fmt.quads:
                 self._store.load(data, format=rdf_format, base_iri=str(graph), to_graph=name)
-                self._deduplicate({name: len(self._store) - before})
+                self._label_blank_nodes(name)
+                if len(self._store) > before:  # nothing new cannot repeat a triple
+                    self._deduplicate({name: len(self._store) - before})
                 return len(self._store) - before
             quads = [q if isinstance(q.graph_name, ox.NamedNode)
                      else ox.Quad(q.subject, q.predicate, q.object, name)
@@ -128,6 +125,17 @@ class OxigraphStore:
             raise InputError(f"not valid {fmt.name}: {exc}", source=source) from None
         self._insert(quads)
         return len(self._store) - before
+
+    def _label_blank_nodes(self, graph: Any) -> None:
+        """Relabel by content the blank nodes of ``graph`` (already in the store)."""
+        ox = _ox()
+        blank = [ox.Quad(sol[0], sol[1], sol[2], graph)
+                 for sol in self._store.query(_BLANK_QUADS, default_graph=graph)]
+        if not blank:
+            return
+        for q in blank:
+            self._store.remove(q)
+        self._store.extend(content_labelled(blank))
 
     def _insert(self, quads: list[Any]) -> None:
         """Add ``quads``, blank nodes labelled by content, each triple kept once."""
