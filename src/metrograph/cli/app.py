@@ -179,7 +179,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     print(f"published release {release.version} ({release.triples} triples) to "
           f"{release.directory}; every file checked:")
     for f in release.files:
-        print(f"  {f.name:<18} {f.media_type:<22} {f.size:>9} bytes  sha256 {f.sha256[:16]}…")
+        print(f"  {f.name:<24} {f.media_type:<22} {f.size:>9} bytes  sha256 {f.sha256[:16]}…")
     return EXIT_OK
 
 
@@ -347,20 +347,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("publish", parents=[common],
                        help="write a checked release for partners (dumps, DCAT/VoID, changelog)",
-                       description="Write a release into -o DIR: Turtle, N-Triples, JSON-LD "
-                                   "(with its context) and TriG (one named graph per part), "
+                       description="Write a release into -o DIR: one plain graph as Turtle, "
+                                   "N-Triples and JSON-LD (with its context), and named graphs "
+                                   "(one per part) as TriG, N-Quads and metrograph.graphs.jsonld, "
                                    "deterministic; void.ttl (DCAT and VoID); CHANGES.md against "
                                    "--previous; SHA256SUMS. The release is checked (every file "
                                    "parses and holds the same graph, checksums match) before it "
                                    "replaces anything; an existing release is only replaced "
-                                   "with --force.")
+                                   "with --force, and a folder that is not a release never.")
     p.add_argument("--previous", metavar="DIR", help="the previous release, for CHANGES.md")
     p.add_argument("--version", help="the release's version (default: metrograph's)")
     p.add_argument("--sparql-endpoint", metavar="URL",
                    help="a public SPARQL endpoint serving this release, for void.ttl")
     p.add_argument("--base-url", metavar="URL",
                    help="where the release folder will be served (download URLs in void.ttl)")
-    p.add_argument("--force", action="store_true", help="replace an existing release")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing release (a folder with .metrograph-release)")
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("push", parents=[common],
