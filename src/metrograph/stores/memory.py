@@ -37,7 +37,11 @@ class MemoryStore:
         self._ds = Dataset(default_union=True)
 
     def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
-        return load_through_rdflib(self, data, fmt=fmt, graph=graph, source=source)
+        """Parse ``data`` with rdflib into the named graph ``graph``; return the distinct
+        triples added."""
+        before = len(self)
+        load_through_rdflib(self, data, fmt=fmt, graph=graph, source=source)
+        return len(self) - before
 
     def add(self, graph: Graph, into: URIRef) -> None:
         self._insert([(s, p, o, into) for s, p, o in graph])
