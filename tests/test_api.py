@@ -300,3 +300,96 @@ def test_export_is_byte_identical_across_processes(fmt: str) -> None:
     runs = [subprocess.run([str(exe), "export", "--format", fmt], capture_output=True,
                            check=True).stdout for _ in range(2)]
     assert runs[0] == runs[1] and len(runs[0]) > 100_000
+
+
+# ------------------------------------------------------------------ the graph model: one fact once
+
+PLAN_TTL = """\
+@prefix ex: <https://example.org/ns/> .
+# FICTIONAL TEST DATA: a blank-node structure and plain triples
+ex:a ex:p [ ex:q [ ex:r 1 ] ] ; ex:s "text"@en .
+"""
+
+
+#: on rdflib's engine (slow: seconds a query), the queries that count
+COUNTING = ("plans", "progress-by-plan", "progress-by-guideline", "reported-vs-recorded",
+            "sdg-goals-touched")
+
+
+def _every_query(kg: metrograph.KnowledgeGraph) -> dict[str, list[tuple[object, ...]]]:
+    from metrograph.sparql.library import catalogue
+
+    out = {}
+    for name, q in sorted(catalogue().items()):
+        if kg.store.name == "memory" and name not in COUNTING:
+            continue
+        params = {p.name: M18 + "/L1M3" for p in q.parameters if p.required}
+        out[name] = [tuple(row) for row in kg.query(name, **params).raw.rows]
+    return out
+
+
+@pytest.fixture(scope="module")
+def release_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from metrograph.publishing.release import publish
+
+    folder = tmp_path_factory.mktemp("model") / "release"
+    publish(metrograph.load(), folder)
+    return folder
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_a_triple_loaded_twice_counts_once(store: str, release_dir: Path,
+                                           tmp_path: Path) -> None:
+    """Issue 15.1: the bundled data plus the release made from it (every dump format), or a
+    file loaded twice, gives every shipped query exactly the rows of a single load."""
+    user = tmp_path / "user.ttl"
+    user.write_text(PLAN_TTL, encoding="utf-8")
+    single = metrograph.load(user, store=store)
+    expected = _every_query(single)
+    assert expected["plans"] and len(expected["plans"]) == 1
+    loads = [[user, user]] + [[user, release_dir / name] for name in (
+        "metrograph.nt", "metrograph.ttl", "metrograph.trig", "metrograph.nq",
+        "metrograph.jsonld", "metrograph.graphs.jsonld")]
+    if store == "memory":  # rdflib is slow: the plain and the named forms
+        loads = [loads[0], loads[1], loads[3]]
+    for sources in loads:
+        kg = metrograph.load(*sources, store=store)
+        assert _every_query(kg) == expected, sources[-1].name
+        assert len(kg) == len(single), sources[-1].name
+        assert kg.counts() == single.counts(), sources[-1].name
+        count("double loads that changed no query row")
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_statements_count_distinct_triples(store: str, tmp_path: Path) -> None:
+    """counts()["statements"] and len() count distinct triples, not quads."""
+    kg = metrograph.load(store=store)
+    distinct = len({(s, p, o) for s, p, o, _g in kg.store.dataset().quads()})
+    assert kg.counts()["statements"] == len(kg) == distinct
+    # a triple written into a second graph by an update is still one triple
+    kg.update("INSERT DATA { GRAPH <https://example.org/g2> { "
+              f"<{M18}> a <https://w3id.org/metrograph/ontology#ActionPlan> }} }}",
+              allow_update=True)
+    assert kg.counts()["statements"] == distinct
+    assert len(kg.query("plans").rows) == 1
+    assert kg.counts()["plans"] == 1
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_user_graphs_are_named_by_content_or_by_the_user(store: str, tmp_path: Path) -> None:
+    """Issue 15.2: never by a local path; the same file from two folders is the same graph."""
+    names = []
+    for folder in ("one", "two"):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / "user.ttl"
+        path.write_text(PLAN_TTL, encoding="utf-8")
+        kg = metrograph.load(path, bundled=False, store=store)
+        names.append(kg.store.graph_names())
+        assert not any(str(g).startswith("file:") for g in names[-1])
+    assert names[0] == names[1]
+    named = metrograph.load(tmp_path / "one" / "user.ttl", bundled=False, store=store,
+                            graph_name="partner-2024")
+    assert named.store.graph_names() == [
+        URIRef("https://w3id.org/metrograph/graph/user/partner-2024")]
+    with pytest.raises(InputError, match="graph name"):
+        metrograph.load(tmp_path / "one" / "user.ttl", bundled=False, graph_name="a b")

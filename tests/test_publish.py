@@ -20,12 +20,14 @@ from rdflib.namespace import DCTERMS, OWL, RDF, SKOS, VOID
 
 import metrograph
 from metrograph.errors import InputError, ReleaseCheckError
-from metrograph.graph import KnowledgeGraph
+from metrograph.graph import KnowledgeGraph, user_graph
 from metrograph.namespaces import MG
 from metrograph.publishing import release as pub
 from metrograph.rdfio.formats import FORMATS
 from metrograph.rdfio.writers import JSONLD_CONTEXT
 from metrograph.resources import bundled_parts
+
+from .tally import count
 
 ISSUED = dt.date(2024, 5, 1)
 SPDX = Namespace("http://spdx.org/rdf/terms#")
@@ -35,8 +37,10 @@ IANA = "https://www.iana.org/assignments/media-types/"
 GRAPH = "https://w3id.org/metrograph/graph/"
 M18 = "https://w3id.org/metrograph/id/metropolis/plan/2018-2020/"
 DUMPS = {"metrograph.ttl": "ttl", "metrograph.nt": "nt", "metrograph.jsonld": "jsonld",
-         "metrograph.trig": "trig"}
-ALL_FILES = {*DUMPS, "context.jsonld", "void.ttl", "CHANGES.md", "SHA256SUMS"}
+         "metrograph.trig": "trig", "metrograph.nq": "nq", "metrograph.graphs.jsonld": "jsonld"}
+PLAIN = {"metrograph.ttl", "metrograph.nt", "metrograph.jsonld"}
+ALL_FILES = {*DUMPS, "context.jsonld", "void.ttl", "CHANGES.md", "SHA256SUMS",
+             ".metrograph-release"}
 PARTS = {GRAPH + "ontology", GRAPH + "vocabularies", GRAPH + "organisations",
          GRAPH + "metropolis/2018-2020"}
 
@@ -162,10 +166,12 @@ def test_void_describes_every_download(release: pub.Release, void: Graph) -> Non
         assert str(void.value(checksum, SPDX.checksumValue)) == hashlib.sha256(data).hexdigest()
         seen.add(name)
     assert seen == set(DUMPS)
-    # the JSON-LD dump points to its context, itself described
-    [jsonld] = [d for d in distributions
-                if str(void.value(d, DCAT.downloadURL)).endswith(".jsonld")]
-    context = void.value(jsonld, DCTERMS.conformsTo)
+    # the JSON-LD dumps point to their context, itself described
+    jsonlds = [d for d in distributions
+               if str(void.value(d, DCAT.downloadURL)).endswith(".jsonld")]
+    assert len(jsonlds) == 2
+    assert len({void.value(d, DCTERMS.conformsTo) for d in jsonlds}) == 1
+    context = void.value(jsonlds[0], DCTERMS.conformsTo)
     assert str(context) == (folder / "context.jsonld").as_uri()
     data = (folder / "context.jsonld").read_bytes()
     assert void.value(context, DCAT.byteSize).toPython() == len(data)  # type: ignore[union-attr]
@@ -345,8 +351,8 @@ def test_blank_nodes_are_labelled_canonically(tmp_path: Path) -> None:
     here = pub.publish(kg, tmp_path / "here", issued=ISSUED)
     publish_in_subprocess(tmp_path / "there", "memory", extra)
     assert snapshot(tmp_path / "there") == snapshot(here.directory)
-    # the user's file keeps its own named graph
-    assert URIRef(extra.resolve().as_uri()) in here.parts
+    # the user's file keeps its own named graph, named by its content
+    assert user_graph(None, extra.read_bytes()) in here.parts
     nt = (here.directory / "metrograph.nt").read_text(encoding="utf-8")
     assert nt.splitlines() == sorted(nt.splitlines())
     for name in DUMPS:
@@ -363,14 +369,18 @@ def test_oxigraph_reads_every_dump(release: pub.Release, name: str) -> None:
     import pyoxigraph as ox
 
     formats = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
-               "jsonld": ox.RdfFormat.JSON_LD, "trig": ox.RdfFormat.TRIG}
+               "jsonld": ox.RdfFormat.JSON_LD, "trig": ox.RdfFormat.TRIG,
+               "nq": ox.RdfFormat.N_QUADS}
     path = release.directory / name
     quads = list(ox.parse(path=str(path), format=formats[DUMPS[name]],
                           base_iri=path.resolve().as_uri()))
     assert len({(q.subject, q.predicate, q.object) for q in quads}) == release.triples
     names = {str(q.graph_name.value) for q in quads if isinstance(q.graph_name, ox.NamedNode)}
-    # TriG and JSON-LD keep one named graph per part; Turtle and N-Triples hold their union
-    assert names == (PARTS if name.endswith((".trig", ".jsonld")) else set())
+    # the named forms keep one named graph per part, each triple in one; the plain forms
+    # hold their union as one graph
+    assert names == (set() if name in PLAIN else PARTS)
+    if name not in PLAIN:
+        assert len(quads) == release.triples
 
 
 # ------------------------------------------------------------------------------ changelog
@@ -472,6 +482,13 @@ def test_refuses_a_folder_that_is_not_empty(bundled: KnowledgeGraph, tmp_path: P
     with pytest.raises(InputError, match="not empty"):
         pub.publish(bundled, target, issued=ISSUED)
     assert snapshot(target) == {"notes.txt": b"mine"}
+    # issue 14.9: --force replaces a release only, never a folder of other files
+    (target / "sub").mkdir()
+    (target / "sub" / "data.csv").write_text("keep", encoding="utf-8")
+    with pytest.raises(InputError, match="not a metrograph release"):
+        pub.publish(bundled, target, issued=ISSUED, overwrite=True)
+    assert (target / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (target / "sub" / "data.csv").read_text(encoding="utf-8") == "keep"
     assert siblings(target) == []
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -546,3 +563,231 @@ def test_check_release_finds_tampering(release: pub.Release, tmp_path: Path) -> 
     with pytest.raises(ReleaseCheckError) as err:
         pub.check_release(copy)
     assert err.value.file == "metrograph.nt"
+
+
+# ------------------------------------------------------------- plain and named forms (15.3)
+
+
+def test_plain_dumps_load_as_one_graph_named_ones_as_parts(release: pub.Release,
+                                                           void: Graph) -> None:
+    """rdflib's ``Graph().parse`` reads every triple from the plain dumps; the named forms
+    hold one graph per part; void.ttl says which is which."""
+    for name in DUMPS:
+        path = release.directory / name
+        if name in PLAIN:
+            assert len(Graph().parse(path, format=FORMATS[DUMPS[name]].rdflib_name)) \
+                == release.triples, name
+        else:
+            ds = Dataset()
+            ds.parse(path, format=FORMATS[DUMPS[name]].rdflib_name)
+            assert {str(g) for _s, _p, _o, g in ds.quads((None, None, None, None))} == PARTS
+    notes = {}
+    for dist in void.objects(None, DCAT.distribution):
+        url = str(void.value(dist, DCAT.downloadURL)).rsplit("/", 1)[-1]
+        notes[url] = str(void.value(dist, DCTERMS.description))
+    assert set(notes) == set(DUMPS)
+    for name, note in notes.items():
+        assert note == (pub.PLAIN_NOTE if name in PLAIN else pub.NAMED_NOTE), name
+
+
+def _http(url: str, data: bytes | None = None, content_type: str | None = None,
+          method: str | None = None) -> bytes:
+    import urllib.request
+
+    request = urllib.request.Request(url, data=data, method=method)
+    if content_type:
+        request.add_header("Content-Type", content_type)
+    request.add_header("Accept", "application/sparql-results+json")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        body: bytes = response.read()
+        return body
+
+
+def _count(base: str, pattern: str) -> int:
+    from urllib.parse import quote
+
+    body = _http(f"{base}/query?query=" + quote(f"SELECT (COUNT(*) AS ?n) {{ {pattern} }}"))
+    return int(json.loads(body)["results"]["bindings"][0]["n"]["value"])
+
+
+def test_an_oxigraph_server_loads_every_dump_by_plain_http(release: pub.Release,
+                                                           tmp_path: Path) -> None:
+    """Each plain dump POSTed into the default graph of a real Oxigraph server (not through
+    metrograph) holds every triple; each named form POSTed as a dataset gives the parts, each
+    triple once."""
+    if os.environ.get("METROGRAPH_SKIP_SERVERS") == "1":
+        pytest.skip("METROGRAPH_SKIP_SERVERS=1")
+    from .servers import start_oxigraph
+
+    server = start_oxigraph(tmp_path, union=False)
+    base = server.query_url.rsplit("/", 1)[0]
+    try:
+        for name in DUMPS:
+            data = (release.directory / name).read_bytes()
+            media = FORMATS[DUMPS[name]].media_type
+            _http(f"{base}/update", b"DROP ALL", "application/sparql-update")
+            if name in PLAIN:
+                _http(f"{base}/store?default", data, media, "POST")
+                assert _count(base, "?s ?p ?o") == release.triples, name
+                assert _count(base, "GRAPH ?g { ?s ?p ?o }") == 0, name
+            else:
+                _http(f"{base}/store", data, media, "POST")
+                assert _count(base, "?s ?p ?o") == 0, name
+                assert _count(base, "GRAPH ?g { ?s ?p ?o }") == release.triples, name
+                assert _count(base, "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }") \
+                    == len(PARTS), name
+            count("release dumps loaded into a real Oxigraph server by plain HTTP")
+    finally:
+        server.stop()
+
+
+def test_the_same_data_from_two_folders_gives_the_same_release(tmp_path: Path) -> None:
+    """Issue 15.2: graph names come from content (or a name the user gives), never from a
+    path; no release file mentions where the data was."""
+    outs = []
+    for folder in ("alice", "bob"):
+        (tmp_path / folder).mkdir()
+        data = tmp_path / folder / "partner.ttl"
+        data.write_text(TRICKY, encoding="utf-8")
+        out = tmp_path / folder / "release"
+        pub.publish(metrograph.load(data), out, issued=ISSUED)
+        outs.append(snapshot(out))
+        for name, content in outs[-1].items():
+            assert b"file:" not in content and str(tmp_path).encode() not in content, name
+    assert outs[0] == outs[1]
+
+
+# ------------------------------------------------------------- leftovers, links, errors (14)
+
+def test_a_killed_publish_leaves_nothing_for_good(tmp_path: Path) -> None:
+    """SIGKILL a real publish while its scratch folder exists: the next run removes it."""
+    import signal
+    import time
+
+    target = tmp_path / "r"
+    code = ("import sys, metrograph\n"
+            "from metrograph.publishing.release import publish\n"
+            "publish(metrograph.load(), sys.argv[1])\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(target)])
+    deadline = time.monotonic() + 120
+    try:
+        while not any(p.name.endswith(".new") for p in tmp_path.iterdir()):
+            assert proc.poll() is None and time.monotonic() < deadline, "no scratch folder seen"
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    assert siblings(target), "the attack did not leave a scratch folder"
+    assert not target.exists()
+    pub.publish(metrograph.load(), target, issued=ISSUED)
+    assert siblings(target) == []
+
+
+def _metrograph(*args: str, limit: int | None = None) -> subprocess.CompletedProcess[str]:
+    import resource
+
+    def bound() -> None:
+        if limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    exe = Path(sys.executable).parent / "metrograph"
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=120,
+                          preexec_fn=bound)
+
+
+def _one_clear_line(run: subprocess.CompletedProcess[str], needle: str) -> None:
+    assert run.returncode == 2, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+    assert needle in run.stderr, run.stderr
+
+
+def test_write_errors_are_one_line_and_lose_nothing(tmp_path: Path) -> None:
+    """A folder, a size limit (RLIMIT_FSIZE: a full disk as the process sees it), and
+    ``report --format html -o FILE``: exit 2, one line, the earlier file intact, no temporary
+    file left."""
+    kept = tmp_path / "kg.ttl"
+    kept.write_text("earlier export\n", encoding="utf-8")
+    _one_clear_line(_metrograph("export", "-o", str(tmp_path)), "is a folder")
+    _one_clear_line(_metrograph("export", "-o", str(kept), limit=64 * 1024), "cannot write")
+    assert kept.read_text(encoding="utf-8") == "earlier export\n"
+    report = tmp_path / "report.html"
+    report.write_text("mine\n", encoding="utf-8")
+    _one_clear_line(_metrograph("report", "--format", "html", "-o", str(report)), "is a file")
+    assert report.read_text(encoding="utf-8") == "mine\n"
+    _one_clear_line(_metrograph("publish", "-o", str(tmp_path / "rel"), limit=64 * 1024),
+                    "cannot write")
+    assert not (tmp_path / "rel").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kg.ttl", "report.html"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small file system needs root")
+def test_full_and_read_only_file_systems(tmp_path: Path) -> None:
+    """A real full disk (a 64 KiB tmpfs) and a real read-only file system."""
+    full, ro = tmp_path / "full", tmp_path / "ro"
+    full.mkdir()
+    ro.mkdir()
+    mounted = []
+    try:
+        for folder, options in ((full, "size=64k"), (ro, "size=64k,ro")):
+            subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                           check=True, timeout=30)
+            mounted.append(folder)
+        kept = full / "kg.ttl"
+        kept.write_text("earlier export\n", encoding="utf-8")
+        _one_clear_line(_metrograph("export", "-o", str(kept)), "No space left on device")
+        assert kept.read_text(encoding="utf-8") == "earlier export\n"
+        assert [p.name for p in full.iterdir()] == ["kg.ttl"]
+        _one_clear_line(_metrograph("publish", "-o", str(full / "rel")), "No space left")
+        assert [p.name for p in full.iterdir()] == ["kg.ttl"]
+        _one_clear_line(_metrograph("export", "-o", str(ro / "kg.ttl")), "Read-only")
+        _one_clear_line(_metrograph("publish", "-o", str(ro / "rel")), "Read-only")
+    finally:
+        for folder in mounted:
+            subprocess.run(["umount", str(folder)], check=False, timeout=30)
+
+
+def test_writing_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+    from metrograph.rdfio.writers import write_atomic
+
+    real = tmp_path / "statuses.ttl"
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.ttl"
+    link.symlink_to(real)
+    write_atomic(link, b"new\n")
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_text(encoding="utf-8") == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.ttl", "statuses.ttl"]
+
+
+def test_temporary_files_of_killed_writers_are_removed(tmp_path: Path) -> None:
+    """A real process killed (SIGKILL) with its temporary file open: the next write removes
+    it; a live process's temporary file is left alone."""
+    import signal
+
+    from metrograph.rdfio.writers import write_atomic
+
+    target = tmp_path / "kg.ttl"
+    code = ("import os, signal, sys, tempfile\n"
+            "fd, tmp = tempfile.mkstemp(prefix=f'.kg.ttl.{os.getpid()}.', suffix='.tmp',"
+            " dir=sys.argv[1])\n"
+            "os.write(fd, b'x' * 1000000)\n"
+            "os.kill(os.getpid(), signal.SIGKILL)\n")
+    run = subprocess.run([sys.executable, "-c", code, str(tmp_path)], timeout=60)
+    assert run.returncode == -signal.SIGKILL
+    assert len(list(tmp_path.glob(".kg.ttl.*.tmp"))) == 1
+    mine = tmp_path / f".kg.ttl.{os.getpid()}.live.tmp"
+    mine.write_bytes(b"in progress")
+    write_atomic(target, b"data\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, "kg.ttl"]
+    # and an export killed mid-write leaves nothing (unnamed temporary files)
+    for _ in range(3):
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "metrograph"), "export",
+                                 "--format", "nt", "-o", str(target)])
+        try:
+            proc.wait(timeout=1.5)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
+    write_atomic(target, b"data\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, "kg.ttl"]

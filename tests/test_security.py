@@ -14,6 +14,7 @@ from rdflib import Literal, URIRef
 import metrograph
 from metrograph.cli import main
 from metrograph.errors import (
+    InputError,
     QueryError,
     QueryParameterError,
     QueryRefusedError,
@@ -234,7 +235,7 @@ def test_a_failed_write_leaves_the_previous_file_intact(tmp_path: Path,
         raise OSError("disk full (simulated)")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(InputError, match="disk full"):  # one clear line naming the file
         write_atomic(target, b"new report, never complete")
     assert target.read_text(encoding="utf-8") == "previous report\n"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]  # no temporary left behind

@@ -590,20 +590,28 @@ def test_same_graph_same_bytes(bundled: Published, tmp_path: Path) -> None:
 
 
 def test_site_refuses_to_overwrite_and_unsafe_iris(bundled: Published, tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="not empty"):
+    with pytest.raises(InputError, match="holds a site"):
         write_site(bundled.kg, bundled.root)
+    # --force replaces only a folder this writer made: anything else stays, even with it
+    other = tmp_path / "mine"
+    (other / "sub").mkdir(parents=True)
+    (other / "notes.txt").write_text("keep me", encoding="utf-8")
+    with pytest.raises(InputError, match="not a metrograph site"):
+        write_site(bundled.kg, other, overwrite=True)
+    assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"
+    assert (other / "sub").is_dir() and sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
     kg = metrograph.load()
     kg.update('INSERT DATA { <https://w3id.org/metrograph/id/a/..%2Fetc> '
               '<http://www.w3.org/2000/01/rdf-schema#label> "x" }', allow_update=True)
     target = tmp_path / "site"
     with pytest.raises(InputError, match="cannot publish"):
         write_site(kg, target)
-    assert not target.exists() and not list(tmp_path.iterdir())
+    assert not target.exists() and [p.name for p in tmp_path.iterdir()] == ["mine"]
     # the command line: exit 2 and one line, nothing written
     out = subprocess.run([sys.executable, "-m", "metrograph", "publish", "--site",
                           str(bundled.root), "-q"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
-    assert "not empty" in out.stderr
+    assert "holds a site" in out.stderr
     out = subprocess.run([sys.executable, "-m", "metrograph", "publish", "-q"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 2 and "--site DIR" in out.stderr, out.stderr

@@ -7,6 +7,7 @@ library, so it answers the same whichever store holds the triples.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -44,6 +45,7 @@ __all__ = ["KnowledgeGraph", "QueryResult", "load"]
 
 GRAPH_BASE = BASE + "graph/"
 _VALID_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*")
+_GRAPH_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_./-]*[A-Za-z0-9_-])?")
 C = TypeVar("C", bound=Component)
 
 
@@ -84,6 +86,27 @@ def _read(source: str | Path) -> bytes:
     return read_input(source)
 
 
+def user_graph(name: str | None, content: bytes) -> URIRef:
+    """The named graph of data a user loads: ``name`` (an absolute IRI, or a name under
+    ``…/graph/user/``), or else a name made from a hash of ``content``."""
+    if name is None:
+        return URIRef(f"{GRAPH_BASE}user/sha256-{hashlib.sha256(content).hexdigest()[:32]}")
+    if _VALID_IRI.fullmatch(name) and "/" in name:
+        return URIRef(name)
+    if not _GRAPH_NAME.fullmatch(name):
+        raise InputError(f"graph name {name!r}: give an absolute IRI or a name of letters, "
+                         "digits, '.', '_', '-' and '/'")
+    return URIRef(f"{GRAPH_BASE}user/{name}")
+
+
+def _folder_bytes(folder: Path) -> bytes:
+    """A plan folder's content: each CSV file's name and bytes, in name order."""
+    out = []
+    for path in sorted(folder.glob("*.csv")):
+        out.append(path.name.encode() + b"\0" + _read(path) + b"\0")
+    return b"".join(out)
+
+
 def _as_int(node: Node | None) -> int | None:
     if node is None:
         return None
@@ -115,24 +138,31 @@ class KnowledgeGraph:
         self._cache.clear()
         return self
 
-    def load_file(self, source: str | Path, format: str | None = None) -> int:
+    def load_file(self, source: str | Path, format: str | None = None,
+                  graph_name: str | None = None) -> int:
         """Add an RDF file (Turtle, N-Triples, JSON-LD, TriG, N-Quads or RDF/XML, told by its
         suffix or by ``format``) or a plan folder in the spreadsheet authoring format; return
-        the number of statements read. A file that cannot be read raises :class:`InputError`
-        naming it (for a plan folder: file, row and column), and adds nothing."""
+        the number of distinct triples added. A file that cannot be read raises
+        :class:`InputError` naming it (for a plan folder: file, row and column), and adds
+        nothing.
+
+        Its triples go into the named graph ``graph_name`` (an absolute IRI, or a name: then
+        ``…/graph/user/{name}``), or else into one named by the file's content
+        (``…/graph/user/sha256-{hash}``), never by its path: the same data loaded from two
+        folders is the same graph, and a release does not show where the files were."""
         path = Path(source)
         if path.is_dir():
             from metrograph.authoring.csv_format import import_folder
 
             graph = import_folder(path)
-            self.store.add(graph, URIRef(path.resolve().as_uri() + "/"))
+            self.store.add(graph, user_graph(graph_name, _folder_bytes(path)))
             self._cache.clear()
             return len(graph)
         fmt: Format = format_for(source, format)
         data = _read(path)
         if not data.strip():
             raise InputError("the file is empty", source=str(path))
-        count = self.store.load(data, fmt=fmt, graph=URIRef(path.resolve().as_uri()),
+        count = self.store.load(data, fmt=fmt, graph=user_graph(graph_name, data),
                                 source=str(path))
         self._cache.clear()
         return count
@@ -143,6 +173,7 @@ class KnowledgeGraph:
         self._cache.clear()
 
     def __len__(self) -> int:
+        """The number of distinct triples."""
         return len(self.store)
 
     # ------------------------------------------------------------------ SPARQL
@@ -433,7 +464,8 @@ class KnowledgeGraph:
         return out
 
     def counts(self) -> dict[str, int]:
-        """Statements, plans, guidelines, measures, deliverables and assessments loaded."""
+        """Statements (distinct triples), plans, guidelines, measures, deliverables and
+        assessments loaded."""
         comps = self._components()
         return {"statements": len(self), "plans": len(self.plans()),
                 "guidelines": sum(isinstance(c, Guideline) for c in comps),
@@ -502,12 +534,18 @@ def _code_key(code: str) -> tuple[Any, ...]:
 
 
 def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
-         store: Store | str | None = None, format: str | None = None) -> KnowledgeGraph:
+         store: Store | str | None = None, format: str | None = None,
+         graph_name: str | None = None) -> KnowledgeGraph:
     """Load a knowledge graph: the bundled ontology, schemes and organisations (unless
     ``bundled=False``), the bundled 2018-2020 plan (unless ``bundled_data=False``), and the given
     RDF files or plan folders on top.
     ``store`` is ``"oxigraph"`` (the embedded Oxigraph store, the default), ``"memory"``
-    (rdflib) or a :class:`Store`.
+    (rdflib) or a :class:`Store`. ``graph_name`` names the graph the sources go into
+    (:meth:`KnowledgeGraph.load_file`; by default each is named by its content).
+
+    The graph is the set of distinct triples of everything loaded: a triple loaded twice (the
+    same file twice, a release on top of the bundled data it holds) is one fact, counted once
+    by every query, on every store.
 
     >>> kg = metrograph.load()
     >>> len(kg.deliverables())
@@ -520,7 +558,7 @@ def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
         if bundled:
             kg.load_bundled(data=bundled_data)
         for source in sources:
-            kg.load_file(source, format=format)
+            kg.load_file(source, format=format, graph_name=graph_name)
     return kg
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from metrograph.cli import types
-from metrograph.errors import MetrographError
+from metrograph.errors import InputError, MetrographError
 from metrograph.stores import STORES
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph
         return KnowledgeGraph(store=RemoteStore(args.endpoint, timeout=args.http_timeout,
                                                 max_bytes=args.max_response_bytes))
     with Progress("loading", quiet=args.quiet):
-        return load(*sources, bundled_data=not args.no_bundled_data, store=args.store)
+        return load(*sources, bundled_data=not args.no_bundled_data, store=args.store,
+                    graph_name=getattr(args, "graph_name", None))
 
 
 def _write(text: str, output: str | None) -> None:
@@ -216,7 +217,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     print(f"published release {release.version} ({release.triples} triples) to "
           f"{release.directory}; every file checked:")
     for f in release.files:
-        print(f"  {f.name:<18} {f.media_type:<22} {f.size:>9} bytes  sha256 {f.sha256[:16]}…")
+        print(f"  {f.name:<24} {f.media_type:<22} {f.size:>9} bytes  sha256 {f.sha256[:16]}…")
     return EXIT_OK
 
 
@@ -293,7 +294,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         from metrograph.reports.html import write_html_report
 
         folder = Path(args.output or ".")
-        folder.mkdir(parents=True, exist_ok=True)
+        if folder.exists() and not folder.is_dir():
+            raise InputError("is a file; --format html writes a folder: give -o DIR",
+                             source=str(folder))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot create the folder: {exc.strerror}",
+                             source=str(folder)) from None
         for path in write_html_report(kg, folder, plan=args.plan):
             print(path)
         return EXIT_OK
@@ -321,6 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
                         type=types.input_path,
                         help="an RDF file to load on top (Turtle, N-Triples, JSON-LD, TriG, "
                              "N-Quads, RDF/XML); repeatable")
+    common.add_argument("--graph-name", metavar="NAME",
+                        help="the named graph the --data files go into (an IRI, or a name "
+                             "under https://w3id.org/metrograph/graph/user/); by default one "
+                             "named by each file's content, never by its path")
     common.add_argument("--no-bundled-data", action="store_true",
                         help="leave out the bundled plan (the ontology, vocabularies and "
                              "organisations stay)")
@@ -403,13 +415,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("publish", parents=[common],
                        help="write a checked release for partners (dumps, DCAT/VoID, changelog)",
-                       description="Write a release into -o DIR: Turtle, N-Triples, JSON-LD "
-                                   "(with its context) and TriG (one named graph per part), "
+                       description="Write a release into -o DIR: one plain graph as Turtle, "
+                                   "N-Triples and JSON-LD (with its context), and named graphs "
+                                   "(one per part) as TriG, N-Quads and metrograph.graphs.jsonld, "
                                    "deterministic; void.ttl (DCAT and VoID); CHANGES.md against "
                                    "--previous; SHA256SUMS. The release is checked (every file "
                                    "parses and holds the same graph, checksums match) before it "
                                    "replaces anything; an existing release is only replaced "
-                                   "with --force.")
+                                   "with --force, and a folder that is not a release never.")
     p.add_argument("--previous", metavar="DIR", type=types.input_folder,
                    help="the previous release, for CHANGES.md")
     p.add_argument("--version", help="the release's version (default: metrograph's)")
@@ -422,7 +435,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "a page in English and French, Turtle and JSON-LD for every IRI, the "
                         "ontology's documentation, and a .htaccess for content negotiation")
     p.add_argument("--force", action="store_true",
-                   help="replace an existing release (or site)")
+                   help="replace an existing release (a folder with .metrograph-release) "
+                        "or site")
     _output(p, "DIR", "the release folder to write (with --site: optional)")
     p.set_defaults(func=cmd_publish)
 

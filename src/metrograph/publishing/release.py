@@ -9,10 +9,12 @@ checksums, checked before they are put in place.
 A release folder holds:
 
 ``metrograph.ttl`` / ``metrograph.nt`` / ``metrograph.jsonld``
-    the union of the graph as Turtle, N-Triples (sorted lines) and JSON-LD (with the published
-    context inline);
-``metrograph.trig``
-    the same triples as TriG, one named graph per part (see :func:`part_of`);
+    the graph as one plain graph (the union of the parts) in Turtle, N-Triples (sorted lines)
+    and JSON-LD (with the published context inline): what loads into a default graph
+    (rdflib's ``Graph().parse``, a SPARQL store's ``POST /store?default``);
+``metrograph.trig`` / ``metrograph.nq`` / ``metrograph.graphs.jsonld``
+    the same triples as named graphs, one per part (see :func:`part_of`), in TriG, N-Quads and
+    JSON-LD: what loads into a dataset. Each triple is in one part only;
 ``context.jsonld``
     the published JSON-LD context on its own;
 ``void.ttl``
@@ -20,12 +22,17 @@ A release folder holds:
 ``CHANGES.md``
     what changed since the previous release;
 ``SHA256SUMS``
-    ``sha256sum -c`` checks every other file.
+    ``sha256sum -c`` checks every other file;
+``.metrograph-release``
+    the marker by which ``publish --force`` knows a folder it may replace.
 
 Every file is deterministic: the same graph gives the same bytes, blank nodes included (their
-labels are canonical, computed from the graph itself). The folder is written beside its
-destination, checked (:func:`check_release`), then renamed into place, so that a failed run
-leaves any earlier release as it was.
+labels are canonical, W3C RDFC-1.0), and user graphs are named by content or by the name the
+user gave, never by a path. The folder is written beside its destination (named with the
+writing process's id, so that the leftovers of a killed run are recognised and removed by the
+next one), checked (:func:`check_release`), then renamed into place, so that a failed run
+leaves any earlier release as it was. Only a folder that holds a release (its marker) is ever
+replaced.
 """
 
 from __future__ import annotations
@@ -33,10 +40,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 import shutil
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -61,12 +66,21 @@ from rdflib.term import Node
 
 from metrograph.errors import InputError, ReleaseCheckError
 from metrograph.namespaces import BASE, ID, MG, MGO, SDG
+from metrograph.rdfio.folders import (
+    clean_stale,
+    fsync_dir,
+    move_into_place,
+    replaceable,
+    scratch,
+    write_synced,
+)
 from metrograph.rdfio.formats import FORMATS
 from metrograph.rdfio.writers import (
     JSONLD_CONTEXT,
     canonical_parts,
     jsonld_text,
     merge_parts,
+    nquads_text,
     ntriples_text,
     trig_text,
     turtle_text,
@@ -101,7 +115,22 @@ DUMPS: dict[str, str] = {
     "metrograph.nt": "nt",
     "metrograph.jsonld": "jsonld",
     "metrograph.trig": "trig",
+    "metrograph.nq": "nq",
+    "metrograph.graphs.jsonld": "jsonld",
 }
+#: The dumps that hold one plain graph (the others hold named graphs, one per part).
+PLAIN_DUMPS = ("metrograph.ttl", "metrograph.nt", "metrograph.jsonld")
+_TITLES = {"metrograph.ttl": "Turtle", "metrograph.nt": "N-Triples",
+           "metrograph.jsonld": "JSON-LD", "metrograph.trig": "TriG",
+           "metrograph.nq": "N-Quads", "metrograph.graphs.jsonld": "JSON-LD with named graphs"}
+PLAIN_NOTE = ("One plain graph, the union of the parts: load it into a default graph (rdflib "
+              "Graph().parse, a SPARQL store's default graph).")
+NAMED_NOTE = ("Named graphs, one per part (the ontology, the vocabularies, the organisations, "
+              "each plan's data, each user graph); each triple is in one part only: load it "
+              "into a dataset (a quad store, rdflib Dataset().parse).")
+#: The file that marks a folder as a metrograph release (``publish --force`` replaces only such
+#: folders).
+MARKER_FILE = ".metrograph-release"
 CONTEXT_FILE = "context.jsonld"
 VOID_FILE = "void.ttl"
 CHANGES_FILE = "CHANGES.md"
@@ -113,6 +142,7 @@ _MEDIA_TYPES: dict[str, str] = {
     VOID_FILE: FORMATS["ttl"].media_type,
     CHANGES_FILE: "text/markdown",
     SUMS_FILE: "text/plain",
+    MARKER_FILE: "text/plain",
 }
 _IANA = "https://www.iana.org/assignments/media-types/"
 
@@ -328,13 +358,15 @@ def _describe(kg: KnowledgeGraph, union: Graph, files: Mapping[str, bytes], *, v
         g.add((ds, VOID.sparqlEndpoint, URIRef(endpoint)))
 
     # downloads
-    for number, (name, fmt) in enumerate(DUMPS.items(), start=1):
+    for number, name in enumerate(DUMPS, start=1):
         dist = BNode(f"distribution{number}")
         g.add((ds, DCAT.distribution, dist))
         g.add((ds, VOID.dataDump, _url(name, base)))
         g.add((dist, RDF.type, DCAT.Distribution))
         g.add((dist, DCTERMS.title, Literal(
-            f"metrograph {version} as {_fmt_title(fmt)}", lang="en")))
+            f"metrograph {version} as {_TITLES[name]}", lang="en")))
+        g.add((dist, DCTERMS.description, Literal(
+            PLAIN_NOTE if name in PLAIN_DUMPS else NAMED_NOTE, lang="en")))
         _file_node(g, dist, name, files[name], base)
         if name.endswith(".jsonld"):
             context = _url(CONTEXT_FILE, base)
@@ -342,16 +374,13 @@ def _describe(kg: KnowledgeGraph, union: Graph, files: Mapping[str, bytes], *, v
             g.add((context, RDF.type, DCTERMS.Standard))
             g.add((context, DCTERMS.title, Literal("metrograph's JSON-LD context", lang="en")))
             _file_node(g, context, CONTEXT_FILE, files[CONTEXT_FILE], base)
-        if name.endswith(".trig"):
-            g.add((dist, DCTERMS.description, Literal(
-                "One named graph per part: the ontology, the vocabularies, the organisations "
-                "and each plan's data.", lang="en")))
     return g
 
 
 def _fmt_title(fmt: str) -> str:
     """The usual name of a dump format."""
-    return {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "trig": "TriG"}[fmt]
+    return {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "trig": "TriG",
+            "nq": "N-Quads"}[fmt]
 
 
 def _description_text(description: Graph) -> str:
@@ -528,7 +557,7 @@ def check_release(directory: str | Path, expected: Dataset | None = None) -> dic
             raise ReleaseCheckError(name, f"listed in {SUMS_FILE} but missing")
         if _sha256(path.read_bytes()) != digest:
             raise ReleaseCheckError(name, f"its SHA-256 differs from {SUMS_FILE}")
-    for name in (*DUMPS, CONTEXT_FILE, VOID_FILE, CHANGES_FILE):
+    for name in (*DUMPS, CONTEXT_FILE, VOID_FILE, CHANGES_FILE, MARKER_FILE):
         if name not in sums:
             raise ReleaseCheckError(name, "missing")
 
@@ -545,13 +574,18 @@ def check_release(directory: str | Path, expected: Dataset | None = None) -> dic
 
     counts: dict[str, int] = {}
     graphs: dict[str, Graph] = {}
-    trig = Dataset()
+    named: dict[str, Dataset] = {}
     for name, fmt in DUMPS.items():
         ds = _parse(folder / name, fmt)
         counts[name] = sum(1 for _ in ds.quads((None, None, None, None)))
         graphs[name] = _union_of(ds)
-        if fmt == "trig":
-            trig = ds
+        if name in PLAIN_DUMPS:
+            if FORMATS[fmt].quads and any(
+                    isinstance(g, URIRef) and g != _DEFAULT
+                    for _s, _p, _o, g in ds.quads((None, None, None, None))):
+                raise ReleaseCheckError(name, "holds named graphs; a plain dump holds one graph")
+        else:
+            named[name] = ds
     reference_name, reference = ("the graph published", _union_of(expected)) \
         if expected is not None else ("metrograph.ttl", graphs["metrograph.ttl"])
     for name, graph in graphs.items():
@@ -561,18 +595,22 @@ def check_release(directory: str | Path, expected: Dataset | None = None) -> dic
     nt_lines = (folder / "metrograph.nt").read_bytes().count(b"\n")
     if nt_lines != len(reference):
         raise ReleaseCheckError("metrograph.nt", f"{nt_lines} lines for {len(reference)} triples")
-    if expected is not None:
+    wanted = _grouped(expected) if expected is not None else None
+    for dump, ds in named.items():
         found: dict[URIRef, Graph] = {}
-        for s, p, o, g in trig.quads((None, None, None, None)):
+        for s, p, o, g in ds.quads((None, None, None, None)):
             found.setdefault(g if isinstance(g, URIRef) else _DEFAULT, Graph()).add((s, p, o))
-        wanted = _grouped(expected)
+        if sum(len(graph) for graph in found.values()) != len(reference):
+            raise ReleaseCheckError(dump, "a triple is in more than one named graph")
+        if wanted is None:
+            continue
         if sorted(found) != sorted(wanted):
-            raise ReleaseCheckError("metrograph.trig", "named graphs "
+            raise ReleaseCheckError(dump, "named graphs "
                                     f"{sorted(map(str, found))}, expected "
                                     f"{sorted(map(str, wanted))}")
         for name, part in wanted.items():
             if not _same_graph(found[name], part):
-                raise ReleaseCheckError("metrograph.trig", f"named graph <{name}> differs")
+                raise ReleaseCheckError(dump, f"named graph <{name}> differs")
 
     void = _parse(folder / VOID_FILE, "ttl")
     counts[VOID_FILE] = sum(1 for _ in void.quads((None, None, None, None)))
@@ -618,54 +656,6 @@ def _check_description(folder: Path, void: Graph, triples: int) -> None:
 # ---------------------------------------------------------------------------- writing
 
 
-def _occupied(folder: Path) -> bool:
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        raise InputError("exists and is not a folder", source=str(folder))
-    return folder.is_dir() and any(folder.iterdir())
-
-
-def _write(path: Path, data: bytes) -> None:
-    with path.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms that cannot open folders
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def _move_into_place(new: Path, target: Path, overwrite: bool) -> None:
-    """Rename ``new`` to ``target``; an occupied ``target`` is renamed aside first (and put
-    back if the second rename fails), then deleted."""
-    if not _occupied(target):
-        if target.is_dir():
-            target.rmdir()
-        os.rename(new, target)
-        return
-    if not overwrite:
-        raise InputError("the folder is not empty; give overwrite=True (--force) to replace "
-                         "the release in it", source=str(target))
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-    old.rmdir()
-    os.rename(target, old)
-    try:
-        os.rename(new, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = None,
             previous: str | Path | None = None, endpoint: str | None = None,
             overwrite: bool = False, issued: dt.date | None = None,
@@ -680,16 +670,16 @@ def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = No
 
     Everything is written into a temporary folder beside ``out_dir``, checked
     (:func:`check_release`), then renamed into place. An ``out_dir`` that exists and is not
-    empty is refused (:class:`~metrograph.errors.InputError`) unless ``overwrite`` is True; it is
-    then replaced as a whole. A failed check raises :class:`ReleaseCheckError` naming the file
-    and leaves ``out_dir`` as it was.
+    empty is refused (:class:`~metrograph.errors.InputError`) unless it holds a release (its
+    marker file) and ``overwrite`` is True; it is then replaced as a whole. A folder that is
+    not a release is never replaced. Write errors (a read-only file system, a full disk) raise
+    :class:`~metrograph.errors.InputError` and leave ``out_dir`` as it was. A failed check
+    raises :class:`ReleaseCheckError` naming the file and leaves ``out_dir`` as it was.
     """
     from metrograph import __version__
 
     target = Path(out_dir)
-    if _occupied(target) and not overwrite:
-        raise InputError("the folder is not empty; give overwrite=True (--force) to replace "
-                         "the release in it", source=str(target))
+    replaceable(target, overwrite, MARKER_FILE, "release")
     if base is not None and not base.endswith("/"):
         base += "/"
     version = version or __version__
@@ -702,9 +692,12 @@ def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = No
     files: dict[str, bytes] = {
         "metrograph.ttl": turtle_text(union).encode("utf-8"),
         "metrograph.nt": ntriples_text(union).encode("utf-8"),
-        "metrograph.jsonld": jsonld_text(parts).encode("utf-8"),
+        "metrograph.jsonld": jsonld_text({_DEFAULT: union}).encode("utf-8"),
         "metrograph.trig": trig_text(parts).encode("utf-8"),
+        "metrograph.nq": nquads_text(parts).encode("utf-8"),
+        "metrograph.graphs.jsonld": jsonld_text(parts).encode("utf-8"),
         CONTEXT_FILE: _context_text().encode("utf-8"),
+        MARKER_FILE: b"metrograph release: publish --force may replace this folder\n",
     }
     changes = changelog(kg, old_kg, version=version, issued=issued,
                         previous_version=old_version)
@@ -715,19 +708,27 @@ def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = No
     files[SUMS_FILE] = "".join(f"{_sha256(data)}  {name}\n"
                                for name, data in sorted(files.items())).encode("utf-8")
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(target)
+        work = scratch(target, ".new")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", source=str(target)) from None
     try:
         work.chmod(0o755)
         for name, data in files.items():
-            _write(work / name, data)
-        _fsync_dir(work)
+            write_synced(work / name, data)
+        fsync_dir(work)
         counts = check_release(work, expected=source)
-        _move_into_place(work, target, overwrite)
+        replaceable(target, overwrite, MARKER_FILE, "release")
+        move_into_place(work, target)
+    except OSError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise InputError(f"cannot write: {exc.strerror}", source=str(target)) from None
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return Release(
         directory=target, version=version, issued=issued, triples=len(union),
         parts=tuple(parts), description=description, changes=changes,

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from importlib.resources import files
@@ -53,6 +52,13 @@ from metrograph.errors import InputError
 from metrograph.namespaces import BASE, PREFIXES
 from metrograph.publishing.site_graph import SiteGraph
 from metrograph.publishing.site_views import LANGUAGES, PageViews, load_messages
+from metrograph.rdfio.folders import (
+    clean_stale,
+    fsync_dir,
+    move_into_place,
+    replaceable,
+    scratch,
+)
 
 if TYPE_CHECKING:
     from metrograph.graph import KnowledgeGraph
@@ -62,6 +68,9 @@ __all__ = ["HTACCESS", "LANGUAGES", "SiteSummary", "render_site", "write_site"]
 #: the content-negotiation rules, written at the site's root
 HTACCESS = ".htaccess"
 _STATIC = {"site.css": "site_templates/site.css", HTACCESS: "site_templates/htaccess"}
+
+#: the file that marks a folder as a metrograph site (``--force`` replaces only such)
+SITE_MARKER = ".metrograph-site"
 
 
 @dataclass(frozen=True)
@@ -171,21 +180,20 @@ def write_site(kg: KnowledgeGraph, directory: str | Path, *,
                overwrite: bool = False) -> SiteSummary:
     """Write the static site of ``kg`` into ``directory`` (see the module's documentation).
 
-    An existing, non-empty ``directory`` is replaced only when ``overwrite`` is True (else
-    :class:`~metrograph.errors.InputError`); the site is written beside it first and renamed
-    into place, so a failed run leaves it as it was."""
+    An existing, non-empty ``directory`` is replaced only when it holds a site (its
+    ``.metrograph-site`` marker) and ``overwrite`` is True; any other non-empty folder is
+    refused (:class:`~metrograph.errors.InputError`), even with ``overwrite``. The site is
+    written beside it first and renamed into place, so a failed or killed run leaves it as it
+    was (scratch folders of killed runs are removed by the next run)."""
     started, cpu = time.perf_counter(), time.process_time()
     target = Path(directory)
-    if target.is_symlink() or (target.exists() and not target.is_dir()):
-        raise InputError("exists and is not a folder", source=str(target))
-    occupied = target.is_dir() and any(target.iterdir())
-    if occupied and not overwrite:
-        raise InputError("the folder is not empty; give --force to replace the site in it",
-                         source=str(target))
+    replaceable(target, overwrite, SITE_MARKER, "site")
     if not target.parent.is_dir():
         raise InputError("the folder does not exist", source=str(target.parent))
-    content = render_site(kg)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".new", dir=target.parent))
+    content = {**render_site(kg), SITE_MARKER: b"metrograph site: publish --site --force may "
+                                              b"replace this folder\n"}
+    clean_stale(target)
+    work = scratch(target, ".new")
     try:
         made: set[Path] = set()
         for name, data in content.items():
@@ -195,9 +203,14 @@ def write_site(kg: KnowledgeGraph, directory: str | Path, *,
                 made.add(path.parent)
             path.write_bytes(data)
         os.chmod(work, 0o755)
-        _move_into_place(work, target)
-    except BaseException:
+        fsync_dir(work)
+        replaceable(target, overwrite, SITE_MARKER, "site")  # again: it may have changed
+        move_into_place(work, target)
+    except BaseException as exc:
         shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full disk, a read-only file system: one line
+            raise InputError(f"cannot write the site: {exc.strerror}",
+                             source=str(target)) from None
         raise
     pages = sum(name.endswith(".html") for name in content)
     documents = sum(name.endswith(".ttl") for name in content)
@@ -207,20 +220,3 @@ def write_site(kg: KnowledgeGraph, directory: str | Path, *,
                        round(time.process_time() - cpu, 2))
 
 
-def _move_into_place(new: Path, target: Path) -> None:
-    if not target.exists():
-        os.rename(new, target)
-        return
-    if not any(target.iterdir()):
-        target.rmdir()
-        os.rename(new, target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-    old.rmdir()
-    os.rename(target, old)
-    try:
-        os.rename(new, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

@@ -7,7 +7,6 @@ writer to invent. These writers serve ``metrograph export`` and ``metrograph pub
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
-from rdflib.compare import to_canonical_graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, split_uri
 from rdflib.term import Node
 
 from metrograph.errors import InputError
 from metrograph.namespaces import PREFIXES, bind_prefixes
+from metrograph.rdfio.canonical import canonical_quads, from_ox, to_ox
 from metrograph.rdfio.formats import format_for
 
 __all__ = [
@@ -32,6 +31,7 @@ __all__ = [
     "canonical_parts",
     "jsonld_text",
     "merge_parts",
+    "nquads_text",
     "ntriples_text",
     "serialize",
     "trig_text",
@@ -44,7 +44,6 @@ __all__ = [
 JSONLD_CONTEXT: dict[str, str] = dict(sorted(PREFIXES.items()))
 
 _DEFAULT = URIRef(DATASET_DEFAULT_GRAPH_ID)
-_QUAD_KEY = "urn:x-metrograph:quad:"
 
 
 def union_graph(dataset: Dataset) -> Graph:
@@ -58,24 +57,26 @@ def union_graph(dataset: Dataset) -> Graph:
 def canonical_parts(dataset: Dataset,
                     group: Callable[[URIRef], URIRef] | None = None) -> dict[URIRef, Graph]:
     """``dataset``'s graphs (grouped by ``group``, e.g. into a release's parts), with every blank
-    node
-    relabelled canonically: the label depends only on the blank node's place in the grouped
+    node relabelled by W3C RDFC-1.0 (:func:`~metrograph.rdfio.canonical.canonical_quads`, run
+    over the grouped dataset): the label depends only on the blank node's place in the grouped
     dataset, so the same graph gets the same labels whatever ids its parser gave. Blank nodes
     shared by several parts stay shared. Keys are sorted; ``rdflib``'s default graph identifier
     stands for triples outside any named graph."""
-    # Encode each quad as a triple whose predicate also names the part, canonicalise that graph
-    # with rdflib.compare, then decode: one set of labels across the whole dataset.
-    encoded = Graph()
-    keys: dict[URIRef, tuple[URIRef, URIRef]] = {}
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        part = (group(g) if group else g) if isinstance(g, URIRef) else _DEFAULT
-        key = URIRef(_QUAD_KEY + hashlib.sha256(f"{part} {p}".encode()).hexdigest())
-        keys[key] = (URIRef(str(p)), part)
-        encoded.add((s, key, o))
+    import pyoxigraph as ox
+
     parts: dict[URIRef, Graph] = {}
-    for s, encoded_p, o in to_canonical_graph(encoded):
-        predicate, part = keys[URIRef(str(encoded_p))]
-        parts.setdefault(part, Graph()).add((s, predicate, o))
+    blank = []
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        name = getattr(g, "identifier", g)
+        part = (group(name) if group else name) if isinstance(name, URIRef) \
+            and name != _DEFAULT else _DEFAULT
+        if isinstance(s, BNode) or isinstance(o, BNode):
+            blank.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(part)))
+        else:
+            parts.setdefault(part, Graph()).add((s, p, o))
+    for q in canonical_quads(blank):
+        parts.setdefault(URIRef(q.graph_name.value), Graph()).add(
+            (from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))  # type: ignore[arg-type]
     return dict(sorted(parts.items()))
 
 
@@ -251,6 +252,17 @@ def trig_text(parts: Mapping[URIRef, Graph]) -> str:
     return header + "\n" + "\n".join(blocks)
 
 
+def nquads_text(parts: Mapping[URIRef, Graph]) -> str:
+    """The parts as N-Quads, one sorted line per quad."""
+    ds = Dataset()
+    for name, graph in parts.items():
+        target = ds.graph(name)
+        for triple in graph:
+            target.add(triple)
+    lines = ds.serialize(format="nquads").split("\n")
+    return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
+
+
 def serialize(dataset: Dataset, fmt: str) -> str:
     """``dataset`` as ``ttl``, ``nt``, ``jsonld``, ``trig``, ``nq`` or ``xml``. Triple formats
     hold the union of the named graphs; TriG, N-Quads and JSON-LD keep them. The same graph
@@ -266,37 +278,97 @@ def serialize(dataset: Dataset, fmt: str) -> str:
     if f.name == "jsonld":
         return jsonld_text(parts)
     if f.name == "nq":
-        ds = Dataset()
-        for name, graph in parts.items():
-            target = ds.graph(name)
-            for triple in graph:
-                target.add(triple)
-        lines = ds.serialize(format="nquads").split("\n")
-        return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
+        return nquads_text(parts)
     if f.name == "xml":
         return _prefixed(merge_parts(parts)).serialize(format="pretty-xml")
     raise InputError(f"cannot export as {fmt!r}")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def _clean_stale(path: Path) -> None:
+    """Remove the temporary files beside ``path`` (``.{name}.{pid}.*.tmp``) left by runs whose
+    process is gone (killed while writing)."""
+    pattern = re.compile(re.escape(f".{path.name}.") + r"(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp\Z")
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if match and not _alive(int(match["pid"])) and not entry.is_dir():
+            entry.unlink(missing_ok=True)
+
+
+def _target(path: Path) -> Path:
+    """Where writing ``path`` goes: a symbolic link is written through (its target is
+    replaced, the link stays); a folder is refused."""
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if path.is_dir():
+        raise InputError("is a folder; give a file name", source=str(path))
+    if not path.parent.is_dir():
+        raise InputError("the folder does not exist", source=str(path.parent))
+    return path
+
+
+def _temporary(path: Path) -> tuple[int, Path | None]:
+    """An open file descriptor for the new content of ``path``: an unnamed file in its folder
+    (``O_TMPFILE``: a killed run leaves nothing), or where the file system cannot make one, a
+    hidden file named with this process's id (removed by the next write if the run dies)."""
+    flag = getattr(os, "O_TMPFILE", 0)
+    if flag:
+        try:
+            return os.open(path.parent, flag | os.O_WRONLY, 0o600), None
+        except OSError:
+            pass  # not supported by this file system
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
+                               dir=path.parent)
+    return fd, Path(tmp)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file renamed into place, so that a failed
-    or interrupted run leaves any previous file intact."""
-    path = Path(path)
-    if path.parent and not path.parent.exists():
-        raise InputError("the folder does not exist", source=str(path.parent))
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    or interrupted run leaves any previous file intact. Writing through a symbolic link
+    replaces its target. Raises :class:`InputError` naming the file on any write error (a
+    folder, a read-only file system, a full disk, a file size limit)."""
     try:
-        # mkstemp makes the file private: give it the mode a plain open() would (or keep the
-        # mode of the file it replaces)
+        path = _target(Path(path))
+        _clean_stale(path)
+        # give the file the mode a plain open() would (or keep the mode of the file replaced)
         umask = os.umask(0)
         os.umask(umask)
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        fd, tmp = _temporary(path)
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
+    try:
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                os.fchmod(fh.fileno(), mode)
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+                if tmp is None:  # name the unnamed file, then rename it into place
+                    tmp = Path(tempfile.mktemp(prefix=f".{path.name}.{os.getpid()}.",
+                                               suffix=".tmp", dir=path.parent))
+                    folder = os.open(path.parent, os.O_RDONLY)
+                    try:  # linkat(..., AT_SYMLINK_FOLLOW): a dst_dir_fd makes Python use it
+                        os.link(f"/proc/self/fd/{fh.fileno()}", tmp.name, dst_dir_fd=folder)
+                    finally:
+                        os.close(folder)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise

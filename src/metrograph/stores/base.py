@@ -47,8 +47,9 @@ class Store(Protocol):
     name: str
 
     def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
-        """Parse ``data`` (triples into the named graph ``graph``); return the statements added.
-        Raises :class:`~metrograph.errors.InputError` naming ``source``; adds nothing then."""
+        """Parse ``data`` (triples into the named graph ``graph``); return the distinct triples
+        added (those already held are not added again). Raises
+        :class:`~metrograph.errors.InputError` naming ``source``; adds nothing then."""
 
     def add(self, graph: Graph, into: URIRef) -> None:
         """Add ``graph``'s triples to the named graph ``into``."""
@@ -82,7 +83,7 @@ class Store(Protocol):
         """The names of the non-empty named graphs."""
 
     def __len__(self) -> int:
-        """The number of quads."""
+        """The number of distinct triples."""
 
 
 def rdflib_bindings(bindings: Mapping[str, Node] | None) -> dict[str, Identifier]:

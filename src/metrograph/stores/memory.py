@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
-from rdflib import Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.query import Result
 from rdflib.term import Node
 
@@ -23,7 +24,12 @@ __all__ = ["MemoryStore"]
 
 
 class MemoryStore:
-    """rdflib's in-memory dataset; queries see the union of all named graphs."""
+    """rdflib's in-memory dataset; queries see the union of all graphs.
+
+    The graph model is :class:`~metrograph.stores.oxigraph.OxigraphStore`'s: each distinct
+    triple is held once, in the first graph that brought it (within one batch, the graph whose
+    name sorts first), blank-node structures labelled by content
+    (:func:`~metrograph.rdfio.canonical.content_labelled`)."""
 
     name = "memory"
 
@@ -31,17 +37,39 @@ class MemoryStore:
         self._ds = Dataset(default_union=True)
 
     def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
-        return load_through_rdflib(self, data, fmt=fmt, graph=graph, source=source)
+        """Parse ``data`` with rdflib into the named graph ``graph``; return the distinct
+        triples added."""
+        before = len(self)
+        load_through_rdflib(self, data, fmt=fmt, graph=graph, source=source)
+        return len(self) - before
 
     def add(self, graph: Graph, into: URIRef) -> None:
-        target = self._ds.graph(into)
-        for triple in graph:
-            target.add(triple)
+        self._insert([(s, p, o, into) for s, p, o in graph])
 
     def add_dataset(self, dataset: Dataset) -> None:
-        for s, p, o, g in dataset.quads((None, None, None, None)):
-            name = g if isinstance(g, URIRef) else default_graph_id(dataset)
-            self._ds.graph(name).add((s, p, o))
+        default = default_graph_id(dataset)
+        self._insert([(s, p, o, g if isinstance(g, URIRef) else default)
+                      for s, p, o, g in dataset.quads((None, None, None, None))])
+
+    def _insert(self, quads: list[tuple[Node, Node, Node, URIRef]]) -> None:
+        """Add ``quads``, blank nodes labelled by content, each triple kept once: a triple
+        already held, or held by a graph of the batch whose name sorts first, is not added."""
+        blank = [q for q in quads if isinstance(q[0], BNode) or isinstance(q[2], BNode)]
+        if blank:
+            from metrograph.rdfio.canonical import content_labelled, from_ox, to_ox
+
+            try:
+                ox = content_labelled([_ox_quad(to_ox, q) for q in blank])
+            except TypeError:  # generalised RDF (a literal subject, from owlrl): kept as is
+                ox = None
+            if ox is not None:
+                quads = [q for q in quads
+                         if not (isinstance(q[0], BNode) or isinstance(q[2], BNode))]
+                quads += [(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object),
+                           URIRef(q.graph_name.value)) for q in ox]  # type: ignore[misc]
+        for s, p, o, g in sorted(quads, key=lambda q: str(q[3])):
+            if next(self._ds.quads((s, p, o, None)), None) is None:
+                self._ds.graph(g).add((s, p, o))
 
     def _run(self, query: str, bindings: Mapping[str, Node] | None) -> Result:
         return self._run_text(query, bindings, bind_text(query, bindings)[0])
@@ -91,16 +119,29 @@ class MemoryStore:
         return out
 
     def update(self, update: str) -> None:
+        """Run a SPARQL Update; a triple it wrote into a second graph is then kept once (in
+        the graph whose name sorts first)."""
         try:
             self._ds.update(update)
         except Exception as exc:
             raise QueryError(f"update failed: {' '.join(str(exc).split())}") from exc
+        seen: set[tuple[Node, Node, Node]] = set()
+        for context in sorted(self._ds.contexts(), key=lambda c: str(c.identifier)):
+            for triple in list(context.triples((None, None, None))):
+                if triple in seen:
+                    context.remove(triple)
+                else:
+                    seen.add(triple)
 
     def dataset(self) -> Dataset:
         copy = Dataset()
+        default = default_graph_id(self._ds)
         for s, p, o, g in self._ds.quads((None, None, None, None)):
-            if isinstance(g, URIRef):
-                copy.graph(g).add((s, p, o))
+            name = getattr(g, "identifier", g)
+            # triples an update wrote outside any named graph stay in the default graph
+            target = copy.graph(name) if isinstance(name, URIRef) and name != default \
+                else copy.default_context
+            target.add((s, p, o))
         return copy
 
     def graph_names(self) -> list[URIRef]:
@@ -111,4 +152,12 @@ class MemoryStore:
         )
 
     def __len__(self) -> int:
-        return sum(1 for _ in self._ds.quads((None, None, None, None)))
+        """The number of distinct triples."""
+        return len(set(self._ds.triples((None, None, None))))
+
+
+def _ox_quad(to_ox: Callable[[Node], Any], quad: tuple[Node, Node, Node, URIRef]) -> Any:
+    import pyoxigraph
+
+    s, p, o, g = quad
+    return pyoxigraph.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(g))

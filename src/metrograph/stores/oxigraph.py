@@ -4,31 +4,22 @@ with Oxigraph's Rust parsers and SPARQL engine for large graphs."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import RDF, XSD
+from rdflib import Dataset, Graph, URIRef
 from rdflib.term import Node
 
 from metrograph.errors import InputError, QueryError, QueryParameterError
+from metrograph.rdfio.canonical import content_labelled, from_ox, has_blank, to_ox
 from metrograph.rdfio.formats import TERM_TOO_LONG, Format, default_graph_id
 from metrograph.rdfio.guards import check_safe
 from metrograph.stores.base import SelectResult, bind_text, collect_rows, star_columns
-from metrograph.stores.oxigraph_answers import (
-    Undecodable,
-    decode_tsv,
-    final_order,
-    no_gc,
-    sort_rows,
-)
+from metrograph.stores.oxigraph_answers import Undecodable, decode_tsv
 
 __all__ = ["OxigraphStore", "from_ox", "to_ox"]
-
-_LANG_STRING = str(RDF.langString)
-_XSD_STRING = str(XSD.string)
-
 
 def _ox() -> Any:
     try:
@@ -37,41 +28,6 @@ def _ox() -> Any:
         raise QueryError("the Oxigraph store needs pyoxigraph: pip install 'metrograph[oxigraph]'"
                          ) from exc
     return pyoxigraph
-
-
-def to_ox(term: Node) -> Any:
-    """An rdflib term as a pyoxigraph term."""
-    ox = _ox()
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"cannot convert {term!r} to an Oxigraph term")
-
-
-def from_ox(term: Any) -> Node | None:
-    """A pyoxigraph term as an rdflib term (``None`` stays ``None``)."""
-    if term is None:
-        return None
-    ox = _ox()
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype in (_XSD_STRING, _LANG_STRING):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
-    raise TypeError(f"cannot convert {term!r} to an rdflib term")
 
 
 def _bounded(work: Callable[[], SelectResult], check: Callable[[], None]) -> SelectResult:
@@ -111,9 +67,24 @@ _FORMATS = {"ttl": "TURTLE", "nt": "N_TRIPLES", "jsonld": "JSON_LD", "trig": "TR
             "nq": "N_QUADS", "xml": "RDF_XML"}
 
 
+_WRITES = re.compile(r"\b(?:INSERT|LOAD|ADD|COPY|MOVE)\b", re.IGNORECASE)
+
+#: The quads of one graph (given as the query's default graph) that mention a blank node: a fixed
+#: text without values, run in Rust so that a large graph is not walked in Python.
+_BLANK_QUADS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }"
+
+
 class OxigraphStore:
     """pyoxigraph's store (in memory, or on disk when ``path`` is given); queries see the
-    union of all named graphs."""
+    union of all graphs.
+
+    The graph model (the same as :class:`~metrograph.stores.memory.MemoryStore`'s): the graph
+    is the *set* of distinct triples; each triple is held in one graph only, the first that
+    brought it (within one load, the graph whose name sorts first), and blank-node structures
+    are labelled by content (:func:`~metrograph.rdfio.canonical.content_labelled`). Loading a
+    file twice, or a release on top of the data it was made from, adds nothing. Oxigraph's
+    union default graph counts a triple once per graph that holds it (fixed upstream after
+    0.5.13): with one copy of each triple, every figure counts distinct facts."""
 
     name = "oxigraph"
 
@@ -127,21 +98,26 @@ class OxigraphStore:
         return self._store
 
     def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
-        """Parse ``data`` with Oxigraph's parser into the named graph ``graph``. Triples are
-        parsed straight into the store (``Store.load`` is transactional: a syntax error adds
-        nothing); a quad format goes through a scratch store first, so that its default graph
-        can be renamed ``graph``."""
+        """Parse ``data`` with Oxigraph's parser into the named graph ``graph`` (a quad
+        format's default graph becomes ``graph``); return the distinct triples added. A syntax
+        error adds nothing. A triple format is parsed straight into the store (``Store.load`` is
+        transactional), its blank nodes then relabelled by content; a quad format goes through
+        a list first (its default graph renamed ``graph``)."""
         ox = _ox()
         check_safe(data, fmt.name, source)
         before = len(self._store)
         name = ox.NamedNode(str(graph))
-        kwargs: dict[str, Any] = {"format": getattr(ox.RdfFormat, _FORMATS[fmt.name]),
-                                  "base_iri": str(graph)}
-        target = ox.Store() if fmt.quads else self._store
-        if not fmt.quads:
-            kwargs["to_graph"] = name
+        rdf_format = getattr(ox.RdfFormat, _FORMATS[fmt.name])
         try:
-            target.load(data, **kwargs)
+            if not fmt.quads:
+                self._store.load(data, format=rdf_format, base_iri=str(graph), to_graph=name)
+                self._label_blank_nodes(name)
+                if len(self._store) > before:  # nothing new cannot repeat a triple
+                    self._deduplicate({name: len(self._store) - before})
+                return len(self._store) - before
+            quads = [q if isinstance(q.graph_name, ox.NamedNode)
+                     else ox.Quad(q.subject, q.predicate, q.object, name)
+                     for q in ox.parse(data, format=rdf_format, base_iri=str(graph))]
         except SyntaxError as exc:
             line = getattr(exc, "lineno", None)
             col = getattr(exc, "offset", None)
@@ -151,17 +127,60 @@ class OxigraphStore:
             raise InputError(f"not valid {fmt.name}: {exc}", source=source) from None
         except MemoryError:  # "Reached the buffer maximal size of 16777216": one long token
             raise InputError(TERM_TOO_LONG, source=source) from None
-        if fmt.quads:
-            self._store.extend(
-                ox.Quad(q.subject, q.predicate, q.object, name)
-                if isinstance(q.graph_name, ox.DefaultGraph) else q
-                for q in target)
+        self._insert(quads)
         return len(self._store) - before
+
+    def _label_blank_nodes(self, graph: Any) -> None:
+        """Relabel by content the blank nodes of ``graph`` (already in the store)."""
+        ox = _ox()
+        blank = [ox.Quad(sol[0], sol[1], sol[2], graph)
+                 for sol in self._store.query(_BLANK_QUADS, default_graph=graph)]
+        if not blank:
+            return
+        for q in blank:
+            self._store.remove(q)
+        self._store.extend(content_labelled(blank))
+
+    def _insert(self, quads: list[Any]) -> None:
+        """Add ``quads``, blank nodes labelled by content, each triple kept once."""
+        if any(has_blank(q) for q in quads):
+            quads = content_labelled(quads)
+        sizes: dict[Any, int] = {}
+        for q in quads:
+            sizes[q.graph_name] = sizes.get(q.graph_name, 0) + 1
+        self._store.extend(quads)
+        self._deduplicate(sizes)
+
+    def _deduplicate(self, new: dict[Any, int]) -> None:
+        """Remove from each graph of ``new`` (graph -> quads added) the triples another graph
+        holds: a graph that was there before, or a new one whose name sorts first. The smaller
+        side is walked (quads of the new graph, or of the others) and each quad looked up on
+        the other side."""
+        ox = _ox()
+        total = len(self._store)
+        graphs = [*self._store.named_graphs(), ox.DefaultGraph()]
+        for g in sorted(new, key=str):
+            others = [h for h in graphs if h != g and (h not in new or str(h) < str(g))]
+            if not others:
+                continue
+            doomed = []
+            if new[g] <= total - new[g]:
+                for q in self._store.quads_for_pattern(None, None, None, g):
+                    if any(hit.graph_name in others for hit in self._store.quads_for_pattern(
+                            q.subject, q.predicate, q.object, None)):
+                        doomed.append(q)
+            else:
+                for h in others:
+                    for q in self._store.quads_for_pattern(None, None, None, h):
+                        doomed.extend(self._store.quads_for_pattern(
+                            q.subject, q.predicate, q.object, g))
+            for q in doomed:
+                self._store.remove(q)
 
     def add(self, graph: Graph, into: URIRef) -> None:
         ox = _ox()
         g = ox.NamedNode(str(into))
-        self._store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in graph)
+        self._insert([ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in graph])
 
     def add_dataset(self, dataset: Dataset) -> None:
         ox = _ox()
@@ -170,7 +189,7 @@ class OxigraphStore:
         for s, p, o, g in dataset.quads((None, None, None, None)):
             name = ox.NamedNode(str(g if isinstance(g, URIRef) else default))
             quads.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o), name))
-        self._store.extend(quads)
+        self._insert(quads)
 
     def _prepare(self, query: str, bindings: Mapping[str, Node] | None
                  ) -> tuple[str, dict[Any, Any]]:
@@ -207,33 +226,21 @@ class OxigraphStore:
 
     def _select_tsv(self, text: str, subs: dict[Any, Any]) -> SelectResult | None:
         """The answer read through Oxigraph's TSV serialiser
-        (:mod:`~metrograph.stores.oxigraph_answers`),
-        a final ORDER BY on variables sorted in Python; ``None`` where that route does not
+        (:mod:`~metrograph.stores.oxigraph_answers`); ``None`` where that route does not
         apply (no variables, a term it does not read)."""
         ox = _ox()
-        order = final_order(text)
-        for attempt in ([order, None] if order else [None]):
-            result = self._solutions(attempt[0] if attempt else text, subs)
-            variables = [v.value for v in result.variables]
-            if not variables:
-                return None
-            try:
-                data = result.serialize(format=ox.QueryResultsFormat.TSV)
-            except (OSError, ValueError, TypeError, RuntimeError) as exc:
-                raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
-            with no_gc():
-                try:
-                    decoded = decode_tsv(data, variables)
-                except Undecodable:
-                    return None
-                if attempt is None:
-                    return SelectResult(variables, decoded.rows)
-                ordered = (None if decoded.zoned_dates
-                           else sort_rows(decoded.rows, variables, attempt[1]))
-            if ordered is not None:
-                return SelectResult(variables, ordered)
-            # an order this module does not reproduce: Oxigraph orders it, as written
-        return None
+        result = self._solutions(text, subs)
+        variables = [v.value for v in result.variables]
+        if not variables:
+            return None
+        try:
+            data = result.serialize(format=ox.QueryResultsFormat.TSV)
+        except (OSError, ValueError, TypeError, RuntimeError) as exc:
+            raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+        try:
+            return SelectResult(variables, decode_tsv(data, variables).rows)
+        except Undecodable:
+            return None
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
                max_rows: int | None = None,
@@ -274,10 +281,14 @@ class OxigraphStore:
         return _bounded(evaluate, check)
 
     def update(self, update: str) -> None:
+        """Run a SPARQL Update; a triple it wrote into a second graph is then kept once."""
         try:
             self._store.update(update)
         except (SyntaxError, OSError, ValueError) as exc:
             raise QueryError(f"update failed: {' '.join(str(exc).split())}") from exc
+        if _WRITES.search(update):  # a DELETE alone cannot make a second copy
+            ox = _ox()
+            self._deduplicate({g: 0 for g in [*self._store.named_graphs(), ox.DefaultGraph()]})
 
     def concurrent_reads(self) -> bool:
         """True: Oxigraph evaluates queries outside the GIL, safely."""
@@ -304,10 +315,10 @@ class OxigraphStore:
         ox = _ox()
         copy = Dataset()
         for quad in self._store:
-            if isinstance(quad.graph_name, ox.DefaultGraph):
-                continue
-            copy.graph(URIRef(quad.graph_name.value)).add(
-                (_term(quad.subject), _term(quad.predicate), _term(quad.object)))
+            # triples an update wrote outside any named graph stay in the default graph
+            target = (copy.default_context if isinstance(quad.graph_name, ox.DefaultGraph)
+                      else copy.graph(URIRef(quad.graph_name.value)))
+            target.add((_term(quad.subject), _term(quad.predicate), _term(quad.object)))
         return copy
 
     def graph_names(self) -> list[URIRef]:
@@ -317,4 +328,5 @@ class OxigraphStore:
                       and next(iter(self._store.quads_for_pattern(None, None, None, g)), None))
 
     def __len__(self) -> int:
+        """The number of distinct triples (each is held in one graph)."""
         return len(self._store)

@@ -1,0 +1,114 @@
+"""Folders written whole: built beside their target under a scratch name, then renamed into
+place, so a failed or killed run never leaves a half-written folder where the old one was.
+
+Scratch folders are named ``.{name}.{pid}.*.new`` / ``.old``: the next write to the same target
+removes those whose process is gone (a run killed midway). A folder that is not empty is
+replaced only when it carries the writer's marker file (a release's ``.metrograph-release``, a
+site's ``.metrograph-site``) and the caller allows it (``--force``): nothing else is deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from metrograph.errors import InputError
+
+__all__ = ["clean_stale", "fsync_dir", "move_into_place", "occupied", "replaceable", "scratch",
+           "write_synced"]
+
+
+def occupied(folder: Path) -> bool:
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise InputError("exists and is not a folder", source=str(folder))
+    return folder.is_dir() and any(folder.iterdir())
+
+
+def replaceable(folder: Path, overwrite: bool, marker: str, kind: str) -> None:
+    """Raise unless ``folder`` may be written: absent or empty, or (with ``overwrite``) a
+    folder this writer made, recognised by its ``marker`` file; ``kind`` names it in messages
+    ("release", "site")."""
+    if not occupied(folder):
+        return
+    if not (folder / marker).is_file():
+        raise InputError(f"the folder is not empty and is not a metrograph {kind} (no "
+                         f"{marker}); refusing to replace it, even with --force",
+                         source=str(folder))
+    if not overwrite:
+        raise InputError(f"the folder holds a {kind}; give overwrite=True (--force) to "
+                         "replace it", source=str(folder))
+
+
+_SCRATCH = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.(?:new|old)\Z")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def clean_stale(target: Path) -> None:
+    """Remove the scratch folders beside ``target`` (``.{name}.{pid}.*.new`` / ``.old``) left
+    by runs whose process is gone (killed during a publish)."""
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        match = _SCRATCH.fullmatch(entry.name)
+        if (match and match["name"] == target.name and entry.is_dir()
+                and not entry.is_symlink() and not _alive(int(match["pid"]))):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def scratch(target: Path, suffix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=suffix,
+                                 dir=target.parent))
+
+
+def write_synced(path: Path, data: bytes) -> None:
+    with path.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms that cannot open folders
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def move_into_place(new: Path, target: Path) -> None:
+    """Rename ``new`` to ``target``; a ``target`` that is not empty (checked replaceable by
+    the caller) is renamed aside first (and put back if the second rename fails), then
+    deleted."""
+    if not occupied(target):
+        if target.is_dir():
+            target.rmdir()
+        os.rename(new, target)
+        return
+    old = scratch(target, ".old")
+    old.rmdir()
+    os.rename(target, old)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        os.rename(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
