@@ -49,6 +49,9 @@ class Chromium:
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
 
+        # Chromium's own log goes to a file: a pipe nobody reads would fill and stop it
+        self._log = (profile / "chromium.log").open("wb")
+
         def fds() -> None:  # runs in the child: the protocol's fds are 3 (in) and 4 (out)
             a, b = os.dup(to_child_r), os.dup(from_child_w)
             os.dup2(a, 3)
@@ -61,7 +64,7 @@ class Chromium:
              "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
              "--force-color-profile=srgb", "--font-render-hinting=none",
              f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self._log,
             close_fds=False, preexec_fn=fds)
         os.close(to_child_r)
         os.close(from_child_w)
@@ -81,10 +84,8 @@ class Chromium:
                 raise DevToolsError("Chromium did not answer in time")
             chunk = os.read(self._from_child, 1 << 20)
             if not chunk:
-                raise DevToolsError("Chromium closed the DevTools pipe: "
-                                    + (self.proc.stderr.read().decode(errors="replace")[-2000:]
-                                       if self.proc.stderr and self.proc.poll() is not None
-                                       else ""))
+                log = Path(self._log.name).read_bytes()[-2000:].decode(errors="replace")
+                raise DevToolsError(f"Chromium closed the DevTools pipe: {log}")
             self._buffer += chunk
         raw, _, self._buffer = self._buffer.partition(b"\0")
         message: dict[str, Any] = json.loads(raw)
@@ -119,6 +120,15 @@ class Chromium:
                     return event
             self.events.append(self._receive(deadline))
 
+    def evaluate(self, expression: str, session: str, timeout: float = 60) -> Any:
+        """The value of a JavaScript expression in the page of ``session`` (promises awaited)."""
+        answer = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                "awaitPromise": True}, session=session,
+                           timeout=timeout)
+        if "exceptionDetails" in answer:
+            raise DevToolsError(str(answer["exceptionDetails"])[:500])
+        return answer["result"].get("value")
+
     def close(self) -> None:
         with contextlib.suppress(DevToolsError, OSError):
             self.call("Browser.close", timeout=10)
@@ -130,8 +140,7 @@ class Chromium:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        self._log.close()
 
 
 @dataclass

@@ -25,16 +25,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import json
 import os
 import re
-import select
-import shutil
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -57,6 +53,7 @@ from metrograph.namespaces import BASE
 from metrograph.publishing.site import SiteSummary, graph_triples, write_site
 from metrograph.publishing.site_graph import document_path
 
+from .browser import Chromium, find_chromium
 from .conftest import MULTICYCLE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -620,17 +617,6 @@ def test_site_refuses_to_overwrite_and_unsafe_iris(bundled: Published, tmp_path:
 # ---------------------------------------------------------------------- the browser
 
 
-def find_chromium() -> str | None:
-    named = os.environ.get("METROGRAPH_CHROMIUM")
-    if named:
-        return named if Path(named).exists() else shutil.which(named)
-    for candidate in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(candidate)
-        if found:
-            return found
-    return None
-
-
 def find_axe() -> Path | None:
     named = os.environ.get("METROGRAPH_AXE")
     for candidate in ([Path(named)] if named else []) + [
@@ -638,100 +624,6 @@ def find_axe() -> Path | None:
         if candidate.is_file():
             return candidate
     return None
-
-
-class DevToolsError(RuntimeError):
-    """Chromium answered with an error, or stopped answering."""
-
-
-class Chromium:
-    """Headless Chromium driven over the DevTools protocol on a pipe (fds 3 and 4)."""
-
-    def __init__(self, binary: str, profile: Path) -> None:
-        to_child_r, self._to_child = os.pipe()
-        self._from_child, from_child_w = os.pipe()
-
-        def fds() -> None:
-            a, b = os.dup(to_child_r), os.dup(from_child_w)
-            os.dup2(a, 3)
-            os.dup2(b, 4)
-
-        self.proc = subprocess.Popen(
-            [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-             "--no-first-run", "--no-default-browser-check", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--disable-extensions",
-             "--disable-dev-shm-usage", "--hide-scrollbars", "--mute-audio",
-             "--force-color-profile=srgb", "--font-render-hinting=none",
-             f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            close_fds=False, preexec_fn=fds)
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self._buffer = b""
-        self._next_id = 0
-        self.events: list[dict[str, Any]] = []
-
-    def _receive(self, deadline: float) -> dict[str, Any]:
-        while b"\0" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._from_child], [], [], left)[0]:
-                raise DevToolsError("Chromium did not answer in time")
-            chunk = os.read(self._from_child, 1 << 20)
-            if not chunk:
-                raise DevToolsError("Chromium closed the DevTools pipe")
-            self._buffer += chunk
-        raw, _, self._buffer = self._buffer.partition(b"\0")
-        message: dict[str, Any] = json.loads(raw)
-        return message
-
-    def call(self, method: str, params: dict[str, Any] | None = None,
-             session: str | None = None, timeout: float = 60) -> dict[str, Any]:
-        self._next_id += 1
-        message: dict[str, Any] = {"id": self._next_id, "method": method,
-                                   "params": params or {}}
-        if session:
-            message["sessionId"] = session
-        data = json.dumps(message).encode("utf-8") + b"\0"
-        while data:
-            data = data[os.write(self._to_child, data):]
-        deadline = time.monotonic() + timeout
-        while True:
-            answer = self._receive(deadline)
-            if answer.get("id") == self._next_id:
-                if "error" in answer:
-                    raise DevToolsError(f"{method}: {answer['error']}")
-                result: dict[str, Any] = answer.get("result", {})
-                return result
-            self.events.append(answer)
-
-    def wait_for(self, method: str, session: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            for event in self.events:
-                if event.get("method") == method and event.get("sessionId") == session:
-                    self.events.remove(event)
-                    return
-            self.events.append(self._receive(deadline))
-
-    def evaluate(self, expression: str, session: str, timeout: float = 60) -> Any:
-        answer = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                "awaitPromise": True}, session=session,
-                           timeout=timeout)
-        if "exceptionDetails" in answer:
-            raise DevToolsError(str(answer["exceptionDetails"])[:500])
-        return answer["result"].get("value")
-
-    def close(self) -> None:
-        with contextlib.suppress(DevToolsError, OSError):
-            self.call("Browser.close", timeout=10)
-        for fd in (self._to_child, self._from_child):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from metrograph.errors import InputError
 
-__all__ = ["clean_stale", "fsync_dir", "move_into_place", "occupied", "replaceable", "scratch",
-           "write_synced"]
+__all__ = ["clean_stale", "fsync_dir", "move_into_place", "occupied", "process_alive",
+           "replaceable", "scratch", "write_synced"]
 
 
 def occupied(folder: Path) -> bool:
@@ -45,7 +45,8 @@ def replaceable(folder: Path, overwrite: bool, marker: str, kind: str) -> None:
 _SCRATCH = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.(?:new|old)\Z")
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (its scratch files are then still in use)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -65,7 +66,7 @@ def clean_stale(target: Path) -> None:
     for entry in entries:
         match = _SCRATCH.fullmatch(entry.name)
         if (match and match["name"] == target.name and entry.is_dir()
-                and not entry.is_symlink() and not _alive(int(match["pid"]))):
+                and not entry.is_symlink() and not process_alive(int(match["pid"]))):
             shutil.rmtree(entry, ignore_errors=True)
 
 

@@ -24,6 +24,7 @@ from rdflib.term import Node
 from metrograph.errors import InputError
 from metrograph.namespaces import PREFIXES, bind_prefixes
 from metrograph.rdfio.canonical import canonical_quads, from_ox, to_ox
+from metrograph.rdfio.folders import process_alive
 from metrograph.rdfio.formats import format_for
 
 __all__ = [
@@ -284,16 +285,6 @@ def serialize(dataset: Dataset, fmt: str) -> str:
     raise InputError(f"cannot export as {fmt!r}")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
-
-
 def _clean_stale(path: Path) -> None:
     """Remove the temporary files beside ``path`` (``.{name}.{pid}.*.tmp``) left by runs whose
     process is gone (killed while writing)."""
@@ -304,7 +295,7 @@ def _clean_stale(path: Path) -> None:
         return
     for entry in entries:
         match = pattern.fullmatch(entry.name)
-        if match and not _alive(int(match["pid"])) and not entry.is_dir():
+        if match and not process_alive(int(match["pid"])) and not entry.is_dir():
             entry.unlink(missing_ok=True)
 
 
