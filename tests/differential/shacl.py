@@ -103,7 +103,7 @@ def _merged(folder: Path) -> tuple[Path, list[str], dict[str, str]]:
         union.parse(data=example.read_text(encoding="utf-8").replace(ID, prefix),
                     format="turtle")
     network = folder / "network.ttl"
-    write(network, 600, seed=5, defect_rate=0.2)
+    write(network, 250, seed=5, defect_rate=0.2)
     prefix = f"{ID}x{len(examples)}-"
     prefixes[prefix] = NETWORK
     names.append(NETWORK)
