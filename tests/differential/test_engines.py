@@ -20,6 +20,7 @@ from metrograph.sparql.library import catalogue
 from ..servers import SKIP_ENV, missing, start_oxigraph, start_virtuoso
 from . import jena
 from .engines import (
+    Data,
     JenaEngine,
     OxigraphServerEngine,
     PyoxigraphEngine,
@@ -200,3 +201,64 @@ def test_bag_union_default_graph() -> None:
     store.load(TWO_GRAPHS_NQ.encode(), pyoxigraph.RdfFormat.N_QUADS)
     rows = store.query(COUNT_RQ, use_default_graph_as_union=True)
     assert [int(r[0].value) for r in rows] == [1]  # type: ignore[index, union-attr]
+
+
+NOT_EXISTS_TTL = """\
+@prefix mg: <https://w3id.org/metrograph/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+mg:Measure rdfs:subClassOf mg:PlanComponent .
+<http://example.org/d1> mg:parent <http://example.org/m1> .
+<http://example.org/d2> mg:parent <http://example.org/m2> .
+<http://example.org/d3> mg:parent <http://example.org/m3> .
+<http://example.org/m1> a mg:Measure .
+<http://example.org/m2> a mg:Measure .
+<http://example.org/m3> a mg:Measure .
+"""
+NOT_EXISTS_RQ = """\
+PREFIX mg: <https://w3id.org/metrograph/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?d WHERE { ?d mg:parent ?v . FILTER NOT EXISTS { ?v a/rdfs:subClassOf* mg:Measure } }
+"""
+#: the same question in forms Virtuoso 7.2 answers right (no row)
+NOT_EXISTS_FIXED = [
+    NOT_EXISTS_RQ.replace("FILTER NOT EXISTS { ?v a/rdfs:subClassOf* mg:Measure }",
+                          "FILTER NOT EXISTS { { ?v a mg:Measure } UNION "
+                          "{ ?v a ?t . ?t rdfs:subClassOf+ mg:Measure } }"),
+    NOT_EXISTS_RQ.replace("FILTER NOT EXISTS { ?v a/rdfs:subClassOf* mg:Measure }",
+                          "FILTER(IF(EXISTS { ?v a/rdfs:subClassOf* mg:Measure }, false, true))"),
+]
+
+
+@pytest.fixture(scope="module")
+def virtuoso_tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoEngine]:
+    folder = tmp_path_factory.mktemp("virtuoso-tiny")
+    server = start_virtuoso(folder)
+    try:
+        from rdflib import Dataset, Graph, URIRef
+
+        ds = Dataset()
+        graph = ds.graph(URIRef("https://w3id.org/metrograph/graph/tiny"))
+        for triple in Graph().parse(data=NOT_EXISTS_TTL, format="turtle"):
+            graph.add(triple)
+        nq = folder / "tiny.nq"
+        nq.write_text(ds.serialize(format="nquads"), encoding="utf-8")
+        engine = VirtuosoEngine(server.query_url, server.gsp_url)
+        engine.load(Data("tiny", nq, nq))
+        yield engine
+    finally:
+        server.stop()
+
+
+@pytest.mark.xfail(reason="Virtuoso 7.2 answers FILTER NOT EXISTS { ?v a/rdfs:subClassOf* C } "
+                   "true for nodes of class C (issue 15 item 5; the EXISTS form is right)",
+                   strict=True)
+def test_virtuoso_not_exists_with_a_path(virtuoso_tiny: VirtuosoEngine) -> None:
+    answer = virtuoso_tiny.answer({"q": NOT_EXISTS_RQ})["q"]
+    assert answer.error is None and answer.rows == ()
+
+
+@pytest.mark.parametrize("form", range(len(NOT_EXISTS_FIXED)))
+def test_virtuoso_not_exists_formulations_that_work(virtuoso_tiny: VirtuosoEngine,
+                                                   form: int) -> None:
+    answer = virtuoso_tiny.answer({"q": NOT_EXISTS_FIXED[form]})["q"]
+    assert answer.error is None and answer.rows == ()
