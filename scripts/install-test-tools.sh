@@ -3,6 +3,9 @@
 #   chromium, chromium-driver, fonts-dejavu-core  headless browser for the HTML report tests
 #   raptor2-utils                                  `rapper`, the independent parser of the dumps
 #   virtuoso-opensource                            a SPARQL server for the remote-store tests
+#   libapache-jena-java, default-jdk-headless      Apache Jena 4.5 (ARQ, SHACL) for the
+#                                                  differential tests (jars only; the tests
+#                                                  build the classpath, tests/differential/jena.py)
 # and, from npm, axe-core into test-tools/ (the accessibility checker the site tests inject
 # into pages; needs npm, and the registry the first time: offline, it says so and goes on).
 # (Oxigraph's server comes from PyPI with the `test` extra.) Idempotent: installs only what is
@@ -26,6 +29,9 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium chromium-driver fonts-dejavu-core)
 command -v rapper >/dev/null 2>&1 || need+=(raptor2-utils)
 { command -v virtuoso-t && command -v isql-vt; } >/dev/null 2>&1 || need+=(virtuoso-opensource)
+[ -f /usr/share/java/jena-arq.jar ] && [ -f /usr/share/java/jena-shacl.jar ] \
+  || need+=(libapache-jena-java)
+command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 if [ ${#need[@]} -eq 0 ]; then
   echo "test tools: all installed"
   exit 0

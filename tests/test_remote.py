@@ -248,13 +248,8 @@ PATH_CONSTANT = ("Virtuoso 7.2 loses rows when a property path (mg:parent+, skos
 def known_failure(server: str, data: str, name: str, params: dict[str, str]) -> str | None:
     """Why ``server`` cannot answer ``name`` as the embedded store does (None: it can). The
     xfail marks are strict: when a query is fixed, its entry here must go."""
-    if server != "virtuoso":
-        return None
-    if name == "progress-by-sdg-goal" and "goal" in params:
-        return PATH_CONSTANT
-    if data == "multi" and (name, tuple(sorted(params))) in (
-            ("carried-over", ("from", "to")), ("dropped", ("from", "to")), ("dropped", ("from",))):
-        return PATH_CONSTANT
+    # none left: the queries whose paths ended in a substituted constant (PATH_CONSTANT) now
+    # reach the plan by written-out steps and a goal by a UNION (tests/differential)
     return None
 
 
