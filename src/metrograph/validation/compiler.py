@@ -122,6 +122,15 @@ def _n3(node: Node) -> str:
     return node.n3()
 
 
+def _instance_of(cls: Node) -> str:
+    """``EXISTS { ?v rdf:type/rdfs:subClassOf* cls }`` written as a union: the same meaning,
+    but Virtuoso 7.2 answers the path form wrongly under a negation (``NOT EXISTS``,
+    ``!EXISTS``: false for typed values; tests/differential reproduces it), and this form
+    right."""
+    return (f"EXISTS {{ {{ ?v <{RDF.type}> {_n3(cls)} }} UNION "
+            f"{{ ?v <{RDF.type}> ?vt . ?vt <{RDFS.subClassOf}>+ {_n3(cls)} }} }}")
+
+
 # ---------------------------------------------------------------------- Python verdicts
 
 
@@ -440,9 +449,7 @@ class _Compiler:
         if len(cls) > 1:
             raise UnsupportedShapeError("several sh:class")
         if cls:
-            tests[SH["class"]] = (
-                f"NOT EXISTS {{ ?v <{RDF.type}>/<{RDFS.subClassOf}>* {_n3(cls[0])} }}",
-                lambda v: False)
+            tests[SH["class"]] = (f"NOT {_instance_of(cls[0])}", lambda v: False)
         members = self.one(shape, SH["in"])
         if members is not None:
             allowed = self.items(members)
@@ -493,8 +500,7 @@ class _Compiler:
                     SH["class"], RDF.type}
                 if others or len(member_class) != 1:
                     raise UnsupportedShapeError("sh:or members other than one sh:class each")
-                conds.append(f"EXISTS {{ ?v <{RDF.type}>/<{RDFS.subClassOf}>* "
-                             f"{_n3(member_class[0])} }}")
+                conds.append(_instance_of(member_class[0]))
             tests[SH["or"]] = (f"!({' || '.join(conds) or 'false'})", lambda v: False)
         return tests
 
