@@ -10,8 +10,14 @@ import select
 import subprocess
 import sys
 import time
+from pathlib import Path
+from typing import IO
 
+import pytest
+
+import metrograph
 from metrograph.progress import SILENT, Progress
+from metrograph.testing.synthetic import write
 
 
 def _run_in_pty(*args: str, timeout: float = 120) -> tuple[int, str]:
@@ -88,3 +94,44 @@ def test_silent_reporter_and_disabled_progress_do_nothing() -> None:
         progress.advance(3, detail="a.ttl")
         assert progress.reader(io.BytesIO(b"abc")).read() == b"abc"
     assert stream.getvalue() == ""
+
+
+class _Recorder:
+    """A Reporter that keeps what it was told."""
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, float | None, str]] = []
+        self.done: dict[str, float] = {}
+
+    def step(self, label: str, total: float | None = None, unit: str = "") -> None:
+        self.steps.append((label, total, unit))
+        self.done[label] = 0
+
+    def advance(self, n: float = 1, detail: str | None = None) -> None:
+        self.done[self.steps[-1][0]] += n
+
+    def reader(self, raw: IO[bytes]) -> IO[bytes]:
+        return Progress.reader(self, raw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("store", ["oxigraph", "memory"])
+def test_loading_and_validating_report_real_progress(store: str, tmp_path: Path) -> None:
+    data = tmp_path / "net.nt"
+    write(data, 3000, seed=3)
+    recorder = _Recorder()
+    kg = metrograph.load(data, store=store, progress=recorder)
+    assert recorder.steps[0] == ("loading", data.stat().st_size, "bytes")
+    assert recorder.done["loading"] == data.stat().st_size  # every byte parsed, counted once
+    kg.validate(progress=recorder)
+    label, total, unit = recorder.steps[-1]
+    assert (label, unit) == ("validating", "constraints") and total and total > 10
+    assert recorder.done["validating"] == total
+
+
+def test_a_large_load_shows_bytes_and_constraints_on_a_terminal(tmp_path: Path) -> None:
+    data = tmp_path / "net.nt"
+    write(data, 5000, seed=5)
+    code, screen = _run_in_pty("validate", "--data", str(data))
+    assert code in (0, 1), screen
+    assert "kB" in screen or "MB" in screen  # bytes parsed of the file's size
+    assert "constraints" in screen  # constraints validated of N

@@ -31,6 +31,7 @@ from metrograph.model import (
     goal_of,
 )
 from metrograph.namespaces import BASE, MG, MGT, SDG
+from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, format_for
 from metrograph.resources import bundled_parts
 from metrograph.sparql.library import NamedQuery, get_query, parse_query_text
@@ -139,7 +140,7 @@ class KnowledgeGraph:
         return self
 
     def load_file(self, source: str | Path, format: str | None = None,
-                  graph_name: str | None = None) -> int:
+                  graph_name: str | None = None, *, progress: Reporter = SILENT) -> int:
         """Add an RDF file (Turtle, N-Triples, JSON-LD, TriG, N-Quads or RDF/XML, told by its
         suffix or by ``format``) or a plan folder in the spreadsheet authoring format; return
         the number of distinct triples added. A file that cannot be read raises
@@ -149,13 +150,15 @@ class KnowledgeGraph:
         Its triples go into the named graph ``graph_name`` (an absolute IRI, or a name: then
         ``…/graph/user/{name}``), or else into one named by the file's content
         (``…/graph/user/sha256-{hash}``), never by its path: the same data loaded from two
-        folders is the same graph, and a release does not show where the files were."""
+        folders is the same graph, and a release does not show where the files were.
+        ``progress`` is advanced by the bytes parsed."""
         path = Path(source)
         if path.is_dir():
             from metrograph.authoring.csv_format import import_folder
 
             graph = import_folder(path)
             self.store.add(graph, user_graph(graph_name, _folder_bytes(path)))
+            progress.advance(_size(path))
             self._cache.clear()
             return len(graph)
         fmt: Format = format_for(source, format)
@@ -163,7 +166,7 @@ class KnowledgeGraph:
         if not data.strip():
             raise InputError("the file is empty", source=str(path))
         count = self.store.load(data, fmt=fmt, graph=user_graph(graph_name, data),
-                                source=str(path))
+                                source=str(path), progress=progress)
         self._cache.clear()
         return count
 
@@ -475,16 +478,17 @@ class KnowledgeGraph:
 
     # ------------------------------------------------------------ validation, reasoning, export
 
-    def validate(self, shapes: Iterable[str | Path] = (),
-                 engine: str = "fast") -> ValidationReport:
+    def validate(self, shapes: Iterable[str | Path] = (), engine: str = "fast", *,
+                 progress: Reporter = SILENT) -> ValidationReport:
         """Validate against the shipped SHACL shapes (plus extra shape files); the graph is not
         modified. ``engine="fast"`` (the default) runs the shapes compiled to SPARQL in the
         store itself, with the same results as pySHACL (tested) at a fraction of the time;
-        ``engine="pyshacl"`` runs pySHACL on a copy of the graph."""
+        ``engine="pyshacl"`` runs pySHACL on a copy of the graph. ``progress`` (a
+        :class:`~metrograph.progress.Reporter`) is told the constraints validated of N."""
         if engine == "fast":
             from metrograph.validation.compiler import validate_fast
 
-            return validate_fast(self.store, extra_shapes=list(shapes))
+            return validate_fast(self.store, extra_shapes=list(shapes), progress=progress)
         if engine == "pyshacl":
             from metrograph.validation.report import validate_dataset
 
@@ -535,13 +539,14 @@ def _code_key(code: str) -> tuple[Any, ...]:
 
 def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
          store: Store | str | None = None, format: str | None = None,
-         graph_name: str | None = None) -> KnowledgeGraph:
+         graph_name: str | None = None, progress: Reporter = SILENT) -> KnowledgeGraph:
     """Load a knowledge graph: the bundled ontology, schemes and organisations (unless
     ``bundled=False``), the bundled 2018-2020 plan (unless ``bundled_data=False``), and the given
     RDF files or plan folders on top.
     ``store`` is ``"oxigraph"`` (the embedded Oxigraph store, the default), ``"memory"``
     (rdflib) or a :class:`Store`. ``graph_name`` names the graph the sources go into
-    (:meth:`KnowledgeGraph.load_file`; by default each is named by its content).
+    (:meth:`KnowledgeGraph.load_file`; by default each is named by its content). ``progress``
+    (a :class:`~metrograph.progress.Reporter`) is told the bytes parsed of the sources' size.
 
     The graph is the set of distinct triples of everything loaded: a triple loaded twice (the
     same file twice, a release on top of the bundled data it holds) is one fact, counted once
@@ -557,9 +562,24 @@ def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
     with one_line_literal_warnings():  # an ill-typed literal: one warning line, no traceback
         if bundled:
             kg.load_bundled(data=bundled_data)
+        sizes = [_size(source) for source in sources]
+        if sources:
+            progress.step("loading", total=sum(sizes) or None, unit="bytes")
         for source in sources:
-            kg.load_file(source, format=format, graph_name=graph_name)
+            kg.load_file(source, format=format, graph_name=graph_name, progress=progress)
+            progress.advance(0, detail=Path(source).name)
     return kg
+
+
+def _size(source: str | Path) -> int:
+    """The bytes of a file (or of a plan folder's CSV files), 0 when it cannot be told."""
+    path = Path(source)
+    try:
+        if path.is_dir():
+            return sum(f.stat().st_size for f in path.glob("*.csv"))
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def plan_sequence(plans: Sequence[Plan]) -> list[Plan]:

@@ -38,6 +38,9 @@ class Reporter(Protocol):
     def advance(self, n: float = 1, detail: str | None = None) -> None:
         """Count ``n`` more units done (and show ``detail``, e.g. the current file's name)."""
 
+    def reader(self, raw: IO[bytes]) -> IO[bytes]:
+        """``raw``, its reads counted as units done (bytes)."""
+
 
 class _Silent:
     """A :class:`Reporter` that reports nothing."""
@@ -47,6 +50,10 @@ class _Silent:
 
     def advance(self, n: float = 1, detail: str | None = None) -> None:
         """Nothing."""
+
+    def reader(self, raw: IO[bytes]) -> IO[bytes]:
+        """``raw`` itself."""
+        return raw
 
 
 #: the reporter library functions use when none is given

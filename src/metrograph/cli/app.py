@@ -45,8 +45,9 @@ def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph
                                   "files are not loaded there (use `metrograph push`)")
         return KnowledgeGraph(store=RemoteStore(args.endpoint, timeout=args.http_timeout,
                                                 max_bytes=args.max_response_bytes))
-    with Progress("loading", quiet=args.quiet):
+    with Progress("loading", quiet=args.quiet) as progress:
         return load(*sources, bundled_data=not args.no_bundled_data, store=args.store,
+                    progress=progress,
                     graph_name=getattr(args, "graph_name", None))
 
 
@@ -100,8 +101,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
           else _load(args))
     from metrograph.progress import Progress
 
-    with Progress("validating", quiet=args.quiet):
-        report = kg.validate(shapes=args.shapes or (), engine=args.engine)
+    with Progress("validating", quiet=args.quiet) as progress:
+        report = kg.validate(shapes=args.shapes or (), engine=args.engine, progress=progress)
     if args.format == "json":
         from metrograph.validation.report import blank_node_description, report_json
 
@@ -186,10 +187,13 @@ def cmd_push(args: argparse.Namespace) -> int:
     source: object = args.source
     if args.source is None:
         source = _load(args)
-    report = push(source, args.graph_store, graph=args.graph,  # type: ignore[arg-type]
-                  update_url=args.update, query_url=args.query, replace=not args.add,
-                  default_graph=args.default_graph, timeout=args.http_timeout,
-                  prune=args.prune, max_bytes=args.max_response_bytes)
+    from metrograph.progress import Progress
+
+    with Progress("pushing", quiet=args.quiet) as progress:
+        report = push(source, args.graph_store, graph=args.graph,  # type: ignore[arg-type]
+                      update_url=args.update, query_url=args.query, replace=not args.add,
+                      default_graph=args.default_graph, timeout=args.http_timeout,
+                      prune=args.prune, max_bytes=args.max_response_bytes, progress=progress)
     print(report.summary())
     return EXIT_OK
 

@@ -27,6 +27,7 @@ from rdflib import Dataset, URIRef
 
 from metrograph.errors import InputError, MetrographError, PushError
 from metrograph.graph import GRAPH_BASE, KnowledgeGraph
+from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import default_graph_id, format_for, parse_into
 from metrograph.rdfio.inputs import check_input_path, read_input
 from metrograph.stores.remote import GraphWriter, HttpClient, Upload, WriteResult
@@ -136,7 +137,7 @@ def push(source: KnowledgeGraph | Dataset | str | Path, graph_store_url: str | N
          default_graph: str | URIRef | None = None, prune: bool = False,
          timeout: float = 30.0, retries: int = 2, chunk_size: int = 500,
          user_agent: str | None = None, ca_file: str | None = None,
-         max_bytes: int = DEFAULT_MAX_BYTES) -> PushReport:
+         max_bytes: int = DEFAULT_MAX_BYTES, progress: Reporter = SILENT) -> PushReport:
     """Upload ``source`` — a release folder or RDF file (see :func:`read_release`), a
     :class:`~metrograph.graph.KnowledgeGraph` or an rdflib ``Dataset`` — one named graph at a
     time, or only the named graph ``graph``.
@@ -189,17 +190,20 @@ def push(source: KnowledgeGraph | Dataset | str | Path, graph_store_url: str | N
     writer = GraphWriter(http_, update_url=update_url, gsp_url=graph_store_url,
                          query_url=query_url, chunk_size=chunk_size)
     try:
-        return _push_parts(writer, parts, replace=replace, skipped=skipped, prune=prune)
+        return _push_parts(writer, parts, replace=replace, skipped=skipped, prune=prune,
+                           progress=progress)
     finally:
         http_.close()
 
 
 def _push_parts(writer: GraphWriter, parts: dict[URIRef, Upload], *, replace: bool,
-                skipped: int, prune: bool) -> PushReport:
+                skipped: int, prune: bool, progress: Reporter = SILENT) -> PushReport:
     done: list[WriteResult] = []
+    progress.step("pushing", total=len(parts), unit="graphs")
     for name in sorted(parts):
         try:
             done.append(writer.write(name, parts.pop(name), replace=replace))
+            progress.advance(1, detail=str(name).rsplit("/", 1)[-1])
         except MetrographError as exc:
             pushed = ", ".join(f"<{r.graph}>" for r in done) or "none"
             raise PushError(f"push of <{name}> failed: {exc} (graphs pushed before it: "

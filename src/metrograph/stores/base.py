@@ -15,6 +15,7 @@ from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.term import Identifier, Node, Variable
 
 from metrograph.errors import QueryError, QueryParameterError
+from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, parse_into
 
 __all__ = ["SelectResult", "Store", "bind_text", "collect_rows", "load_through_rdflib",
@@ -46,10 +47,12 @@ class Store(Protocol):
 
     name: str
 
-    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
+    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str,
+             progress: Reporter = SILENT) -> int:
         """Parse ``data`` (triples into the named graph ``graph``); return the distinct triples
         added (those already held are not added again). Raises
-        :class:`~metrograph.errors.InputError` naming ``source``; adds nothing then."""
+        :class:`~metrograph.errors.InputError` naming ``source``; adds nothing then.
+        ``progress`` is advanced by the bytes parsed."""
 
     def add(self, graph: Graph, into: URIRef) -> None:
         """Add ``graph``'s triples to the named graph ``into``."""

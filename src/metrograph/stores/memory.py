@@ -10,6 +10,7 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from metrograph.errors import MetrographError, QueryError
+from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, default_graph_id
 from metrograph.stores.base import (
     SelectResult,
@@ -36,11 +37,13 @@ class MemoryStore:
     def __init__(self) -> None:
         self._ds = Dataset(default_union=True)
 
-    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
+    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str,
+             progress: Reporter = SILENT) -> int:
         """Parse ``data`` with rdflib into the named graph ``graph``; return the distinct
         triples added."""
         before = len(self)
         load_through_rdflib(self, data, fmt=fmt, graph=graph, source=source)
+        progress.advance(len(data))  # rdflib parses from memory in one call
         return len(self) - before
 
     def add(self, graph: Graph, into: URIRef) -> None:

@@ -4,6 +4,7 @@ with Oxigraph's Rust parsers and SPARQL engine for large graphs."""
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -13,6 +14,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.term import Node
 
 from metrograph.errors import InputError, QueryError, QueryParameterError
+from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.canonical import content_labelled, from_ox, has_blank, to_ox
 from metrograph.rdfio.formats import TERM_TOO_LONG, Format, default_graph_id
 from metrograph.rdfio.guards import check_safe
@@ -97,7 +99,8 @@ class OxigraphStore:
         """The underlying ``pyoxigraph.Store``."""
         return self._store
 
-    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
+    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str,
+             progress: Reporter = SILENT) -> int:
         """Parse ``data`` with Oxigraph's parser into the named graph ``graph`` (a quad
         format's default graph becomes ``graph``); return the distinct triples added. A syntax
         error adds nothing. A triple format is parsed straight into the store (``Store.load`` is
@@ -110,14 +113,17 @@ class OxigraphStore:
         rdf_format = getattr(ox.RdfFormat, _FORMATS[fmt.name])
         try:
             if not fmt.quads:
-                self._store.load(data, format=rdf_format, base_iri=str(graph), to_graph=name)
+                # Oxigraph reads the bytes as it parses them: the reader counts them as progress
+                self._store.load(input=progress.reader(io.BytesIO(data)), format=rdf_format,
+                                 base_iri=str(graph), to_graph=name)
                 self._label_blank_nodes(name)
                 if len(self._store) > before:  # nothing new cannot repeat a triple
                     self._deduplicate({name: len(self._store) - before})
                 return len(self._store) - before
             quads = [q if isinstance(q.graph_name, ox.NamedNode)
                      else ox.Quad(q.subject, q.predicate, q.object, name)
-                     for q in ox.parse(data, format=rdf_format, base_iri=str(graph))]
+                     for q in ox.parse(progress.reader(io.BytesIO(data)), format=rdf_format,
+                                       base_iri=str(graph))]
         except SyntaxError as exc:
             line = getattr(exc, "lineno", None)
             col = getattr(exc, "offset", None)

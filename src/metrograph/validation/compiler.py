@@ -57,6 +57,7 @@ from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from metrograph.errors import UnsupportedShapeError
+from metrograph.progress import SILENT, Reporter
 from metrograph.validation.literals import one_line_literal_warnings
 from metrograph.validation.report import (
     ValidationReport,
@@ -827,7 +828,7 @@ def _shipped() -> CompiledShapes:
 
 def validate_fast(store: Store, shapes_graph: Graph | None = None,
                   extra_shapes: Iterable[str | Path] = (), workers: int = 2,
-                  with_graph: bool = True) -> ValidationReport:
+                  with_graph: bool = True, progress: Reporter = SILENT) -> ValidationReport:
     """Validate the union of ``store``'s graphs against the shipped shapes (or ``shapes_graph``,
     plus ``extra_shapes`` files) with compiled SPARQL queries; the store is not modified.
 
@@ -835,6 +836,7 @@ def validate_fast(store: Store, shapes_graph: Graph | None = None,
     like :func:`metrograph.validation.report.validate_dataset`'s. ``workers`` queries run at once
     (Oxigraph evaluates them outside the GIL). ``with_graph=False`` skips building the SHACL
     report graph (``report.graph`` is then empty), for speed on very large reports.
+    ``progress`` is told the compiled constraints validated of their number.
     """
     extra = list(extra_shapes)
     if shapes_graph is None and not extra:
@@ -853,15 +855,19 @@ def validate_fast(store: Store, shapes_graph: Graph | None = None,
     results: list[ValidationResult] = []
     if not store.concurrent_reads():
         workers = 1
+    progress.step("validating", total=len(compiled.units) + 1, unit="constraints")
     with one_line_literal_warnings():
         if workers > 1 and len(compiled.units) > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 for chunk in pool.map(lambda u: _run_unit(store, u), compiled.units):
                     results += chunk
+                    progress.advance(1)
         else:
             for unit in compiled.units:
                 results += _run_unit(store, unit)
+                progress.advance(1)
         results += _fallback(store, compiled)
+        progress.advance(1)
     results.sort(key=result_order)
     return ValidationReport(results=results,
                             graph=_report_graph(results) if with_graph else Graph())

@@ -20,6 +20,7 @@ from rdflib.query import Result
 from rdflib.term import Node, Variable
 
 from metrograph.errors import QueryError, RemoteError, ResultTooLargeError, TruncatedResultError
+from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, default_graph_id
 from metrograph.sparql.binding import Substitution, analyse, iri_text, render_term, tokenize
 from metrograph.stores.base import SelectResult, load_through_rdflib, star_columns
@@ -282,9 +283,12 @@ class RemoteStore:
 
     # -------------------------------------------------------------- writing
 
-    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str) -> int:
+    def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str,
+             progress: Reporter = SILENT) -> int:
         """Parse ``data`` here (errors name ``source``; nothing is sent then), then add it."""
-        return load_through_rdflib(self, data, fmt=fmt, graph=graph, source=source)
+        count = load_through_rdflib(self, data, fmt=fmt, graph=graph, source=source)
+        progress.advance(len(data))
+        return count
 
     def add(self, graph: Graph, into: URIRef) -> None:
         self._names = None
