@@ -51,14 +51,15 @@ def input_path(value: str) -> str:
 def status_target(value: str) -> str:
     """Where ``status set`` records: an existing regular file or folder, or a new file in an
     existing folder."""
-    path = Path(value)
     if not value:
         raise argparse.ArgumentTypeError("an empty path")
-    if path.exists() or path.is_symlink():
+    path = Path(value)
+    target = path.resolve() if path.is_symlink() else path  # a link is written through
+    if target.exists():
         return _checked(value, None)
-    parent = path.parent
-    if not parent.is_dir():
-        raise argparse.ArgumentTypeError(f"{value}: its folder {str(parent)!r} does not exist")
+    if not target.parent.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{value}: the folder does not exist: {str(target.parent)!r}")
     return value
 
 
