@@ -128,24 +128,10 @@ def _data(triples: list[tuple[Node, URIRef, Node]],
 
 
 def graph_triples(kg: KnowledgeGraph) -> set[tuple[Node, URIRef, Node]]:
-    """The distinct triples of ``kg`` (the union of its graphs). Read straight from Oxigraph's
-    store when it holds the graph (each distinct term converted once): going through an rdflib
-    ``Dataset`` took longer than rendering the pages."""
-    from metrograph.stores.oxigraph import OxigraphStore, from_ox
-
-    store = kg.store
-    if not isinstance(store, OxigraphStore):
-        return {(s, p, o) for s, p, o, _g in store.dataset().quads((None, None, None, None))
-                if isinstance(p, URIRef)}
-    cache: dict[Any, Any] = {}
-
-    def term(t: Any) -> Any:
-        found = cache.get(t)
-        if found is None:
-            found = cache[t] = from_ox(t)
-        return found
-
-    return {(term(q.subject), term(q.predicate), term(q.object)) for q in store.native}
+    """The distinct triples of ``kg`` (the union of its graphs), as its store gives them
+    (:meth:`~metrograph.stores.base.Store.triples`: Oxigraph's converts each distinct term
+    once; going through an rdflib ``Dataset`` took longer than rendering the pages)."""
+    return {(s, p, o) for s, p, o in kg.store.triples() if isinstance(p, URIRef)}
 
 
 def render_site(kg: KnowledgeGraph) -> dict[str, bytes]:

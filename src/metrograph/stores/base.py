@@ -85,6 +85,9 @@ class Store(Protocol):
     def graph_names(self) -> list[URIRef]:
         """The names of the non-empty named graphs."""
 
+    def triples(self) -> Iterator[tuple[Node, Node, Node]]:
+        """Every distinct triple of the union of the graphs, as rdflib terms."""
+
     def __len__(self) -> int:
         """The number of distinct triples."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from rdflib import BNode, Dataset, Graph, URIRef
@@ -146,6 +146,11 @@ class MemoryStore:
                 else copy.default_context
             target.add((s, p, o))
         return copy
+
+    def triples(self) -> Iterator[tuple[Node, Node, Node]]:
+        """Every distinct triple (each is held in one graph only)."""
+        for s, p, o, _g in self._ds.quads((None, None, None, None)):
+            yield s, p, o
 
     def graph_names(self) -> list[URIRef]:
         return sorted(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from rdflib import Dataset, Graph, URIRef
@@ -326,6 +326,20 @@ class OxigraphStore:
                       else copy.graph(URIRef(quad.graph_name.value)))
             target.add((_term(quad.subject), _term(quad.predicate), _term(quad.object)))
         return copy
+
+    def triples(self) -> Iterator[tuple[Node, Node, Node]]:
+        """Every distinct triple (each is held in one graph only), read straight from
+        Oxigraph, each distinct term converted once."""
+        cache: dict[Any, Any] = {}
+
+        def term(t: Any) -> Any:
+            found = cache.get(t)
+            if found is None:
+                found = cache[t] = from_ox(t)
+            return found
+
+        for q in self._store:
+            yield term(q.subject), term(q.predicate), term(q.object)
 
     def graph_names(self) -> list[URIRef]:
         ox = _ox()

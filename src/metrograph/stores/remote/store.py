@@ -239,6 +239,14 @@ class RemoteStore:
     def _list_graphs(self) -> list[URIRef]:
         return sorted(self._graph_counts())
 
+    def triples(self) -> Iterator[tuple[Node, Node, Node]]:
+        """Every distinct triple of the server's graphs (read through :meth:`dataset`)."""
+        seen: set[tuple[Node, Node, Node]] = set()
+        for s, p, o, _g in self.dataset().quads((None, None, None, None)):
+            if (s, p, o) not in seen:
+                seen.add((s, p, o))
+                yield s, p, o
+
     def graph_names(self) -> list[URIRef]:
         return self._list_graphs()
 
