@@ -1,32 +1,34 @@
 """Writing a plan folder whole: every file is written into a new folder beside the target, which
-then takes the target's place in one rename (Linux ``renameat2(RENAME_EXCHANGE)``; elsewhere two
-renames), so a reader sees the old folder or the new one, never a mix, and no file of an earlier
-export survives into the new one. A failed write (a full disk) leaves the target as it was.
-Cells a spreadsheet would run as formulas are escaped (:func:`~metrograph.authoring.schema.escape`).
+then takes the target's place in one step (:func:`metrograph.rdfio.folders.move_into_place`:
+Linux ``renameat2(RENAME_EXCHANGE)``; elsewhere two renames), so a reader sees the old folder
+or the new one, never a mix, and no file of an earlier export survives into the new one. A
+failed write (a full disk) leaves the target as it was. Cells a spreadsheet would run as
+formulas are escaped (:func:`~metrograph.authoring.schema.escape`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import ctypes
 import io
 import os
-import re
 import shutil
-import tempfile
 from importlib.resources import files
 from pathlib import Path
 
 from metrograph.authoring.schema import METADATA, escape, metadata_bytes, readme, tables
 from metrograph.errors import InputError
+from metrograph.rdfio.folders import (
+    clean_stale,
+    fsync_dir,
+    move_into_place,
+    scratch,
+    write_synced,
+)
 
 __all__ = ["csv_text", "write_folder", "write_template"]
 
 #: Files that may sit in a plan folder besides its CSV files.
 EXTRAS = ("README.txt", METADATA)
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
 
 
 def csv_text(file: str, rows: list[dict[str, str]]) -> str:
@@ -37,33 +39,6 @@ def csv_text(file: str, rows: list[dict[str, str]]) -> str:
     writer.writerow(names)
     writer.writerows([escape(row.get(n, "")) for n in names] for row in rows)
     return buf.getvalue()
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap ``a`` and ``b`` in one step where the system can."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError, TypeError):  # not Linux (glibc 2.28+)
-        return False
-    result: int = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b),
-                            _RENAME_EXCHANGE)
-    return result == 0
-
-
-def _clean_stale(target: Path) -> None:
-    """Remove folders left beside ``target`` by writers that were killed."""
-    pattern = re.compile(re.escape(f".{target.name}.") + r"(\d+)\.[^.]+\.(new|old)")
-    for sibling in target.parent.glob(f".{target.name}.*"):
-        m = pattern.fullmatch(sibling.name)
-        if m is None or not sibling.is_dir():
-            continue
-        try:
-            os.kill(int(m.group(1)), 0)
-        except ProcessLookupError:
-            shutil.rmtree(sibling, ignore_errors=True)
-        except (PermissionError, OverflowError):
-            pass
 
 
 def _write_whole(files: dict[str, bytes], target: Path, *, overwrite: bool) -> list[Path]:
@@ -84,37 +59,19 @@ def _write_whole(files: dict[str, bytes], target: Path, *, overwrite: bool) -> l
             names = ", ".join(foreign[:3])
             raise InputError(f"holds files that are not part of a plan folder ({names}); "
                              "not replaced", source=str(target))
-    _clean_stale(target)
-    new = Path(tempfile.mkdtemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".new",
-                                dir=target.parent))
+    clean_stale(target)
+    new = scratch(target, ".new")
     try:
         for name, data in files.items():
-            with open(new / name, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
+            write_synced(new / name, data)
         new.chmod(0o777 & ~_umask())
-        if not target.exists():
-            os.rename(new, target)
-        elif _exchange(new, target):
-            shutil.rmtree(new, ignore_errors=True)  # the old folder now
-        else:
-            old = new.with_suffix(".old")
-            os.rename(target, old)
-            try:
-                os.rename(new, target)
-            except OSError:
-                os.rename(old, target)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
+        fsync_dir(new)
+        move_into_place(new, target)
     except OSError as exc:
         shutil.rmtree(new, ignore_errors=True)
         raise InputError(f"cannot write the plan folder: {exc.strerror}; the folder is "
                          "unchanged", source=str(target)) from None
-    with contextlib.suppress(OSError):
-        fd = os.open(target.parent, os.O_RDONLY)
-        os.fsync(fd)
-        os.close(fd)
+    fsync_dir(target.parent)
     return [target / name for name in files]
 
 

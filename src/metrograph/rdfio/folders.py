@@ -9,6 +9,7 @@ site's ``.metrograph-site``) and the caller allows it (``--force``): nothing els
 
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import shutil
@@ -41,6 +42,9 @@ def replaceable(folder: Path, overwrite: bool, marker: str, kind: str) -> None:
         raise InputError(f"the folder holds a {kind}; give overwrite=True (--force) to "
                          "replace it", source=str(folder))
 
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
 
 _SCRATCH = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.(?:new|old)\Z")
 
@@ -95,14 +99,31 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap ``a`` and ``b`` in one step where the system can (Linux ``renameat2`` with
+    ``RENAME_EXCHANGE``); False where it cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError, TypeError):  # not Linux (glibc 2.28+)
+        return False
+    result: int = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b),
+                            _RENAME_EXCHANGE)
+    return result == 0
+
+
 def move_into_place(new: Path, target: Path) -> None:
-    """Rename ``new`` to ``target``; a ``target`` that is not empty (checked replaceable by
-    the caller) is renamed aside first (and put back if the second rename fails), then
-    deleted."""
+    """Rename ``new`` to ``target``. A ``target`` that is not empty (checked replaceable by
+    the caller) is swapped with ``new`` in one step where the system can, so a reader sees
+    the old folder or the new one, never none; elsewhere it is renamed aside first (and put
+    back if the second rename fails). The old folder is then deleted."""
     if not occupied(target):
         if target.is_dir():
             target.rmdir()
         os.rename(new, target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # the old folder, now
         return
     old = scratch(target, ".old")
     old.rmdir()
