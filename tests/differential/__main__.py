@@ -7,33 +7,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.servers import start_oxigraph, start_virtuoso
-
-from .engines import (
-    JenaEngine,
-    OxigraphServerEngine,
-    PyoxigraphEngine,
-    RdflibEngine,
-    VirtuosoEngine,
-)
-from .matrix import build_data, run
+from .matrix import run_every_engine
 
 
 def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="metrograph-differential-") as tmp:
         work = Path(tmp)
-        (work / "ox").mkdir()
-        (work / "vt").mkdir()
-        ox = start_oxigraph(work / "ox", union=True)
-        vt = start_virtuoso(work / "vt")
-        try:
-            engines = [RdflibEngine(), PyoxigraphEngine(),
-                       OxigraphServerEngine(ox.query_url.rsplit("/", 1)[0]),
-                       VirtuosoEngine(vt.query_url, vt.gsp_url), JenaEngine(work)]
-            matrix = run(engines, build_data(work / "data"))
-        finally:
-            ox.stop()
-            vt.stop()
+        matrix = run_every_engine(work)
         print(matrix.table())
         if "--details" in argv:
             for case in matrix.answers:

@@ -30,7 +30,17 @@ from metrograph.sparql.binding import substitute
 from metrograph.sparql.library import catalogue, coerce
 from metrograph.testing.synthetic import write
 
-from .engines import Answer, Data, Engine
+from ..servers import start_oxigraph, start_virtuoso
+from .engines import (
+    Answer,
+    Data,
+    Engine,
+    JenaEngine,
+    OxigraphServerEngine,
+    PyoxigraphEngine,
+    RdflibEngine,
+    VirtuosoEngine,
+)
 
 ID = "https://w3id.org/metrograph/id/"
 M18 = ID + "metropolis/plan/2018-2020"
@@ -261,3 +271,25 @@ def run(engines: Sequence[Engine], data_sets: Sequence[tuple[Data, Mapping[str, 
 
 
 __all__ = ["TABLES", "Case", "Matrix", "build_data", "cases", "run"]
+
+
+def run_every_engine(work: Path) -> Matrix:
+    """Every shipped query on every engine (rdflib, pyoxigraph, Oxigraph's server, Virtuoso,
+    Jena), over the data sets of :func:`build_data`, with the servers started in ``work`` and
+    stopped after. Raises ``FileNotFoundError`` when a server program is not installed."""
+    (work / "ox").mkdir()
+    (work / "vt").mkdir()
+    ox = start_oxigraph(work / "ox", union=True)
+    try:
+        vt = start_virtuoso(work / "vt")
+    except BaseException:
+        ox.stop()
+        raise
+    try:
+        engines: list[Engine] = [RdflibEngine(), PyoxigraphEngine(),
+                                 OxigraphServerEngine(ox.query_url.rsplit("/", 1)[0]),
+                                 VirtuosoEngine(vt.query_url, vt.gsp_url), JenaEngine(work)]
+        return run(engines, build_data(work / "data"))
+    finally:
+        ox.stop()
+        vt.stop()

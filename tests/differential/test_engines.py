@@ -17,18 +17,15 @@ import pytest
 
 from metrograph.sparql.library import catalogue
 
-from ..servers import SKIP_ENV, missing, start_oxigraph, start_virtuoso
+from ..servers import SKIP_ENV, missing, start_virtuoso
 from . import jena
 from .engines import (
     Answer,
     Data,
-    JenaEngine,
-    OxigraphServerEngine,
     PyoxigraphEngine,
-    RdflibEngine,
     VirtuosoEngine,
 )
-from .matrix import TABLES, Matrix, build_data, run
+from .matrix import TABLES, Matrix, run_every_engine
 
 ENGINES = ["rdflib", "pyoxigraph", "oxigraph-server", "virtuoso", "jena"]
 
@@ -72,6 +69,8 @@ KNOWN: dict[tuple[str, str, str], str] = {
                  "status-changes-across-cycles")},
     ("virtuoso", "status-on-date", "edge"): VIRTUOSO_HELD,
 }
+
+
 @pytest.fixture(scope="session")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     absent = jena.missing()
@@ -81,21 +80,10 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
         pytest.fail(f"{absent} is not installed: run scripts/install-test-tools.sh, or set "
                     f"{SKIP_ENV}=1 to skip these tests", pytrace=False)
     work = tmp_path_factory.mktemp("differential")
-    (work / "ox").mkdir()
-    (work / "vt").mkdir()
     try:
-        ox = start_oxigraph(work / "ox", union=True)
-        vt = start_virtuoso(work / "vt")
+        result = run_every_engine(work)
     except FileNotFoundError:
         missing("a SPARQL server")
-    try:
-        engines = [RdflibEngine(), PyoxigraphEngine(),
-                   OxigraphServerEngine(ox.query_url.rsplit("/", 1)[0]),
-                   VirtuosoEngine(vt.query_url, vt.gsp_url), JenaEngine(work)]
-        result = run(engines, build_data(work / "data"))
-    finally:
-        ox.stop()
-        vt.stop()
     TABLES.append(("queries: engines agreeing with the expected answer (cases)", result.table()))
     yield result
 
