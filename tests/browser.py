@@ -165,32 +165,36 @@ def artifacts_dir(name: str = "html-report") -> Path:
     return folder
 
 
-def render(browser: Chromium, page: Path, width: int, shot: Path, read: str) -> Rendered:
-    """Load ``page`` at ``width`` CSS pixels, evaluate ``read`` (a JavaScript expression) in it,
-    and save a full-page screenshot."""
+@dataclass
+class Loaded:
+    """A page loaded in a tab of its own: its DevTools session and what it asked for."""
+
+    session: str
+    requests: list[str]
+    failures: list[str]
+    console: list[str]
+
+
+@contextlib.contextmanager
+def loaded(browser: Chromium, url: str, width: int, height: int,
+           headers: dict[str, str] | None = None) -> Iterator[Loaded]:
+    """``url`` loaded in a new tab ``width`` CSS pixels wide (a phone below 600), with
+    ``headers`` sent; the requests it made, the loads that failed and the console messages
+    and exceptions are collected. The tab is closed on leaving."""
     target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
     session = browser.call("Target.attachToTarget",
                            {"targetId": target, "flatten": True})["sessionId"]
     try:
         for domain in ("Page", "Network", "Runtime", "Log"):
             browser.call(f"{domain}.enable", session=session)
-        mobile = width < 600
+        if headers:
+            browser.call("Network.setExtraHTTPHeaders", {"headers": headers}, session=session)
         browser.call("Emulation.setDeviceMetricsOverride",
-                     {"width": width, "height": 800 if mobile else 1000,
-                      "deviceScaleFactor": 1, "mobile": mobile}, session=session)
+                     {"width": width, "height": height, "deviceScaleFactor": 1,
+                      "mobile": width < 600}, session=session)
         browser.events.clear()
-        url = page.resolve().as_uri()
         browser.call("Page.navigate", {"url": url}, session=session)
         browser.wait_for("Page.loadEventFired", session)
-        dom = browser.call("Runtime.evaluate", {"expression": read, "returnByValue": True},
-                           session=session)["result"]["value"]
-        metrics = browser.call("Page.getLayoutMetrics", session=session)
-        height = int(metrics["cssContentSize"]["height"]) + 1
-        png = browser.call("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}},
-            session=session)["data"]
-        shot.write_bytes(base64.b64decode(png))
         mine = [e for e in browser.events if e.get("sessionId") == session]
         requests = [e["params"]["request"]["url"] for e in mine
                     if e.get("method") == "Network.requestWillBeSent"]
@@ -200,9 +204,32 @@ def render(browser: Chromium, page: Path, width: int, shot: Path, read: str) -> 
                    if e.get("method") == "Log.entryAdded"]
         console += [str(e["params"].get("exceptionDetails")) for e in mine
                     if e.get("method") == "Runtime.exceptionThrown"]
-        return Rendered(page.name, width, dom, requests, failures, console, shot)
+        yield Loaded(session, requests, failures, console)
     finally:
         browser.call("Target.closeTarget", {"targetId": target})
+
+
+def screenshot(browser: Chromium, session: str, width: int, shot: Path,
+               max_height: int | None = None) -> None:
+    """Save the page of ``session`` as a PNG, its whole height (at most ``max_height``)."""
+    height = int(browser.call("Page.getLayoutMetrics", session=session)
+                 ["cssContentSize"]["height"]) + 1
+    if max_height is not None:
+        height = min(height, max_height)
+    png = browser.call("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}},
+        session=session)["data"]
+    shot.write_bytes(base64.b64decode(png))
+
+
+def render(browser: Chromium, page: Path, width: int, shot: Path, read: str) -> Rendered:
+    """Load ``page`` at ``width`` CSS pixels, evaluate ``read`` (a JavaScript expression) in it,
+    and save a full-page screenshot."""
+    with loaded(browser, page.resolve().as_uri(), width, 800 if width < 600 else 1000) as tab:
+        dom = browser.evaluate(read, tab.session)
+        screenshot(browser, tab.session, width, shot)
+        return Rendered(page.name, width, dom, tab.requests, tab.failures, tab.console, shot)
 
 
 @contextlib.contextmanager

@@ -23,7 +23,6 @@ published; the network's time and size are measured and bounded.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import os
 import re
@@ -53,7 +52,7 @@ from metrograph.namespaces import BASE
 from metrograph.publishing.site import SiteSummary, graph_triples, write_site
 from metrograph.publishing.site_graph import document_path
 
-from .browser import Chromium, find_chromium
+from .browser import Chromium, find_chromium, loaded, screenshot
 from .conftest import MULTICYCLE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -686,39 +685,13 @@ def visit(chromium: Chromium, axe: str | None, url: str, width: int, language: s
           shot: Path) -> Visit:
     """Load ``url`` (through the negotiation) and check it as a reader with a keyboard and a
     screen reader would meet it."""
-    target = chromium.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-    session = chromium.call("Target.attachToTarget",
-                            {"targetId": target, "flatten": True})["sessionId"]
-    try:
-        for domain in ("Page", "Network", "Runtime", "Log"):
-            chromium.call(f"{domain}.enable", session=session)
-        chromium.call("Network.setExtraHTTPHeaders",
-                      {"headers": {"Accept-Language": language}}, session=session)
-        chromium.call("Emulation.setDeviceMetricsOverride",
-                      {"width": width, "height": 900, "deviceScaleFactor": 1,
-                       "mobile": width < 600}, session=session)
-        chromium.events.clear()
-        chromium.call("Page.navigate", {"url": url}, session=session)
-        chromium.wait_for("Page.loadEventFired", session)
-        mine = [e for e in chromium.events if e.get("sessionId") == session]
-        requests = [e["params"]["request"]["url"] for e in mine
-                    if e.get("method") == "Network.requestWillBeSent"]
-        console = [e["params"]["entry"].get("text", "") for e in mine
-                   if e.get("method") == "Log.entryAdded"]
-        console += [str(e["params"].get("exceptionDetails")) for e in mine
-                    if e.get("method") == "Runtime.exceptionThrown"]
-        console += [e["params"].get("errorText", "") for e in mine
-                    if e.get("method") == "Network.loadingFailed"]
+    with loaded(chromium, url, width, 900, {"Accept-Language": language}) as tab:
+        session, requests = tab.session, tab.requests
+        console = tab.console + [f.strip() for f in tab.failures]
         final = chromium.evaluate("location.href", session)
         lang = chromium.evaluate("document.documentElement.lang", session)
         scroll_width = chromium.evaluate("document.documentElement.scrollWidth", session)
-        height = int(chromium.call("Page.getLayoutMetrics", session=session)
-                     ["cssContentSize"]["height"]) + 1
-        png = chromium.call("Page.captureScreenshot", {
-            "format": "png", "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 2400), "scale": 1}},
-            session=session)["data"]
-        shot.write_bytes(base64.b64decode(png))
+        screenshot(chromium, session, width, shot, max_height=2400)
         keyboard = []
         for key, code in (("Tab", 9), ("Enter", 13)):
             for kind in ("keyDown", "keyUp"):
@@ -732,8 +705,6 @@ def visit(chromium: Chromium, axe: str | None, url: str, width: int, language: s
             chromium.evaluate(axe, session)
             violations = chromium.evaluate(AXE, session, timeout=120)
         return Visit(url, final, lang, requests, console, keyboard, violations, scroll_width)
-    finally:
-        chromium.call("Target.closeTarget", {"targetId": target})
 
 
 #: the kinds of page visited in each site (the bundled plan: every kind)
