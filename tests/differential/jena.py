@@ -10,6 +10,7 @@ many files, in one JVM (a JVM start is about 2.5 s).
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import zipfile
@@ -37,6 +38,21 @@ def missing() -> str | None:
     absent = [j for j in ("jena-arq", "jena-core", "jena-shacl")
               if not (JAVA_DIR / f"{j}.jar").is_file()]
     return f"Apache Jena ({', '.join(absent)}.jar: libapache-jena-java)" if absent else None
+
+
+def require() -> None:
+    """Fail the calling test (or skip it, with ``METROGRAPH_SKIP_SERVERS=1``) when Jena cannot
+    run here, saying what to install."""
+    import pytest
+
+    from ..servers import SKIP_ENV
+
+    absent = missing()
+    if absent:
+        if os.environ.get(SKIP_ENV) == "1":
+            pytest.skip(f"{absent} is not installed")
+        pytest.fail(f"{absent} is not installed: run scripts/install-test-tools.sh, or set "
+                    f"{SKIP_ENV}=1 to skip these tests", pytrace=False)
 
 
 def classpath(cache: Path) -> str:

@@ -9,7 +9,6 @@ the end of the run.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import pytest
 
 from metrograph.sparql.library import catalogue
 
-from ..servers import SKIP_ENV, missing, start_virtuoso
+from ..servers import missing, start_virtuoso
 from . import jena
 from .engines import (
     Answer,
@@ -73,12 +72,7 @@ KNOWN: dict[tuple[str, str, str], str] = {
 
 @pytest.fixture(scope="session")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
-    absent = jena.missing()
-    if absent:
-        if os.environ.get(SKIP_ENV) == "1":
-            pytest.skip(f"{absent} is not installed")
-        pytest.fail(f"{absent} is not installed: run scripts/install-test-tools.sh, or set "
-                    f"{SKIP_ENV}=1 to skip these tests", pytrace=False)
+    jena.require()
     work = tmp_path_factory.mktemp("differential")
     try:
         result = run_every_engine(work)

@@ -6,12 +6,10 @@ strict xfail naming the cause. The table, examples by engines, is printed at the
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 
 import pytest
 
-from ..servers import SKIP_ENV
 from . import jena, shacl
 from .matrix import TABLES
 
@@ -26,12 +24,7 @@ KNOWN: dict[str, str] = {}
 
 @pytest.fixture(scope="module")
 def shapes(tmp_path_factory: pytest.TempPathFactory) -> shacl.ShapeMatrix:
-    absent = jena.missing()
-    if absent:
-        if os.environ.get(SKIP_ENV) == "1":
-            pytest.skip(f"{absent} is not installed")
-        pytest.fail(f"{absent} is not installed: run scripts/install-test-tools.sh, or set "
-                    f"{SKIP_ENV}=1 to skip these tests", pytrace=False)
+    jena.require()
     result = shacl.run(tmp_path_factory.mktemp("shapes"), step=STEP)
     TABLES.append(("shapes: results per example, pySHACL and Jena SHACL", result.table()))
     return result
