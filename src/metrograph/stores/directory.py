@@ -150,6 +150,7 @@ class _Source:
     sha256: str
     size: int
     graph: URIRef
+    blank_marks: str = "_["  #: see :func:`_sha256_file`
 
 
 def _now() -> str:
@@ -162,21 +163,28 @@ def _version() -> str:
     return __version__
 
 
-def _sha256_file(path: Path) -> tuple[str, int]:
-    """The SHA-256 and size of a regular file, read in chunks (never whole)."""
+def _sha256_file(path: Path) -> tuple[str, int, str]:
+    """The SHA-256 and size of a regular file, read in chunks (never whole), and which of the
+    characters that start a blank node it holds: ``_`` for ``_:`` (the only way N-Triples
+    writes one), ``[`` for ``[`` or ``(`` (Turtle's other ways)."""
     from metrograph.rdfio.inputs import check_input_path
 
     check_input_path(path)
     digest = hashlib.sha256()
     size = 0
+    labelled = bracketed = False
+    tail = b""
     try:
         with open(path, "rb") as f:
             while chunk := f.read(1 << 20):
                 digest.update(chunk)
                 size += len(chunk)
+                labelled = labelled or b"_:" in tail + chunk[:1] or b"_:" in chunk
+                bracketed = bracketed or b"[" in chunk or b"(" in chunk
+                tail = chunk[-1:]
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
-    return digest.hexdigest(), size
+    return digest.hexdigest(), size, ("_" if labelled else "") + ("[" if bracketed else "")
 
 
 def _describe(path: str | Path, graph_name: str | None) -> _Source:
@@ -190,10 +198,10 @@ def _describe(path: str | Path, graph_name: str | None) -> _Source:
         sha = hashlib.sha256(content).hexdigest()
         return _Source(p, str(path), "folder", sha, len(content),
                        user_graph(graph_name, digest=sha))
-    sha, size = _sha256_file(p)
+    sha, size, marks = _sha256_file(p)
     if size == 0:
         raise InputError("the file is empty", source=str(path))
-    return _Source(p, str(path), "file", sha, size, user_graph(graph_name, digest=sha))
+    return _Source(p, str(path), "file", sha, size, user_graph(graph_name, digest=sha), marks)
 
 
 def _bundled(bundled_data: bool) -> list[tuple[str, Any, str, URIRef]]:
@@ -442,8 +450,10 @@ class StoreDirectory:
                 count = len(store) - before
                 progress.advance(s.size)
             else:
-                count = store.load_path(s.path, fmt=format_for(str(s.path), format),
-                                        graph=s.graph, source=s.shown, progress=progress)
+                fmt = format_for(str(s.path), format)
+                blank = "_" in s.blank_marks or ("[" in s.blank_marks and fmt.name != "nt")
+                count = store.load_path(s.path, fmt=fmt, graph=s.graph, source=s.shown,
+                                        progress=progress, blank_nodes=blank)
             entries.append(Entry(str(s.path.resolve()), s.kind, s.sha256, s.size, str(s.graph),
                                  count, _now()))
         return entries
