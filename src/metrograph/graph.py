@@ -181,6 +181,12 @@ class KnowledgeGraph:
         """The number of distinct triples."""
         return len(self.store)
 
+    @property
+    def read_only(self) -> bool:
+        """True for a graph that cannot change (a store directory opened with
+        :func:`open_store`): updates and loads raise :class:`~metrograph.errors.StoreError`."""
+        return getattr(self.store, "read_only", None) is not None
+
     # ------------------------------------------------------------------ SPARQL
 
     def _run_select(self, text: str, bindings: Mapping[str, Node] | None,

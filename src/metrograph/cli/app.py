@@ -347,6 +347,9 @@ def cmd_status_set(args: argparse.Namespace) -> int:
     node = record_status(kg, args.code, args.status, args.as_of, args.source, args.file,
                          plan=args.plan)
     print(f"recorded {node} in {args.file}")
+    if kg.read_only:
+        print(f"the store directory is read as it stands: add {args.file} to it with "
+              "`metrograph add`")
     return EXIT_OK
 
 

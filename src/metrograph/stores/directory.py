@@ -320,12 +320,19 @@ class StoreDirectory:
         a directory holding anything else is refused, never written into."""
         if self.exists():
             return self.manifest()
-        foreign = [p.name for p in self.path.iterdir() if p.name != WRITE_LOCK]
+        self._refuse_foreign()
+        return None
+
+    def _refuse_foreign(self) -> None:
+        """Refuse a directory that holds anything but a store's files."""
+        if not self.path.is_dir():
+            raise StoreError(f"{self.path}: not a folder")
+        foreign = [p.name for p in self.path.iterdir() if p.name != WRITE_LOCK
+                   and not _GENERATION.fullmatch(p.name.removesuffix(".lock"))]
         if foreign:
             raise StoreError(f"{self.path}: not a metrograph store (no {MANIFEST}) and not "
                              f"empty ({', '.join(sorted(foreign)[:3])}...): give a new or "
                              "empty directory")
-        return None
 
     def add(self, sources: Sequence[str | Path], *, graph_name: str | None = None,
             format: str | None = None, bundled_data: bool = True,
@@ -344,6 +351,8 @@ class StoreDirectory:
                     self._bundled_changes(current) == []):
                 return AddOutcome(unchanged=[s.shown for s in described],
                                   generation=current.generation, triples=current.triples)
+        elif self.path.exists():
+            self._refuse_foreign()  # before the lock file is made there
         with self._write_lock():
             return self._add_locked(described, format, bundled_data, progress)
 
