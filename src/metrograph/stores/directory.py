@@ -393,10 +393,15 @@ class StoreDirectory:
             for g in sorted(replaced):
                 store.native.clear_graph(_named(g))
             entries = self._load_bundled(store, parts, progress)
-            entries += self._load_sources(store, todo, format, progress)
+            # on disk, len() walks every quad: the store's size is known without it unless
+            # graphs were cleared or bundled parts loaded
+            triples = (len(store) if replaced or parts or previous is None
+                       else previous.triples)
+            source_entries = self._load_sources(store, todo, format, progress, triples)
+            triples += sum(e.triples for e in source_entries)
+            entries += source_entries
             progress.step("writing the store to disk")
             store.flush()
-            triples = len(store)
             del store
             gc.collect()  # close the read-write store before anyone may open it
             now = _now()
@@ -444,7 +449,9 @@ class StoreDirectory:
         return entries
 
     def _load_sources(self, store: OxigraphStore, todo: list[_Source], format: str | None,
-                      progress: Reporter) -> list[Entry]:
+                      progress: Reporter, size: int) -> list[Entry]:
+        """Load each source; ``size`` is the store's size before (it is tracked, not
+        counted again)."""
         from metrograph.authoring.csv_format import import_folder
         from metrograph.rdfio.formats import format_for
 
@@ -454,15 +461,15 @@ class StoreDirectory:
         for s in todo:
             progress.advance(0, detail=s.path.name)
             if s.kind == "folder":
-                before = len(store)
                 store.add(import_folder(s.path), s.graph)
-                count = len(store) - before
+                count = len(store) - size
                 progress.advance(s.size)
             else:
                 fmt = format_for(str(s.path), format)
                 blank = "_" in s.blank_marks or ("[" in s.blank_marks and fmt.name != "nt")
                 count = store.load_path(s.path, fmt=fmt, graph=s.graph, source=s.shown,
-                                        progress=progress, blank_nodes=blank)
+                                        progress=progress, blank_nodes=blank, size=size)
+            size += count
             entries.append(Entry(str(s.path.resolve()), s.kind, s.sha256, s.size, str(s.graph),
                                  count, _now()))
         return entries
