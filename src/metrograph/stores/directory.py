@@ -163,7 +163,7 @@ def _version() -> str:
     return __version__
 
 
-def _sha256_file(path: Path) -> tuple[str, int, str]:
+def _sha256_file(path: Path, progress: Reporter = SILENT) -> tuple[str, int, str]:
     """The SHA-256 and size of a regular file, read in chunks (never whole), and which of the
     characters that start a blank node it holds: ``_`` for ``_:`` (the only way N-Triples
     writes one), ``[`` for ``[`` or ``(`` (Turtle's other ways)."""
@@ -179,15 +179,26 @@ def _sha256_file(path: Path) -> tuple[str, int, str]:
             while chunk := f.read(1 << 20):
                 digest.update(chunk)
                 size += len(chunk)
-                labelled = labelled or b"_:" in tail + chunk[:1] or b"_:" in chunk
+                # one-byte searches first (memchr): b"_:" in a 1.8 GB file costs 3.5 s more
+                labelled = labelled or (tail == b"_" and chunk[:1] == b":") or (
+                    b"_" in chunk and b"_:" in chunk)
                 bracketed = bracketed or b"[" in chunk or b"(" in chunk
                 tail = chunk[-1:]
+                progress.advance(len(chunk))
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
     return digest.hexdigest(), size, ("_" if labelled else "") + ("[" if bracketed else "")
 
 
-def _describe(path: str | Path, graph_name: str | None) -> _Source:
+def _bytes(source: str | Path) -> int:
+    """A file's size (a folder counts 0: its checksum is not reported byte by byte)."""
+    try:
+        return os.stat(source).st_size if not Path(source).is_dir() else 0
+    except OSError:
+        return 0
+
+
+def _describe(path: str | Path, graph_name: str | None, progress: Reporter = SILENT) -> _Source:
     """Hash a file or plan folder and tell the graph it goes into."""
     from metrograph.graph import folder_bytes, user_graph
     from metrograph.rdfio.inputs import check_input_path
@@ -198,7 +209,8 @@ def _describe(path: str | Path, graph_name: str | None) -> _Source:
         sha = hashlib.sha256(content).hexdigest()
         return _Source(p, str(path), "folder", sha, len(content),
                        user_graph(graph_name, digest=sha))
-    sha, size, marks = _sha256_file(p)
+    progress.advance(0, detail=p.name)
+    sha, size, marks = _sha256_file(p, progress)
     if size == 0:
         raise InputError("the file is empty", source=str(path))
     return _Source(p, str(path), "file", sha, size, user_graph(graph_name, digest=sha), marks)
@@ -272,12 +284,17 @@ class StoreDirectory:
         long as the returned store lives (a writer then leaves that generation in place)."""
         why = (f"the store directory {self.path} is opened read-only: add files with "
                f"`metrograph add --store-dir {self.path}` (metrograph.load(..., store_dir=...))")
+        missing = None
         for _ in range(_OPEN_ATTEMPTS):
             manifest = self.manifest()
             lock_path = self.path / f"{manifest.generation}.lock"
             try:
                 fd = os.open(lock_path, os.O_RDONLY | os.O_CLOEXEC)
             except FileNotFoundError:
+                if missing == manifest.generation:  # twice, the manifest unchanged
+                    raise StoreError(f"{lock_path}: missing: the store directory is damaged "
+                                     "(its current generation has no lock file)") from None
+                missing = manifest.generation
                 continue  # a writer removed that generation after we read the manifest
             lease = _Lease(fd)
             fcntl.flock(fd, fcntl.LOCK_SH)
@@ -344,7 +361,10 @@ class StoreDirectory:
         and the store is unchanged. Each source goes into the graph ``graph_name`` or one named
         by its content, as :meth:`metrograph.KnowledgeGraph.load_file` does; a named graph the
         store holds with other content is replaced."""
-        described = [_describe(s, graph_name) for s in sources]
+        progress.step("checksums", total=sum(_bytes(s) for s in sources) or None,
+                      unit="bytes")
+        described = list({(d.sha256, d.graph): d for d in
+                          (_describe(s, graph_name, progress) for s in sources)}.values())
         if self.exists():  # nothing new: no writer, no lock
             current = self.manifest()
             if all(current.holds(s.sha256, str(s.graph)) for s in described) and (
