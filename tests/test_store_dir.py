@@ -302,3 +302,21 @@ def test_a_store_opened_read_only_refuses_changes(multi_store: Path) -> None:
         kg.load_file(MULTI_TTL)
     with pytest.raises(StoreError, match="not a metrograph store"):
         metrograph.open_store(multi_store / "gen-000001")
+
+
+def test_blank_nodes_are_labelled_by_content_as_in_a_plain_load(tmp_path: Path) -> None:
+    ttl = tmp_path / "b.ttl"
+    ttl.write_text('@prefix ex: <http://example.org/> .\n'
+                   'ex:a ex:p [ ex:q "1" ; ex:r ( 1 2 ) ] .\n', encoding="utf-8")
+    nt = tmp_path / "b.nt"
+    nt.write_text('<http://example.org/a> <http://example.org/p> _:x .\n'
+                  '_:x <http://example.org/q> "1" .\n', encoding="utf-8")
+    store = tmp_path / "s"
+    kg = metrograph.load(ttl, nt, store_dir=store, bundled_data=False)
+    plain = metrograph.load(ttl, nt, bundled_data=False)
+    assert len(kg) == len(plain)
+    assert set(kg.store.triples()) == set(plain.store.triples())
+    relabelled = tmp_path / "c.nt"  # the same structure, other labels, another graph
+    relabelled.write_text(nt.read_text(encoding="utf-8").replace("_:x", "_:other"),
+                          encoding="utf-8")
+    assert len(metrograph.load(relabelled, store_dir=store, graph_name="again")) == len(plain)
