@@ -320,3 +320,31 @@ def test_blank_nodes_are_labelled_by_content_as_in_a_plain_load(tmp_path: Path) 
     relabelled.write_text(nt.read_text(encoding="utf-8").replace("_:x", "_:other"),
                           encoding="utf-8")
     assert len(metrograph.load(relabelled, store_dir=store, graph_name="again")) == len(plain)
+
+
+def test_replacing_a_graph_keeps_the_triples_other_files_share_with_it(tmp_path: Path) -> None:
+    a, b, a2 = (tmp_path / n for n in ("a.nt", "b.nt", "a2.nt"))
+    t = '<http://example.org/{}> <http://example.org/p> "x" .\n'
+    a.write_text(t.format(1) + t.format(2), encoding="utf-8")
+    b.write_text(t.format(2) + t.format(3), encoding="utf-8")  # 2: kept in a's graph only
+    a2.write_text(t.format(1), encoding="utf-8")  # 2 leaves the graph: b brings it back
+    store = tmp_path / "s"
+    metrograph.load(a, store_dir=store, graph_name="mine", bundled_data=False)
+    metrograph.load(b, store_dir=store, bundled_data=False)
+    done = cli("add", "--store-dir", str(store), str(a2), "--graph-name", "mine")
+    assert done.returncode == 0, done.stderr
+    assert "replaced the graph" in done.stdout
+    kg = metrograph.open_store(store)
+    assert len(kg) == len(metrograph.load(a2, b, bundled_data=False))
+    assert set(kg.store.triples()) == set(metrograph.load(a2, b, bundled_data=False)
+                                          .store.triples())
+    # a shared file that changed since cannot be loaded again: refused, nothing written
+    other = tmp_path / "other"
+    metrograph.load(a, store_dir=other, graph_name="mine", bundled_data=False)
+    metrograph.load(b, store_dir=other, bundled_data=False)
+    b.write_text(t.format(3), encoding="utf-8")
+    before = (other / "manifest.json").read_bytes()
+    refused = cli("add", "--store-dir", str(other), str(a2), "--graph-name", "mine")
+    assert refused.returncode == 2 and "changed since it was added" in one_line(refused.stderr)
+    assert (other / "manifest.json").read_bytes() == before
+    assert generations(other) == ["gen-000002"]

@@ -31,6 +31,7 @@ holds with other content replaces that graph. Measured figures are in ``BENCHMAR
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import gc
@@ -74,6 +75,9 @@ class Entry:
     graph: str  #: the named graph it went into
     triples: int  #: distinct triples it added (0: everything was held already)
     added: str  #: when, ISO 8601 UTC
+    #: its triples another graph held already (kept there once, not in this file's graph):
+    #: when that other graph is replaced, this file is loaded again so that none is lost
+    shared: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ class Manifest:
             raise StoreError(f"{where}: store format version {data.get('format_version')!r}; "
                              f"this metrograph reads version {FORMAT_VERSION}")
         try:
-            entries = tuple(Entry(**{k: e[k] for k in Entry.__dataclass_fields__})
+            entries = tuple(Entry(**{k: e[k] for k in Entry.__dataclass_fields__ if k in e})
                             for e in data["files"])
             generation = str(data["generation"])
             if not _GENERATION.fullmatch(generation):
@@ -228,6 +232,13 @@ def _bundled(bundled_data: bool) -> list[tuple[str, Any, str, URIRef]]:
         sha = hashlib.sha256(part.read_bytes()).hexdigest()
         out.append((name, part, sha, URIRef(GRAPH_BASE + name.removesuffix(".ttl"))))
     return out
+
+
+def _bundled_bytes(name: str) -> bytes:
+    """The bytes of the bundled part ``name`` (``ontology/metrograph.ttl``...)."""
+    from metrograph.resources import bundled_parts
+
+    return next(part.read_bytes() for n, part in bundled_parts() if n == name)
 
 
 class _Lease:
@@ -403,6 +414,9 @@ class StoreDirectory:
                     if e.graph in new_graphs or e.graph in {str(p[3]) for p in parts}}
         outcome.replaced = sorted(g for g in replaced if g in new_graphs)
         kept = [e for e in kept if e.graph not in replaced]
+        # files whose triples were kept only in a replaced graph: loaded again after it
+        again = [e for e in kept if e.shared] if replaced else []
+        sources_again = [self._source_again(e, replaced) for e in again]
         self._remove_unused(previous.generation if previous else None)
         generation = self._next_generation()
         target = self.path / generation
@@ -420,6 +434,13 @@ class StoreDirectory:
             source_entries = self._load_sources(store, todo, format, progress, triples)
             triples += sum(e.triples for e in source_entries)
             entries += source_entries
+            if again:
+                reloaded = self._load_sources(store, sources_again, format, progress, triples)
+                triples += sum(e.triples for e in reloaded)
+                merged = {e.source: dataclasses.replace(
+                    e, triples=e.triples + r.triples, shared=r.shared)
+                    for e, r in zip(again, reloaded, strict=True)}
+                kept = [merged.get(e.source, e) if e in again else e for e in kept]
             progress.step("writing the store to disk")
             store.flush()
             del store
@@ -439,6 +460,30 @@ class StoreDirectory:
         outcome.generation, outcome.triples = generation, triples
         self._remove_unused(generation)
         return outcome
+
+    def _source_again(self, entry: Entry, replaced: set[str]) -> _Source:
+        """The file of ``entry``, to be loaded again because a graph that held some of its
+        triples is replaced; :class:`StoreError` when it is gone or changed (nothing is
+        written then)."""
+        problem = None
+        if entry.kind == "bundled":
+            problem = "a bundled part of another metrograph version"
+            for name, _part, sha, graph in _bundled(True):
+                if f"metrograph:{name}" == entry.source and sha == entry.sha256:
+                    return _Source(Path(name), entry.source, "bundled", sha, entry.size, graph)
+        else:
+            try:
+                found = _describe(entry.source, None)
+            except InputError as exc:
+                problem = str(exc)
+            else:
+                if found.sha256 == entry.sha256:
+                    return dataclasses.replace(found, graph=URIRef(entry.graph))
+                problem = "it has changed since it was added"
+        graphs = ", ".join(f"<{g}>" for g in sorted(replaced))
+        raise StoreError(f"{self.path}: cannot replace {graphs}: {entry.source} has triples "
+                         f"kept only there and cannot be loaded again ({problem}); add it "
+                         "again first, or start a new store")
 
     def _start(self, previous: Manifest | None, target: Path) -> OxigraphStore:
         """The new generation, opened read-write: a checkpoint of the current one."""
@@ -461,10 +506,11 @@ class StoreDirectory:
                           unit="files")
         for name, part, sha, graph in parts:
             data = part.read_bytes()
+            dropped = store.dropped
             count = store.load(data, fmt=format_for(name), graph=graph,
                                source=f"metrograph:{name}")
             entries.append(Entry(f"metrograph:{name}", "bundled", sha, len(data), str(graph),
-                                 count, _now()))
+                                 count, _now(), store.dropped - dropped))
             progress.advance(1, detail=name)
         return entries
 
@@ -480,7 +526,11 @@ class StoreDirectory:
             progress.step("adding", total=sum(s.size for s in todo) or None, unit="bytes")
         for s in todo:
             progress.advance(0, detail=s.path.name)
-            if s.kind == "folder":
+            dropped = store.dropped
+            if s.kind == "bundled":
+                count = store.load(_bundled_bytes(str(s.path)), fmt=format_for(str(s.path)),
+                                   graph=s.graph, source=s.shown)
+            elif s.kind == "folder":
                 store.add(import_folder(s.path), s.graph)
                 count = len(store) - size
                 progress.advance(s.size)
@@ -490,8 +540,9 @@ class StoreDirectory:
                 count = store.load_path(s.path, fmt=fmt, graph=s.graph, source=s.shown,
                                         progress=progress, blank_nodes=blank, size=size)
             size += count
-            entries.append(Entry(str(s.path.resolve()), s.kind, s.sha256, s.size, str(s.graph),
-                                 count, _now()))
+            entries.append(Entry(s.shown if s.kind == "bundled" else str(s.path.resolve()),
+                                 s.kind, s.sha256, s.size, str(s.graph), count, _now(),
+                                 store.dropped - dropped))
         return entries
 
     def _commit(self, manifest: Manifest) -> None:

@@ -100,6 +100,9 @@ class OxigraphStore:
         ox = _ox()
         self._store = ox.Store(str(path)) if path else ox.Store()
         self._bulk = bulk
+        #: triples not kept in the graph they were loaded into because another graph held them
+        #: already, counted since the store was opened (a store directory records it per file)
+        self.dropped = 0
         self.read_only: str | None = None
         #: kept alive as long as the store (a store directory's shared lock on its generation)
         self.lease: object | None = None
@@ -114,6 +117,7 @@ class OxigraphStore:
         store = cls.__new__(cls)
         store._store = ox.Store.read_only(str(path))
         store._bulk = False
+        store.dropped = 0
         store.read_only = why or f"the store at {path} is opened read-only"
         store.lease = None
         return store
@@ -259,6 +263,7 @@ class OxigraphStore:
             for q in doomed:
                 self._store.remove(q)
             removed += len(doomed)
+        self.dropped += removed
         return removed
 
     def add(self, graph: Graph, into: URIRef) -> None:
