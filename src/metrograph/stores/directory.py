@@ -25,7 +25,15 @@ fed from the file as it is read).
 
 A file whose SHA-256 and target graph are in the manifest already is skipped without taking
 the write lock; nothing changes (no new generation). A file added under a graph name the store
-holds with other content replaces that graph. Measured figures are in ``BENCHMARKS.md``.
+holds with other content replaces that graph; a file whose triples were kept only in that
+graph (each triple is held once, in the graph that brought it first: the manifest counts them
+as ``shared``) is then loaded again from where it was added, or the replacement is refused.
+
+Measured (pyoxigraph 0.5.13, 2 shared cores, 1M-triple N-Triples network): ``Store.load`` into
+an on-disk store 44 s, ``bulk_load`` 14-26 s (9.5 s of CPU), loading in memory and then
+``bulk_extend`` to disk 19 s; the SPARQL scan for blank nodes 18 s, skipped when the file's
+bytes show none; ``len`` walks every quad on disk (0.35 s per million), so the store's size is
+tracked, not counted again. Opening a generation read-only takes milliseconds at any size.
 """
 
 from __future__ import annotations
