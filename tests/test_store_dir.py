@@ -170,6 +170,7 @@ def test_readers_see_the_state_before_or_after_never_a_partial_one(tmp_path: Pat
     readers = [subprocess.Popen([sys.executable, "-c", READER, str(store), "60"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(3)]
+    first = [r.stdout.readline() for r in readers if r.stdout]  # every reader is reading
     try:
         for f in files:
             done = cli("add", "--store-dir", str(store), str(f), "-q")
@@ -178,7 +179,7 @@ def test_readers_see_the_state_before_or_after_never_a_partial_one(tmp_path: Pat
     finally:
         for r in readers:
             r.send_signal(signal.SIGTERM)
-    answers = []
+    answers = [tuple(map(int, line.split())) for line in first]
     for r in readers:
         out, err = r.communicate(timeout=30)
         assert "Traceback" not in err and "Error" not in err, err
