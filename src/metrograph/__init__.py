@@ -23,7 +23,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 _LAZY = {
     # the knowledge graph
-    "load": "graph", "KnowledgeGraph": "graph", "QueryResult": "graph",
+    "load": "graph", "open_store": "graph", "KnowledgeGraph": "graph", "QueryResult": "graph",
     # the model's types
     "Component": "model", "Deliverable": "model", "Guideline": "model", "Measure": "model",
     "Plan": "model", "ProgressRow": "model", "ReportedComparison": "model", "Status": "model",
@@ -38,7 +38,7 @@ _LAZY = {
     **{name: "errors" for name in (
         "MetrographError", "InputError", "AuthoringError", "NotFoundError", "QueryError",
         "QueryParameterError", "QueryRefusedError", "QueryTimeoutError", "RemoteError",
-        "ResultTooLargeError", "UnknownQueryError")},
+        "ResultTooLargeError", "StoreError", "UnknownQueryError")},
 }
 
 __all__ = [
@@ -68,11 +68,13 @@ __all__ = [
     "Status",
     "StatusRecord",
     "Store",
+    "StoreError",
     "UnknownQueryError",
     "ValidationReport",
     "ValidationResult",
     "__version__",
     "load",
+    "open_store",
 ]
 
 if TYPE_CHECKING:
@@ -87,9 +89,10 @@ if TYPE_CHECKING:
         QueryTimeoutError,
         RemoteError,
         ResultTooLargeError,
+        StoreError,
         UnknownQueryError,
     )
-    from metrograph.graph import KnowledgeGraph, QueryResult, load
+    from metrograph.graph import KnowledgeGraph, QueryResult, load, open_store
     from metrograph.model import (
         Component,
         Deliverable,

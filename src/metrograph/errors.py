@@ -18,6 +18,8 @@
     ├── RemoteError              a SPARQL server could not be reached or refused a request
     │   └── PushError            a push failed part-way (the graphs already written listed)
     ├── ReleaseCheckError        a release failed its check (the file at fault named)
+    ├── StoreError               a store directory is missing, damaged or not metrograph's,
+    │                            or a store opened read-only was asked to change
     └── UnsupportedShapeError    a shape uses a feature the SHACL compiler does not handle
 """
 
@@ -40,6 +42,7 @@ __all__ = [
     "ReleaseCheckError",
     "RemoteError",
     "ResultTooLargeError",
+    "StoreError",
     "TruncatedResultError",
     "UnknownQueryError",
     "UnsafeInputError",
@@ -135,6 +138,12 @@ class ReleaseCheckError(MetrographError):
         super().__init__(f"{file}: {problem}")
         self.file = file
         self.problem = problem
+
+
+class StoreError(MetrographError):
+    """A store directory (:mod:`metrograph.stores.directory`) cannot be used: it is missing,
+    damaged or not a metrograph store; or a store opened read-only was asked to change. The
+    message names the directory."""
 
 
 class UnsupportedShapeError(MetrographError):

@@ -42,7 +42,7 @@ from metrograph.stores import MemoryStore, SelectResult, Store, make_store
 if TYPE_CHECKING:
     from metrograph.validation.report import ValidationReport
 
-__all__ = ["KnowledgeGraph", "QueryResult", "load"]
+__all__ = ["KnowledgeGraph", "QueryResult", "load", "open_store"]
 
 GRAPH_BASE = BASE + "graph/"
 _VALID_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*")
@@ -87,11 +87,13 @@ def _read(source: str | Path) -> bytes:
     return read_input(source)
 
 
-def user_graph(name: str | None, content: bytes) -> URIRef:
+def user_graph(name: str | None, content: bytes = b"", *, digest: str | None = None) -> URIRef:
     """The named graph of data a user loads: ``name`` (an absolute IRI, or a name under
-    ``…/graph/user/``), or else a name made from a hash of ``content``."""
+    ``…/graph/user/``), or else a name made from a hash of ``content`` (or its SHA-256
+    ``digest`` in hexadecimal, when already computed)."""
     if name is None:
-        return URIRef(f"{GRAPH_BASE}user/sha256-{hashlib.sha256(content).hexdigest()[:32]}")
+        digest = digest or hashlib.sha256(content).hexdigest()
+        return URIRef(f"{GRAPH_BASE}user/sha256-{digest[:32]}")
     if _VALID_IRI.fullmatch(name) and "/" in name:
         return URIRef(name)
     if not _GRAPH_NAME.fullmatch(name):
@@ -100,7 +102,7 @@ def user_graph(name: str | None, content: bytes) -> URIRef:
     return URIRef(f"{GRAPH_BASE}user/{name}")
 
 
-def _folder_bytes(folder: Path) -> bytes:
+def folder_bytes(folder: Path) -> bytes:
     """A plan folder's content: each CSV file's name and bytes, in name order."""
     out = []
     for path in sorted(folder.glob("*.csv")):
@@ -157,7 +159,7 @@ class KnowledgeGraph:
             from metrograph.authoring.csv_format import import_folder
 
             graph = import_folder(path)
-            self.store.add(graph, user_graph(graph_name, _folder_bytes(path)))
+            self.store.add(graph, user_graph(graph_name, folder_bytes(path)))
             progress.advance(_size(path))
             self._cache.clear()
             return len(graph)
@@ -178,6 +180,12 @@ class KnowledgeGraph:
     def __len__(self) -> int:
         """The number of distinct triples."""
         return len(self.store)
+
+    @property
+    def read_only(self) -> bool:
+        """True for a graph that cannot change (a store directory opened with
+        :func:`open_store`): updates and loads raise :class:`~metrograph.errors.StoreError`."""
+        return getattr(self.store, "read_only", None) is not None
 
     # ------------------------------------------------------------------ SPARQL
 
@@ -539,7 +547,8 @@ def _code_key(code: str) -> tuple[Any, ...]:
 
 def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
          store: Store | str | None = None, format: str | None = None,
-         graph_name: str | None = None, progress: Reporter = SILENT) -> KnowledgeGraph:
+         graph_name: str | None = None, progress: Reporter = SILENT,
+         store_dir: str | Path | None = None) -> KnowledgeGraph:
     """Load a knowledge graph: the bundled ontology, schemes and organisations (unless
     ``bundled=False``), the bundled 2018-2020 plan (unless ``bundled_data=False``), and the given
     RDF files or plan folders on top.
@@ -547,6 +556,12 @@ def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
     (rdflib) or a :class:`Store`. ``graph_name`` names the graph the sources go into
     (:meth:`KnowledgeGraph.load_file`; by default each is named by its content). ``progress``
     (a :class:`~metrograph.progress.Reporter`) is told the bytes parsed of the sources' size.
+
+    With ``store_dir``, the graph lives in that store directory
+    (:mod:`metrograph.stores.directory`): the sources are added to it (the directory is
+    created on first use, with the bundled parts; files already in it are skipped), and the
+    store is opened read-only (:func:`open_store`). ``bundled_data`` then only matters when the
+    directory is created; ``store`` and ``bundled=False`` cannot be combined with it.
 
     The graph is the set of distinct triples of everything loaded: a triple loaded twice (the
     same file twice, a release on top of the bundled data it holds) is one fact, counted once
@@ -558,6 +573,18 @@ def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
     """
     from metrograph.validation.literals import one_line_literal_warnings
 
+    if store_dir is not None:
+        if store is not None or not bundled:
+            raise InputError("store_dir holds its own Oxigraph store with the bundled parts: "
+                             "give neither store nor bundled=False with it")
+        from metrograph.stores.directory import StoreDirectory
+
+        directory = StoreDirectory(store_dir)
+        if sources or not directory.exists():
+            with one_line_literal_warnings():
+                directory.add(sources, graph_name=graph_name, format=format,
+                              bundled_data=bundled_data, progress=progress)
+        return KnowledgeGraph(directory.open())
     kg = KnowledgeGraph(store)
     with one_line_literal_warnings():  # an ill-typed literal: one warning line, no traceback
         if bundled:
@@ -569,6 +596,22 @@ def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
             kg.load_file(source, format=format, graph_name=graph_name, progress=progress)
             progress.advance(0, detail=Path(source).name)
     return kg
+
+
+def open_store(store_dir: str | Path) -> KnowledgeGraph:
+    """The knowledge graph held in the store directory ``store_dir``
+    (:mod:`metrograph.stores.directory`; fill it with ``metrograph add`` or
+    ``load(..., store_dir=...)``), opened read-only as it stands now: files added later are
+    seen by a graph opened later. Opening takes milliseconds whatever the store's size;
+    :meth:`KnowledgeGraph.update` and the ``load_*`` methods raise
+    :class:`~metrograph.errors.StoreError` on it. Raises :class:`StoreError` when the
+    directory is not a metrograph store.
+
+    >>> kg = metrograph.open_store("/srv/network-store")
+    """
+    from metrograph.stores.directory import StoreDirectory
+
+    return KnowledgeGraph(StoreDirectory(store_dir).open())
 
 
 def _size(source: str | Path) -> int:

@@ -49,7 +49,8 @@ def record_status(kg: KnowledgeGraph, code: str, status: str | Status, as_of: st
     ``source`` (an IRI), appending to ``target``: a plan folder (its ``statuses.csv``) or an RDF
     file (created if missing, rewritten atomically; a symbolic link is written through). ``kg``
     must hold the deliverable. An assessment of the same deliverable on the same day is refused:
-    history is never overwritten. Returns the new assessment's IRI."""
+    history is never overwritten. ``kg`` sees the new assessment unless it is read-only (a
+    store directory: add ``target`` to it then). Returns the new assessment's IRI."""
     item = kg.get(code, plan=plan)
     if not isinstance(item, Deliverable):
         raise InputError(f"{code} is a {item.kind}, not a deliverable")
@@ -76,7 +77,8 @@ def record_status(kg: KnowledgeGraph, code: str, status: str | Status, as_of: st
                          "try again", source=str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", source=str(path)) from None
-    kg.add_graph(new, URIRef(path.as_uri()))
+    if not kg.read_only:  # a store directory is read-only: `metrograph add` the file to it
+        kg.add_graph(new, URIRef(path.as_uri()))
     return URIRef(f"{item.plan}/assessment/{item.code}/{day.isoformat()}")
 
 

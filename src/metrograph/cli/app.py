@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,11 +33,41 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+def _store_dir(args: argparse.Namespace, files: Sequence[str] = ()) -> str | None:
+    """The store directory to read (``--store-dir``, else ``METROGRAPH_STORE_DIR`` unless
+    ``--endpoint`` is given), or ``None``; files to load are refused with it: they are added
+    with ``metrograph add``."""
+    from metrograph.stores.directory import ENV_VAR
+
+    explicit = getattr(args, "store_dir", None)
+    if explicit and getattr(args, "endpoint", None):
+        raise MetrographError("give --store-dir or --endpoint, not both")
+    if explicit is None and getattr(args, "endpoint", None):
+        return None
+    chosen: str | None = explicit or os.environ.get(ENV_VAR) or None
+    if chosen is None:
+        return None
+    sources = [*getattr(args, "data", []), *files]
+    if sources:
+        raise MetrographError(f"{sources[0]}: a store directory ({chosen}) is read as it "
+                              f"stands; add files to it first with `metrograph add "
+                              f"--store-dir {chosen} FILE...`")
+    if args.store == "memory":
+        raise MetrographError("--store memory cannot read a store directory (an Oxigraph "
+                              "store on disk)")
+    return chosen
+
+
 def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph:
     from metrograph.graph import KnowledgeGraph, load
     from metrograph.progress import Progress
 
     sources = [*getattr(args, "data", []), *files]
+    store_dir = _store_dir(args, files)
+    if store_dir is not None:
+        from metrograph.graph import open_store
+
+        return open_store(store_dir)
     if getattr(args, "endpoint", None):
         from metrograph.stores.remote import RemoteStore
 
@@ -60,9 +91,35 @@ def _write(text: str, output: str | None) -> None:
         sys.stdout.write(text)
 
 
+def _store_info(args: argparse.Namespace, directory: str) -> int:
+    """``info --store-dir``: the store's files and graphs, from its manifest (no query)."""
+    from metrograph import __version__
+    from metrograph.stores.directory import StoreDirectory
+
+    manifest = StoreDirectory(directory).manifest()
+    if args.format == "json":
+        payload = {"version": __version__, "store": "oxigraph", "store_dir": directory,
+                   **manifest.to_json()}
+        _write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", args.output)
+        return EXIT_OK
+    lines = [f"metrograph {__version__}, store directory: {directory} (generation "
+             f"{manifest.generation}, made by metrograph {manifest.metrograph}, updated "
+             f"{manifest.updated})",
+             f"  statements    {manifest.triples}",
+             f"  graphs        {len(manifest.graphs())}",
+             f"  files         {len(manifest.entries)}"]
+    lines += [f"  {e.kind:<8} {e.source}  {e.size} bytes  sha256 {e.sha256[:16]}…  "
+              f"{e.triples} triples  <{e.graph}>  {e.added}" for e in manifest.entries]
+    _write("\n".join(lines) + "\n", args.output)
+    return EXIT_OK
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from metrograph import __version__
 
+    directory = _store_dir(args)
+    if directory is not None:
+        return _store_info(args, directory)
     kg = _load(args)
     counts = kg.counts()
     plans = kg.plans()
@@ -97,6 +154,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from metrograph.graph import load
 
     _check_shapes(args.shapes or ())
+    _store_dir(args, args.files)
     kg = (load(*args.files, bundled_data=False, store=args.store) if args.files
           else _load(args))
     from metrograph.progress import Progress
@@ -284,11 +342,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_status_set(args: argparse.Namespace) -> int:
     from metrograph.authoring.status import record_status
 
-    extra = [args.file] if Path(args.file).exists() else []
+    extra = [args.file] if Path(args.file).exists() and _store_dir(args) is None else []
     kg = _load(args, extra)
     node = record_status(kg, args.code, args.status, args.as_of, args.source, args.file,
                          plan=args.plan)
     print(f"recorded {node} in {args.file}")
+    if kg.read_only:
+        print(f"the store directory is read as it stands: add {args.file} to it with "
+              "`metrograph add`")
     return EXIT_OK
 
 
@@ -312,6 +373,34 @@ def cmd_report(args: argparse.Namespace) -> int:
     from metrograph.reports.markdown import markdown_report
 
     _write(markdown_report(kg, plan=args.plan), args.output)
+    return EXIT_OK
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from metrograph.progress import Progress
+    from metrograph.stores.directory import ENV_VAR, StoreDirectory
+
+    directory = args.store_dir or os.environ.get(ENV_VAR)
+    if not directory:
+        raise MetrographError(f"give the store directory: --store-dir DIR or {ENV_VAR}")
+    with Progress("adding", quiet=args.quiet) as progress:
+        outcome = StoreDirectory(directory).add(
+            args.files, graph_name=args.graph_name, format=args.format,
+            bundled_data=not args.no_bundled_data, progress=progress)
+    if outcome.created:
+        print(f"created the store {directory} with the bundled ontology, schemes, "
+              "organisations" + ("" if args.no_bundled_data else " and plan"))
+    for graph in outcome.replaced:
+        print(f"replaced the graph <{graph}> (it held other content)")
+    for entry in outcome.added:
+        if entry.kind != "bundled":
+            print(f"added {entry.source}: {entry.triples} new triples into <{entry.graph}>")
+    for shown in outcome.unchanged:
+        print(f"unchanged: {shown} is in the store already (same content, same graph); "
+              "nothing to do")
+    state = "now holds" if outcome.changed else "holds"
+    print(f"store {directory} {state} {outcome.triples} triples (generation "
+          f"{outcome.generation})")
     return EXIT_OK
 
 
@@ -343,6 +432,11 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--store", choices=STORES, default="oxigraph",
                         help="where the graph is held: an embedded Oxigraph store (default: "
                              "Rust parsers and SPARQL engine) or rdflib in memory")
+    common.add_argument("--store-dir", metavar="DIR",
+                        help="read the graph from this store directory (made by `metrograph "
+                             "add`) instead of loading files: opened in milliseconds; default: "
+                             "the METROGRAPH_STORE_DIR environment variable. --data and FILE "
+                             "arguments are refused with it (add them with `metrograph add`)")
     common.add_argument("--endpoint", metavar="URL",
                         help="answer from a remote SPARQL 1.1 endpoint holding the graph "
                              "(e.g. a partner's server loaded with `metrograph push`) instead "
@@ -363,6 +457,31 @@ def build_parser() -> argparse.ArgumentParser:
     _output(p, "FILE", "write to FILE (atomically) instead of standard output")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("add", help="add RDF files or plan folders to a store directory",
+                       description="Add RDF files or plan folders to the store directory "
+                                   "--store-dir DIR (or METROGRAPH_STORE_DIR), created on first "
+                                   "add with the bundled ontology, schemes, organisations and "
+                                   "(unless --no-bundled-data) plan. A file already in the "
+                                   "store (same SHA-256, same graph) is skipped; a graph name "
+                                   "held with other content is replaced. All or nothing: on "
+                                   "bad input (exit 2) or a crash, the store is unchanged; "
+                                   "readers are never disturbed.")
+    p.add_argument("files", nargs="+", metavar="FILE", type=types.input_path,
+                   help="RDF files (Turtle, N-Triples, JSON-LD, TriG, N-Quads, RDF/XML) or "
+                        "plan folders")
+    p.add_argument("--store-dir", metavar="DIR",
+                   help="the store directory (default: METROGRAPH_STORE_DIR)")
+    p.add_argument("--graph-name", metavar="NAME",
+                   help="the named graph the files go into (an IRI, or a name under "
+                        "https://w3id.org/metrograph/graph/user/); by default one named by "
+                        "each file's content")
+    p.add_argument("--format", choices=("ttl", "nt", "jsonld", "trig", "nq", "xml"),
+                   help="the files' format (default: from each file's suffix)")
+    p.add_argument("--no-bundled-data", action="store_true",
+                   help="when the store is created: leave out the bundled plan")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    p.set_defaults(func=cmd_add)
 
     p = sub.add_parser("validate", parents=[common],
                        help="validate with the SHACL shapes (exit 1 on violations)",

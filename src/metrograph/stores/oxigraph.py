@@ -8,12 +8,13 @@ import io
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from rdflib import Dataset, Graph, URIRef
 from rdflib.term import Node
 
-from metrograph.errors import InputError, QueryError, QueryParameterError
+from metrograph.errors import InputError, QueryError, QueryParameterError, StoreError
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.canonical import content_labelled, from_ox, has_blank, to_ox
 from metrograph.rdfio.formats import TERM_TOO_LONG, Format, default_graph_id
@@ -90,9 +91,45 @@ class OxigraphStore:
 
     name = "oxigraph"
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, bulk: bool = False) -> None:
+        """An in-memory store, or the on-disk store at ``path`` opened read-write (created if
+        missing). ``bulk``: :meth:`load_path` parses large N-Triples and Turtle files with
+        Oxigraph's bulk loader, which is not transactional: a file that fails half-way leaves
+        what it had loaded, so ``bulk`` is for a store its caller throws away on error (a store
+        directory's new generation, :mod:`metrograph.stores.directory`)."""
         ox = _ox()
-        self._store = ox.Store(path) if path else ox.Store()
+        self._store = ox.Store(str(path)) if path else ox.Store()
+        self._bulk = bulk
+        #: triples not kept in the graph they were loaded into because another graph held them
+        #: already, counted since the store was opened (a store directory records it per file)
+        self.dropped = 0
+        self.read_only: str | None = None
+        #: kept alive as long as the store (a store directory's shared lock on its generation)
+        self.lease: object | None = None
+
+    @classmethod
+    def open_read_only(cls, path: str | Path, why: str = "") -> OxigraphStore:
+        """The on-disk store at ``path``, opened read-only: no process may write it meanwhile
+        (pyoxigraph: "undefined behaviour"), which a store directory ensures by never writing
+        a generation once committed. A change asked of it raises :class:`StoreError` saying
+        ``why`` (what to do instead)."""
+        ox = _ox()
+        store = cls.__new__(cls)
+        store._store = ox.Store.read_only(str(path))
+        store._bulk = False
+        store.dropped = 0
+        store.read_only = why or f"the store at {path} is opened read-only"
+        store.lease = None
+        return store
+
+    def _writable(self) -> None:
+        if self.read_only is not None:
+            raise StoreError(self.read_only)
+
+    def flush(self) -> None:
+        """Write every buffer to disk (an on-disk store)."""
+        self._writable()
+        self._store.flush()
 
     @property
     def native(self) -> Any:
@@ -107,6 +144,7 @@ class OxigraphStore:
         transactional), its blank nodes then relabelled by content; a quad format goes through
         a list first (its default graph renamed ``graph``)."""
         ox = _ox()
+        self._writable()
         check_safe(data, fmt.name, source)
         before = len(self._store)
         name = ox.NamedNode(str(graph))
@@ -136,6 +174,46 @@ class OxigraphStore:
         self._insert(quads)
         return len(self._store) - before
 
+    def load_path(self, path: Path, *, fmt: Format, graph: URIRef, source: str,
+                  progress: Reporter = SILENT, blank_nodes: bool = True,
+                  size: int | None = None) -> int:
+        """:meth:`load` from a file. With ``bulk`` (see the constructor), N-Triples and Turtle
+        are streamed from the file into Oxigraph's bulk loader, never held in memory whole (a
+        10M-triple file is 1.8 GB); blank nodes are then labelled by content and repeated
+        triples removed, as :meth:`load` does. ``blank_nodes=False`` tells that the file has
+        none (no ``_:``, ``[`` or ``(`` in its bytes): finding them takes a scan of the graph,
+        18 s at 1M triples on disk. ``size``: the store's size, when the caller knows it (on
+        disk, ``len`` walks every quad: 0.35 s per million). Other formats, or without
+        ``bulk``, go through :meth:`load`."""
+        from metrograph.rdfio.inputs import read_input
+
+        if not (self._bulk and fmt.name in ("nt", "ttl")):
+            return self.load(read_input(path), fmt=fmt, graph=graph, source=source,
+                             progress=progress)
+        ox = _ox()
+        self._writable()
+        before = len(self._store) if size is None else size
+        name = ox.NamedNode(str(graph))
+        rdf_format = getattr(ox.RdfFormat, _FORMATS[fmt.name])
+        try:
+            with open(path, "rb") as raw:
+                self._store.bulk_load(input=progress.reader(raw), format=rdf_format,
+                                      base_iri=str(graph), to_graph=name)
+        except SyntaxError as exc:
+            raise InputError(f"not valid {fmt.name}: {exc.msg if hasattr(exc, 'msg') else exc}",
+                             source=source, line=getattr(exc, "lineno", None),
+                             column=getattr(exc, "offset", None)) from None
+        except (OSError, ValueError) as exc:
+            raise InputError(f"not valid {fmt.name}: {exc}", source=source) from None
+        except MemoryError:
+            raise InputError(TERM_TOO_LONG, source=source) from None
+        if blank_nodes:
+            self._label_blank_nodes(name)
+        after = len(self._store)
+        if after > before:
+            after -= self._deduplicate({name: after - before}, total=after)
+        return after - before
+
     def _label_blank_nodes(self, graph: Any) -> None:
         """Relabel by content the blank nodes of ``graph`` (already in the store)."""
         ox = _ox()
@@ -157,13 +235,15 @@ class OxigraphStore:
         self._store.extend(quads)
         self._deduplicate(sizes)
 
-    def _deduplicate(self, new: dict[Any, int]) -> None:
+    def _deduplicate(self, new: dict[Any, int], total: int | None = None) -> int:
         """Remove from each graph of ``new`` (graph -> quads added) the triples another graph
         holds: a graph that was there before, or a new one whose name sorts first. The smaller
         side is walked (quads of the new graph, or of the others) and each quad looked up on
-        the other side."""
+        the other side. ``total``: the store's size when the caller knows it. Returns the
+        quads removed."""
         ox = _ox()
-        total = len(self._store)
+        total = len(self._store) if total is None else total
+        removed = 0
         graphs = [*self._store.named_graphs(), ox.DefaultGraph()]
         for g in sorted(new, key=str):
             others = [h for h in graphs if h != g and (h not in new or str(h) < str(g))]
@@ -182,14 +262,19 @@ class OxigraphStore:
                             q.subject, q.predicate, q.object, g))
             for q in doomed:
                 self._store.remove(q)
+            removed += len(doomed)
+        self.dropped += removed
+        return removed
 
     def add(self, graph: Graph, into: URIRef) -> None:
         ox = _ox()
+        self._writable()
         g = ox.NamedNode(str(into))
         self._insert([ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in graph])
 
     def add_dataset(self, dataset: Dataset) -> None:
         ox = _ox()
+        self._writable()
         default = default_graph_id(dataset)
         quads = []
         for s, p, o, g in dataset.quads((None, None, None, None)):
@@ -288,6 +373,7 @@ class OxigraphStore:
 
     def update(self, update: str) -> None:
         """Run a SPARQL Update; a triple it wrote into a second graph is then kept once."""
+        self._writable()
         try:
             self._store.update(update)
         except (SyntaxError, OSError, ValueError) as exc:

@@ -1,0 +1,351 @@
+"""Store directories (``metrograph add``, ``--store-dir``, ``METROGRAPH_STORE_DIR``,
+``metrograph.open_store``): each promise attacked with real processes on real files.
+
+Loaded once, answered in a new process the same as a plain load; an unchanged file re-added
+does nothing; a writer killed mid-load leaves the store as it was; readers running while files
+are added see the state before or after, never an error or a partial count; concurrent adds
+lose nothing; bad input changes nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import metrograph
+from metrograph.errors import StoreError
+
+from .conftest import FIXTURES, MULTICYCLE
+from .servers import Server, oxigraph_scratch  # noqa: F401
+
+TIMEOUT = 120
+MULTI_TTL = FIXTURES / "multicycle" / "example-network-2022-2024.ttl"
+STATUSES = FIXTURES / "multicycle" / "statuses-2018-2020.ttl"
+QUESTIONS = ["plans", "progress-by-guideline", "deliverables-without-status", "components"]
+
+#: a reader process: opens the store again and again, prints "len count" per opening
+READER = """
+import sys, time, metrograph
+store, until = sys.argv[1], time.monotonic() + float(sys.argv[2])
+while time.monotonic() < until:
+    kg = metrograph.open_store(store)
+    [row] = kg.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows
+    print(len(kg), int(row[0]), flush=True)
+    del kg
+"""
+
+
+def cli(*args: str, env: dict[str, str] | None = None,
+        timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
+    """Run ``metrograph ARGS`` in a new process."""
+    return subprocess.run([sys.executable, "-m", "metrograph", *args], capture_output=True,
+                          text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def generations(store: Path) -> list[str]:
+    return sorted(p.name for p in store.iterdir() if p.is_dir() and p.name.startswith("gen-"))
+
+
+def synthetic_nt(path: Path, triples: int, prefix: str = "s") -> Path:
+    """An N-Triples file of ``triples`` distinct triples (no blank node)."""
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(triples):
+            f.write(f'<http://example.org/{prefix}{i}> <http://example.org/p> "v{i}" .\n')
+    return path
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def multi_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store made by `metrograph add` of the multi-cycle fixture (files and a plan folder)."""
+    store = tmp_path_factory.mktemp("stores") / "multi"
+    done = cli("add", "--store-dir", str(store), *map(str, MULTICYCLE), "-q")
+    assert done.returncode == 0, done.stderr
+    assert "created the store" in done.stdout
+    return store
+
+
+def test_answers_in_a_new_process_equal_a_plain_load(multi_store: Path) -> None:
+    plain = metrograph.load(*MULTICYCLE)
+    for name in QUESTIONS:
+        from_store = cli("query", name, "--store-dir", str(multi_store), "--format", "json")
+        assert from_store.returncode == 0, from_store.stderr
+        assert json.loads(from_store.stdout) == json.loads(
+            plain.query(name).serialize("json")), name
+    manifest = json.loads((multi_store / "manifest.json").read_text())
+    assert manifest["triples"] == len(plain) == len(metrograph.open_store(multi_store))
+    info = json.loads(cli("info", "--store-dir", str(multi_store), "--format", "json").stdout)
+    assert info["triples"] == len(plain)
+    assert {Path(f["source"]).name for f in info["files"]} >= {p.name for p in MULTICYCLE}
+    # the API: load(store_dir=) gives the same graph; the figures agree
+    api = metrograph.load(*MULTICYCLE, store_dir=multi_store)
+    assert api.counts() == plain.counts()
+
+
+def test_distinct_triples_the_same_file_twice_or_under_two_names(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    assert cli("add", "--store-dir", str(store), str(MULTI_TTL), "-q").returncode == 0
+    before = json.loads((store / "manifest.json").read_text())["triples"]
+    renamed = cli("add", "--store-dir", str(store), str(MULTI_TTL), "--graph-name", "again")
+    assert renamed.returncode == 0, renamed.stderr
+    assert "0 new triples" in renamed.stdout
+    copy = tmp_path / "copy.ttl"
+    copy.write_bytes(MULTI_TTL.read_bytes() + b"\n# the same triples, other bytes\n")
+    assert cli("add", "--store-dir", str(store), str(copy)).returncode == 0
+    assert len(metrograph.open_store(store)) == before
+    assert len(metrograph.load(MULTI_TTL, copy, MULTI_TTL, graph_name=None)) == before
+
+
+def test_unchanged_file_re_added_does_nothing(multi_store: Path) -> None:
+    manifest = (multi_store / "manifest.json").read_bytes()
+    gens = generations(multi_store)
+    again = cli("add", "--store-dir", str(multi_store), str(MULTI_TTL))
+    assert again.returncode == 0, again.stderr
+    assert f"unchanged: {MULTI_TTL}" in again.stdout
+    assert (multi_store / "manifest.json").read_bytes() == manifest
+    assert generations(multi_store) == gens
+
+
+def test_same_graph_name_with_other_content_replaces_the_graph(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    first = synthetic_nt(tmp_path / "a.nt", 30, "a")
+    second = synthetic_nt(tmp_path / "b.nt", 20, "b")
+    assert cli("add", "--store-dir", str(store), str(first), "--graph-name", "mine").returncode == 0
+    done = cli("add", "--store-dir", str(store), str(second), "--graph-name", "mine")
+    assert done.returncode == 0, done.stderr
+    assert "replaced the graph <https://w3id.org/metrograph/graph/user/mine>" in done.stdout
+    kg = metrograph.open_store(store)
+    assert len(kg) == len(metrograph.load()) + 20
+    files = [f for f in json.loads((store / "manifest.json").read_text())["files"]
+             if f["kind"] != "bundled"]
+    assert [Path(f["source"]).name for f in files] == ["b.nt"]
+
+
+def test_a_writer_killed_mid_load_leaves_the_store_as_it_was(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    assert cli("add", "--store-dir", str(store), str(MULTI_TTL), "-q").returncode == 0
+    before = (store / "manifest.json").read_bytes()
+    count = len(metrograph.open_store(store))
+    big = synthetic_nt(tmp_path / "big.nt", 300_000)
+    writer = subprocess.Popen([sys.executable, "-m", "metrograph", "add", "--store-dir",
+                               str(store), str(big), "-q"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (store / "gen-000002").exists() and writer.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    time.sleep(0.3)  # into the load
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=30)
+    assert writer.returncode == -signal.SIGKILL, "the load ended before it could be killed"
+    assert (store / "manifest.json").read_bytes() == before
+    assert len(metrograph.open_store(store)) == count
+    assert cli("query", "plans", "--store-dir", str(store)).returncode == 0
+    small = synthetic_nt(tmp_path / "small.nt", 10)
+    done = cli("add", "--store-dir", str(store), str(small))
+    assert done.returncode == 0, done.stderr
+    assert len(metrograph.open_store(store)) == count + 10
+    current = json.loads((store / "manifest.json").read_text())["generation"]
+    assert generations(store) == [current] != ["gen-000001"]  # the leftover is gone
+    assert not list(store.glob(".manifest-*"))
+
+
+def test_readers_see_the_state_before_or_after_never_a_partial_one(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    assert cli("add", "--store-dir", str(store), str(MULTI_TTL), "-q").returncode == 0
+    states = [len(metrograph.open_store(store))]
+    files = [synthetic_nt(tmp_path / f"f{i}.nt", 5_000, f"f{i}-") for i in range(2)]
+    readers = [subprocess.Popen([sys.executable, "-c", READER, str(store), "60"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(3)]
+    first = [r.stdout.readline() for r in readers if r.stdout]  # every reader is reading
+    try:
+        for f in files:
+            done = cli("add", "--store-dir", str(store), str(f), "-q")
+            assert done.returncode == 0, done.stderr
+            states.append(len(metrograph.open_store(store)))
+    finally:
+        for r in readers:
+            r.send_signal(signal.SIGTERM)
+    answers = [tuple(map(int, line.split())) for line in first]
+    for r in readers:
+        out, err = r.communicate(timeout=30)
+        assert "Traceback" not in err and "Error" not in err, err
+        answers += [tuple(map(int, line.split())) for line in out.splitlines()]
+    assert len(answers) > 10, "the readers did not read"
+    assert {n for n, _ in answers} <= set(states)
+    assert all(n == count for n, count in answers)
+    assert len({n for n, _ in answers}) >= 2, "no reader saw a change"
+    # once no reader holds them, the next writer removes the old generations
+    assert cli("add", "--store-dir", str(store), str(STATUSES), "-q").returncode == 0
+    assert len(generations(store)) == 1
+
+
+def test_concurrent_adds_lose_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    assert cli("add", "--store-dir", str(store), str(MULTI_TTL), "-q").returncode == 0
+    files = [synthetic_nt(tmp_path / f"c{i}.nt", 2_000, f"c{i}-") for i in range(3)]
+    writers = [subprocess.Popen([sys.executable, "-m", "metrograph", "add", "--store-dir",
+                                 str(store), str(f), "-q"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for f in files]
+    for w in writers:
+        _out, err = w.communicate(timeout=TIMEOUT)
+        assert w.returncode == 0, err
+    manifest = json.loads((store / "manifest.json").read_text())
+    assert {Path(f["source"]).name for f in manifest["files"]} >= {f.name for f in files}
+    assert len(metrograph.open_store(store)) == len(metrograph.load(MULTI_TTL, *files))
+    assert manifest["triples"] == len(metrograph.open_store(store))  # tracked, not counted
+
+
+def test_bad_input_changes_nothing(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    assert cli("add", "--store-dir", str(store), str(MULTI_TTL), "-q").returncode == 0
+    manifest = (store / "manifest.json").read_bytes()
+    bad = tmp_path / "bad.nt"
+    bad.write_text('<http://a> <http://b> "1" .\n<http://a> <http://b> "2\n', encoding="utf-8")
+    for args in ([str(bad)], [str(STATUSES), str(bad)]):  # all or nothing
+        done = cli("add", "--store-dir", str(store), *args)
+        assert done.returncode == 2
+        line = one_line(done.stderr)
+        assert f"{bad}:2:" in line and "Traceback" not in line
+        assert (store / "manifest.json").read_bytes() == manifest
+        assert generations(store) == ["gen-000001"]
+
+
+def test_a_damaged_or_foreign_directory_is_refused(tmp_path: Path) -> None:
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine", encoding="utf-8")
+    for args in (["add", str(MULTI_TTL)], ["query", "plans"], ["info"]):
+        done = cli(*args, "--store-dir", str(foreign))
+        assert done.returncode == 2 and "not a metrograph store" in one_line(done.stderr)
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+    damaged = tmp_path / "damaged"
+    assert cli("add", "--store-dir", str(damaged), str(MULTI_TTL), "-q").returncode == 0
+    (damaged / "manifest.json").write_text("{not json", encoding="utf-8")
+    for args in (["add", str(STATUSES)], ["query", "plans"], ["info"]):
+        done = cli(*args, "--store-dir", str(damaged))
+        assert done.returncode == 2 and "damaged manifest" in one_line(done.stderr)
+    missing = cli("info", "--store-dir", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "no such store directory" in one_line(missing.stderr)
+
+
+def test_the_environment_variable_works_like_the_option(multi_store: Path) -> None:
+    env = {"METROGRAPH_STORE_DIR": str(multi_store)}
+    by_env = cli("query", "plans", "--format", "json", env=env)
+    by_option = cli("query", "plans", "--format", "json", "--store-dir", str(multi_store))
+    assert by_env.returncode == 0, by_env.stderr
+    assert json.loads(by_env.stdout) == json.loads(by_option.stdout)
+    info = cli("info", env=env)
+    assert f"store directory: {multi_store}" in info.stdout
+    unchanged = cli("add", str(MULTI_TTL), env=env)
+    assert unchanged.returncode == 0 and "unchanged" in unchanged.stdout
+    refused = cli("query", "plans", "--data", str(MULTI_TTL), env=env)
+    assert refused.returncode == 2 and "metrograph add" in one_line(refused.stderr)
+
+
+def test_every_command_reads_a_store_directory(tmp_path: Path, multi_store: Path,
+                                               oxigraph_scratch: Server) -> None:  # noqa: F811
+    d = ["--store-dir", str(multi_store)]
+    plain = metrograph.load(*MULTICYCLE)
+    validated = cli("validate", *d, "--format", "json")
+    expected = plain.validate()
+    assert validated.returncode == (1 if expected.has_violations else 0), validated.stderr
+    assert len(json.loads(validated.stdout)["results"]) == len(expected.results)
+    refused = cli("validate", str(MULTI_TTL), *d)
+    assert refused.returncode == 2 and "metrograph add" in one_line(refused.stderr)
+    exported = cli("export", *d, "--format", "nt", "-o", str(tmp_path / "kg.nt"))
+    assert exported.returncode == 0, exported.stderr
+    assert len(metrograph.load(tmp_path / "kg.nt", bundled=False)) == len(plain)
+    report = cli("report", *d, "-o", str(tmp_path / "report.md"))
+    assert report.returncode == 0, report.stderr
+    from metrograph.reports.markdown import markdown_report
+
+    assert (tmp_path / "report.md").read_text() == markdown_report(plain)
+    published = cli("publish", *d, "-o", str(tmp_path / "release"))
+    assert published.returncode == 0, published.stderr
+    assert f"({len(plain)} triples)" in published.stdout
+    pushed = cli("push", *d, "--graph-store", oxigraph_scratch.gsp_url, "--update",
+                 oxigraph_scratch.update_url, "--query", oxigraph_scratch.query_url)
+    assert pushed.returncode == 0, pushed.stderr
+    stored = [int(n) for n in re.findall(r", (\d+) stored", pushed.stdout)]
+    assert sum(stored) == len(plain), pushed.stdout  # counted on the server
+    status = tmp_path / "status.ttl"
+    recorded = cli("status", "set", "L1M1D1", "done", "--as-of", "2024-01-01", "--source",
+                   "https://example.org/report", "--file", str(status), "--plan",
+                   "https://w3id.org/metrograph/id/metropolis/plan/2018-2020", *d)
+    assert recorded.returncode == 0, recorded.stderr
+    assert "metrograph add" in recorded.stdout
+    assert len(metrograph.load(status, bundled=False)) > 0
+    imported = cli("import", str(FIXTURES / "multicycle" / "metropolis-2021-2023"), *d,
+                   "-o", str(tmp_path / "plan.ttl"))
+    assert imported.returncode == 0, imported.stderr
+    assert cli("queries", "--format", "json").returncode == 0
+
+
+def test_a_store_opened_read_only_refuses_changes(multi_store: Path) -> None:
+    kg = metrograph.open_store(multi_store)
+    with pytest.raises(StoreError, match=r"read-only.*metrograph add"):
+        kg.update("INSERT DATA { <http://a> <http://b> <http://c> }", allow_update=True)
+    with pytest.raises(StoreError, match="read-only"):
+        kg.load_file(MULTI_TTL)
+    with pytest.raises(StoreError, match="not a metrograph store"):
+        metrograph.open_store(multi_store / "gen-000001")
+
+
+def test_blank_nodes_are_labelled_by_content_as_in_a_plain_load(tmp_path: Path) -> None:
+    ttl = tmp_path / "b.ttl"
+    ttl.write_text('@prefix ex: <http://example.org/> .\n'
+                   'ex:a ex:p [ ex:q "1" ; ex:r ( 1 2 ) ] .\n', encoding="utf-8")
+    nt = tmp_path / "b.nt"
+    nt.write_text('<http://example.org/a> <http://example.org/p> _:x .\n'
+                  '_:x <http://example.org/q> "1" .\n', encoding="utf-8")
+    store = tmp_path / "s"
+    kg = metrograph.load(ttl, nt, store_dir=store, bundled_data=False)
+    plain = metrograph.load(ttl, nt, bundled_data=False)
+    assert len(kg) == len(plain)
+    assert set(kg.store.triples()) == set(plain.store.triples())
+    relabelled = tmp_path / "c.nt"  # the same structure, other labels, another graph
+    relabelled.write_text(nt.read_text(encoding="utf-8").replace("_:x", "_:other"),
+                          encoding="utf-8")
+    assert len(metrograph.load(relabelled, store_dir=store, graph_name="again")) == len(plain)
+
+
+def test_replacing_a_graph_keeps_the_triples_other_files_share_with_it(tmp_path: Path) -> None:
+    a, b, a2 = (tmp_path / n for n in ("a.nt", "b.nt", "a2.nt"))
+    t = '<http://example.org/{}> <http://example.org/p> "x" .\n'
+    a.write_text(t.format(1) + t.format(2), encoding="utf-8")
+    b.write_text(t.format(2) + t.format(3), encoding="utf-8")  # 2: kept in a's graph only
+    a2.write_text(t.format(1), encoding="utf-8")  # 2 leaves the graph: b brings it back
+    store = tmp_path / "s"
+    metrograph.load(a, store_dir=store, graph_name="mine", bundled_data=False)
+    metrograph.load(b, store_dir=store, bundled_data=False)
+    done = cli("add", "--store-dir", str(store), str(a2), "--graph-name", "mine")
+    assert done.returncode == 0, done.stderr
+    assert "replaced the graph" in done.stdout
+    kg = metrograph.open_store(store)
+    assert len(kg) == len(metrograph.load(a2, b, bundled_data=False))
+    assert set(kg.store.triples()) == set(metrograph.load(a2, b, bundled_data=False)
+                                          .store.triples())
+    # a shared file that changed since cannot be loaded again: refused, nothing written
+    other = tmp_path / "other"
+    metrograph.load(a, store_dir=other, graph_name="mine", bundled_data=False)
+    metrograph.load(b, store_dir=other, bundled_data=False)
+    b.write_text(t.format(3), encoding="utf-8")
+    before = (other / "manifest.json").read_bytes()
+    refused = cli("add", "--store-dir", str(other), str(a2), "--graph-name", "mine")
+    assert refused.returncode == 2 and "changed since it was added" in one_line(refused.stderr)
+    assert (other / "manifest.json").read_bytes() == before
+    assert generations(other) == ["gen-000002"]
