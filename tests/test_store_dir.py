@@ -349,3 +349,57 @@ def test_replacing_a_graph_keeps_the_triples_other_files_share_with_it(tmp_path:
     assert refused.returncode == 2 and "changed since it was added" in one_line(refused.stderr)
     assert (other / "manifest.json").read_bytes() == before
     assert generations(other) == ["gen-000002"]
+
+
+def test_export_is_streamed_and_the_same_bytes_from_two_stores(tmp_path: Path) -> None:
+    """N-Triples from a store directory: streamed by Oxigraph (a child process writing it to a
+    file grows by much less than one holding the same export as text), the same bytes from two
+    stores built alike and across processes, and the same triples as a plain load's export
+    (blank-node labels aside)."""
+    data = synthetic_nt(tmp_path / "big.nt", 200_000)
+    stores = [tmp_path / "a", tmp_path / "b"]
+    for store in stores:
+        assert cli("add", "--store-dir", str(store), str(data), "-q").returncode == 0
+
+    def grown_kb(store: Path, action: str) -> int:
+        code = ("import resource, sys, metrograph; kg = metrograph.open_store(sys.argv[1]); "
+                "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+                f"{action}; "
+                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)")
+        done = subprocess.run([sys.executable, "-c", code, str(store), str(out)],
+                              capture_output=True, text=True, timeout=TIMEOUT, check=True)
+        return int(done.stdout.split()[-1])
+
+    outs = []
+    for i, store in enumerate([*stores, stores[0]]):
+        out = tmp_path / f"out{i}.nt"
+        streamed = grown_kb(store, "kg.write(sys.argv[2], 'nt')")
+        outs.append(out.read_bytes())
+    held = grown_kb(stores[0], "text = kg.export('nt')")
+    assert held * 1024 > len(outs[0])  # the text is held whole: more than its size
+    assert streamed < held / 2, (streamed, held)
+    assert outs[0] == outs[1] == outs[2]
+    plain = metrograph.load(data).export("nt").encode("utf-8")
+
+    def content(text: bytes) -> set[bytes]:
+        return {line for line in text.splitlines() if b"_:" not in line}
+
+    assert content(outs[0]) == content(plain)
+    assert len(outs[0].splitlines()) == len(plain.splitlines())
+
+
+def test_reasoning_on_a_store_works_on_a_checkpoint(multi_store: Path) -> None:
+    """kg.reasoned("rules") on an opened store: the store is unchanged (read-only, same
+    manifest), the inferences equal those on a plain load, and the checkpoint is removed."""
+    import gc
+
+    manifest = (multi_store / "manifest.json").read_bytes()
+    kg = metrograph.open_store(multi_store)
+    reasoned = kg.reasoned("rules")
+    plain = metrograph.load(*MULTICYCLE)
+    assert len(reasoned) - len(kg) == len(plain.reasoned("rules")) - len(plain) > 0
+    assert len(metrograph.open_store(multi_store)) == len(kg)
+    del reasoned
+    gc.collect()
+    assert not [p for p in multi_store.iterdir() if p.name.startswith(".metrograph-copy-")]
+    assert (multi_store / "manifest.json").read_bytes() == manifest

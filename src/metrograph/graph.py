@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
@@ -512,10 +513,9 @@ class KnowledgeGraph:
         if engine == "rules":
             from metrograph.reasoning.rules import materialise
 
-            fast = KnowledgeGraph("oxigraph")
-            fast.store.add_dataset(self.store.dataset())
-            materialise(fast.store)
-            return fast
+            copy = KnowledgeGraph(self.store.copy())
+            materialise(copy.store)
+            return copy
         if engine != "owlrl":
             raise InputError(f"unknown reasoning engine {engine!r} (owlrl, rules)")
         from metrograph.reasoning.owlrl import owl_rl_closure
@@ -528,13 +528,40 @@ class KnowledgeGraph:
 
     def export(self, fmt: str = "ttl", path: str | Path | None = None) -> str:
         """Serialise as ``ttl``, ``nt``, ``jsonld``, ``trig`` or ``nq``; write it to ``path``
-        atomically when given. Returns the text."""
+        atomically when given. Returns the text (for a large graph, :meth:`write` streams
+        N-Triples to a file instead)."""
         from metrograph.rdfio.writers import serialize, write_atomic
 
-        text = serialize(self.store.dataset(), fmt)
+        if format_for("x", fmt).name == "nt":
+            buffer = io.BytesIO()
+            self.store.write_ntriples(buffer)
+            data = buffer.getvalue()
+            text = data.decode("utf-8")
+        else:
+            text = serialize(self.store.dataset(), fmt)
+            data = text.encode("utf-8")
         if path is not None:
-            write_atomic(Path(path), text.encode("utf-8"))
+            write_atomic(Path(path), data)
         return text
+
+    def write(self, path: str | Path | BinaryIO, fmt: str = "nt") -> None:
+        """Write the graph to ``path`` (a file, replaced atomically, or a binary stream such as
+        ``sys.stdout.buffer``) as ``fmt``. N-Triples is streamed from the store as it is read
+        (constant memory at any size: :meth:`Store.write_ntriples`); other formats are
+        serialised whole first (:meth:`export`)."""
+        from metrograph.rdfio.writers import atomic_writer
+
+        def emit(out: BinaryIO) -> None:
+            if format_for("x", fmt).name == "nt":
+                self.store.write_ntriples(out)
+            else:
+                out.write(self.export(fmt).encode("utf-8"))
+
+        if isinstance(path, (str, Path)):
+            with atomic_writer(Path(path)) as fh:
+                emit(fh)
+        else:
+            emit(path)
 
 
 def _opt_int(value: object) -> int | None:

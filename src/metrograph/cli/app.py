@@ -234,6 +234,10 @@ def cmd_export(args: argparse.Namespace) -> int:
                              args.output, overwrite=args.force)
         print(f"wrote {len(paths)} files of plan {plan.cycle} to {args.output}")
         return EXIT_OK
+    if args.format == "nt":  # streamed from the store: constant memory at any size
+        sys.stdout.flush()
+        kg.write(args.output or sys.stdout.buffer, "nt")
+        return EXIT_OK
     text = kg.export(args.format)
     _write(text, args.output)
     return EXIT_OK

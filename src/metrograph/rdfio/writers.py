@@ -7,14 +7,15 @@ writer to invent. These writers serve ``metrograph export`` and ``metrograph pub
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
@@ -29,6 +30,7 @@ from metrograph.rdfio.formats import format_for
 
 __all__ = [
     "JSONLD_CONTEXT",
+    "atomic_writer",
     "canonical_parts",
     "jsonld_text",
     "merge_parts",
@@ -331,6 +333,15 @@ def write_atomic(path: Path, data: bytes) -> None:
     or interrupted run leaves any previous file intact. Writing through a symbolic link
     replaces its target. Raises :class:`InputError` naming the file on any write error (a
     folder, a read-only file system, a full disk, a file size limit)."""
+    with atomic_writer(path) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to write the new content of ``path`` into, as it is produced (a large
+    export in constant memory); when the block ends without error it is renamed into place,
+    otherwise ``path`` is left as it was (:func:`write_atomic`'s guarantees)."""
     try:
         path = _target(Path(path))
         _clean_stale(path)
@@ -345,7 +356,7 @@ def write_atomic(path: Path, data: bytes) -> None:
         try:
             with os.fdopen(fd, "wb") as fh:
                 os.fchmod(fh.fileno(), mode)
-                fh.write(data)
+                yield fh
                 fh.flush()
                 os.fsync(fh.fileno())
                 if tmp is None:  # name the unnamed file, then rename it into place

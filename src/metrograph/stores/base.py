@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.term import Identifier, Node, Variable
@@ -19,7 +19,7 @@ from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, parse_into
 
 __all__ = ["SelectResult", "Store", "bind_text", "collect_rows", "load_through_rdflib",
-           "rdflib_bindings", "star_columns"]
+           "rdflib_bindings", "star_columns", "write_sorted_ntriples"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,13 @@ class Store(Protocol):
     def triples(self) -> Iterator[tuple[Node, Node, Node]]:
         """Every distinct triple of the union of the graphs, as rdflib terms."""
 
+    def write_ntriples(self, out: BinaryIO) -> None:
+        """Write every distinct triple to ``out`` as N-Triples; the same graph gives the same
+        bytes."""
+
+    def copy(self) -> Store:
+        """A writable copy of the graph, in a store of the same kind (reasoning adds to it)."""
+
     def __len__(self) -> int:
         """The number of distinct triples."""
 
@@ -138,6 +145,15 @@ def load_through_rdflib(store: Store, data: bytes, *, fmt: Format, graph: URIRef
     count = parse_into(scratch, data, source=source, fmt=fmt, graph=graph)
     store.add_dataset(scratch)
     return count
+
+
+def write_sorted_ntriples(store: Store, out: BinaryIO) -> None:
+    """:meth:`Store.write_ntriples` for stores that hold the graph as rdflib terms: one sorted
+    line per triple, blank nodes labelled by RDFC-1.0
+    (:func:`metrograph.rdfio.writers.serialize`)."""
+    from metrograph.rdfio.writers import serialize
+
+    out.write(serialize(store.dataset(), "nt").encode("utf-8"))
 
 
 def collect_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.query import Result
@@ -19,6 +19,7 @@ from metrograph.stores.base import (
     load_through_rdflib,
     rdflib_bindings,
     star_columns,
+    write_sorted_ntriples,
 )
 
 __all__ = ["MemoryStore"]
@@ -145,6 +146,16 @@ class MemoryStore:
             target = copy.graph(name) if isinstance(name, URIRef) and name != default \
                 else copy.default_context
             target.add((s, p, o))
+        return copy
+
+    def write_ntriples(self, out: BinaryIO) -> None:
+        """Every distinct triple as N-Triples, one sorted line each (blank nodes by RDFC-1.0)."""
+        write_sorted_ntriples(self, out)
+
+    def copy(self) -> MemoryStore:
+        """A copy of every quad, in a new in-memory store."""
+        copy = MemoryStore()
+        copy.add_dataset(self.dataset())
         return copy
 
     def triples(self) -> Iterator[tuple[Node, Node, Node]]:

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
+import tempfile
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from rdflib import Dataset, Graph, URIRef
 from rdflib.term import Node
@@ -19,7 +22,13 @@ from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.canonical import content_labelled, from_ox, has_blank, to_ox
 from metrograph.rdfio.formats import TERM_TOO_LONG, Format, default_graph_id
 from metrograph.rdfio.guards import check_safe
-from metrograph.stores.base import SelectResult, bind_text, collect_rows, star_columns
+from metrograph.stores.base import (
+    SelectResult,
+    bind_text,
+    collect_rows,
+    star_columns,
+    write_sorted_ntriples,
+)
 from metrograph.stores.oxigraph_answers import Undecodable, decode_tsv
 
 __all__ = ["OxigraphStore", "from_ox", "to_ox"]
@@ -99,6 +108,8 @@ class OxigraphStore:
         directory's new generation, :mod:`metrograph.stores.directory`)."""
         ox = _ox()
         self._store = ox.Store(str(path)) if path else ox.Store()
+        #: the folder of an on-disk store (None in memory)
+        self.path = Path(path) if path else None
         self._bulk = bulk
         #: triples not kept in the graph they were loaded into because another graph held them
         #: already, counted since the store was opened (a store directory records it per file)
@@ -116,6 +127,7 @@ class OxigraphStore:
         ox = _ox()
         store = cls.__new__(cls)
         store._store = ox.Store.read_only(str(path))
+        store.path = Path(path)
         store._bulk = False
         store.dropped = 0
         store.read_only = why or f"the store at {path} is opened read-only"
@@ -432,6 +444,42 @@ class OxigraphStore:
         return sorted(URIRef(g.value) for g in self._store.named_graphs()
                       if isinstance(g, ox.NamedNode)
                       and next(iter(self._store.quads_for_pattern(None, None, None, g)), None))
+
+    def write_ntriples(self, out: BinaryIO) -> None:
+        """Every distinct triple as N-Triples. In memory: one sorted line each, blank nodes by
+        RDFC-1.0, the same bytes as every other store
+        (:func:`~metrograph.stores.base.write_sorted_ntriples`). On disk: written by Oxigraph
+        graph by graph (names in order, then the default graph) as it reads them, in constant
+        memory at any size, in the order of its on-disk index, which depends only on the
+        content (terms are keyed by a fixed hash of their text; blank nodes were labelled by
+        content when loaded): the same graph gives the same bytes. (The in-memory store's
+        order varies from one process to the next, hence the sort there.)"""
+        if self.path is None:
+            write_sorted_ntriples(self, out)
+            return
+        ox = _ox()
+        graphs = sorted((g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)),
+                        key=lambda g: g.value)
+        for g in [*graphs, ox.DefaultGraph()]:
+            self._store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=g)
+
+    def copy(self) -> OxigraphStore:
+        """A writable copy: in memory for an in-memory store; for an on-disk store, a RocksDB
+        checkpoint (``Store.backup``: hard links, milliseconds at any size) in a temporary
+        folder beside it, removed when the copy is garbage-collected."""
+        if self.path is None:
+            copy = OxigraphStore()
+            copy._store.bulk_extend(self._store)
+            return copy
+        folder = Path(tempfile.mkdtemp(prefix=".metrograph-copy-", dir=self.path.parent))
+        try:
+            self._store.backup(str(folder / "store"))
+            copy = OxigraphStore(folder / "store")
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise StoreError(f"cannot copy the store at {self.path}: {exc}") from None
+        weakref.finalize(copy, shutil.rmtree, folder, True)
+        return copy
 
     def __len__(self) -> int:
         """The number of distinct triples (each is held in one graph)."""

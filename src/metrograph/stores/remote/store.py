@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
+from typing import BinaryIO
 
 from rdflib import Dataset, Graph, URIRef
 from rdflib.query import Result
@@ -23,7 +24,13 @@ from metrograph.errors import QueryError, RemoteError, ResultTooLargeError, Trun
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, default_graph_id
 from metrograph.sparql.binding import Substitution, analyse, iri_text, render_term, tokenize
-from metrograph.stores.base import SelectResult, load_through_rdflib, star_columns
+from metrograph.stores.base import (
+    SelectResult,
+    Store,
+    load_through_rdflib,
+    star_columns,
+    write_sorted_ntriples,
+)
 from metrograph.stores.remote.http import DEFAULT_MAX_BYTES, Answer, HttpClient, display
 from metrograph.stores.remote.quirks import (
     check_truncation,
@@ -249,6 +256,20 @@ class RemoteStore:
 
     def graph_names(self) -> list[URIRef]:
         return self._list_graphs()
+
+    def write_ntriples(self, out: BinaryIO) -> None:
+        """Every distinct triple of the server's graphs, one sorted line each (read through
+        :meth:`dataset`)."""
+        write_sorted_ntriples(self, out)
+
+    def copy(self) -> Store:
+        """The server's graphs copied into an in-memory Oxigraph store (a server is not
+        written by reasoning)."""
+        from metrograph.stores.oxigraph import OxigraphStore
+
+        copy = OxigraphStore()
+        copy.add_dataset(self.dataset())
+        return copy
 
     def __len__(self) -> int:
         return sum(self._graph_counts().values())
