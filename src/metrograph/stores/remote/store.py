@@ -30,6 +30,7 @@ from metrograph.stores.remote.quirks import (
     is_system_graph,
     server_term,
 )
+from metrograph.stores.remote.state import STATE
 from metrograph.stores.remote.writer import GraphWriter, Upload, WriteResult
 
 __all__ = ["RemoteStore"]
@@ -230,7 +231,7 @@ class RemoteStore:
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
             dataset=False, what="listing graphs")
         counts = {g: int(Decimal(str(n))) for g, n in result.rows
-                  if isinstance(g, URIRef) and n is not None
+                  if isinstance(g, URIRef) and n is not None and str(g) != STATE
                   and not is_system_graph(self.http.server, str(g))}
         if self.graphs is not None:
             counts = {g: n for g, n in counts.items() if g in self.graphs}
