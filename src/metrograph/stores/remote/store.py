@@ -23,7 +23,7 @@ from metrograph.errors import QueryError, RemoteError, ResultTooLargeError, Trun
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, default_graph_id
 from metrograph.sparql.binding import Substitution, analyse, iri_text, render_term, tokenize
-from metrograph.stores.base import SelectResult, load_through_rdflib, star_columns
+from metrograph.stores.base import SelectResult, SelectStream, load_through_rdflib, star_columns
 from metrograph.stores.remote.http import DEFAULT_MAX_BYTES, Answer, HttpClient, display
 from metrograph.stores.remote.quirks import (
     check_truncation,
@@ -183,6 +183,17 @@ class RemoteStore:
             raise ResultTooLargeError(f"the query returned more than {max_rows} rows; narrow "
                                       "it (parameters, LIMIT) or raise the bound")
         return star_columns(result, bindings, sub.star)
+
+    def select_iter(self, query: str, bindings: Mapping[str, Node] | None = None, *,
+                    max_rows: int | None = None,
+                    check: Callable[[], None] | None = None) -> SelectStream:
+        """Run a SELECT and hand its rows over one at a time. The answer is read whole first
+        (bounded by ``max_bytes``; SPARQL JSON results are parsed by rdflib, which reads a
+        whole document), then its rows handed over: a large remote answer is paged with
+        ``LIMIT`` and ``OFFSET`` in the query (ordered by ``ORDER BY``), which the server
+        evaluates, rather than streamed."""
+        result = self.select(query, bindings, max_rows=max_rows, check=check)
+        return SelectStream(result.variables, iter(result.rows))
 
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         sub = self._prepare(query, bindings, ("ASK",))
