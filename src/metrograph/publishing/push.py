@@ -219,7 +219,7 @@ def _push_parts(writer: GraphWriter, parts: dict[URIRef, Upload], *, replace: bo
                 stored = state.counts.get(name, 0)
                 done.append(WriteResult(name, upload.triples, stored, "unchanged", False))
             else:
-                holds = state.counts.get(name, 0) if writer.query_url else None
+                holds = None if state.holds(name) else 0
                 done.append(writer.write(name, upload, replace=replace, holds=holds))
             progress.advance(1, detail=str(name).rsplit("/", 1)[-1])
         except MetrographError as exc:

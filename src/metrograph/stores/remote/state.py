@@ -4,8 +4,8 @@ unchanged graph again sends nothing.
 Each graph put in place gets a record in the named graph ``urn:metrograph:push-state``: the
 SHA-256 of the N-Triples pushed (sorted lines: :meth:`~.writer.Upload.of_ntriples`) and the
 number of triples the server stored. Before uploading, one query (``push-state.rq``) reads the
-records and each graph's count now; a graph is skipped when its digest is the recorded one and
-the server holds the recorded number of triples. So a graph that someone emptied, added to or
+records, then each graph whose digest is the recorded one is counted; it is skipped when the
+server holds the recorded number of triples. So a graph that someone emptied, added to or
 removed from behind metrograph's back is pushed again; an edit that keeps the count (a triple
 replaced by another) is not seen: ``force`` pushes every graph whatever the records say.
 
@@ -50,19 +50,26 @@ class ServerState:
     recorded: dict[URIRef, tuple[str, int | None]] = field(default_factory=dict)
     default_stale: bool = False  # a previous push left the default graph to rebuild
 
+    def matches(self, name: URIRef, digest: str | None) -> bool:
+        """Whether ``digest`` is the one recorded for ``name`` (its count still to check)."""
+        return digest is not None and self.recorded.get(name, ("", None))[0] == digest
+
     def unchanged(self, name: URIRef, digest: str | None) -> bool:
         """Whether the server holds ``name`` as pushed with ``digest`` (and nothing changed its
         count since)."""
-        if digest is None or name not in self.recorded:
+        if not self.matches(name, digest):
             return False
-        sha, pushed = self.recorded[name]
-        return sha == digest and pushed is not None and self.counts.get(name, 0) == pushed
+        pushed = self.recorded[name][1]
+        return pushed is not None and self.counts.get(name, 0) == pushed
+
+    def holds(self, name: URIRef) -> bool:
+        """Whether ``name`` was pushed before with triples (so it probably holds some)."""
+        return bool(self.recorded.get(name, ("", 0))[1])
 
     @classmethod
     def from_rows(cls, rows: Iterable[dict[str, str]]) -> ServerState:
         """The state of the bindings of ``push-state.rq`` (rows it does not read are left
-        out: a graph without a readable record is pushed)."""
-        counts: dict[URIRef, int] = {}
+        out: a graph without a readable record is pushed); no counts yet."""
         recorded: dict[URIRef, tuple[str, int | None]] = {}
         stale = False
         for row in rows:
@@ -71,13 +78,9 @@ class ServerState:
                 continue
             if g == STATE and row.get("sha") == "stale":
                 stale = True
-            elif "n" in row:
-                number = _integer(row["n"])
-                if number is not None:
-                    counts[URIRef(g)] = number
             elif "sha" in row:
                 recorded[URIRef(g)] = (row["sha"], _integer(row.get("pushed", "")))
-        return cls(counts, recorded, stale)
+        return cls({}, recorded, stale)
 
 
 def _integer(text: str) -> int | None:
@@ -87,10 +90,9 @@ def _integer(text: str) -> int | None:
         return None
 
 
-def state_query(graphs: Iterable[URIRef]) -> str:
-    """``push-state.rq`` for ``graphs``."""
-    values = " ".join(iri_text(str(g), "graph name") for g in graphs)
-    return _text("push-state.rq").replace("<urn:metrograph:graphs>", values)
+def state_query() -> str:
+    """``push-state.rq``."""
+    return _text("push-state.rq")
 
 
 def record_text(name: URIRef, digest: str, stored: int) -> str:

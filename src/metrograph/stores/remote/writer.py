@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from importlib.resources import files
@@ -233,13 +233,17 @@ class GraphWriter:
 
     # -------------------------------------------------------------- writing
 
-    def state(self, graphs: Iterable[URIRef]) -> ServerState:
-        """What earlier pushes recorded, and the triples each of ``graphs`` holds now (one
-        query; an empty state without update and query URLs)."""
-        names = sorted(set(graphs))
-        if not (self.update_url and self.query_url) or not names:
+    def state(self, uploads: Mapping[URIRef, Upload]) -> ServerState:
+        """What earlier pushes recorded, and the triples held now by each graph whose recorded
+        digest is that of its upload (an empty state without update and query URLs)."""
+        if not (self.update_url and self.query_url) or not uploads:
             return ServerState()
-        return ServerState.from_rows(self.select(state_query(names), "reading the push state"))
+        found = ServerState.from_rows(self.select(state_query(), "reading the push state"))
+        counts = {}
+        for name, upload in sorted(uploads.items()):
+            if found.matches(name, upload.digest):
+                counts[name] = self.count(name) or 0
+        return ServerState(counts, found.recorded, found.default_stale)
 
     def write(self, name: URIRef, upload: Upload, *, replace: bool,
               holds: int | None = None) -> WriteResult:
