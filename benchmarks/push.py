@@ -11,9 +11,10 @@ package, its default graph a graph of its own, so the push also rebuilds it; Vir
 ``virtuoso-t`` as ``tests/servers.py`` starts it), then, in a subprocess of its own each, the file
 is pushed (staged upload and put in place, the CLI's defaults), pushed again (the same release:
 nothing may change), and pushed with one graph changed. Beside these, the server's own bulk load
-of the same file into a fresh server: Oxigraph's bulk loader over HTTP (``POST /store?no_transaction``),
-Virtuoso's ``ld_dir`` + ``rdf_loader_run()`` through ``isql``. Prints wall time and the peak memory
-(``ru_maxrss``) of the pushing process. Figures, not a timed test.
+of the same file into a fresh server: Oxigraph's bulk loader over HTTP
+(``POST /store?no_transaction``), Virtuoso's ``ld_dir`` + ``rdf_loader_run()`` through
+``isql``. Prints wall time and the peak memory (``ru_maxrss``) of the pushing process. Figures,
+not a timed test.
 """
 
 from __future__ import annotations

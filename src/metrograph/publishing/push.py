@@ -1,15 +1,16 @@
 """Upload a release, a knowledge graph or one named graph to a SPARQL server.
 
-:func:`push` sends each named graph as one streamed N-Triples body with the SPARQL 1.1 Graph
-Store HTTP Protocol (SPARQL Update where the server lacks it), through
+:func:`push` sends each named graph as one N-Triples body with the SPARQL 1.1 Graph Store HTTP
+Protocol (SPARQL Update where the server lacks it), through
 :class:`~metrograph.stores.remote.GraphWriter`: with an update URL, each graph is uploaded into a
-staging graph, counted, then moved into place by one ``MOVE GRAPH`` request, so a replaced graph
-is never seen half-loaded and a failed push leaves it as it was. Each graph's push is recorded on
-the server (the SHA-256 of its sorted N-Triples and the count stored, :mod:`~metrograph.stores.
-remote.state`): a graph whose digest and count are those recorded is not sent again, so pushing
-the same thing twice sends nothing and changes nothing. Then, with ``prune``, the server's graphs under metrograph's graph namespace that
-the source does not hold are dropped; and where the server's default graph is not the union of
-its named graphs (Oxigraph by default), it is rebuilt as their distinct union, so that plain
+staging graph (Oxigraph's bulk loader), counted, then put in place by one update request, so a
+replaced graph is never seen half-loaded and a failed push leaves it as it was. Each graph's
+push is recorded on the server (the SHA-256 of its sorted N-Triples and the count stored,
+:mod:`metrograph.stores.remote.state`): a graph whose digest and count are those recorded is not
+sent again, so pushing the same thing twice sends nothing and changes nothing. Then, with
+``prune``, the server's graphs under metrograph's graph namespace that the source does not hold
+are dropped; and where the server's default graph is not the union of its named graphs
+(Oxigraph by default) and something changed, it is rebuilt as their distinct union, so that plain
 SPARQL clients running the ``queries/*.rq`` files see each fact once.
 
 Release files in TriG, N-Quads, N-Triples or Turtle are parsed and split by pyoxigraph (its bulk

@@ -123,12 +123,14 @@ def write_rows(fmt: str, variables: list[str], rows: Iterator[tuple[Node | None,
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(variables)
-        for count, row in enumerate(rows, 1):
+        for row in rows:
             writer.writerow(["" if t is None else str(t) for t in row])
+            count += 1
     elif fmt == "tsv":
         out.write("\t".join("?" + v for v in variables) + "\n")
-        for count, row in enumerate(rows, 1):
+        for row in rows:
             out.write("\t".join(_tsv_term(t) for t in row) + "\n")
+            count += 1
     elif fmt == "json":
         head = json.dumps({"vars": variables}, ensure_ascii=False)
         out.write(f'{{"head": {head}, "results": {{"bindings": [')
