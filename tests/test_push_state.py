@@ -157,3 +157,25 @@ def test_a_failed_default_graph_rebuild_is_done_by_the_next_push(
     again = push(changed, server.gsp_url, update_url=server.update_url,
                  query_url=server.query_url)
     assert not again.default_union  # nothing changed, nothing to rebuild
+
+
+def test_the_command_line_skips_unchanged_graphs_unless_forced(
+        oxigraph_scratch: Server, tmp_path: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from pathlib import Path
+
+    from metrograph.cli.app import main
+
+    release = Path(str(tmp_path)) / "release.trig"
+    release.write_text(_release(f"{EX}cli/", a=_graph("a")).serialize(format="trig"),
+                       encoding="utf-8")
+    server = oxigraph_scratch
+    args = ["push", str(release), "--quiet", "--graph-store", server.gsp_url,
+            "--update", server.update_url, "--query", server.query_url]
+    outputs = []
+    for extra in ([], [], ["--force"]):
+        assert main([*args, *extra]) == 0
+        outputs.append(capsys.readouterr().out)
+    assert "(graph-store, staged)" in outputs[0]
+    assert "(unchanged)" in outputs[1]
+    assert "(graph-store, staged)" in outputs[2]

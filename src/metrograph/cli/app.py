@@ -220,7 +220,8 @@ def cmd_push(args: argparse.Namespace) -> int:
         report = push(source, args.graph_store, graph=args.graph,  # type: ignore[arg-type]
                       update_url=args.update, query_url=args.query, replace=not args.add,
                       default_graph=args.default_graph, timeout=args.http_timeout,
-                      prune=args.prune, max_bytes=args.max_response_bytes, progress=progress)
+                      prune=args.prune, force=args.force, max_bytes=args.max_response_bytes,
+                      progress=progress)
     print(report.summary())
     return EXIT_OK
 
@@ -487,9 +488,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the loaded graph, one named graph at a time, with the SPARQL "
                                    "1.1 Graph Store Protocol, falling back to SPARQL Update. "
                                    "Each graph is staged and moved into place, so a failed push "
-                                   "leaves the previous graph intact; pushing twice changes "
-                                   "nothing. Credentials: METROGRAPH_USER / METROGRAPH_PASSWORD "
-                                   "or ~/.netrc.")
+                                   "leaves the previous graph intact. Each push is recorded on "
+                                   "the server (a digest and a count per graph): a graph it "
+                                   "holds as pushed is not sent again. Credentials: "
+                                   "METROGRAPH_USER / METROGRAPH_PASSWORD or ~/.netrc.")
     p.add_argument("source", nargs="?", metavar="SOURCE", type=types.input_path,
                    help="a release folder (metrograph publish) or an RDF file")
     p.add_argument("--graph-store", metavar="URL",
@@ -506,6 +508,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prune", action="store_true",
                    help="drop the server's graphs under https://w3id.org/metrograph/graph/ that "
                         "this release no longer has (needs --update and --query)")
+    p.add_argument("--force", action="store_true",
+                   help="send every graph, even those the server holds as recorded (a graph "
+                        "edited on the server without changing its number of triples)")
     p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("template", help="write an empty plan folder (CSV authoring format)")
