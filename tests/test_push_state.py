@@ -176,6 +176,32 @@ def test_the_command_line_skips_unchanged_graphs_unless_forced(
     for extra in ([], [], ["--force"]):
         assert main([*args, *extra]) == 0
         outputs.append(capsys.readouterr().out)
-    assert "(graph-store, staged)" in outputs[0]
+    assert "(graph-store, one transaction)" in outputs[0]  # an empty graph, on Oxigraph
     assert "(unchanged)" in outputs[1]
     assert "(graph-store, staged)" in outputs[2]
+
+
+@pytest.mark.parametrize("failure", ["500-on-put", "wrong-count", "dies-on-put"])
+def test_a_failed_write_into_an_empty_graph_leaves_it_empty(
+        oxigraph_scratch: Server, fake: Callable[..., FakeServer], failure: str) -> None:
+    """On Oxigraph an empty graph is written by one transactional PUT: a failure leaves it
+    empty (and no staging graph behind)."""
+    name = f"{EX}direct/{failure}"
+    behaviours: dict[str, Callable[[Request], Reply | None]] = {
+        "500-on-put": lambda r: Reply(500, {}, b"boom") if r.method == "PUT" else None,
+        "dies-on-put": lambda r: Reply(close=True) if r.method == "PUT" else None,
+        "wrong-count": lambda r: servers.json_reply(
+            '{"head": {"vars": ["n"]}, "results": {"bindings": [{"n": {"type": "literal", '
+            '"value": "3"}}]}}') if "COUNT" in " ".join(r.form().get("query", [])) and any(
+                q.method == "PUT" for q in proxy.requests) else None,
+    }
+    proxy = fake(behaviours[failure], forward_to=oxigraph_scratch.query_url.rsplit("/", 1)[0])
+    with pytest.raises(PushError) as info:
+        _push_via(proxy, oxigraph_scratch, _release(f"{EX}direct/", **{failure: _graph("d")}),
+                  retries=0)
+    message = str(info.value)
+    assert name in message
+    assert ("empty again" if failure == "wrong-count" else "is unchanged") in message
+    assert len(_remote(oxigraph_scratch, name)) == 0
+    names = RemoteStore(oxigraph_scratch.query_url).graph_names()
+    assert not [g for g in names if str(g).startswith("urn:metrograph:staging:")]

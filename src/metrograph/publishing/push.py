@@ -65,7 +65,8 @@ class PushReport:
         """One line per graph, for a person."""
         lines = [f"{r.graph}: {r.triples} triples"
                  + (f", {r.stored} stored" if r.stored is not None else "")
-                 + f" ({r.method}{', staged' if r.staged else ''})" for r in self.graphs]
+                 + f" ({r.method}{', staged' if r.staged else ''}"
+                 + f"{', one transaction' if r.transactional else ''})" for r in self.graphs]
         lines += [f"{g}: pruned (not in this release)" for g in self.pruned]
         if self.default_union:
             lines.append("default graph: rebuilt as the union of the named graphs")
@@ -220,8 +221,8 @@ def _push_parts(writer: GraphWriter, parts: dict[URIRef, Upload], *, replace: bo
                 stored = state.counts.get(name, 0)
                 done.append(WriteResult(name, upload.triples, stored, "unchanged", False))
             else:
-                holds = None if state.holds(name) else 0
-                done.append(writer.write(name, upload, replace=replace, holds=holds))
+                done.append(writer.write(name, upload, replace=replace,
+                                         fresh=not state.holds(name)))
             progress.advance(1, detail=str(name).rsplit("/", 1)[-1])
         except MetrographError as exc:
             pushed = ", ".join(f"<{r.graph}>" for r in done) or "none"

@@ -9,7 +9,10 @@ URL a graph goes straight to its place by a Graph Store ``PUT`` or ``POST``, ato
 the server's PUT is (Oxigraph's is, Virtuoso's is not).
 
 **Speed** (measured on Oxigraph 0.5.13, graphs of 125,000 triples; ``benchmarks/push.py``): a
-transactional write costs Oxigraph several times more per triple than its bulk loader. So the
+transactional write costs Oxigraph several times more per triple than its bulk loader. A graph
+with no recorded push that the server holds empty is written by one transactional Graph Store
+``PUT`` (Oxigraph's is atomic: :meth:`GraphWriter._direct`), which measured faster than any
+staging. Otherwise the
 staging upload asks for the bulk loader (``no_transaction``: the staging graph is private,
 atomicity comes from the next step), and one request puts the graph in place, drops the staging
 graph and records the push (:mod:`.state`): into an empty target it copies the staged graph
@@ -69,6 +72,7 @@ class WriteResult:
     method: str  # "graph-store" (HTTP PUT / POST), "update" (SPARQL Update), or "unchanged"
     #              (the server holds it as pushed before: nothing was sent)
     staged: bool  # uploaded into a staging graph first, then moved into place
+    transactional: bool = False  # written into place by one transaction (no staging graph)
 
 
 class _Labels:
@@ -246,10 +250,11 @@ class GraphWriter:
         return ServerState(counts, found.recorded, found.default_stale)
 
     def write(self, name: URIRef, upload: Upload, *, replace: bool,
-              holds: int | None = None) -> WriteResult:
+              fresh: bool = False) -> WriteResult:
         """Replace the named graph ``name`` by ``upload`` (``replace``) or add it there.
-        ``holds`` is the number of triples the graph holds now, when known (0: the staged graph
-        is copied into place rather than compared)."""
+        ``fresh`` says that no push of triples into it was recorded: the graph is then counted
+        and, if empty, written by Oxigraph's transactional Graph Store ``PUT`` without staging
+        (:meth:`_direct`), or else the staged graph is copied into place rather than compared."""
         iri_text(str(name), "graph name")
         if not self.update_url:
             if not self.gsp_url:
@@ -263,6 +268,10 @@ class GraphWriter:
                 self.update(f"DROP SILENT GRAPH {iri_text(str(name))} ;\n{forget_text(name)}",
                             what=f"clearing <{name}>")
             return WriteResult(name, 0, 0, "update", False)
+        if replace and fresh and self._transactional_put() and self.count(name) == 0:
+            direct = self._direct(name, upload)
+            if direct is not None:
+                return direct
         tmp = URIRef(f"{STAGING}{uuid.uuid4()}")
         placing = False
         try:
@@ -274,7 +283,7 @@ class GraphWriter:
                 if self._virtuoso():
                     self.update(forget_text(name), what=f"replacing <{name}>")
                 placing = True
-                self._move(tmp, name, stored, record, empty=holds == 0)  # says what it left
+                self._move(tmp, name, stored, record, empty=fresh)  # says what it left
             else:
                 placing = True
                 self.update(f"ADD GRAPH {iri_text(str(tmp))} TO {iri_text(str(name))} ;\n"
@@ -291,6 +300,50 @@ class GraphWriter:
                 raise RemoteError(f"{exc}; {'; '.join(notes)}") from exc
             raise
         return WriteResult(name, upload.triples, stored, method, True)
+
+    def _transactional_put(self) -> bool:
+        """Whether a Graph Store ``PUT`` is one transaction on this server (Oxigraph's is: a
+        failed or broken upload changes nothing, and no reader sees a graph half-loaded)."""
+        return (bool(self.gsp_url) and not self._gsp_missing and self.query_url is not None
+                and "oxigraph" in (self.http.server or "").lower())
+
+    def _direct(self, name: URIRef, upload: Upload) -> WriteResult | None:
+        """Write the empty graph ``name`` by one transactional ``PUT``, count it, then record
+        it (measured on Oxigraph 0.5.13 with a graph of 125,000 triples: 20-22 s, against
+        31-42 s for the bulk-loaded staging graph copied into place and dropped, on a loaded
+        machine). A wrong count empties the graph again, as it was. None when the server has no
+        Graph Store protocol there after all."""
+        what = f"upload of <{name}>"
+        sep = "&" if "?" in (self.gsp_url or "") else "?"
+        url = f"{self.gsp_url}{sep}{_form(graph=str(name)).decode()}"
+        note = (f"<{name}> is unchanged (or, if only the answer was lost, written whole: the "
+                "upload is one transaction)")
+        try:
+            answer = self.http.request("PUT", url, body=upload.body, what=what,
+                                       content_type=_NT, accept="*/*", idempotent=False)
+        except RemoteError as exc:
+            raise RemoteError(f"{exc}; {note}") from exc
+        if answer.status in (404, 405, 415, 501):
+            self._gsp_missing = True
+            return None
+        if not answer.ok:
+            raise RemoteError(f"{self.http.failure(answer, what)}; {note}")
+        stored = self.count(name)
+        if stored is not None and stored != upload.triples \
+                and stored != canonical_size(upload.graph()):
+            try:
+                self.update(f"DROP SILENT GRAPH {iri_text(str(name))}", what="cleaning up")
+            except MetrographError as exc:
+                raise RemoteError(f"{what}: the server holds {stored} of the {upload.triples} "
+                                  f"triples sent, and emptying <{name}> again failed ({exc})"
+                                  ) from exc
+            raise RemoteError(f"{what}: the server holds {stored} of the {upload.triples} "
+                              f"triples sent; <{name}> is empty again, as it was")
+        parts = [record_text(name, upload.digest, stored)] \
+            if upload.digest is not None and stored is not None else []
+        self.update(" ;\n".join([*parts, default_stale_text()]), idempotent=False,
+                    what=f"recording <{name}>")
+        return WriteResult(name, upload.triples, stored, "graph-store", False, True)
 
     def _upload(self, tmp: URIRef, upload: Upload, name: URIRef) -> str:
         what = f"upload of <{name}>"
