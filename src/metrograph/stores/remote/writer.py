@@ -12,12 +12,12 @@ the server's PUT is (Oxigraph's is, Virtuoso's is not).
 transactional write costs Oxigraph several times more per triple than its bulk loader. A graph
 with no recorded push that the server holds empty is written by one transactional Graph Store
 ``PUT`` (Oxigraph's is atomic: :meth:`GraphWriter._direct`), which measured faster than any
-staging. Otherwise the
-staging upload asks for the bulk loader (``no_transaction``: the staging graph is private,
-atomicity comes from the next step), and one request puts the graph in place, drops the staging
-graph and records the push (:mod:`.state`): into an empty target it copies the staged graph
-(``place.ru``: ``ADD``, 1.3 to 1.8 times faster than ``MOVE GRAPH`` or a comparison); over an
-existing graph it writes only the difference (``replace.ru``: delete what the new graph lacks,
+staging. Otherwise the staging upload asks for the bulk loader (``no_transaction``: the staging
+graph is private, atomicity comes from the next step), and one request puts the graph in place,
+drops the staging graph and records the push (:mod:`.state`): into a graph with no recorded push
+it copies the staged graph (``place.ru``: ``ADD``, 1.3 to 1.8 times faster than ``MOVE GRAPH``
+or a comparison when the target is empty); over a graph pushed before it writes only the
+difference (``replace.ru``: delete what the new graph lacks,
 insert what the old one lacks). An unchanged graph is not sent at all: its recorded digest says
 so (:mod:`.state`). Virtuoso runs a multi-operation request without a transaction, so there the
 graph is put in place by ``MOVE GRAPH`` (one operation), its record removed before and written
