@@ -20,6 +20,7 @@ from metrograph.stores import STORES
 
 if TYPE_CHECKING:
     from metrograph.graph import KnowledgeGraph
+    from metrograph.sparql.results import QueryStream
 
 __all__ = ["main"]
 
@@ -191,15 +192,41 @@ def cmd_query(args: argparse.Namespace) -> int:
     if bool(args.name) == bool(args.file):
         raise MetrographError("give a query NAME or --file FILE (one of them)")
     from metrograph.sparql.limits import QueryLimits
+    from metrograph.sparql.results import to_table
 
     kg = _load(args)
     params = _params(args.param)
     limits = QueryLimits(allow_service=args.allow_remote, timeout=args.timeout,
                          max_rows=args.max_rows)
-    result = (kg.query_file(args.file, params, limits) if args.file
-              else kg.run_query(args.name, params, limits))
-    _write(result.serialize(args.format), args.output)
+    page = {"offset": args.offset, "limit": args.limit}
+    stream = (kg.stream_file(args.file, params, limits, **page) if args.file
+              else kg.stream_query(args.name, params, limits, **page))
+    if args.format == "table":  # column widths need every row
+        _write(to_table(stream.collect()), args.output)
+    elif args.output:
+        _stream_to_file(stream, args.format, Path(args.output))
+    else:
+        stream.write(args.format, sys.stdout)
     return EXIT_OK
+
+
+def _stream_to_file(stream: QueryStream, fmt: str, path: Path) -> None:
+    """Write ``stream`` into a new file beside ``path``, then put it in place: an error
+    (a time or row bound) leaves ``path`` as it was."""
+    import os
+    import tempfile
+
+    try:
+        fd, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror}", source=str(path)) from None
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as out:
+            stream.write(fmt, out)
+        os.replace(scratch, path)
+    except BaseException:
+        Path(scratch).unlink(missing_ok=True)
+        raise
 
 
 def cmd_queries(args: argparse.Namespace) -> int:
@@ -255,7 +282,8 @@ def cmd_push(args: argparse.Namespace) -> int:
         report = push(source, args.graph_store, graph=args.graph,  # type: ignore[arg-type]
                       update_url=args.update, query_url=args.query, replace=not args.add,
                       default_graph=args.default_graph, timeout=args.http_timeout,
-                      prune=args.prune, max_bytes=args.max_response_bytes, progress=progress)
+                      prune=args.prune, force=args.force, max_bytes=args.max_response_bytes,
+                      progress=progress)
     print(report.summary())
     return EXIT_OK
 
@@ -507,7 +535,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("query", parents=[common], help="run a library query or a .rq file",
                        description="Run the library query NAME (see `metrograph queries`) or "
-                                   "--file FILE; parameters are passed as bindings.")
+                                   "--file FILE; parameters are passed as bindings. csv, tsv "
+                                   "and json answers are written row by row as the store "
+                                   "produces them (bounded memory on the Oxigraph store); "
+                                   "--limit and --offset cut pages.")
     p.add_argument("name", nargs="?", help="query name")
     p.add_argument("--file", metavar="FILE", type=types.input_file,
                    help="a SPARQL SELECT query file")
@@ -517,7 +548,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=types.seconds, metavar="SECONDS",
                    help="stop the query after this many seconds (exit 2)")
     p.add_argument("--max-rows", type=types.row_count, metavar="N",
-                   help="stop with an error when the query returns more than N rows")
+                   help="stop with an error when the query returns more than N rows (csv, "
+                        "tsv and json stream their rows: on standard output the rows before "
+                        "the error are written; with -o nothing is)")
+    p.add_argument("--limit", type=types.row_count, metavar="N",
+                   help="hand over at most N rows (after --offset); pages are stable when "
+                        "the query has an ORDER BY")
+    p.add_argument("--offset", type=types.row_count, metavar="M", default=0,
+                   help="skip the first M rows")
     p.add_argument("--allow-remote", action="store_true",
                    help="allow SERVICE and FROM <IRI> in a --file query (refused by default: "
                         "they fetch data from other servers)")
@@ -573,9 +611,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the loaded graph, one named graph at a time, with the SPARQL "
                                    "1.1 Graph Store Protocol, falling back to SPARQL Update. "
                                    "Each graph is staged and moved into place, so a failed push "
-                                   "leaves the previous graph intact; pushing twice changes "
-                                   "nothing. Credentials: METROGRAPH_USER / METROGRAPH_PASSWORD "
-                                   "or ~/.netrc.")
+                                   "leaves the previous graph intact. Each push is recorded on "
+                                   "the server (a digest and a count per graph): a graph it "
+                                   "holds as pushed is not sent again. Credentials: "
+                                   "METROGRAPH_USER / METROGRAPH_PASSWORD or ~/.netrc.")
     p.add_argument("source", nargs="?", metavar="SOURCE", type=types.input_path,
                    help="a release folder (metrograph publish) or an RDF file")
     p.add_argument("--graph-store", metavar="URL",
@@ -592,6 +631,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--prune", action="store_true",
                    help="drop the server's graphs under https://w3id.org/metrograph/graph/ that "
                         "this release no longer has (needs --update and --query)")
+    p.add_argument("--force", action="store_true",
+                   help="send every graph, even those the server holds as recorded (a graph "
+                        "edited on the server without changing its number of triples)")
     p.set_defaults(func=cmd_push)
 
     p = sub.add_parser("template", help="write an empty plan folder (CSV authoring format)")

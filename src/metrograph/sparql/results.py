@@ -1,19 +1,23 @@
-"""SELECT results as Python values, SPARQL 1.1 JSON / CSV / TSV, and a plain-text table."""
+"""SELECT results as Python values, SPARQL 1.1 JSON / CSV / TSV, and a plain-text table; and
+:class:`QueryStream`, an answer read row by row and written as it comes (JSON, CSV, TSV)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from metrograph.namespaces import ID, PREFIXES
-from metrograph.stores.base import SelectResult
+from metrograph.stores.base import SelectResult, SelectStream
 
-__all__ = ["python_rows", "to_csv", "to_json", "to_python", "to_table", "to_tsv"]
+__all__ = ["STREAM_FORMATS", "QueryStream", "python_rows", "to_csv", "to_json", "to_python",
+           "to_table", "to_tsv", "write_rows"]
 
 
 def to_python(term: Node | None) -> Any:
@@ -103,3 +107,74 @@ def to_table(result: SelectResult, width: int = 48) -> str:
     lines += [fmt.format(*r) for r in cells]
     lines.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _json_row(variables: list[str], row: tuple[Node | None, ...]) -> str:
+    return json.dumps({v: _json_term(t) for v, t in zip(variables, row, strict=True)
+                       if t is not None}, ensure_ascii=False)
+
+
+def write_rows(fmt: str, variables: list[str], rows: Iterator[tuple[Node | None, ...]],
+               out: TextIO) -> int:
+    """Write ``rows`` to ``out`` as SPARQL 1.1 ``json``, ``csv`` or ``tsv`` results, each row
+    as it comes (the same text as :func:`to_json`, :func:`to_csv`, :func:`to_tsv`); return the
+    rows written."""
+    count = 0
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(variables)
+        for row in rows:
+            writer.writerow(["" if t is None else str(t) for t in row])
+            count += 1
+    elif fmt == "tsv":
+        out.write("\t".join("?" + v for v in variables) + "\n")
+        for row in rows:
+            out.write("\t".join(_tsv_term(t) for t in row) + "\n")
+            count += 1
+    elif fmt == "json":
+        head = json.dumps({"vars": variables}, ensure_ascii=False)
+        out.write(f'{{"head": {head}, "results": {{"bindings": [')
+        for count, row in enumerate(rows, 1):
+            out.write(("\n" if count == 1 else ",\n") + _json_row(variables, row))
+        out.write("\n]}}\n")
+    else:
+        raise ValueError(f"not a streamed results format: {fmt!r}")
+    return count
+
+
+#: the formats :func:`write_rows` writes row by row
+STREAM_FORMATS = ("csv", "tsv", "json")
+
+
+class QueryStream:
+    """An answer read row by row from the store, in bounded memory: iterate it for rows of
+    Python values (as :attr:`metrograph.graph.QueryResult.rows`), :meth:`terms` for rows of RDF
+    terms, or :meth:`write` it. It is read once; the query's time and row bounds are checked as
+    it is read (their errors are raised by the iteration). ``offset`` rows are skipped and at
+    most ``limit`` handed over: pages are stable when the query orders its rows (``ORDER BY``
+    on enough variables to tell every row apart); the skipped rows are still evaluated."""
+
+    def __init__(self, name: str, stream: SelectStream, *, offset: int = 0,
+                 limit: int | None = None) -> None:
+        self.name = name
+        self.variables = list(stream.variables)
+        stop = None if limit is None else offset + limit
+        self._rows = itertools.islice(stream.rows, offset, stop)
+
+    def terms(self) -> Iterator[tuple[Node | None, ...]]:
+        """The rows as tuples of RDF terms (``None`` where unbound), in :attr:`variables`'
+        order."""
+        return self._rows
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for row in self._rows:
+            yield {v: to_python(t) for v, t in zip(self.variables, row, strict=True)}
+
+    def write(self, fmt: str, out: TextIO) -> int:
+        """Write the rows to ``out`` as ``json``, ``csv`` or ``tsv`` (SPARQL 1.1 results) as
+        they come; return how many were written."""
+        return write_rows(fmt, self.variables, self._rows, out)
+
+    def collect(self) -> SelectResult:
+        """The remaining rows, held in memory."""
+        return SelectResult(self.variables, list(self._rows))

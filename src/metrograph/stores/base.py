@@ -7,7 +7,7 @@ its quads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, runtime_checkable
 
@@ -18,8 +18,9 @@ from metrograph.errors import QueryError, QueryParameterError
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, parse_into
 
-__all__ = ["SelectResult", "Store", "bind_text", "collect_rows", "load_through_rdflib",
-           "rdflib_bindings", "star_columns", "write_sorted_ntriples"]
+__all__ = ["SelectResult", "SelectStream", "Store", "bind_text", "bounded_rows", "collect_rows",
+           "load_through_rdflib", "rdflib_bindings", "star_columns", "star_extra",
+           "write_sorted_ntriples"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,19 @@ class SelectResult:
     def dicts(self) -> list[dict[str, Node | None]]:
         """The rows as dictionaries keyed by variable name."""
         return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+
+
+@dataclass(frozen=True)
+class SelectStream:
+    """The answer to a SELECT read row by row, as the store produces it: the projected
+    variable names, and an iterator of rows (read once). A row bound or time bound given to
+    :meth:`Store.select_iter` is checked as the rows are read, and its error raised there."""
+
+    variables: list[str]
+    rows: Iterator[tuple[Node | None, ...]]
+
+    def __iter__(self) -> Iterator[tuple[Node | None, ...]]:
+        return self.rows
 
 
 @runtime_checkable
@@ -66,6 +80,13 @@ class Store(Protocol):
         """Run a SELECT query; ``bindings`` give variables their values before evaluation.
         More than ``max_rows`` rows raise :class:`~metrograph.sparql.limits.ResultTooLargeError`;
         ``check`` is called between rows (it raises when a time bound is past)."""
+
+    def select_iter(self, query: str, bindings: Mapping[str, Node] | None = None, *,
+                    max_rows: int | None = None,
+                    check: Callable[[], None] | None = None) -> SelectStream:
+        """Run a SELECT query and hand its rows over one at a time, without holding the
+        answer (where the store can: see each store). ``max_rows`` and ``check`` as for
+        :meth:`select`, applied as the rows are read."""
 
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         """Run an ASK query."""
@@ -120,6 +141,32 @@ def bind_text(query: str, bindings: Mapping[str, Node] | None) -> tuple[str, boo
         raise QueryParameterError(f"invalid parameter value: {exc}") from None
     sub = analyse(tokenize(query), terms)
     return sub.text, sub.star
+
+
+def star_extra(variables: list[str], bindings: Mapping[str, Node] | None,
+               star: bool) -> list[tuple[str, Node]]:
+    """The columns :func:`star_columns` adds to a ``SELECT *`` answer (name and value)."""
+    if not star:
+        return []
+    return [(str(Variable(k)), v) for k, v in (bindings or {}).items()
+            if str(Variable(k)) not in variables]
+
+
+def bounded_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,
+                 check: Callable[[], None] | None,
+                 extra: Sequence[Node] = ()) -> Iterator[tuple[Node | None, ...]]:
+    """``rows`` (each followed by the ``extra`` values), calling ``check`` before each and
+    raising :class:`~metrograph.errors.ResultTooLargeError` instead of row ``max_rows + 1``."""
+    tail = tuple(extra)
+    for count, row in enumerate(rows, 1):
+        if check is not None:
+            check()
+        if max_rows is not None and count > max_rows:
+            from metrograph.errors import ResultTooLargeError
+
+            raise ResultTooLargeError(f"the query returned more than {max_rows} rows; narrow "
+                                      "it (parameters, LIMIT) or raise the bound")
+        yield row + tail if tail else row
 
 
 def star_columns(result: SelectResult, bindings: Mapping[str, Node] | None,

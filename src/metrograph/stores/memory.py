@@ -14,11 +14,14 @@ from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, default_graph_id
 from metrograph.stores.base import (
     SelectResult,
+    SelectStream,
     bind_text,
+    bounded_rows,
     collect_rows,
     load_through_rdflib,
     rdflib_bindings,
     star_columns,
+    star_extra,
     write_sorted_ntriples,
 )
 
@@ -102,6 +105,31 @@ class MemoryStore:
         except Exception as exc:  # evaluation is lazy in rdflib: errors surface here
             raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
         return star_columns(SelectResult(variables, rows), bindings, star)
+
+    def select_iter(self, query: str, bindings: Mapping[str, Node] | None = None, *,
+                    max_rows: int | None = None,
+                    check: Callable[[], None] | None = None) -> SelectStream:
+        """Run a SELECT and hand its rows over through rdflib's result iterator (rdflib keeps
+        the solutions of a SELECT in a list as it evaluates: this store is for small graphs;
+        use the Oxigraph store for answers that must flow in bounded memory)."""
+        text, star = bind_text(query, bindings)
+        result = self._run_text(query, bindings, text)
+        if result.type != "SELECT":
+            raise QueryError(f"expected a SELECT query, got {result.type}")
+        variables = [str(v) for v in (result.vars or [])]
+        extra = star_extra(variables, bindings, star)
+
+        def rows() -> Iterator[tuple[Node | None, ...]]:
+            try:
+                for row in result:
+                    yield tuple(row)  # type: ignore[arg-type]
+            except MetrographError:
+                raise
+            except Exception as exc:  # evaluation is lazy in rdflib: errors surface here
+                raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+
+        return SelectStream(variables + [k for k, _ in extra],
+                            bounded_rows(rows(), max_rows, check, [v for _, v in extra]))
 
     def concurrent_reads(self) -> bool:
         """False: rdflib's SPARQL engine is not known to be thread-safe."""

@@ -24,9 +24,12 @@ from metrograph.rdfio.formats import TERM_TOO_LONG, Format, default_graph_id
 from metrograph.rdfio.guards import check_safe
 from metrograph.stores.base import (
     SelectResult,
+    SelectStream,
     bind_text,
+    bounded_rows,
     collect_rows,
     star_columns,
+    star_extra,
     write_sorted_ntriples,
 )
 from metrograph.stores.oxigraph_answers import Undecodable, decode_tsv
@@ -74,6 +77,9 @@ def _term(term: Any) -> Node:
 
 
 _MISSING = object()
+
+#: the most terms :meth:`OxigraphStore.select_iter` keeps converted at a time
+STREAM_CACHE = 65536
 
 _FORMATS = {"ttl": "TURTLE", "nt": "N_TRIPLES", "jsonld": "JSON_LD", "trig": "TRIG",
             "nq": "N_QUADS", "xml": "RDF_XML"}
@@ -382,6 +388,41 @@ class OxigraphStore:
         if check is None:
             return evaluate()
         return _bounded(evaluate, check)
+
+    def select_iter(self, query: str, bindings: Mapping[str, Node] | None = None, *,
+                    max_rows: int | None = None,
+                    check: Callable[[], None] | None = None) -> SelectStream:
+        """Run a SELECT and hand its rows over as Oxigraph produces them (``QuerySolutions``
+        is lazy: a ``LIMIT`` or an abandoned iteration stops the evaluation). Terms are
+        converted with a cache of at most :data:`STREAM_CACHE` terms, so memory stays bounded
+        whatever the length of the answer. ``check`` is called between rows: a single long
+        step of the engine (sorting before the first row of an ``ORDER BY``) ends before it
+        can stop."""
+        text, subs = self._prepare(query, bindings)
+        star = bind_text(query, bindings)[1]
+        result = self._solutions(text, subs)
+        variables = [v.value for v in result.variables]
+        extra = star_extra(variables, bindings, star)
+
+        def rows() -> Iterator[tuple[Node | None, ...]]:
+            seen: dict[Any, Node | None] = {}
+            try:
+                for sol in result:
+                    row = []
+                    for v in variables:
+                        term = sol[v]
+                        node = None if term is None else seen.get(term, _MISSING)
+                        if node is _MISSING:
+                            if len(seen) >= STREAM_CACHE:
+                                seen.clear()
+                            node = seen[term] = from_ox(term)
+                        row.append(node)
+                    yield tuple(row)  # type: ignore[arg-type]
+            except (OSError, ValueError, TypeError, RuntimeError) as exc:
+                raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+
+        return SelectStream(variables + [k for k, _ in extra],
+                            bounded_rows(rows(), max_rows, check, [v for _, v in extra]))
 
     def update(self, update: str) -> None:
         """Run a SPARQL Update; a triple it wrote into a second graph is then kept once."""

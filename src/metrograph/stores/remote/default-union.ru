@@ -5,7 +5,8 @@
 # queries/*.rq files, which read the default graph, see the same facts as metrograph's stores:
 # each triple once, however many graphs hold it. Staging graphs of pushes under way
 # (urn:metrograph:staging:...) are left out. One request: Oxigraph runs it as one transaction;
-# pushing an unchanged release writes nothing.
+# pushing an unchanged release writes nothing (and is not sent: see state.py). Sent after
+# default-settled.ru, in the same request.
 # Parameters: none.
 DELETE { ?s ?p ?o }
 WHERE {

@@ -26,6 +26,7 @@ from metrograph.rdfio.formats import Format, default_graph_id
 from metrograph.sparql.binding import Substitution, analyse, iri_text, render_term, tokenize
 from metrograph.stores.base import (
     SelectResult,
+    SelectStream,
     Store,
     load_through_rdflib,
     star_columns,
@@ -37,6 +38,7 @@ from metrograph.stores.remote.quirks import (
     is_system_graph,
     server_term,
 )
+from metrograph.stores.remote.state import STATE
 from metrograph.stores.remote.writer import GraphWriter, Upload, WriteResult
 
 __all__ = ["RemoteStore"]
@@ -190,6 +192,17 @@ class RemoteStore:
                                       "it (parameters, LIMIT) or raise the bound")
         return star_columns(result, bindings, sub.star)
 
+    def select_iter(self, query: str, bindings: Mapping[str, Node] | None = None, *,
+                    max_rows: int | None = None,
+                    check: Callable[[], None] | None = None) -> SelectStream:
+        """Run a SELECT and hand its rows over one at a time. The answer is read whole first
+        (bounded by ``max_bytes``; SPARQL JSON results are parsed by rdflib, which reads a
+        whole document), then its rows handed over: a large remote answer is paged with
+        ``LIMIT`` and ``OFFSET`` in the query (ordered by ``ORDER BY``), which the server
+        evaluates, rather than streamed."""
+        result = self.select(query, bindings, max_rows=max_rows, check=check)
+        return SelectStream(result.variables, iter(result.rows))
+
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         sub = self._prepare(query, bindings, ("ASK",))
         answer = self._post(sub.text, _JSON)
@@ -237,7 +250,7 @@ class RemoteStore:
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
             dataset=False, what="listing graphs")
         counts = {g: int(Decimal(str(n))) for g, n in result.rows
-                  if isinstance(g, URIRef) and n is not None
+                  if isinstance(g, URIRef) and n is not None and str(g) != STATE
                   and not is_system_graph(self.http.server, str(g))}
         if self.graphs is not None:
             counts = {g: n for g, n in counts.items() if g in self.graphs}
