@@ -24,6 +24,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 _LAZY = {
     # the knowledge graph
     "load": "graph", "open_store": "graph", "KnowledgeGraph": "graph", "QueryResult": "graph",
+    "QueryStream": "graph",
     # the model's types
     "Component": "model", "Deliverable": "model", "Guideline": "model", "Measure": "model",
     "Plan": "model", "ProgressRow": "model", "ReportedComparison": "model", "Status": "model",
@@ -60,6 +61,7 @@ __all__ = [
     "QueryParameterError",
     "QueryRefusedError",
     "QueryResult",
+    "QueryStream",
     "QueryTimeoutError",
     "RemoteError",
     "RemoteStore",
@@ -92,7 +94,7 @@ if TYPE_CHECKING:
         StoreError,
         UnknownQueryError,
     )
-    from metrograph.graph import KnowledgeGraph, QueryResult, load, open_store
+    from metrograph.graph import KnowledgeGraph, QueryResult, QueryStream, load, open_store
     from metrograph.model import (
         Component,
         Deliverable,
