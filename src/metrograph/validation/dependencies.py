@@ -49,7 +49,8 @@ _TOKEN = re.compile(r"""
                |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
   | (?P<iri><[^<>"{}|^`\\\s]*>)
   | (?P<var>[?$][A-Za-z0-9_]+)
-  | (?P<pname>(?:[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*)?:(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)?)
+  | (?P<pname>(?:[A-Za-z][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*)?:
+              (?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)?)
   | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
   | (?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
@@ -139,19 +140,19 @@ class Dependencies:
         """The groups whose atoms hold in any solution that uses an atom of ``group``: it, its
         ancestors, and their mandatory sub-groups (plain groups and plain sub-queries)."""
         children: dict[int, list[int]] = {}
-        for i, g in enumerate(self.groups):
-            if g.parent is not None:
-                children.setdefault(g.parent, []).append(i)
+        for i, grp in enumerate(self.groups):
+            if grp.parent is not None:
+                children.setdefault(grp.parent, []).append(i)
         out: set[int] = set()
         node: int | None = group
         while node is not None:
             todo = [node]
             while todo:
-                g = todo.pop()
-                if g in out:
+                index = todo.pop()
+                if index in out:
                     continue
-                out.add(g)
-                todo += [c for c in children.get(g, []) if self.groups[c].kind in (
+                out.add(index)
+                todo += [c for c in children.get(index, []) if self.groups[c].kind in (
                     "and", "subselect")]
             node = self.groups[node].parent
         return out
@@ -295,7 +296,8 @@ class _Parser:
             name = self.take()
             iri = self.take()
             self.prefixes[name.text[:-1]] = iri.text
-        prologue_end = self.peek().start if self.peek() else len(self.text)
+        first = self.peek()
+        prologue_end = first.start if first is not None else len(self.text)
         if not self.is_word("SELECT"):
             raise UnsupportedShapeError("not a SELECT query")
         self.groups.append(_Group("root", None))

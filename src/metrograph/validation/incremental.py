@@ -167,7 +167,7 @@ class _Finder:
         out: set[Node] = set()
         if not closure and not atoms and not binds and "this" in names:
             column = names.index("this")
-            return {row[column] for row in rows if row[column] is not None}
+            return {n for n in (row[column] for row in rows) if n is not None}
         links: list[str] = []
         if closure:
             s, o = atom.s, atom.o
