@@ -4,6 +4,8 @@ incremental run after adding a statuses file.
     python benchmarks/validate_on_disk.py --store /tmp/incremental/store1m \\
         --network /tmp/bench/net1000000.nt              # builds the store once, then measures
     python benchmarks/validate_on_disk.py --store DIR --units   # each constraint timed alone
+    python benchmarks/validate_on_disk.py --store DIR --report full.json --no-full
+        # the incremental run alone, from a full report saved by an earlier run
 
 The store is built once (the bundled ontology, schemes, organisations and plan, one named graph
 per file as ``KnowledgeGraph.load_bundled`` names them, then the network bulk-loaded into the
@@ -11,10 +13,11 @@ named graph ``…/graph/user/network``; flushed and optimised) and reused by lat
 
 - ``--units``: each compiled constraint run alone, one after the other, slowest first;
 - the full validation (``KnowledgeGraph.validate``), timed;
-- a statuses file of ``--statuses`` assessments (about 8 triples each, new dates for existing
-  deliverables) written, added into a graph of its own, validated incrementally
-  (:func:`metrograph.validation.incremental.validate_added`) and fully, the two compared result
-  for result; the added graph is then removed, so that the store is left as it was.
+- a statuses file of ``--statuses`` assessments (5 triples each, new dates for existing
+  deliverables of one member's plans, or of the whole network with ``--spread``) written,
+  added into a graph of its own, validated incrementally
+  (:func:`metrograph.validation.incremental.validate_added`) and fully, the two compared
+  result for result; the added graph is then removed, so that the store is left as it was.
 
 Prints figures; it is not a timed test.
 """
@@ -56,27 +59,34 @@ def build(store_dir: Path, network: Path) -> None:
           flush=True)
 
 
-def statuses_file(store: Any, count: int, seed: int = 1) -> str:
-    """N-Triples of ``count`` new status assessments of existing deliverables (a statuses file
-    as an organisation would add it: one assessment per deliverable, dated in its plan's
-    cycle)."""
-    rows = store.select(
-        f"SELECT ?d ?start WHERE {{ ?d a <{_MG}Deliverable> ; <{_MG}parent>/<{_MG}parent>/"
-        f"<{_MG}parent> ?plan . ?plan <{_MG}startYear> ?start }} LIMIT {count * 20}").rows
+def statuses_file(store: Any, count: int, seed: int = 1, spread: bool = False) -> str:
+    """N-Triples of ``count`` new status assessments (5 triples each) of existing
+    deliverables, dated in their plan's cycle, one per deliverable and date: those of one
+    organisation's plans (a statuses file as a member sends it), or with ``spread``, drawn
+    from the whole network."""
     rng = random.Random(seed)
-    picked = rng.sample(rows, min(count, len(rows)))
+    query = (f"SELECT ?d ?start WHERE {{ ?d a <{_MG}Deliverable> ; <{_MG}parent>/<{_MG}parent>/"
+             f"<{_MG}parent> ?plan . ?plan <{_MG}startYear> ?start ; "
+             f"<http://purl.org/dc/terms/publisher> ?org }}")
+    if spread:
+        rows = rng.sample(store.select(query + f" LIMIT {count * 20}").rows, count)
+    else:
+        org = store.select(f"SELECT ?org WHERE {{ ?p a <{_MG}ActionPlan> ; "
+                           f"<http://purl.org/dc/terms/publisher> ?org }} ORDER BY ?p LIMIT 1"
+                           ).rows[0][0]
+        rows = store.select(query + " ORDER BY ?d", {"org": org}).rows
     statuses = ["done", "in-progress", "not-elaborated"]
     lines = []
-    for i, (deliverable, start) in enumerate(picked):
+    for i in range(count):
+        deliverable, start = rows[i % len(rows)]
         iri = f"{deliverable}/assessment/bench-{seed}-{i}"
-        year = int(str(start)) + 2
+        day = f"{int(str(start)) + 2}-{1 + (i // len(rows)) % 12:02d}-{1 + i % 28:02d}"
         lines += [
             f"<{iri}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{_MG}StatusAssessment> .",
             f"<{iri}> <{_MG}assessedItem> <{deliverable}> .",
             f"<{iri}> <{_MG}status> <https://w3id.org/metrograph/vocab/status/"
             f"{rng.choice(statuses)}> .",
-            f'<{iri}> <{_MG}asOf> "{year}-11-{1 + i % 28:02d}"'
-            f"^^<http://www.w3.org/2001/XMLSchema#date> .",
+            f'<{iri}> <{_MG}asOf> "{day}"^^<http://www.w3.org/2001/XMLSchema#date> .',
             f"<{iri}> <http://purl.org/dc/terms/source> <https://example.org/review/{seed}> .",
         ]
     return "\n".join(lines) + "\n"
@@ -107,13 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--units", action="store_true", help="time each constraint alone")
     parser.add_argument("--statuses", type=int, default=125,
                         help="assessments in the added statuses file (5 triples each)")
-    parser.add_argument("--no-full", action="store_true", help="skip the full validation")
+    parser.add_argument("--spread", action="store_true",
+                        help="assess deliverables drawn from the whole network, not one member's")
+    parser.add_argument("--report", type=Path,
+                        help="the full report before the addition, kept in this file (made "
+                             "and saved when the file does not exist)")
+    parser.add_argument("--no-full", action="store_true", help="skip the full validations")
     args = parser.parse_args(argv)
 
     from metrograph.graph import KnowledgeGraph
     from metrograph.rdfio.formats import FORMATS
     from metrograph.stores.oxigraph import OxigraphStore
-    from metrograph.validation.incremental import validate_added
+    from metrograph.validation.incremental import IncrementalStats, validate_added
+    from metrograph.validation.report import load_report, save_report
 
     if not (args.store / "CURRENT").exists():
         if args.network is None:
@@ -123,24 +139,33 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(kg)} triples in {args.store}", flush=True)
     if args.units:
         time_units(kg.store)
-    if args.no_full:
         return 0
-    start = time.perf_counter()
-    full = kg.validate()
-    print(f"full validation: {time.perf_counter() - start:.2f} s, {len(full.results)} results",
-          flush=True)
-
-    data = statuses_file(kg.store, args.statuses)
+    if args.report is not None and args.report.exists():
+        full = load_report(args.report)
+        print(f"full report read from {args.report}: {len(full.results)} results", flush=True)
+    else:
+        start = time.perf_counter()
+        full = kg.validate()
+        print(f"full validation: {time.perf_counter() - start:.2f} s, {len(full.results)} "
+              "results", flush=True)
+        if args.report is not None:
+            save_report(full, args.report)
+    data = statuses_file(kg.store, args.statuses, spread=args.spread)
     graph = URIRef(STATUSES_GRAPH)
     try:
         added = kg.store.load(data.encode("utf-8"), fmt=FORMATS["nt"], graph=graph,
                               source="statuses")
         print(f"added {added} triples into {graph}", flush=True)
         start = time.perf_counter()
-        incremental = validate_added(kg.store, full, [graph])
+        stats = IncrementalStats()
+        incremental = validate_added(kg.store, full, [graph], stats=stats)
         took = time.perf_counter() - start
         print(f"incremental validation: {took:.2f} s, {len(incremental.results)} results "
-              f"({incremental.summary()})", flush=True)
+              f"({incremental.summary()}); {stats.units_run} constraint runs, focus nodes per "
+              f"shape: {sorted((str(k).rsplit('#', 1)[-1], v) for k, v in stats.focus.items())}"
+              f"; validated fully: {stats.full_shapes or 'none'}", flush=True)
+        if args.no_full:
+            return 0
         start = time.perf_counter()
         again = kg.validate()
         print(f"full validation after the addition: {time.perf_counter() - start:.2f} s",
