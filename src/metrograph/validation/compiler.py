@@ -237,9 +237,6 @@ class _Unit:
     kind: str  # "focus" (rows: this), "value" (this, v), "sparql" (any projection)
     check: Callable[[Node], bool] | None = None  # value units: True when the value conforms
     value_is_focus: bool = False  # node-shape value units (nodeKind on the focus node)
-    #: the query as the shape states it, before FILTER (NOT) EXISTS became joins ("" when the
-    #: same): on a few focus nodes, the per-row form is the fast one
-    direct: str = ""
 
 
 @dataclass
@@ -535,16 +532,14 @@ class _Compiler:
         head = text[: where.start()]
         if not re.search(r"[?$]this\b", head) and "*" not in head:
             raise UnsupportedShapeError("the SELECT does not project $this")
-        body = direct = text[: where.end()] + f" {target} " + text[where.end():]
+        body = text[: where.end()] + f" {target} " + text[where.end():]
         with contextlib.suppress(UnsupportedShapeError):  # else evaluated as written
             body = _rewrite_exists(body)
         messages = [m for m in self.sg.objects(constraint, SH.message)]
         english = [str(m) for m in messages
                    if isinstance(m, Literal) and m.language in (None, "en")]
-        prefixes = self.prefix_text(constraint, shape) + "\n"
-        return _Unit(prefixes + body, shape, sev, (english or [msg])[0],
-                     SH.SPARQLConstraintComponent, None, "sparql",
-                     direct=prefixes + direct if direct != body else "")
+        return _Unit(self.prefix_text(constraint, shape) + "\n" + body, shape, sev,
+                     (english or [msg])[0], SH.SPARQLConstraintComponent, None, "sparql")
 
 
 # ---------------------------------------------------------------------- SPARQL rewriting
@@ -744,10 +739,8 @@ def _fill(message: str, values: dict[str, Node | None]) -> str:
     return _TEMPLATE.sub(sub, message)
 
 
-def run_unit(store: Store, unit: _Unit, bindings: dict[str, Node] | None = None
-             ) -> list[ValidationResult]:
-    """The results of one compiled constraint (``bindings``: values fixed in its query)."""
-    result = store.select(unit.query, bindings)
+def run_unit(store: Store, unit: _Unit) -> list[ValidationResult]:
+    result = store.select(unit.query)
     out: list[ValidationResult] = []
     if unit.kind == "focus":
         seen: set[tuple[Node | None, ...]] = set()

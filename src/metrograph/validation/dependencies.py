@@ -120,7 +120,6 @@ class Bind:
 class _Group:
     kind: str  # root, and, optional, exists, minus, union, subselect, aggregate
     parent: int | None
-    start: int = -1  # the offset just after its "{" (OPTIONAL groups)
     filters: list[tuple[str, frozenset[str]]] = field(default_factory=list)
 
 
@@ -184,23 +183,17 @@ class Dependencies:
         allowed = self.guaranteed(atom.group)
         atoms = [a for a in self.atoms if a.group in allowed and a is not atom]
         binds = [b for b in self.binds if b.group in allowed]
-        return self.link(atom.variables(), "this", atoms, binds)
-
-    @staticmethod
-    def link(start: set[str], goal: str, atoms: list[Atom], binds: list[Bind]
-             ) -> tuple[list[Atom], list[Bind]] | None:
-        """The shortest chain of ``atoms`` and ``binds`` from the variables ``start`` to
-        ``goal`` (a BIND's inputs bound too); None when there is none."""
         items: list[Atom | Bind] = [*atoms, *binds]
 
         def names(item: Atom | Bind) -> set[str]:
             return item.variables() if isinstance(item, Atom) else {item.var, *item.inputs}
 
+        start = atom.variables()
         came: dict[str, tuple[str, int] | None] = {v: None for v in start}
         queue = deque(start)
         while queue:
             v = queue.popleft()
-            if v == goal:
+            if v == "this":
                 break
             for index, item in enumerate(items):
                 if v in names(item):
@@ -208,10 +201,10 @@ class Dependencies:
                         if w not in came:
                             came[w] = (v, index)
                             queue.append(w)
-        if goal not in came:
+        if "this" not in came:
             return None
         used: list[int] = []
-        v = goal
+        v = "this"
         while came[v] is not None:
             prev, index = came[v]  # type: ignore[misc]
             if index not in used:
@@ -231,35 +224,12 @@ class Dependencies:
         return ([i for i in chosen if isinstance(i, Atom)],
                 [i for i in chosen if isinstance(i, Bind)])
 
-    def narrowing(self) -> list[tuple[int, str, list[Atom]]]:
-        """Where a restricted run can bound an ``OPTIONAL`` group: (the offset after its
-        ``{``, a variable it shares with the atoms that certainly hold around it, the chain of
-        those atoms from ``this`` to the variable). A ``VALUES`` block of every value the
-        chain gives, put there, changes no result (the left side's rows have one of them, and
-        the group joins on it) but lets the store evaluate the group from those values rather
-        than whole."""
-        out = []
-        for index, group in enumerate(self.groups):
-            if group.kind != "optional" or group.parent is None or group.start < 0:
-                continue
-            certain = self.guaranteed(group.parent)
-            around = [a for a in self.atoms if a.group in certain]
-            bound = {n for a in around for n in a.variables()}
-            inner = {n for a in self.atoms if a.group == index for n in a.variables()}
-            for name in sorted(inner & bound):
-                chain = self.link({"this"}, name, around, [])
-                if chain is not None and not chain[1]:
-                    out.append((group.start, name, chain[0]))
-        return out
-
-    def restricted(self, query: str, values: str,
-                   narrowed: list[tuple[int, str]] = ()) -> str:  # type: ignore[assignment]
+    def restricted(self, query: str, values: str) -> str:
         """``query`` with ``values`` (a ``VALUES ?this { ... }`` block) at the start of every
-        ``SELECT`` that projects ``?this``, and each of ``narrowed`` (offset, text) put in."""
-        inserts = [(slot, values) for slot in self.this_slots] + list(narrowed)
+        ``SELECT`` that projects ``?this``."""
         out = query
-        for slot, text in sorted(inserts, key=lambda x: x[0], reverse=True):
-            out = out[:slot] + " " + text + " " + out[slot:]
+        for slot in sorted(self.this_slots, reverse=True):
+            out = out[:slot] + " " + values + " " + out[slot:]
         return out
 
 
@@ -429,10 +399,8 @@ class _Parser:
                 self.braced(group)
             elif word == "OPTIONAL":
                 self.take()
-                brace = self.expect("{")
-                optional = self.new_group("optional", group)
-                self.groups[optional].start = brace.end
-                self.group_body(optional)
+                self.expect("{")
+                self.group_body(self.new_group("optional", group))
             elif word == "MINUS":
                 self.take()
                 self.expect("{")

@@ -244,52 +244,19 @@ def affected_focus_nodes(store: Store, compiled: CompiledShapes, delta: Graph
 
 
 _ANALYSED: dict[str, Dependencies] = {}
-#: at most this many focus nodes: a constraint runs as the shape states it (FILTER NOT EXISTS
-#: evaluated per row), else in the compiler's join form (one pass over the whole graph)
-_PER_ROW = 2000
 
 
-def _analysed(unit: _Unit, text: str | None = None) -> Dependencies:
-    query = text or unit.direct or unit.query
-    if query not in _ANALYSED:
-        _ANALYSED[query] = analyse(query)
-    return _ANALYSED[query]
+def _analysed(unit: _Unit) -> Dependencies:
+    if unit.query not in _ANALYSED:
+        _ANALYSED[unit.query] = analyse(unit.query)
+    return _ANALYSED[unit.query]
 
 
-Job = tuple[_Unit, dict[str, Node] | None]
-
-
-def _jobs(store: Store, unit: _Unit, nodes: set[Node]) -> list[Job]:
-    """``unit`` run on ``nodes`` only.
-
-    Where an ``OPTIONAL`` group of the constraint shares a variable with the patterns around
-    it (:meth:`~metrograph.validation.dependencies.Dependencies.narrowing`: the plan whose
-    deliverables are counted), a store evaluates that group whole before joining it, whatever
-    ``$this`` is: the constraint is then run once per focus node, ``$this`` and each such
-    variable that takes one value for it given as bindings (the group is then evaluated for
-    that value). Otherwise one run with a ``VALUES ?this`` block in the query and its target.
-    """
-    text = unit.direct if unit.direct and len(nodes) <= _PER_ROW else unit.query
-    deps = _analysed(unit, text)
-    narrowing = [(name, atoms) for _slot, name, atoms in deps.narrowing()
-                 if name != "this" and atoms]
-    if narrowing:
-        jobs: list[Job] = []
-        for node in sorted(nodes, key=str):
-            bindings: dict[str, Node] = {"this": node}
-            for name, atoms in narrowing:
-                if name in bindings:
-                    continue
-                query = (f"{deps.prologue}\nSELECT DISTINCT ?{name} WHERE {{ "
-                         f"{' '.join(a.text() for a in atoms)} }} LIMIT 2")
-                found = store.select(query, {"this": node}).rows
-                if len(found) == 1 and found[0][0] is not None:
-                    bindings[name] = found[0][0]
-            jobs.append((replace(unit, query=text), bindings))
-        return jobs
-    focus = " ".join(sorted(n.n3() for n in nodes))
-    values = f"VALUES ?this {{ {focus} }}"
-    return [(replace(unit, query=deps.restricted(text, values)), None)]
+def _restricted(unit: _Unit, nodes: set[Node]) -> _Unit:
+    """``unit`` run on ``nodes`` only: a ``VALUES ?this`` block in its query and in every
+    sub-query that projects ``?this`` (its target's first)."""
+    values = "VALUES ?this { " + " ".join(sorted(n.n3() for n in nodes)) + " }"
+    return replace(unit, query=_analysed(unit).restricted(unit.query, values))
 
 
 def validate_added(store: Store, previous: ValidationReport,
@@ -320,23 +287,19 @@ def validate_added(store: Store, previous: ValidationReport,
     focus, full = affected_focus_nodes(store, compiled, delta) if len(delta) else ({}, {})
     for shape, reason in full.items():
         _LOG.info("shape %s is validated fully: %s", shape.n3(), reason)
-    todo: list[Job] = []
-    for unit in compiled.units:
-        if unit.shape in full:
-            todo.append((unit, None))
-        elif unit.shape in focus:
-            todo += _jobs(store, unit, focus[unit.shape])
+    todo = [u if u.shape in full else _restricted(u, focus[u.shape])
+            for u in compiled.units if u.shape in full or u.shape in focus]
     progress.step("validating", total=len(todo) + 1, unit="constraints")
     results: list[ValidationResult] = []
     with one_line_literal_warnings():
         if workers > 1 and len(todo) > 1 and store.concurrent_reads():
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                for chunk in pool.map(lambda job: run_unit(store, *job), todo):
+                for chunk in pool.map(lambda u: run_unit(store, u), todo):
                     results += chunk
                     progress.advance(1)
         else:
-            for unit, bindings in todo:
-                results += run_unit(store, unit, bindings)
+            for unit in todo:
+                results += run_unit(store, unit)
                 progress.advance(1)
         if compiled.fallback and any(s in full for s in compiled.fallback):
             from metrograph.validation.compiler import _fallback
