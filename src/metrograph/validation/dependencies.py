@@ -224,6 +224,24 @@ class Dependencies:
         return ([i for i in chosen if isinstance(i, Atom)],
                 [i for i in chosen if isinstance(i, Bind)])
 
+    def optional_apart(self) -> bool:
+        """True when an ``OPTIONAL`` group reads nothing of ``$this`` directly (it joins on
+        another variable: the plan whose deliverables are counted, an assessment's date)."""
+        def inside(group: int | None, index: int) -> bool:
+            while group is not None:
+                if group == index:
+                    return True
+                group = self.groups[group].parent
+            return False
+
+        for index, group in enumerate(self.groups):
+            if group.kind == "optional":
+                names = {n for a in self.atoms if inside(a.group, index)
+                         for n in a.variables()}
+                if "this" not in names:
+                    return True
+        return False
+
     def restricted(self, query: str, values: str) -> str:
         """``query`` with ``values`` (a ``VALUES ?this { ... }`` block) at the start of every
         ``SELECT`` that projects ``?this``."""
