@@ -533,12 +533,26 @@ class KnowledgeGraph:
     # ------------------------------------------------------------ validation, reasoning, export
 
     def validate(self, shapes: Iterable[str | Path] = (), engine: str = "fast", *,
-                 progress: Reporter = SILENT) -> ValidationReport:
+                 progress: Reporter = SILENT, since: ValidationReport | None = None,
+                 added: Iterable[str | URIRef] | Graph = ()) -> ValidationReport:
         """Validate against the shipped SHACL shapes (plus extra shape files); the graph is not
         modified. ``engine="fast"`` (the default) runs the shapes compiled to SPARQL in the
         store itself, with the same results as pySHACL (tested) at a fraction of the time;
         ``engine="pyshacl"`` runs pySHACL on a copy of the graph. ``progress`` (a
-        :class:`~metrograph.progress.Reporter`) is told the constraints validated of N."""
+        :class:`~metrograph.progress.Reporter`) is told the constraints validated of N.
+
+        Incremental validation: with ``since`` (the full report made before some data was
+        added, e.g. read back with :func:`metrograph.validation.report.load_report`) and
+        ``added`` (the named graphs that data went into, or an rdflib graph of its triples),
+        only the focus nodes the addition can affect are validated again, and the report is
+        the one a full validation gives (:mod:`metrograph.validation.incremental`)."""
+        if since is not None:
+            if engine != "fast":
+                raise InputError("incremental validation (since=...) runs the fast engine")
+            from metrograph.validation.incremental import validate_added
+
+            return validate_added(self.store, since, added, extra_shapes=list(shapes),
+                                  progress=progress)
         if engine == "fast":
             from metrograph.validation.compiler import validate_fast
 

@@ -41,6 +41,7 @@ rewritten.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -71,7 +72,8 @@ from metrograph.validation.report import (
 if TYPE_CHECKING:
     from metrograph.stores.base import Store
 
-__all__ = ["CompiledShapes", "UnsupportedShapeError", "compile_shapes", "validate_fast"]
+__all__ = ["CompiledShapes", "UnsupportedShapeError", "compile_shapes", "compiled_shapes",
+           "report_graph", "run_unit", "validate_fast"]
 
 _LOG = logging.getLogger(__name__)
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -245,6 +247,15 @@ class CompiledShapes:
     fallback: list[Node]
     shapes: Graph = field(repr=False)
     reasons: dict[Node, str] = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        """A fingerprint of what is validated (every query, message, severity, and the shapes
+        left to pySHACL): two reports with the same digest were made by the same constraints."""
+        parts = sorted(repr((u.query, str(u.shape), u.severity, u.message, str(u.component),
+                             str(u.path), u.kind)) for u in self.units)
+        parts += sorted(f"fallback {s}" for s in self.fallback)
+        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
 
 class _Compiler:
@@ -728,7 +739,7 @@ def _fill(message: str, values: dict[str, Node | None]) -> str:
     return _TEMPLATE.sub(sub, message)
 
 
-def _run_unit(store: Store, unit: _Unit) -> list[ValidationResult]:
+def run_unit(store: Store, unit: _Unit) -> list[ValidationResult]:
     result = store.select(unit.query)
     out: list[ValidationResult] = []
     if unit.kind == "focus":
@@ -795,7 +806,7 @@ def _owned_by(sg: Graph, shape: Node | None, owners: set[Node]) -> bool:
     return shape is not None and any((o, SH.property, shape) in sg for o in owners)
 
 
-def _report_graph(results: Sequence[ValidationResult]) -> Graph:
+def report_graph(results: Sequence[ValidationResult]) -> Graph:
     g = Graph()
     g.bind("sh", SH)
     report = BNode()
@@ -826,6 +837,25 @@ def _shipped() -> CompiledShapes:
     return _COMPILED[key]
 
 
+def compiled_shapes(shapes_graph: Graph | None = None,
+                    extra_shapes: Iterable[str | Path] = ()) -> CompiledShapes:
+    """The shipped shapes compiled (once per process), or ``shapes_graph``, plus the
+    ``extra_shapes`` files, compiled."""
+    extra = list(extra_shapes)
+    if shapes_graph is None and not extra:
+        return _shipped()
+    from metrograph.validation.report import shapes_graph as load_shapes
+
+    sg = Graph()
+    if shapes_graph is not None:
+        for triple in shapes_graph:
+            sg.add(triple)
+    for triple in load_shapes(extra) if shapes_graph is None else (
+            load_shapes(extra) - load_shapes() if extra else Graph()):
+        sg.add(triple)
+    return compile_shapes(sg)
+
+
 def validate_fast(store: Store, shapes_graph: Graph | None = None,
                   extra_shapes: Iterable[str | Path] = (), workers: int = 2,
                   with_graph: bool = True, progress: Reporter = SILENT) -> ValidationReport:
@@ -838,20 +868,7 @@ def validate_fast(store: Store, shapes_graph: Graph | None = None,
     report graph (``report.graph`` is then empty), for speed on very large reports.
     ``progress`` is told the compiled constraints validated of their number.
     """
-    extra = list(extra_shapes)
-    if shapes_graph is None and not extra:
-        compiled = _shipped()
-    else:
-        from metrograph.validation.report import shapes_graph as load_shapes
-
-        sg = Graph()
-        if shapes_graph is not None:
-            for triple in shapes_graph:
-                sg.add(triple)
-        for triple in load_shapes(extra) if shapes_graph is None else (
-                load_shapes(extra) - load_shapes() if extra else Graph()):
-            sg.add(triple)
-        compiled = compile_shapes(sg)
+    compiled = compiled_shapes(shapes_graph, extra_shapes)
     results: list[ValidationResult] = []
     if not store.concurrent_reads():
         workers = 1
@@ -859,15 +876,16 @@ def validate_fast(store: Store, shapes_graph: Graph | None = None,
     with one_line_literal_warnings():
         if workers > 1 and len(compiled.units) > 1:
             with ThreadPoolExecutor(max_workers=workers) as pool:
-                for chunk in pool.map(lambda u: _run_unit(store, u), compiled.units):
+                for chunk in pool.map(lambda u: run_unit(store, u), compiled.units):
                     results += chunk
                     progress.advance(1)
         else:
             for unit in compiled.units:
-                results += _run_unit(store, unit)
+                results += run_unit(store, unit)
                 progress.advance(1)
         results += _fallback(store, compiled)
         progress.advance(1)
     results.sort(key=result_order)
     return ValidationReport(results=results,
-                            graph=_report_graph(results) if with_graph else Graph())
+                            graph=report_graph(results) if with_graph else Graph(),
+                            shapes_digest=compiled.digest)

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from metrograph.stores.base import Store
 
 __all__ = ["Severity", "ValidationReport", "ValidationResult", "blank_node_description",
-           "report_json", "result_order", "results_of", "run_pyshacl", "shapes_graph",
-           "term_json", "validate_dataset"]
+           "load_report", "report_json", "result_order", "results_of", "run_pyshacl",
+           "save_report", "shapes_graph", "term_json", "validate_dataset"]
 
 Severity = str  # "Violation", "Warning" or "Info"
 
@@ -49,6 +49,9 @@ class ValidationReport:
 
     results: list[ValidationResult]
     graph: Graph = field(repr=False)
+    #: the fingerprint of the compiled constraints that made it
+    #: (:attr:`metrograph.validation.compiler.CompiledShapes.digest`); "" when unknown
+    shapes_digest: str = ""
 
     @property
     def conforms(self) -> bool:
@@ -207,3 +210,83 @@ def report_json(report: ValidationReport, describe: Callable[[BNode], str] | Non
             "resultMessage": r.message,
         } for r in report.results],
     }
+
+
+# ---------------------------------------------------------------------- saved reports
+
+_SAVED_FORMAT = "metrograph-validation-report"
+
+
+def _n3(node: Node | None) -> str | None:
+    return None if node is None else node.n3()
+
+
+def _from_n3(text: object, where: str) -> Node | None:
+    from rdflib.util import from_n3
+
+    from metrograph.errors import InputError
+
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise InputError(f"not a saved validation report: {where} is not a term",
+                         source=where)
+    term = from_n3(text)
+    if not isinstance(term, URIRef | Literal | BNode):
+        raise InputError(f"not a saved validation report: {text!r} is not a term",
+                         source=where)
+    return term
+
+
+def save_report(report: ValidationReport, path: str | Path) -> None:
+    """Write ``report`` as JSON to ``path`` (atomically), losslessly: every term in
+    N-Triples form (a blank node by the store's own label, which an on-disk store keeps),
+    with the fingerprint of the shapes that made it; :func:`load_report` reads it back."""
+    import json
+
+    from metrograph.rdfio.writers import write_atomic
+
+    doc = {
+        "format": _SAVED_FORMAT, "version": 1, "shapesDigest": report.shapes_digest,
+        "results": [{"focus": _n3(r.focus), "severity": r.severity, "message": r.message,
+                     "shape": _n3(r.source_shape), "path": _n3(r.path),
+                     "value": _n3(r.value), "constraint": _n3(r.constraint)}
+                    for r in report.results]}
+    write_atomic(Path(path), json.dumps(doc, ensure_ascii=False, indent=0).encode("utf-8"))
+
+
+def load_report(path: str | Path) -> ValidationReport:
+    """The report :func:`save_report` wrote to ``path`` (its report graph rebuilt); a file
+    that is not one raises :class:`~metrograph.errors.InputError` naming it."""
+    import json
+
+    from metrograph.errors import InputError
+
+    where = str(path)
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"cannot read the saved validation report: {exc}", source=where) from None
+    if not isinstance(doc, dict) or doc.get("format") != _SAVED_FORMAT or doc.get("version") != 1:
+        raise InputError("not a saved validation report (format "
+                         f"{_SAVED_FORMAT!r}, version 1)", source=where)
+    results = []
+    for row in doc.get("results", []):
+        if not isinstance(row, dict) or row.get("severity") not in ("Violation", "Warning",
+                                                                    "Info"):
+            raise InputError("not a saved validation report: a result without a severity",
+                             source=where)
+        focus = _from_n3(row.get("focus"), where)
+        if focus is None:
+            raise InputError("not a saved validation report: a result without a focus node",
+                             source=where)
+        results.append(ValidationResult(
+            focus=focus, severity=row["severity"], message=str(row.get("message", "")),
+            source_shape=_from_n3(row.get("shape"), where), path=_from_n3(row.get("path"), where),
+            value=_from_n3(row.get("value"), where),
+            constraint=_from_n3(row.get("constraint"), where)))
+    results.sort(key=result_order)
+    from metrograph.validation.compiler import report_graph
+
+    return ValidationReport(results=results, graph=report_graph(results),
+                            shapes_digest=str(doc.get("shapesDigest", "")))
