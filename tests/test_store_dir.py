@@ -403,3 +403,38 @@ def test_reasoning_on_a_store_works_on_a_checkpoint(multi_store: Path) -> None:
     gc.collect()
     assert not [p for p in multi_store.iterdir() if p.name.startswith(".metrograph-copy-")]
     assert (multi_store / "manifest.json").read_bytes() == manifest
+
+
+def test_validate_keeps_its_report_and_validates_only_what_was_added(tmp_path: Path) -> None:
+    """validate on a store directory: a full run first, the saved report on the same
+    generation, an incremental run after an add (the same JSON as a full run made afresh),
+    and a full run again after a graph is replaced."""
+    store = tmp_path / "store"
+    assert cli("add", "--store-dir", str(store), str(MULTI_TTL), "-q").returncode == 0
+
+    def validate() -> tuple[str, str]:
+        done = cli("validate", "--store-dir", str(store), "--format", "json", "-q")
+        assert done.returncode in (0, 1), done.stderr
+        how = re.search(r": (saved|incremental)\b", done.stderr)
+        return done.stdout, how.group(1) if how else "full"
+
+    first, how = validate()
+    assert how == "full" and (store / "validation.json").is_file()
+    assert validate() == (first, "saved")
+    assert cli("add", "--store-dir", str(store), str(STATUSES), "-q").returncode == 0
+    incremental, how = validate()
+    assert how == "incremental"
+    (store / "validation.json").unlink()
+    assert validate() == (incremental, "full")
+    assert incremental != first  # the statuses changed the results
+    other = tmp_path / "other.ttl"
+    other.write_text("<http://example.org/a> <http://example.org/p> 1 .\n", encoding="utf-8")
+    for data, expected in ((STATUSES, "incremental"), (other, "full")):
+        # the second file goes into the same graph name with other content: replaced
+        assert cli("add", "--store-dir", str(store), str(data), "--graph-name", "g",
+                   "-q").returncode == 0
+        assert validate()[1] == expected
+    assert validate()[1] == "saved"
+    replaced, how = validate()
+    (store / "validation.json").unlink()
+    assert validate()[0] == replaced

@@ -155,13 +155,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from metrograph.graph import load
 
     _check_shapes(args.shapes or ())
-    _store_dir(args, args.files)
+    store_dir = _store_dir(args, args.files)
     kg = (load(*args.files, bundled_data=False, store=args.store) if args.files
           else _load(args))
     from metrograph.progress import Progress
 
     with Progress("validating", quiet=args.quiet) as progress:
-        report = kg.validate(shapes=args.shapes or (), engine=args.engine, progress=progress)
+        if store_dir is not None and args.engine == "fast":
+            from metrograph.validation.stored import validate_store
+
+            report, how = validate_store(kg, store_dir, args.shapes or (), progress=progress)
+            if how != "full":
+                print(f"validation of {store_dir}: {how} (see metrograph validate --help)",
+                      file=sys.stderr)
+        else:
+            report = kg.validate(shapes=args.shapes or (), engine=args.engine,
+                                 progress=progress)
     if args.format == "json":
         from metrograph.validation.report import blank_node_description, report_json
 
@@ -520,7 +529,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Validate FILES (with the ontology and schemes) or, without "
                                    "FILES, the loaded graph. Exit 0: no violations (warnings "
                                    "and infos may remain; JSON `conforms` is false then, as "
-                                   "SHACL defines it); 1: violations; 2: bad input.")
+                                   "SHACL defines it); 1: violations; 2: bad input. On a "
+                                   "store directory the report is kept beside it "
+                                   "(validation.json): asked again on the same store it is "
+                                   "reused; after `metrograph add` only what the added files "
+                                   "can affect is validated again (the same results as a full "
+                                   "run).")
     p.add_argument("files", nargs="*", metavar="FILE", type=types.input_path,
                    help="RDF files to validate")
     p.add_argument("--shapes", action="append", metavar="FILE", type=types.input_file,

@@ -1,0 +1,111 @@
+"""Validation of a store directory, kept beside it: a generation once validated is never
+validated again, and one reached by adding files is validated only where they can matter.
+
+A store directory's generations never change once committed
+(:mod:`metrograph.stores.directory`), so a report made on one holds for as long as it is the
+current one. :func:`validate_store` keeps the last report made with the shipped shapes in
+``DIR/validation.json`` (with the files, checksums and graphs it was made on) and, asked
+again:
+
+- on the same generation: returns the saved report (``how == "saved"``);
+- on a later one whose files include every file the report was made on (files were only
+  added): validates incrementally, the graphs of the new files as the addition
+  (:mod:`metrograph.validation.incremental`: the same results as a full run, tested);
+- otherwise (a graph replaced, the bundled parts updated, no saved report, extra shapes):
+  validates fully.
+
+The report is saved after each run (atomically; a reader that cannot write the directory still
+gets its report). Extra shape files are never saved or reused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rdflib import URIRef
+
+from metrograph.errors import InputError
+from metrograph.progress import SILENT, Reporter
+
+if TYPE_CHECKING:
+    from metrograph.graph import KnowledgeGraph
+    from metrograph.stores.directory import Manifest
+    from metrograph.validation.report import ValidationReport
+
+__all__ = ["SAVED", "validate_store"]
+
+#: the saved report of a store directory, beside its manifest
+SAVED = "validation.json"
+
+
+def _basis(manifest: Manifest) -> list[list[str]]:
+    """What a report is made on: each file's checksum and graph, in the manifest's order."""
+    return [[e.sha256, e.graph] for e in manifest.entries]
+
+
+def _read_basis(path: Path) -> tuple[str, list[list[str]]] | None:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        basis = doc["basis"]
+        return str(basis["generation"]), [[str(a), str(b)] for a, b in basis["files"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _save(report: ValidationReport, path: Path, manifest: Manifest) -> None:
+    """The report, with its basis, written atomically; silently not where the directory cannot
+    be written (a reader's report is still correct, it is just not kept)."""
+    from metrograph.rdfio.writers import write_atomic
+    from metrograph.validation.report import save_report
+
+    scratch = path.with_name(f".{path.name}.unsaved")
+    try:
+        save_report(report, scratch)
+        doc = json.loads(scratch.read_text(encoding="utf-8"))
+        doc["basis"] = {"generation": manifest.generation, "files": _basis(manifest)}
+        write_atomic(path, json.dumps(doc, ensure_ascii=False, indent=0).encode("utf-8"))
+    except (InputError, OSError):
+        pass
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def validate_store(kg: KnowledgeGraph, directory: str | Path,
+                   shapes: Sequence[str | Path] = (), *,
+                   progress: Reporter = SILENT) -> tuple[ValidationReport, str]:
+    """Validate ``kg``, opened from the store directory ``directory``, reusing the report saved
+    there; return the report and how it was made: ``"saved"``, ``"incremental"`` or
+    ``"full"``. With extra ``shapes``, a full run that is not saved."""
+    from metrograph.stores.directory import StoreDirectory
+    from metrograph.validation.report import load_report
+
+    if shapes:
+        return kg.validate(shapes=shapes, progress=progress), "full"
+    store_dir = StoreDirectory(directory)
+    manifest = store_dir.manifest()
+    path = store_dir.path / SAVED
+    saved = _read_basis(path)
+    if saved is not None:
+        generation, files = saved
+        now = _basis(manifest)
+        try:
+            previous = load_report(path)
+        except InputError:
+            previous = None
+        if previous is not None and generation == manifest.generation and files == now:
+            return previous, "saved"
+        held = {(sha, graph) for sha, graph in files}
+        current = {(sha, graph) for sha, graph in now}
+        old_graphs = {graph for _sha, graph in files}
+        new = [graph for sha, graph in now if (sha, graph) not in held]
+        if previous is not None and held <= current and not old_graphs & set(new):
+            report = kg.validate(since=previous, added=[URIRef(g) for g in dict.fromkeys(new)],
+                                 progress=progress)
+            _save(report, path, manifest)
+            return report, "incremental"
+    report = kg.validate(progress=progress)
+    _save(report, path, manifest)
+    return report, "full"
