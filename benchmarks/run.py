@@ -400,6 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the largest size pySHACL and owlrl are run at (default 10000)")
     parser.add_argument("--rdflib-max", type=int, default=1000000,
                         help="the largest size rdflib's load, queries and export are run at")
+    parser.add_argument("--candidate-timeout", type=float, default=7200.0,
+                        help="time limit of each metrograph step (default: two hours)")
     parser.add_argument("--data-dir", default=None, help="where generated networks go")
     parser.add_argument("--json", default=None, help="write the numbers to this file")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -418,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     folder = Path(args.data_dir or Path(tempfile.gettempdir()) / "metrograph-bench")
     folder.mkdir(parents=True, exist_ok=True)
     results: Row = {"machine": machine(), "sizes": {}}
-    big = 7200.0
+    big = args.candidate_timeout
     for size in sizes:
         path, gen_seconds, triples = generate(size, folder)
         store_dir = folder / f"store-{size}"
