@@ -90,9 +90,14 @@ class OxigraphStore:
 
     name = "oxigraph"
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, *, read_only: bool = False) -> None:
+        """In memory, or the store directory ``path`` (created if missing); ``read_only`` opens
+        an existing directory for reading only (``pyoxigraph.Store.read_only``)."""
         ox = _ox()
-        self._store = ox.Store(path) if path else ox.Store()
+        if read_only:
+            self._store = ox.Store.read_only(path)
+        else:
+            self._store = ox.Store(path) if path else ox.Store()
 
     @property
     def native(self) -> Any:
