@@ -23,7 +23,7 @@ a cache folder, then every step runs in a subprocess of its own, so that times a
 - every query of ``queries/``: ``kg.query(name).rows`` on the opened store, against the same
   query on rdflib's in-memory store (each under ``--query-timeout``; rdflib only up to
   ``--rdflib-max``), answers compared row for row;
-- export: ``kg.export("nt", path)`` (streamed) against rdflib's serialiser (up to
+- export: ``kg.write(path, "nt")`` (streamed) against rdflib's serialiser (up to
   ``--rdflib-max``).
 
 Then ``metrograph validate`` + ``metrograph report`` on the bundled plan from a cold start, and
@@ -216,7 +216,7 @@ def task_export_store(path: str, store_dir: str) -> Row:
     kg = _open(store_dir)
     with tempfile.TemporaryDirectory(dir=Path(store_dir).parent) as tmp:
         out = Path(tmp) / "export.nt"
-        seconds, _ = _timed(lambda: kg.export("nt", out))
+        seconds, _ = _timed(lambda: kg.write(out, "nt"))
         size = out.stat().st_size
     return {"seconds": seconds, "bytes": size}
 
@@ -468,7 +468,7 @@ def table(results: Row) -> str:
              ("reason (queries profile)", "owlrl OWL-RL closure", "reason-owlrl",
               "`kg.reasoned(\"rules\")`", "reason-store", ""),
              ("export (N-Triples)", "KnowledgeGraph.export, rdflib store", "export-rdflib",
-              "`kg.export(\"nt\", path)`, store directory", "export-store", "")]
+              "`kg.write(path, \"nt\")`, store directory", "export-store", "")]
     for size, entry in results["sizes"].items():
         rows = entry["rows"]
         n = entry["triples"]
