@@ -362,10 +362,15 @@ def test_export_is_streamed_and_the_same_bytes_from_two_stores(tmp_path: Path) -
         assert cli("add", "--store-dir", str(store), str(data), "-q").returncode == 0
 
     def grown_kb(store: Path, action: str) -> int:
-        code = ("import resource, sys, metrograph; kg = metrograph.open_store(sys.argv[1]); "
-                "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-                f"{action}; "
-                "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)")
+        # VmHWM starts afresh at exec (ru_maxrss carries the parent's high-water mark)
+        code = ("import sys, metrograph\n"
+                "def hwm():\n"
+                "    return int(next(l for l in open('/proc/self/status') "
+                "if l.startswith('VmHWM:')).split()[1])\n"
+                "kg = metrograph.open_store(sys.argv[1])\n"
+                "before = hwm()\n"
+                f"{action}\n"
+                "print(hwm() - before)\n")
         done = subprocess.run([sys.executable, "-c", code, str(store), str(out)],
                               capture_output=True, text=True, timeout=TIMEOUT, check=True)
         return int(done.stdout.split()[-1])
