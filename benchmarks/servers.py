@@ -41,6 +41,8 @@ from typing import Any
 GRAPH_BASE = "https://w3id.org/metrograph/graph/"
 NETWORK_GRAPH = GRAPH_BASE + "user/network"
 
+#: Virtuoso's configuration for a network (tests/servers.py has the tests' own, on purpose
+#: different: buffers for 4 GB here, a row limit above the largest answer, 10-minute queries)
 VIRTUOSO_INI = """\
 [Database]
 DatabaseFile       = {d}/virtuoso.db

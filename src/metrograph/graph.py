@@ -239,14 +239,7 @@ class KnowledgeGraph:
                    limits: QueryLimits = SAFE) -> QueryResult:
         """Run a query from a file (untrusted, checked as :meth:`sparql` does), with parameters
         declared in its header like the library's."""
-        path = Path(path)
-        try:
-            text = _read(path).decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError("not valid UTF-8", source=str(path)) from None
-        if check_query(text, limits) == "update":
-            raise QueryError("a query file must hold a SELECT query; run updates with update()")
-        q = parse_query_text(path.stem, text)
+        q = _query_file(path, limits)
         return QueryResult(q, self._run_select(q.text, q.bindings(params or {}), limits))
 
     def iter_query(self, name: str, /, **params: object) -> QueryStream:
@@ -269,14 +262,7 @@ class KnowledgeGraph:
                     limits: QueryLimits = SAFE, *, offset: int = 0,
                     limit: int | None = None) -> QueryStream:
         """:meth:`query_file` read row by row (see :meth:`stream_query`)."""
-        path = Path(path)
-        try:
-            text = _read(path).decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError("not valid UTF-8", source=str(path)) from None
-        if check_query(text, limits) == "update":
-            raise QueryError("a query file must hold a SELECT query; run updates with update()")
-        return self._stream(parse_query_text(path.stem, text), params, limits, offset, limit)
+        return self._stream(_query_file(path, limits), params, limits, offset, limit)
 
     def _stream(self, q: NamedQuery, params: Mapping[str, object] | None, limits: QueryLimits,
                 offset: int, limit: int | None) -> QueryStream:
@@ -636,6 +622,19 @@ def _deadline_check(seconds: float | None) -> Callable[[], None] | None:
             raise QueryTimeoutError(f"the query ran longer than {seconds:g} s and was stopped")
 
     return check
+
+
+def _query_file(path: str | Path, limits: QueryLimits) -> NamedQuery:
+    """The SELECT query in the file ``path`` (untrusted: checked against ``limits``), its
+    parameters declared in its header like the library's."""
+    path = Path(path)
+    try:
+        text = _read(path).decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not valid UTF-8", source=str(path)) from None
+    if check_query(text, limits) == "update":
+        raise QueryError("a query file must hold a SELECT query; run updates with update()")
+    return parse_query_text(path.stem, text)
 
 
 def _opt_int(value: object) -> int | None:
