@@ -64,8 +64,7 @@ KNOWN: dict[tuple[str, str, str], str] = {
                  "progress-by-plan", "progress-by-theme", "status-changes-across-cycles",
                  "reported-vs-recorded", "progress-by-sdg-goal")},
     **{("virtuoso", q, "multicycle"): VIRTUOSO_HELD
-       for q in ("components", "status-history", "status-on-date", "reported-vs-recorded",
-                 "status-changes-across-cycles")},
+       for q in ("status-on-date", "reported-vs-recorded", "status-changes-across-cycles")},
     ("virtuoso", "status-on-date", "edge"): VIRTUOSO_HELD,
 }
 
