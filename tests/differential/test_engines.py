@@ -218,6 +218,20 @@ NOT_EXISTS_FIXED = [
 ]
 
 
+def _nquads(folder: Path, graph_name: str, *turtle: str) -> Path:
+    """``folder/data.nq``: the Turtle texts ``turtle`` in one graph named ``graph_name``."""
+    from rdflib import Dataset, Graph, URIRef
+
+    ds = Dataset()
+    graph = ds.graph(URIRef(graph_name))
+    for ttl in turtle:
+        for triple in Graph().parse(data=ttl, format="turtle"):
+            graph.add(triple)
+    nq = folder / "data.nq"
+    nq.write_text(ds.serialize(format="nquads"), encoding="utf-8")
+    return nq
+
+
 #: a plan, two guidelines and a measure under the first
 PATH_TTL = """\
 @prefix mg: <https://w3id.org/metrograph/ontology#> .
@@ -247,15 +261,8 @@ def virtuoso_tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Virtuoso
     folder = tmp_path_factory.mktemp("virtuoso-tiny")
     server = start_virtuoso(folder)
     try:
-        from rdflib import Dataset, Graph, URIRef
-
-        ds = Dataset()
-        graph = ds.graph(URIRef("https://w3id.org/metrograph/graph/tiny"))
-        for ttl in (NOT_EXISTS_TTL, ILL_TYPED_TTL):
-            for triple in Graph().parse(data=ttl, format="turtle"):
-                graph.add(triple)
-        nq = folder / "tiny.nq"
-        nq.write_text(ds.serialize(format="nquads"), encoding="utf-8")
+        nq = _nquads(folder, "https://w3id.org/metrograph/graph/tiny", NOT_EXISTS_TTL,
+                     ILL_TYPED_TTL)
         engine = VirtuosoEngine(server.query_url, server.gsp_url)
         engine.load(Data("tiny", nq, nq))
         yield engine
@@ -286,15 +293,8 @@ VIRTUOSO_PATH = ("Virtuoso 7.2 answers a transitive path to a given end (?item m
 @pytest.fixture(scope="module")
 def virtuoso_paths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoEngine]:
     """A Virtuoso holding PATH_TTL only."""
-    from rdflib import Dataset, Graph, URIRef
-
     folder = tmp_path_factory.mktemp("virtuoso-paths")
-    ds = Dataset()
-    graph = ds.graph(URIRef("https://w3id.org/metrograph/graph/paths"))
-    for triple in Graph().parse(data=PATH_TTL, format="turtle"):
-        graph.add(triple)
-    nq = folder / "paths.nq"
-    nq.write_text(ds.serialize(format="nquads"), encoding="utf-8")
+    nq = _nquads(folder, "https://w3id.org/metrograph/graph/paths", PATH_TTL)
     server = start_virtuoso(folder / "server")
     try:
         engine = VirtuosoEngine(server.query_url, server.gsp_url)
@@ -373,14 +373,7 @@ HELD_ROWS = ((("iri", "http://example.org/L2M2D1"),
 def _held_answer(folder: Path, *, asked_before: bool) -> tuple[Answer, Answer]:
     """HELD_RQ on a new Virtuoso holding HELD_TTL, asked (first, if ``asked_before``, on the
     empty server) twice after the load."""
-    from rdflib import Dataset, Graph, URIRef
-
-    ds = Dataset()
-    graph = ds.graph(URIRef("http://example.org/g"))
-    for triple in Graph().parse(data=HELD_TTL, format="turtle"):
-        graph.add(triple)
-    nq = folder / "held.nq"
-    nq.write_text(ds.serialize(format="nquads"), encoding="utf-8")
+    nq = _nquads(folder, "http://example.org/g", HELD_TTL)
     server = start_virtuoso(folder)
     try:
         engine = VirtuosoEngine(server.query_url, server.gsp_url)

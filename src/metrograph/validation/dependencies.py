@@ -502,11 +502,7 @@ class _Parser:
 
     def filter(self, group: int) -> None:
         if self.is_word("NOT") and self.is_word("EXISTS", 1):
-            self.take()
-            self.take()
-            self.expect("{")
-            self.group_body(self.new_group("exists", group))
-            return
+            self.take()  # NOT EXISTS: its group is followed as EXISTS's is
         if self.is_word("EXISTS"):
             self.take()
             self.expect("{")
