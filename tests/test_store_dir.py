@@ -410,6 +410,63 @@ def test_reasoning_on_a_store_works_on_a_checkpoint(multi_store: Path) -> None:
     assert (multi_store / "manifest.json").read_bytes() == manifest
 
 
+#: a process that holds a writable copy of a store directory (as reasoning does), then waits
+HOLDER = """
+import sys, time, metrograph
+kg = metrograph.open_store(sys.argv[1])
+copy = kg.store.copy()
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+def test_copies_of_killed_processes_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    """A process killed while it holds a writable copy (reasoning on a store directory) leaves
+    its ``.metrograph-copy-*`` folder; the next opening of the store removes it, never the
+    copy of a process still alive, nor one so young that its process may be creating it."""
+    store = tmp_path / "s"
+    assert cli("add", "--store-dir", str(store), str(MULTI_TTL), "-q").returncode == 0
+
+    def copies() -> list[Path]:
+        return sorted(p for p in store.iterdir() if p.name.startswith(".metrograph-copy-"))
+
+    def age(folder: Path) -> None:  # as if made two hours ago
+        old = time.time() - 7200
+        os.utime(folder, (old, old))
+
+    holders = [subprocess.Popen([sys.executable, "-c", HOLDER, str(store)],
+                                stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        for holder in holders:
+            assert holder.stdout is not None
+            assert holder.stdout.readline().strip() == "ready"
+        assert len(copies()) == 2
+        for folder in copies():
+            age(folder)
+        holders[0].send_signal(signal.SIGKILL)
+        holders[0].wait(timeout=30)
+        young = store / ".metrograph-copy-starting"  # no owner lock yet, just made
+        young.mkdir()
+        orphan = store / ".metrograph-copy-orphan"  # no owner lock, old
+        orphan.mkdir()
+        age(orphan)
+        assert cli("query", "plans", "--store-dir", str(store)).returncode == 0
+        left = copies()
+        assert young in left and orphan not in left
+        assert len(left) == 2, left  # the live holder's copy and the young folder
+        small = synthetic_nt(tmp_path / "small.nt", 10)
+        assert cli("add", "--store-dir", str(store), str(small), "-q").returncode == 0
+        assert len(copies()) == 2
+        holders[1].send_signal(signal.SIGKILL)
+        holders[1].wait(timeout=30)
+        assert len(metrograph.open_store(store)) > 0
+        assert copies() == [young]
+    finally:
+        for holder in holders:
+            holder.kill()
+            holder.wait(timeout=30)
+
+
 def test_validate_keeps_its_report_and_validates_only_what_was_added(tmp_path: Path) -> None:
     """validate on a store directory: a full run first, the saved report on the same
     generation, an incremental run after an add (the same JSON as a full run made afresh),

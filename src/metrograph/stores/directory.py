@@ -9,6 +9,9 @@ Layout::
     DIR/gen-000007/        one Oxigraph (RocksDB) store: the generation the manifest names
     DIR/gen-000007.lock    readers of that generation hold a shared flock on it
     DIR/write.lock         a writer holds an exclusive flock on it: adds run one at a time
+    DIR/.metrograph-copy-* a process's writable checkpoint of a generation (reasoning), locked
+                           by its process; removed when it goes, or after a crash by the next
+                           opening or add
 
 Why generations: pyoxigraph's ``Store.read_only`` is "undefined behaviour" while another
 process writes the same store, and RocksDB allows one read-write opening at a time. So a
@@ -58,7 +61,7 @@ from rdflib import URIRef
 
 from metrograph.errors import InputError, StoreError
 from metrograph.progress import SILENT, Reporter
-from metrograph.stores.oxigraph import OxigraphStore
+from metrograph.stores.oxigraph import OxigraphStore, sweep_copies
 
 __all__ = ["ENV_VAR", "AddOutcome", "Entry", "Manifest", "StoreDirectory"]
 
@@ -331,6 +334,7 @@ class StoreDirectory:
                 raise StoreError(f"{self.path}/{manifest.generation}: damaged store "
                                  f"({' '.join(str(exc).split())})") from None
             store.lease = lease
+            sweep_copies(self.path)
             return store
         raise StoreError(f"{self.path}: the current generation kept changing while it was "
                          "being opened; try again")
@@ -588,9 +592,11 @@ class StoreDirectory:
     def _remove_unused(self, current: str | None) -> None:
         """Remove every generation but ``current`` that no reader holds (leftovers of a
         killed writer, generations replaced since); one in use is left for a later writer.
-        Also removes manifest temporary files a killed writer left."""
+        Also removes manifest temporary files a killed writer left, and the writable copies
+        (:meth:`OxigraphStore.copy`) of processes that have gone."""
         for stray in self.path.glob(".manifest-*.tmp"):
             stray.unlink(missing_ok=True)
+        sweep_copies(self.path)
         for name in self._generations():
             if name == current:
                 continue

@@ -4,11 +4,14 @@ with Oxigraph's Rust parsers and SPARQL engine for large graphs."""
 
 from __future__ import annotations
 
+import fcntl
 import io
+import os
 import re
 import shutil
 import tempfile
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -34,7 +37,55 @@ from metrograph.stores.base import (
 )
 from metrograph.stores.oxigraph_answers import Undecodable, decode_tsv
 
-__all__ = ["OxigraphStore", "from_ox", "to_ox"]
+__all__ = ["COPY_PREFIX", "OxigraphStore", "from_ox", "sweep_copies", "to_ox"]
+
+#: the name prefix of the writable copies of an on-disk store (:meth:`OxigraphStore.copy`)
+COPY_PREFIX = ".metrograph-copy-"
+_COPY_OWNER = "owner.lock"
+#: a copy folder younger than this is left alone (its process may be creating it)
+_COPY_GRACE_SECONDS = 60.0
+
+
+def _drop_copy(folder: Path, fd: int) -> None:
+    """Remove a copy's folder, then release its owner lock."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if fd >= 0:
+        os.close(fd)
+
+
+def sweep_copies(directory: Path) -> list[Path]:
+    """Remove the copy folders in ``directory`` whose process has gone (killed before its copy
+    was garbage-collected): those whose owner lock nobody holds, or that have none after the
+    grace period. Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        candidates = [p for p in directory.iterdir() if p.name.startswith(COPY_PREFIX)]
+    except OSError:
+        return removed
+    for folder in candidates:
+        try:
+            if time.time() - folder.stat().st_mtime < _COPY_GRACE_SECONDS:
+                continue  # its process may still be creating it
+        except OSError:
+            continue  # removed meanwhile
+        try:
+            fd = os.open(folder / _COPY_OWNER, os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            shutil.rmtree(folder, ignore_errors=True)  # killed before it took its lock
+            removed.append(folder)
+            continue
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # its process is alive and holds the copy
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        finally:
+            os.close(fd)
+    return removed
 
 def _ox() -> Any:
     try:
@@ -507,19 +558,24 @@ class OxigraphStore:
     def copy(self) -> OxigraphStore:
         """A writable copy: in memory for an in-memory store; for an on-disk store, a RocksDB
         checkpoint (``Store.backup``: hard links, milliseconds at any size) in a temporary
-        folder beside it, removed when the copy is garbage-collected."""
+        folder beside it, removed when the copy is garbage-collected. The copy's process holds
+        an exclusive lock on the folder's ``owner.lock`` while the copy lives: a folder left by
+        a killed process is removed by a later :func:`sweep_copies` of that directory."""
         if self.path is None:
             copy = OxigraphStore()
             copy._store.bulk_extend(self._store)
             return copy
-        folder = Path(tempfile.mkdtemp(prefix=".metrograph-copy-", dir=self.path.parent))
+        folder = Path(tempfile.mkdtemp(prefix=COPY_PREFIX, dir=self.path.parent))
+        fd = -1
         try:
+            fd = os.open(folder / _COPY_OWNER, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_EX)
             self._store.backup(str(folder / "store"))
             copy = OxigraphStore(folder / "store")
         except OSError as exc:
-            shutil.rmtree(folder, ignore_errors=True)
+            _drop_copy(folder, fd)
             raise StoreError(f"cannot copy the store at {self.path}: {exc}") from None
-        weakref.finalize(copy, shutil.rmtree, folder, True)
+        weakref.finalize(copy, _drop_copy, folder, fd)
         return copy
 
     def __len__(self) -> int:
