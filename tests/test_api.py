@@ -393,3 +393,62 @@ def test_user_graphs_are_named_by_content_or_by_the_user(store: str, tmp_path: P
         URIRef("https://w3id.org/metrograph/graph/user/partner-2024")]
     with pytest.raises(InputError, match="graph name"):
         metrograph.load(tmp_path / "one" / "user.ttl", bundled=False, graph_name="a b")
+
+
+#: assessments the typed API cannot represent (the shapes report each): the status outside the
+#: scheme, the "not recorded" pseudo-status, an impossible date, a date and time, a plain string
+BAD_ASSESSMENTS = {
+    "status outside the scheme": ("mgs:cancelled", '"2020-01-01"^^xsd:date', "mg:status"),
+    "not-recorded as a status": ("mgs:not-recorded", '"2020-01-01"^^xsd:date', "mg:status"),
+    "a literal as status": ('"done"', '"2020-01-01"^^xsd:date', "mg:status"),
+    "impossible date": ("mgs:done", '"2020-13-45"^^xsd:date', "mg:asOf"),
+    "date and time": ("mgs:done", '"2020-01-01T10:00:00"^^xsd:dateTime', "mg:asOf"),
+    "plain string date": ("mgs:done", '"yesterday"', "mg:asOf"),
+}
+
+
+def _bad_assessment(tmp_path: Path, status: str, date: str) -> Path:
+    path = tmp_path / "bad-assessment.ttl"
+    path.write_text(f"""@prefix mg: <https://w3id.org/metrograph/ontology#> .
+@prefix mgs: <https://w3id.org/metrograph/vocab/status/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+<https://example.org/assessment/1> a mg:StatusAssessment ;
+    mg:assessedItem <{M18}/L1M1D1> ; mg:status {status} ; mg:asOf {date} ;
+    dcterms:source <https://example.org/review> .
+""", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("store", STORES)
+@pytest.mark.parametrize("case", sorted(BAD_ASSESSMENTS))
+def test_data_the_typed_api_cannot_represent_is_a_data_error(tmp_path: Path, store: str,
+                                                             case: str) -> None:
+    """An assessment whose status or date breaks the shapes: the typed views raise DataError
+    naming the assessment, the property and the shape, on every store; the report command
+    exits 2 with that one line (no traceback); validation reports the same assessment."""
+    import subprocess
+    import sys
+
+    status, date, prop = BAD_ASSESSMENTS[case]
+    path = _bad_assessment(tmp_path, status, date)
+    kg = metrograph.load(path, store=store)
+    for call in (kg.deliverables, lambda: kg.get("L1M1D1"), kg.counts):
+        with pytest.raises(metrograph.DataError) as info:
+            call()
+        message = str(info.value)
+        assert "<https://example.org/assessment/1>" in message and prop in message, message
+        assert "metrograph validate" in message
+    if prop == "mg:status":  # the summaries count it nowhere: they say so
+        for summary in (lambda: kg.progress("guideline"), lambda: kg.progress("plan"),
+                        kg.reported_vs_recorded):
+            with pytest.raises(metrograph.DataError, match="1 deliverable.*outside"):
+                summary()
+    focus = {str(r.focus) for r in kg.validate().results if r.severity == "Violation"}
+    assert "https://example.org/assessment/1" in focus
+    done = subprocess.run([sys.executable, "-m", "metrograph", "report", "--data", str(path),
+                           "--store", store], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    lines = [ln for ln in done.stderr.splitlines() if not ln.startswith("metrograph: warning")]
+    assert len(lines) == 1 and lines[0].startswith("metrograph: error: the assessment <https://")
+    assert "Traceback" not in done.stderr

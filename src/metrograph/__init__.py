@@ -37,7 +37,8 @@ _LAZY = {
     "RemoteStore": "stores.remote",
     # errors
     **{name: "errors" for name in (
-        "MetrographError", "InputError", "AuthoringError", "NotFoundError", "QueryError",
+        "MetrographError", "InputError", "AuthoringError", "DataError", "NotFoundError",
+        "QueryError",
         "QueryParameterError", "QueryRefusedError", "QueryTimeoutError", "RemoteError",
         "ResultTooLargeError", "StoreError", "UnknownQueryError")},
 }
@@ -45,6 +46,7 @@ _LAZY = {
 __all__ = [
     "AuthoringError",
     "Component",
+    "DataError",
     "Deliverable",
     "Guideline",
     "InputError",
@@ -82,6 +84,7 @@ __all__ = [
 if TYPE_CHECKING:
     from metrograph.errors import (
         AuthoringError,
+        DataError,
         InputError,
         MetrographError,
         NotFoundError,

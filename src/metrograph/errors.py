@@ -31,6 +31,7 @@ from typing import Any
 
 __all__ = [
     "AuthoringError",
+    "DataError",
     "InputError",
     "MetrographError",
     "NotFoundError",
@@ -83,6 +84,12 @@ class AuthoringError(InputError):
         lines = "\n".join(f"  {p}" for p in problems)
         super().__init__(f"{len(problems)} problem(s); nothing was written:\n{lines}",
                          source=str(folder))
+
+
+class DataError(MetrographError):
+    """The loaded data break a rule of the shapes that the typed API relies on (an assessment's
+    status outside the status scheme, an ``mg:asOf`` that is not a date): the message names
+    the resource, the value and the shape; ``metrograph validate`` lists every violation."""
 
 
 class NotFoundError(MetrographError, LookupError):

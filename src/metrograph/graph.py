@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from metrograph.errors import InputError, NotFoundError, QueryError, QueryParameterError
+from metrograph.errors import (
+    DataError,
+    InputError,
+    NotFoundError,
+    QueryError,
+    QueryParameterError,
+)
 from metrograph.model import (
     Component,
     Deliverable,
@@ -30,6 +36,7 @@ from metrograph.model import (
     SDGLinkInfo,
     Status,
     StatusRecord,
+    assessment_date,
     goal_of,
 )
 from metrograph.namespaces import BASE, MG, MGT, SDG
@@ -334,10 +341,10 @@ class KnowledgeGraph:
                 entry[r["link"]].append(r["target"])
         history: dict[URIRef, list[StatusRecord]] = {}
         for r in self._rows("status-history"):
-            day = r["asOf"] if isinstance(r["asOf"], dt.date) else dt.date.fromisoformat(
-                str(r["asOf"]))
-            history.setdefault(r["item"], []).append(
-                StatusRecord(Status.from_iri(r["status"]), day, r["source"], r["assessment"]))
+            where = f"the assessment {r['assessment'].n3()}"
+            history.setdefault(r["item"], []).append(StatusRecord(
+                Status.of_assessment(r["status"], where), assessment_date(r["asOf"], where),
+                r["source"], r["assessment"]))
         kinds: dict[URIRef, type[Component]] = {MG.Guideline: Guideline, MG.Measure: Measure,
                                                 MG.Deliverable: Deliverable}
         out: list[Component] = []
@@ -472,6 +479,7 @@ class KnowledgeGraph:
             counts = {Status.DONE: int(r["done"]), Status.IN_PROGRESS: int(r["inProgress"]),
                       Status.NOT_ELABORATED: int(r["notElaborated"]),
                       Status.NOT_RECORDED: int(r["notRecorded"])}
+            _all_counted(r, counts, f"{by} {r[group].n3()}")
             label = r[code]
             if by == "theme":
                 label = str(r[code]).rsplit("/", 1)[-1]
@@ -501,6 +509,7 @@ class KnowledgeGraph:
                         Status.IN_PROGRESS: int(r["inProgress"] or 0),
                         Status.NOT_ELABORATED: int(r["notElaborated"] or 0),
                         Status.NOT_RECORDED: int(r["notRecorded"] or 0)}
+            _all_counted(r, recorded, f"plan {r['plan'].n3()}")
             out.append(ReportedComparison(plan=r["plan"], reported_total=int(r["reportedTotal"]),
                                           reported=reported, recorded_total=int(r["total"] or 0),
                                           recorded=recorded))
@@ -728,3 +737,18 @@ def _size(source: str | Path) -> int:
 def plan_sequence(plans: Sequence[Plan]) -> list[Plan]:
     """Plans in cycle order (by organisation, then start year)."""
     return sorted(plans, key=lambda p: (str(p.organisation), p.start_year or 0, p.cycle))
+
+
+def _all_counted(row: Mapping[str, Any], counts: Mapping[Status, int], group: str) -> None:
+    """:class:`~metrograph.errors.DataError` when a summary's ``?total`` is not the sum of its
+    status counts: some deliverables' current status is outside the status scheme, and no
+    typed figure may drop them silently."""
+    total = row.get("total")
+    if total is None:
+        return
+    other = int(total) - sum(counts.values())
+    if other:
+        raise DataError(f"{other} deliverable(s) of the {group} have a current mg:status "
+                        "outside mgs:done, mgs:in-progress, mgs:not-elaborated "
+                        "(mgsh:AssessmentStatusShape; `metrograph validate` lists every "
+                        "violation)")

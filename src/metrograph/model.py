@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
 
 from rdflib import URIRef
 
+from metrograph.errors import DataError
 from metrograph.namespaces import MGS, SDG
 
 __all__ = [
@@ -21,6 +23,7 @@ __all__ = [
     "SDGLinkInfo",
     "Status",
     "StatusRecord",
+    "assessment_date",
     "goal_of",
 ]
 
@@ -77,6 +80,39 @@ class Status(Enum):
     def from_iri(cls, iri: URIRef | None) -> Status:
         """The status for a concept IRI, ``NOT_RECORDED`` for ``None``."""
         return cls.NOT_RECORDED if iri is None else cls.parse(iri)
+
+    @classmethod
+    def of_assessment(cls, iri: object, where: str) -> Status:
+        """The status an assessment gives (``iri``: its ``mg:status``; ``where`` names the
+        assessment); :class:`~metrograph.errors.DataError` when it is not a concept of the
+        status scheme."""
+        if isinstance(iri, URIRef) and str(iri).startswith(str(MGS)):
+            with contextlib.suppress(ValueError):
+                status = cls.parse(iri)
+                if status is not cls.NOT_RECORDED:
+                    return status
+        raise DataError(f"{where} has mg:status {_shown(iri)}, not one of mgs:done, "
+                        "mgs:in-progress, mgs:not-elaborated (mgsh:AssessmentStatusShape; "
+                        "`metrograph validate` lists every violation)")
+
+
+def assessment_date(value: object, where: str) -> dt.date:
+    """An assessment's ``mg:asOf`` (``where`` names the assessment) as a date;
+    :class:`~metrograph.errors.DataError` when it is not a valid ``xsd:date``."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    raise DataError(f"{where} has mg:asOf {_shown(value)}, not a valid xsd:date "
+                    "(mgsh:AssessmentDateShape; `metrograph validate` lists every violation)")
+
+
+def _shown(value: object) -> str:
+    """A value of an answer as Turtle would write it (a converted literal: its lexical form)."""
+    n3 = getattr(value, "n3", None)
+    if callable(n3):
+        return str(n3())
+    if isinstance(value, dt.date):
+        return f'"{value.isoformat()}"'
+    return f'"{value}"'
 
 
 def goal_of(sdg: URIRef) -> URIRef:

@@ -277,8 +277,12 @@ def _goal_number(iri: object) -> int:
     return int(head) if head.isdigit() else 0
 
 
-def _status(value: object) -> Status:
-    return Status.from_iri(URIRef(str(value)) if value is not None else None)
+def _status(value: object, item: object) -> Status:
+    """The status of ``item``'s latest assessment (``value``; ``None``: not recorded)."""
+    if value is None:
+        return Status.NOT_RECORDED
+    name = item.n3() if isinstance(item, URIRef) else repr(item)
+    return Status.of_assessment(value, f"the latest assessment of {name}")
 
 
 def _names(kg: KnowledgeGraph) -> dict[str, dict[URIRef, Text]]:
@@ -415,7 +419,8 @@ def _link(g: _Graph, r: Mapping[str, Any], relation: str) -> CycleLink:
         earlier_anchor=_anchor(str(r["earlierCode"])), earlier_plan=r["from"], earlier_kind=kind,
         earlier_text=Text(earlier.label("fr") or "", earlier.label("en") or "") if earlier
         else Text(str(r.get("label") or "")),
-        end_status=_status(r["earlierStatus"]) if kind == "deliverable" else None,
+        end_status=_status(r["earlierStatus"], r["earlier"]) if kind == "deliverable"
+        else None,
         later_code=str(r.get("code") or ""), later_anchor=_anchor(str(r.get("code") or "x")),
         later_plan=r.get("to"),
         current=later.status if isinstance(later, Deliverable) else None)
