@@ -442,7 +442,7 @@ def test_data_the_typed_api_cannot_represent_is_a_data_error(tmp_path: Path, sto
     if prop == "mg:status":  # the summaries count it nowhere: they say so
         for summary in (lambda: kg.progress("guideline"), lambda: kg.progress("plan"),
                         kg.reported_vs_recorded):
-            with pytest.raises(metrograph.DataError, match="1 deliverable.*outside"):
+            with pytest.raises(metrograph.DataError, match=r"1 deliverable.*outside"):
                 summary()
     focus = {str(r.focus) for r in kg.validate().results if r.severity == "Violation"}
     assert "https://example.org/assessment/1" in focus

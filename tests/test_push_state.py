@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from metrograph.errors import PushError
@@ -33,6 +33,18 @@ def _graph(tag: str, size: int = 20) -> Graph:
     g = Graph()
     for i in range(size):
         g.add((URIRef(f"{EX}item/{i}"), URIRef(EX + "label"), Literal(f"{tag} {i}", lang="fr")))
+    return g
+
+
+def _blank_graph(tag: str) -> Graph:
+    """A graph with blank-node structures (a parser labels them anew at each reading)."""
+    g = Graph()
+    for i in range(5):
+        node, inner = BNode(), BNode()
+        g.add((URIRef(f"{EX}item/{i}"), URIRef(EX + "count"), node))
+        g.add((node, URIRef(EX + "value"), Literal(f"{tag} {i}")))
+        g.add((node, URIRef(EX + "part"), inner))
+        g.add((inner, URIRef(EX + "value"), Literal(i)))
     return g
 
 
@@ -71,14 +83,20 @@ def test_unchanged_graphs_are_not_sent_again(request: pytest.FixtureRequest, whi
     server: Server = request.getfixturevalue(which)
     prefix = f"{EX}{which}/same/"
     proxy = fake(lambda r: None, forward_to=server.query_url.rsplit("/", 1)[0])
-    first = _release(prefix, a=_graph("a"), b=_graph("b"))
-    assert _push_via(proxy, server, first) == {"a": "graph-store", "b": "graph-store"}
+    first = _release(prefix, a=_graph("a"), b=_graph("b"), c=_blank_graph("c"))
+    assert _push_via(proxy, server, first) == {"a": "graph-store", "b": "graph-store",
+                                               "c": "graph-store"}
     sent = _uploads(proxy)
-    assert sent >= 2
-    assert _push_via(proxy, server, first) == {"a": "unchanged", "b": "unchanged"}
+    assert sent >= 3
+    # the same release read again (its blank nodes labelled anew): nothing is sent
+    again = Dataset()
+    again.parse(data=first.serialize(format="trig"), format="trig")
+    assert _push_via(proxy, server, again) == {"a": "unchanged", "b": "unchanged",
+                                               "c": "unchanged"}
     assert _uploads(proxy) == sent  # nothing sent
-    second = _release(prefix, a=_graph("a"), b=_graph("b2"))
-    assert _push_via(proxy, server, second) == {"a": "unchanged", "b": "graph-store"}
+    second = _release(prefix, a=_graph("a"), b=_graph("b2"), c=_blank_graph("c"))
+    assert _push_via(proxy, server, second) == {"a": "unchanged", "b": "graph-store",
+                                                "c": "unchanged"}
     assert isomorphic(_remote(server, prefix + "b"), _graph("b2"))
     assert isomorphic(_remote(server, prefix + "a"), _graph("a"))
     # the records are bookkeeping, not facts: metrograph's client does not count them
@@ -179,6 +197,32 @@ def test_the_command_line_skips_unchanged_graphs_unless_forced(
     assert "(graph-store, one transaction)" in outputs[0]  # an empty graph, on Oxigraph
     assert "(unchanged)" in outputs[1]
     assert "(graph-store, staged)" in outputs[2]
+
+
+def test_a_published_release_pushed_again_from_a_new_process_sends_nothing(
+        oxigraph_scratch: Server, tmp_path: pytest.TempPathFactory) -> None:
+    """The bundled release (its plan graph holds blank nodes) pushed by two processes: the
+    second finds every graph unchanged."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    release = Path(str(tmp_path)) / "release"
+    run = [sys.executable, "-m", "metrograph"]
+    done = subprocess.run([*run, "publish", "-o", str(release), "-q"], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    server = oxigraph_scratch
+    args = [*run, "push", str(release), "--graph-store", server.gsp_url, "--update",
+            server.update_url, "--query", server.query_url]
+    outputs = []
+    for _ in range(2):
+        done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    graphs = [line for line in outputs[1].splitlines() if "/graph/" in line]
+    assert len(graphs) >= 4 and all("(unchanged)" in line for line in graphs), outputs[1]
+    assert "2018-2020" in outputs[1]
 
 
 @pytest.mark.parametrize("failure", ["500-on-put", "wrong-count", "dies-on-put"])

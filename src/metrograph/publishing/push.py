@@ -33,6 +33,7 @@ from rdflib import Dataset, URIRef
 from metrograph.errors import InputError, MetrographError, PushError
 from metrograph.graph import GRAPH_BASE, KnowledgeGraph
 from metrograph.progress import SILENT, Reporter
+from metrograph.rdfio.canonical import canonical_quads
 from metrograph.rdfio.formats import default_graph_id, format_for, parse_into
 from metrograph.rdfio.inputs import check_input_path, read_input
 from metrograph.stores.remote import GraphWriter, HttpClient, Upload, WriteResult
@@ -129,8 +130,15 @@ def _parts(source: KnowledgeGraph | Dataset | str | Path
                    format=ox.RdfFormat.N_QUADS, lenient=True)
 
     def upload(graph: ox.NamedNode | ox.DefaultGraph) -> Upload:
-        return Upload.of_ntriples(
-            store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b"")
+        text = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph) or b""
+        if b"_:" in text:  # the parser's blank-node labels differ from one process to the
+            # next: RDFC-1.0 labels give the same bytes, hence the same digest (an unchanged
+            # graph is then recognised as such on the server)
+            triples = canonical_quads([ox.Quad(q.subject, q.predicate, q.object)
+                                       for q in store.quads_for_pattern(None, None, None, graph)])
+            text = ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in triples),
+                                format=ox.RdfFormat.N_TRIPLES) or b""
+        return Upload.of_ntriples(text)
 
     parts = {URIRef(g.value): upload(g) for g in store.named_graphs()
              if isinstance(g, ox.NamedNode)}
