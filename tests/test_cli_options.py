@@ -61,3 +61,143 @@ def test_commands_without_output_refuse_it(capsys: pytest.CaptureFixture[str]) -
     for args in (["queries", "-o", "x"], ["push", "-o", "x"], ["template", "d", "-o", "x"]):
         assert main(args) == 2, args
     capsys.readouterr()
+
+
+# ----------------------------------------------------------------- outputs that are not files
+
+
+def _cli(*args: str, timeout: float = 120) -> tuple[int, str, str]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "metrograph", *args], capture_output=True,
+                          text=True, timeout=timeout)
+    return done.returncode, done.stdout, done.stderr
+
+
+def _one_error(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("metrograph"), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_output_into_a_device_or_a_fifo_writes_into_it(tmp_path: Path) -> None:
+    """-o onto a device node or a named pipe writes into it: the node stays what it was (an
+    atomic rename over it would replace /dev/null by a regular file, as root)."""
+    import os
+    import stat
+    import threading
+
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root (CI runs as root)")
+    assert _cli("export", "--format", "nt", "-o", str(device))[0] == 0
+    assert stat.S_ISCHR(device.stat().st_mode)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert _cli("query", "plans", "--format", "csv", "-o", str(fifo))[0] == 0
+    reader.join(timeout=60)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert got and got[0].startswith(b"plan,cycle")
+    code, _, err = _cli("query", "plans", "--format", "csv", "-o", "/dev/full")
+    assert code == 2 and "/dev/full" in _one_error(err)
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
+
+
+def test_a_full_standard_output_is_one_line_exit_2() -> None:
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "metrograph", "info"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "No space left" in _one_error(done.stderr)
+
+
+def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path: Path) -> None:
+    """-o naming an input, a folder holding an input, or a file inside an input folder:
+    refused with exit 2 before anything is read or written; every input byte-identical."""
+    from .conftest import MULTICYCLE
+
+    data = tmp_path / "plan.ttl"
+    data.write_bytes(Path(MULTICYCLE[0]).read_bytes())
+    link = tmp_path / "link.ttl"
+    link.symlink_to(data)
+    query = tmp_path / "q.rq"
+    query.write_text("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1\n", encoding="utf-8")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    inside = folder / "in.ttl"
+    inside.write_bytes(data.read_bytes())
+    plan = tmp_path / "plan-folder"
+    assert _cli("export", "--format", "csv", "--plan", "2018-2020", "-o", str(plan))[0] == 0
+    before = {p: p.read_bytes() for p in (data, query, inside, *plan.iterdir())}
+    cases = [
+        ("validate", "--data", str(data), "-o", str(data)),
+        ("validate", str(data), "-o", str(link)),
+        ("info", "--data", str(data), "-o", str(tmp_path / "." / "plan.ttl")),
+        ("query", "plans", "--data", str(data), "--format", "csv", "-o", str(data)),
+        ("query", "--file", str(query), "-o", str(query)),
+        ("report", "--data", str(data), "-o", str(data)),
+        ("export", "--data", str(inside), "--format", "nt", "-o", str(inside)),
+        ("export", "--data", str(inside), "--format", "csv", "--plan", "2018-2020", "--force",
+         "-o", str(folder)),
+        ("publish", "--data", str(inside), "--force", "-o", str(folder)),
+        ("publish", "--data", str(inside), "--site", str(folder)),
+        ("import", str(plan), "--format", "ttl", "-o", str(plan / "deliverables.csv")),
+    ]
+    for args in cases:
+        code, _, err = _cli(*args)
+        assert code == 2, (args, err)
+        assert "would overwrite an input" in _one_error(err), err
+    assert {p: p.read_bytes() for p in before} == before
+
+
+@pytest.mark.parametrize("args", [
+    ("query", "plans", "--limit", "99999999999999999999999"),
+    ("query", "plans", "--offset", "99999999999999999999999", "--limit", "1"),
+])
+def test_huge_row_counts_are_numbers_like_any_other(args: tuple[str, ...],
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*args, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("plan,cycle")
+
+
+@pytest.mark.parametrize("args", [
+    ("query", "plans", "--endpoint", "http://[::1"),
+    ("query", "plans", "--endpoint", "http://256.1.1.1/sparql"),
+    ("query", "plans", "--endpoint", "ftp://example.org/sparql"),
+    ("push", "--graph-store", "http://[::1"),
+    ("push", "--graph-store", "http://127.0.0.1:9/store", "--graph", "not an iri"),
+    ("publish", "-o", "unused", "--base-url", "not a url"),
+    ("publish", "-o", "unused", "--sparql-endpoint", "ftp://x y"),
+    ("status", "set", "L1M3D2", "finished", "--as-of", "2020-12-31", "--source",
+     "https://example.org/r", "--file", "unused.ttl"),
+    ("status", "set", "L1M3D2", "done", "--as-of", "2020-12-31", "--source", "a b",
+     "--file", "unused.ttl"),
+])
+def test_malformed_urls_iris_and_statuses_are_usage_errors(
+        args: tuple[str, ...], capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(list(args)) == 2
+    _one_error(capsys.readouterr().err)
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_ill_formed_shapes_are_an_input_error(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text("""@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:path ex:p ; sh:minCount "abc" ] .
+""", encoding="utf-8")
+    assert main(["validate", "--shapes", str(shapes)]) == 2
+    assert "shacl#minCount> \"abc\", not a whole number" in _one_error(capsys.readouterr().err)

@@ -220,22 +220,17 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def _stream_to_file(stream: QueryStream, fmt: str, path: Path) -> None:
-    """Write ``stream`` into a new file beside ``path``, then put it in place: an error
-    (a time or row bound) leaves ``path`` as it was."""
-    import os
-    import tempfile
+    """Write ``stream`` into ``path`` as :func:`~metrograph.rdfio.writers.atomic_writer` does:
+    an error (a time or row bound) leaves ``path`` as it was."""
+    import io
 
-    try:
-        fd, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror}", source=str(path)) from None
-    try:
-        with open(fd, "w", encoding="utf-8", newline="") as out:
-            stream.write(fmt, out)
-        os.replace(scratch, path)
-    except BaseException:
-        Path(scratch).unlink(missing_ok=True)
-        raise
+    from metrograph.rdfio.writers import atomic_writer
+
+    with atomic_writer(path) as raw:
+        out = io.TextIOWrapper(raw, encoding="utf-8", newline="", write_through=True)
+        stream.write(fmt, out)
+        out.flush()
+        out.detach()
 
 
 def cmd_queries(args: argparse.Namespace) -> int:
@@ -478,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "add`) instead of loading files: opened in milliseconds; default: "
                              "the METROGRAPH_STORE_DIR environment variable. --data and FILE "
                              "arguments are refused with it (add them with `metrograph add`)")
-    common.add_argument("--endpoint", metavar="URL",
+    common.add_argument("--endpoint", metavar="URL", type=types.http_url,
                         help="answer from a remote SPARQL 1.1 endpoint holding the graph "
                              "(e.g. a partner's server loaded with `metrograph push`) instead "
                              "of loading files; credentials come from METROGRAPH_USER / "
@@ -605,9 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--previous", metavar="DIR", type=types.input_folder,
                    help="the previous release, for CHANGES.md")
     p.add_argument("--version", help="the release's version (default: metrograph's)")
-    p.add_argument("--sparql-endpoint", metavar="URL",
+    p.add_argument("--sparql-endpoint", metavar="URL", type=types.http_url,
                    help="a public SPARQL endpoint serving this release, for void.ttl")
-    p.add_argument("--base-url", metavar="URL",
+    p.add_argument("--base-url", metavar="URL", type=types.http_url,
                    help="where the release folder will be served (download URLs in void.ttl)")
     p.add_argument("--site", metavar="DIR",
                    help="also (or, without -o, only) write a static linked-data site into DIR: "
@@ -631,15 +626,16 @@ def build_parser() -> argparse.ArgumentParser:
                                    "METROGRAPH_USER / METROGRAPH_PASSWORD or ~/.netrc.")
     p.add_argument("source", nargs="?", metavar="SOURCE", type=types.input_path,
                    help="a release folder (metrograph publish) or an RDF file")
-    p.add_argument("--graph-store", metavar="URL",
+    p.add_argument("--graph-store", metavar="URL", type=types.http_url,
                    help="Graph Store Protocol URL (Oxigraph: …/store; Virtuoso: "
                         "…/sparql-graph-crud-auth)")
-    p.add_argument("--update", metavar="URL",
+    p.add_argument("--update", metavar="URL", type=types.http_url,
                    help="SPARQL Update URL (Oxigraph: …/update; Virtuoso: …/sparql): staged, "
                         "atomic replacement and the fallback")
-    p.add_argument("--query", metavar="URL", help="SPARQL query URL, to count each upload")
-    p.add_argument("--graph", metavar="IRI", help="push only this named graph")
-    p.add_argument("--default-graph", metavar="IRI",
+    p.add_argument("--query", metavar="URL", type=types.http_url,
+                   help="SPARQL query URL, to count each upload")
+    p.add_argument("--graph", metavar="IRI", type=types.iri, help="push only this named graph")
+    p.add_argument("--default-graph", metavar="IRI", type=types.iri,
                    help="the named graph for triples outside any named graph")
     p.add_argument("--add", action="store_true", help="add to the graphs instead of replacing")
     p.add_argument("--prune", action="store_true",
@@ -678,10 +674,11 @@ def build_parser() -> argparse.ArgumentParser:
                                           "FILE (an RDF file, created if missing) or to a plan "
                                           "folder's statuses.csv.")
     s.add_argument("code", help="deliverable code, e.g. L1M3D2")
-    s.add_argument("status", help="done, in-progress, not-elaborated (or V, O, X)")
+    s.add_argument("status", type=types.status_name,
+                   help="done, in-progress, not-elaborated (or V, O, X)")
     s.add_argument("--as-of", required=True, metavar="DATE", type=types.iso_date,
                    help="YYYY-MM-DD")
-    s.add_argument("--source", required=True, metavar="IRI",
+    s.add_argument("--source", required=True, metavar="IRI", type=types.iri,
                    help="the IRI of the document the status comes from")
     s.add_argument("--plan", help="the plan (cycle code or IRI) when several are loaded")
     s.add_argument("--file", required=True, metavar="FILE", type=types.status_target,
@@ -703,6 +700,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: the options that name files or folders a command reads
+_INPUTS = ("data", "files", "shapes", "file", "source", "folder", "previous", "store_dir")
+#: the options that name a file or folder a command writes
+_OUTPUTS = ("output", "site")
+
+
+def _refuse_output_clash(args: argparse.Namespace) -> None:
+    """:class:`InputError` when an output (``-o``, ``--site``) is one of the command's inputs,
+    holds one (a folder written whole replaces what it held) or lies inside an input folder:
+    writing it would destroy what is being read."""
+    if getattr(args, "command", None) == "status":
+        return  # status set writes into its --file on purpose
+    outputs = [(name, Path(getattr(args, name))) for name in _OUTPUTS
+               if getattr(args, name, None)]
+    if not outputs:
+        return
+    inputs: list[Path] = []
+    for name in _INPUTS:
+        value = getattr(args, name, None)
+        for item in value if isinstance(value, list) else [value]:
+            if item:
+                inputs.append(Path(item))
+    for name, out in outputs:
+        out_real = out.resolve()
+        for given in inputs:
+            real = given.resolve()
+            same = out_real == real or (out.exists() and given.exists()
+                                        and os.path.samefile(out, given))
+            if same or out_real in real.parents or real in out_real.parents:
+                option = "-o" if name == "output" else "--" + name
+                raise InputError(f"would overwrite an input ({given}): write the output "
+                                 "elsewhere", source=f"{option} {out}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return its exit code."""
     parser = build_parser()
@@ -715,11 +746,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     # library warnings (an ill-typed literal...) as one line each on stderr, no traceback
     logging.basicConfig(format="metrograph: warning: %(message)s", level=logging.WARNING)
     try:
+        _refuse_output_clash(args)
         with one_line_literal_warnings():
             code: int = args.func(args)
+        sys.stdout.flush()  # a write error on standard output (a full disk) is reported here
         return code
     except MetrographError as exc:
         print(f"metrograph: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # the environment failed us (standard output closed or full...)
+        if isinstance(exc, BrokenPipeError):
+            return EXIT_OK
+        where = f"{exc.filename}: " if exc.filename else "cannot write the output: "
+        print(f"metrograph: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return EXIT_OK

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import re
 from pathlib import Path
 
 from metrograph.errors import InputError
@@ -21,6 +22,9 @@ __all__ = ["MAX_SECONDS", "input_file", "input_folder", "input_path", "iso_date"
 
 #: the longest duration accepted (about 115 days): timers overflow on larger numbers
 MAX_SECONDS = 10_000_000
+
+
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]+")
 
 
 def _checked(value: str, folder: bool | None) -> str:
@@ -106,4 +110,38 @@ def iso_date(value: str) -> str:
         raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {value!r}") from None
     if len(value) != 10:
         raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {value!r}")
+    return value
+
+
+def http_url(value: str) -> str:
+    """An absolute http(s) URL with a host that the HTTP client accepts."""
+    import httpx
+
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        raise argparse.ArgumentTypeError(f"not a URL: {value!r} ({exc})") from None
+    if url.scheme not in ("http", "https") or not url.host or any(c.isspace() for c in value):
+        raise argparse.ArgumentTypeError(f"not an http(s) URL with a host: {value!r}")
+    return value
+
+
+def iri(value: str) -> str:
+    """An absolute IRI (a scheme, no spaces or characters IRIs exclude)."""
+    if not _IRI.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"not an absolute IRI: {value!r}")
+    return value
+
+
+def status_name(value: str) -> str:
+    """A status: done, in-progress, not-elaborated, V, O, X or a French label."""
+    from metrograph.model import Status
+
+    try:
+        status = Status.parse(value)
+    except ValueError:
+        status = None
+    if status is None or status is Status.NOT_RECORDED:
+        raise argparse.ArgumentTypeError(
+            f"not a status: {value!r} (done, in-progress, not-elaborated, or V, O, X)")
     return value

@@ -313,6 +313,23 @@ def _target(path: Path) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _special_file(path: Path) -> Iterator[BinaryIO]:
+    """``path`` (not a regular file) opened for writing; write errors name it."""
+    try:
+        fh = open(path, "wb")  # noqa: SIM115 - closed below, its errors reported
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
+    try:
+        yield fh
+        fh.flush()
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
+    finally:
+        with contextlib.suppress(OSError):
+            fh.close()
+
+
 def _temporary(path: Path) -> tuple[int, Path | None]:
     """An open file descriptor for the new content of ``path``: an unnamed file in its folder
     (``O_TMPFILE``: a killed run leaves nothing), or where the file system cannot make one, a
@@ -344,6 +361,12 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
     otherwise ``path`` is left as it was (:func:`write_atomic`'s guarantees)."""
     try:
         path = _target(Path(path))
+        if path.exists() and not path.is_file():
+            # a device, a FIFO or a socket (-o /dev/null, -o /dev/stdout, a named pipe): it is
+            # written into, never replaced by a regular file
+            with _special_file(path) as fh:
+                yield fh
+            return
         _clean_stale(path)
         # give the file the mode a plain open() would (or keep the mode of the file replaced)
         umask = os.umask(0)

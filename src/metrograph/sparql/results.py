@@ -7,6 +7,7 @@ import csv
 import io
 import itertools
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -158,7 +159,9 @@ class QueryStream:
                  limit: int | None = None) -> None:
         self.name = name
         self.variables = list(stream.variables)
-        stop = None if limit is None else offset + limit
+        # islice takes positions up to sys.maxsize: beyond, no answer has that many rows
+        offset = min(offset, sys.maxsize)
+        stop = None if limit is None or offset + limit >= sys.maxsize else offset + limit
         self._rows = itertools.islice(stream.rows, offset, stop)
 
     def terms(self) -> Iterator[tuple[Node | None, ...]]:

@@ -57,7 +57,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from metrograph.errors import UnsupportedShapeError
+from metrograph.errors import InputError, UnsupportedShapeError
 from metrograph.progress import SILENT, Reporter
 from metrograph.validation.literals import one_line_literal_warnings
 from metrograph.validation.report import (
@@ -400,7 +400,7 @@ class _Compiler:
 
         min_count = self.one(prop, SH.minCount)
         if min_count is not None:
-            n = int(min_count)  # type: ignore[call-overload]
+            n = _whole(min_count, prop, SH.minCount)
             if n == 1:
                 focus_unit(f"FILTER NOT EXISTS {{ ?this {sparql_path} ?_v }}",
                            SH.MinCountConstraintComponent)
@@ -410,7 +410,7 @@ class _Compiler:
                            f"GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) < {n})")
         max_count = self.one(prop, SH.maxCount)
         if max_count is not None:
-            n = int(max_count)  # type: ignore[call-overload]
+            n = _whole(max_count, prop, SH.maxCount)
             focus_unit(f"?this {sparql_path} ?_v .", SH.MaxCountConstraintComponent,
                        f"GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) > {n})")
         if self.one(prop, SH.uniqueLang) == Literal(True):
@@ -499,7 +499,7 @@ class _Compiler:
             limit = self.one(shape, op)
             if limit is None:
                 continue
-            n = int(limit)  # type: ignore[call-overload]
+            n = _whole(limit, shape, op)
             cmp = ">=" if op == SH.minLength else "<="
             tests[op] = (f"isBlank(?v) || !(STRLEN(STR(?v)) {cmp} {n})",
                          partial(_length_ok, limit=n, op=op))
@@ -706,6 +706,16 @@ def _shapes(sg: Graph) -> list[Node]:
                  SH.target):
         roots.update(sg.subjects(prop, None))
     return sorted(roots, key=str)
+
+
+def _whole(value: Node, shape: Node, prop: URIRef) -> int:
+    """A count of a shape (``sh:minCount``...); :class:`InputError` for an ill-formed shapes
+    graph (SHACL requires an ``xsd:integer``, zero or more)."""
+    number = value.toPython() if isinstance(value, Literal) else None
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        raise InputError(f"ill-formed shapes: {shape.n3()} has {prop.n3()} {value.n3()}, "
+                         "not a whole number, zero or more")
+    return number
 
 
 def compile_shapes(shapes: Graph) -> CompiledShapes:
