@@ -474,8 +474,9 @@ def test_validate_keeps_its_report_and_validates_only_what_was_added(tmp_path: P
     store = tmp_path / "store"
     assert cli("add", "--store-dir", str(store), str(MULTI_TTL), "-q").returncode == 0
 
-    def validate() -> tuple[str, str]:
-        done = cli("validate", "--store-dir", str(store), "--format", "json", "-q")
+    def validate(env: dict[str, str] | None = None) -> tuple[str, str]:
+        done = cli("validate", "--store-dir", str(store), "--format", "json", "-q",
+                   env=env or {"METROGRAPH_INCREMENTAL_MIN_TRIPLES": "0"})
         assert done.returncode in (0, 1), done.stderr
         how = re.search(r": (saved|incremental)\b", done.stderr)
         return done.stdout, how.group(1) if how else "full"
@@ -500,3 +501,26 @@ def test_validate_keeps_its_report_and_validates_only_what_was_added(tmp_path: P
     replaced, how = validate()
     (store / "validation.json").unlink()
     assert validate()[0] == replaced
+    # by default, a store this small is validated fully after an add (it is faster)
+    more = synthetic_nt(tmp_path / "more.nt", 5, prefix="more")
+    assert cli("add", "--store-dir", str(store), str(more), "-q").returncode == 0
+    assert validate({"METROGRAPH_INCREMENTAL_MIN_TRIPLES": "500000"})[1] == "full"
+
+
+def test_a_report_is_saved_only_for_the_generation_it_was_made_on(tmp_path: Path) -> None:
+    """A store opened, then a file added by another process, then validated: the report is
+    that of the opened generation, and it is not saved as the newer generation's."""
+    from metrograph.validation.stored import validate_store
+
+    store = tmp_path / "store"
+    assert cli("add", "--store-dir", str(store), str(MULTI_TTL), "-q").returncode == 0
+    kg = metrograph.open_store(store)
+    assert cli("add", "--store-dir", str(store), str(STATUSES), "-q").returncode == 0
+    report, how = validate_store(kg, store)
+    assert how == "full" and not (store / "validation.json").exists()
+    fresh = metrograph.load(MULTI_TTL)
+    assert len(report.results) == len(fresh.validate().results)
+    del kg
+    newer, how = validate_store(metrograph.open_store(store), store)
+    assert how == "full" and (store / "validation.json").is_file()
+    assert len(newer.results) != len(report.results)

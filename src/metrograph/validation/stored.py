@@ -9,10 +9,24 @@ again:
 
 - on the same generation: returns the saved report (``how == "saved"``);
 - on a later one whose files include every file the report was made on (files were only
-  added): validates incrementally, the graphs of the new files as the addition
+  added), on a store large enough for it to pay, with a small addition: validates
+  incrementally, the graphs of the new files as the addition
   (:mod:`metrograph.validation.incremental`: the same results as a full run, tested);
-- otherwise (a graph replaced, the bundled parts updated, no saved report, extra shapes):
-  validates fully.
+- otherwise (a graph replaced, the bundled parts updated, no saved report, extra shapes, a
+  small store, a large addition): validates fully.
+
+When incremental validation pays: finding what an addition touches costs a few hundred
+queries whatever the store's size, a full run grows with it. Measured (2 shared cores): on a
+6k-triple store, 500 triples added: 3.5 s incremental, 0.9 s full; 5.5k added: 26 s against
+2.2 s; on a 1M-triple on-disk store, 1k added: 24 s against 78 s. So a store of fewer than
+:data:`INCREMENTAL_MIN_TRIPLES` triples (the environment variable
+``METROGRAPH_INCREMENTAL_MIN_TRIPLES`` changes it; 0: always incremental where it applies),
+or an addition of more than
+:data:`INCREMENTAL_MAX_SHARE` of the store, is validated fully.
+
+A report is made on the generation the knowledge graph was opened on: when a writer committed
+a newer one meanwhile, the report is returned but not saved (it would be taken for the newer
+generation's).
 
 The report is saved after each run (atomically; a reader that cannot write the directory still
 gets its report). Extra shape files are never saved or reused.
@@ -35,10 +49,27 @@ if TYPE_CHECKING:
     from metrograph.stores.directory import Manifest
     from metrograph.validation.report import ValidationReport
 
-__all__ = ["SAVED", "validate_store"]
+__all__ = ["INCREMENTAL_MAX_SHARE", "INCREMENTAL_MIN_TRIPLES", "SAVED", "validate_store"]
 
 #: the saved report of a store directory, beside its manifest
 SAVED = "validation.json"
+#: stores smaller than this are validated fully after an add (see the module's documentation)
+INCREMENTAL_MIN_TRIPLES = 500_000
+#: additions larger than this share of the store are validated fully
+INCREMENTAL_MAX_SHARE = 0.02
+
+
+def _incremental_pays(manifest: Manifest, new: Sequence[str]) -> bool:
+    import os
+
+    try:
+        floor = int(os.environ.get("METROGRAPH_INCREMENTAL_MIN_TRIPLES",
+                                   INCREMENTAL_MIN_TRIPLES))
+    except ValueError:
+        floor = INCREMENTAL_MIN_TRIPLES
+    added = sum(e.triples for e in manifest.entries if e.graph in set(new))
+    return (manifest.triples >= floor and added <= INCREMENTAL_MAX_SHARE * manifest.triples) \
+        or floor == 0
 
 
 def _basis(manifest: Manifest) -> list[list[str]]:
@@ -87,6 +118,11 @@ def validate_store(kg: KnowledgeGraph, directory: str | Path,
     store_dir = StoreDirectory(directory)
     manifest = store_dir.manifest()
     path = store_dir.path / SAVED
+    opened = getattr(kg.store, "path", None)
+    if opened is None or Path(opened).name != manifest.generation:
+        # a writer committed a newer generation since kg was opened (or kg is not this
+        # directory's store): validate what kg holds, keep nothing
+        return kg.validate(progress=progress), "full"
     saved = _read_basis(path)
     if saved is not None:
         generation, files = saved
@@ -101,7 +137,8 @@ def validate_store(kg: KnowledgeGraph, directory: str | Path,
         current = {(sha, graph) for sha, graph in now}
         old_graphs = {graph for _sha, graph in files}
         new = [graph for sha, graph in now if (sha, graph) not in held]
-        if previous is not None and held <= current and not old_graphs & set(new):
+        if previous is not None and held <= current and not old_graphs & set(new) \
+                and _incremental_pays(manifest, new):
             report = kg.validate(since=previous, added=[URIRef(g) for g in dict.fromkeys(new)],
                                  progress=progress)
             _save(report, path, manifest)
