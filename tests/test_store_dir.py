@@ -162,6 +162,79 @@ def test_a_writer_killed_mid_load_leaves_the_store_as_it_was(tmp_path: Path) -> 
     assert not list(store.glob(".manifest-*"))
 
 
+def test_a_file_changed_while_it_is_added_is_refused(tmp_path: Path) -> None:
+    """A file rewritten while `add` loads it: exit 2 naming it, the store as it was (no
+    checksum of other bytes recorded); added again once written, it is taken."""
+    store = tmp_path / "s"
+    assert cli("add", "--store-dir", str(store), str(MULTI_TTL), "-q").returncode == 0
+    before = (store / "manifest.json").read_bytes()
+    big = synthetic_nt(tmp_path / "big.nt", 300_000)
+    writer = subprocess.Popen([sys.executable, "-m", "metrograph", "add", "--store-dir",
+                               str(store), str(big), "-q"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (store / "gen-000002").exists() and writer.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    synthetic_nt(big, 1000, prefix="other")  # rewritten in place, mid-load
+    _, err = writer.communicate(timeout=120)
+    assert writer.returncode == 2, err
+    assert "changed while it was being added" in one_line(err) and str(big) in err
+    assert (store / "manifest.json").read_bytes() == before
+    done = cli("add", "--store-dir", str(store), str(big), "-q")
+    assert done.returncode == 0, done.stderr
+    entry = json.loads((store / "manifest.json").read_text())["files"][-1]
+    assert entry["size"] == big.stat().st_size and entry["triples"] == 1000
+
+
+def test_a_store_is_readable_as_the_umask_says_and_survives_a_killed_first_commit(
+        tmp_path: Path) -> None:
+    """manifest.json has the mode of the store's other files (0644 under umask 022); a first
+    add killed before its manifest was renamed leaves a directory that the next add uses."""
+    store = tmp_path / "s"
+    old = os.umask(0o022)
+    try:
+        assert cli("add", "--store-dir", str(store), str(MULTI_TTL), "-q").returncode == 0
+    finally:
+        os.umask(old)
+    assert (store / "manifest.json").stat().st_mode & 0o777 == 0o644
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / "write.lock").touch()
+    (fresh / ".manifest-x1y2z3.tmp").write_text("{", encoding="utf-8")  # as a killed writer
+    (fresh / "gen-000001").mkdir()
+    (fresh / "gen-000001.lock").touch()
+    done = cli("add", "--store-dir", str(fresh), str(MULTI_TTL), "-q")
+    assert done.returncode == 0, done.stderr
+    assert not list(fresh.glob(".manifest-*"))
+    assert len(metrograph.open_store(fresh)) == len(metrograph.open_store(store))
+
+
+def test_a_file_added_again_with_other_content_is_said_and_a_graph_name_replaces_it(
+        tmp_path: Path) -> None:
+    """The same path added again after an edit: graphs are named by content, so the earlier
+    triples stay, and add says so in a warning naming the file; added with one --graph-name,
+    each version replaces the earlier one."""
+    store = tmp_path / "s"
+    a = tmp_path / "a.nt"
+    synthetic_nt(a, 1200)
+    assert cli("add", "--store-dir", str(store), str(a), "-q").returncode == 0
+    base = len(metrograph.open_store(store)) - 1200
+    synthetic_nt(a, 600, prefix="t")
+    done = cli("add", "--store-dir", str(store), str(a), "-q")
+    assert done.returncode == 0, done.stderr
+    warning = one_line(done.stderr)
+    assert warning.startswith("metrograph: warning: ") and str(a) in warning
+    assert "--graph-name" in warning
+    assert len(metrograph.open_store(store)) == base + 1800
+    named = tmp_path / "named"
+    for size in (1200, 600):
+        synthetic_nt(a, size)
+        done = cli("add", "--store-dir", str(named), str(a), "--graph-name", "a", "-q")
+        assert done.returncode == 0 and not done.stderr, done.stderr
+    assert len(metrograph.open_store(named)) == base + 600
+
+
 def test_readers_see_the_state_before_or_after_never_a_partial_one(tmp_path: Path) -> None:
     store = tmp_path / "s"
     assert cli("add", "--store-dir", str(store), str(MULTI_TTL), "-q").returncode == 0

@@ -428,6 +428,10 @@ def cmd_add(args: argparse.Namespace) -> int:
               "organisations" + ("" if args.no_bundled_data else " and plan"))
     for graph in outcome.replaced:
         print(f"replaced the graph <{graph}> (it held other content)")
+    for shown in outcome.earlier_versions:
+        print(f"metrograph: warning: {shown} was added before with other content: its earlier "
+              "triples stay in the store (graphs are named by content); to keep one version "
+              "of a file, add each with the same --graph-name NAME", file=sys.stderr)
     for entry in outcome.added:
         if entry.kind != "bundled":
             print(f"added {entry.source}: {entry.triples} new triples into <{entry.graph}>")

@@ -72,6 +72,8 @@ WRITE_LOCK = "write.lock"
 FORMAT = "metrograph-store"
 FORMAT_VERSION = 1
 _GENERATION = re.compile(r"gen-(\d{6,})")
+#: what a killed writer or reader may leave: a manifest not yet renamed, a checkpoint copy
+_LEFTOVER = re.compile(r"\.manifest-[^/]*\.tmp|\.metrograph-copy-[^/]*")
 _OPEN_ATTEMPTS = 200
 
 
@@ -150,6 +152,9 @@ class AddOutcome:
     created: bool = False  #: the directory was made by this add
     generation: str = ""  #: the current generation afterwards
     triples: int = 0  #: distinct triples in the store afterwards
+    #: files added before from the same path with other content: graphs being named by
+    #: content, their earlier triples stay (a graph name given with --graph-name replaces)
+    earlier_versions: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -166,6 +171,23 @@ class _Source:
     size: int
     graph: URIRef
     blank_marks: str = "_["  #: see :func:`_sha256_file`
+    #: the file's (or folder's files') stat before it was hashed: compared after the load, so
+    #: that a file changed meanwhile is never recorded with a checksum of other bytes
+    stamp: tuple[object, ...] = ()
+
+
+def _stamp(path: Path) -> tuple[object, ...]:
+    """What changes when a file (or a file of a folder) is written: inode, size, times."""
+    def one(p: Path) -> tuple[object, ...]:
+        st = p.stat()
+        return (p.name, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+    try:
+        if path.is_dir():
+            return tuple(one(c) for c in sorted(path.iterdir()) if c.is_file())
+        return one(path)
+    except OSError:
+        return ("unreadable",)
 
 
 def _now() -> str:
@@ -219,16 +241,18 @@ def _describe(path: str | Path, graph_name: str | None, progress: Reporter = SIL
     from metrograph.rdfio.inputs import check_input_path
 
     p = check_input_path(path, folder=None)
+    stamp = _stamp(p)
     if p.is_dir():
         content = folder_bytes(p)
         sha = hashlib.sha256(content).hexdigest()
         return _Source(p, str(path), "folder", sha, len(content),
-                       user_graph(graph_name, digest=sha))
+                       user_graph(graph_name, digest=sha), stamp=stamp)
     progress.advance(0, detail=p.name)
     sha, size, marks = _sha256_file(p, progress)
     if size == 0:
         raise InputError("the file is empty", source=str(path))
-    return _Source(p, str(path), "file", sha, size, user_graph(graph_name, digest=sha), marks)
+    return _Source(p, str(path), "file", sha, size, user_graph(graph_name, digest=sha), marks,
+                   stamp)
 
 
 def _bundled(bundled_data: bool) -> list[tuple[str, Any, str, URIRef]]:
@@ -368,7 +392,8 @@ class StoreDirectory:
         if not self.path.is_dir():
             raise StoreError(f"{self.path}: not a folder")
         foreign = [p.name for p in self.path.iterdir() if p.name != WRITE_LOCK
-                   and not _GENERATION.fullmatch(p.name.removesuffix(".lock"))]
+                   and not _GENERATION.fullmatch(p.name.removesuffix(".lock"))
+                   and not _LEFTOVER.fullmatch(p.name)]
         if foreign:
             raise StoreError(f"{self.path}: not a metrograph store (no {MANIFEST}) and not "
                              f"empty ({', '.join(sorted(foreign)[:3])}...): give a new or "
@@ -388,16 +413,25 @@ class StoreDirectory:
                       unit="bytes")
         described = list({(d.sha256, d.graph): d for d in
                           (_describe(s, graph_name, progress) for s in sources)}.values())
+        earlier: list[str] = []
         if self.exists():  # nothing new: no writer, no lock
             current = self.manifest()
+            if graph_name is None:
+                held = {(e.source, e.sha256) for e in current.entries}
+                paths = {e.source for e in current.entries}
+                earlier = [s.shown for s in described if str(s.path.resolve()) in paths
+                           and (str(s.path.resolve()), s.sha256) not in held]
             if all(current.holds(s.sha256, str(s.graph)) for s in described) and (
                     self._bundled_changes(current) == []):
                 return AddOutcome(unchanged=[s.shown for s in described],
-                                  generation=current.generation, triples=current.triples)
+                                  generation=current.generation, triples=current.triples,
+                                  earlier_versions=earlier)
         elif self.path.exists():
             self._refuse_foreign()  # before the lock file is made there
         with self._write_lock():
-            return self._add_locked(described, format, bundled_data, progress)
+            outcome = self._add_locked(described, format, bundled_data, progress)
+        outcome.earlier_versions = earlier
+        return outcome
 
     def _bundled_changes(self, manifest: Manifest) -> list[tuple[str, Any, str, URIRef]]:
         """The bundled parts of this metrograph that the store lacks or holds another version
@@ -551,6 +585,9 @@ class StoreDirectory:
                 blank = "_" in s.blank_marks or ("[" in s.blank_marks and fmt.name != "nt")
                 count = store.load_path(s.path, fmt=fmt, graph=s.graph, source=s.shown,
                                         progress=progress, blank_nodes=blank, size=size)
+            if s.kind != "bundled" and _stamp(s.path) != s.stamp:
+                raise InputError("changed while it was being added: nothing was added (add it "
+                                 "again once it is written)", source=s.shown)
             size += count
             entries.append(Entry(s.shown if s.kind == "bundled" else str(s.path.resolve()),
                                  s.kind, s.sha256, s.size, str(s.graph), count, _now(),
@@ -563,6 +600,9 @@ class StoreDirectory:
         fd, tmp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=self.path)
         try:
             with os.fdopen(fd, "wb") as f:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.fchmod(f.fileno(), 0o666 & ~umask)  # readable as the store's other files
                 f.write(text.encode("utf-8"))
                 f.flush()
                 os.fsync(f.fileno())

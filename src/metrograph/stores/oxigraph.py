@@ -565,7 +565,11 @@ class OxigraphStore:
             copy = OxigraphStore()
             copy._store.bulk_extend(self._store)
             return copy
-        folder = Path(tempfile.mkdtemp(prefix=COPY_PREFIX, dir=self.path.parent))
+        try:
+            folder = Path(tempfile.mkdtemp(prefix=COPY_PREFIX, dir=self.path.parent))
+        except OSError as exc:
+            raise StoreError(f"cannot copy the store at {self.path} (reasoning works on a "
+                             f"copy beside it): {exc.strerror or exc}") from None
         fd = -1
         try:
             fd = os.open(folder / _COPY_OWNER, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
