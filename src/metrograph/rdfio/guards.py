@@ -146,6 +146,31 @@ def check_jsonld(data: bytes, source: str) -> None:
                                        f"{_INLINE}", source=source)
 
 
+#: JSON-LD nested deeper than this is refused: pyoxigraph's parser recurses (a document 10,000
+#: levels deep crashes the process), Python's json module stops near 1,000
+MAX_JSON_DEPTH = 512
+_JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def check_json_depth(data: bytes, source: str) -> None:
+    """Refuse JSON nested deeper than :data:`MAX_JSON_DEPTH` levels (:class:`InputError`
+    naming ``source`` and the line), before any parser recurses into it."""
+    if data.count(b"{") + data.count(b"[") <= MAX_JSON_DEPTH:
+        return  # too few brackets to nest that deep: decided without scanning
+    depth = 0
+    for match in _JSON_TOKEN.finditer(data):
+        token = match.group()
+        if token in (b"{", b"["):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                line = data.count(b"\n", 0, match.start()) + 1
+                raise InputError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep: refused "
+                                 "(the parser would exhaust its stack)", source=source,
+                                 line=line)
+        elif token in (b"}", b"]"):
+            depth -= 1
+
+
 def check_safe(data: bytes, format_name: str, source: str) -> None:
     """Refuse ``data`` in the format named ``format_name`` (``xml``, ``jsonld``, ...) when
     reading it would expand without bound or reach outside the file (see the module's
@@ -153,4 +178,5 @@ def check_safe(data: bytes, format_name: str, source: str) -> None:
     if format_name == "xml":
         check_rdfxml(data, source)
     elif format_name == "jsonld":
+        check_json_depth(data, source)
         check_jsonld(data, source)
