@@ -201,3 +201,46 @@ ex:S a sh:NodeShape ; sh:targetNode ex:a ; sh:property [ sh:path ex:p ; sh:minCo
 """, encoding="utf-8")
     assert main(["validate", "--shapes", str(shapes)]) == 2
     assert "shacl#minCount> \"abc\", not a whole number" in _one_error(capsys.readouterr().err)
+
+
+def test_an_html_report_replaces_only_what_a_report_wrote(tmp_path: Path) -> None:
+    """A folder holding the user's own index.html: refused (exit 2, the file intact); again
+    with --force: replaced; a second report into a report folder needs nothing; other files
+    of the folder are never touched. A report that fails leaves no folder behind."""
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "index.html").write_text("<h1>my own homepage</h1>", encoding="utf-8")
+    (web / "notes.txt").write_text("mine", encoding="utf-8")
+    code, _, err = _cli("report", "--format", "html", "-o", str(web))
+    assert code == 2 and "index.html" in _one_error(err)
+    assert (web / "index.html").read_text(encoding="utf-8") == "<h1>my own homepage</h1>"
+    assert sorted(p.name for p in web.iterdir()) == ["index.html", "notes.txt"]
+    assert _cli("report", "--format", "html", "-o", str(web), "--force")[0] == 0
+    assert "my own homepage" not in (web / "index.html").read_text(encoding="utf-8")
+    assert _cli("report", "--format", "html", "-o", str(web))[0] == 0
+    assert (web / "notes.txt").read_text(encoding="utf-8") == "mine"
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("""@prefix mg: <https://w3id.org/metrograph/ontology#> .
+@prefix mgs: <https://w3id.org/metrograph/vocab/status/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<https://example.org/a1> a mg:StatusAssessment ; mg:status mgs:cancelled ;
+    mg:assessedItem <https://w3id.org/metrograph/id/metropolis/plan/2018-2020/L1M1D1> ;
+    mg:asOf "2020-01-01"^^xsd:date .
+""", encoding="utf-8")
+    code, _, err = _cli("report", "--format", "html", "--data", str(bad), "-o",
+                        str(tmp_path / "new"))
+    assert code == 2 and ("mgs:" in err or "status" in err)
+    assert not (tmp_path / "new").exists()
+
+
+def test_publish_checks_both_targets_before_writing_either(tmp_path: Path) -> None:
+    """publish -o DIR --site SITE where DIR is a folder that is not a release: refused before
+    the site is written (it used to write the site, then refuse the release)."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "mine.txt").write_text("mine", encoding="utf-8")
+    site = tmp_path / "site"
+    code, _, err = _cli("publish", "-o", str(notes), "--site", str(site))
+    assert code == 2 and "notes" in _one_error(err)
+    assert not site.exists()
+    assert [p.name for p in notes.iterdir()] == ["mine.txt"]

@@ -299,6 +299,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if not args.output and not args.site:
         raise MetrographError("give -o DIR (a release), --site DIR (a linked-data site), or both")
     kg = _load(args)
+    if args.site and args.output:  # both targets checked before either is written
+        from metrograph.publishing.release import MARKER_FILE
+        from metrograph.rdfio.folders import replaceable
+
+        replaceable(Path(args.output), args.force, MARKER_FILE, "release")
     if args.site:
         from metrograph.publishing.site import write_site
 
@@ -392,18 +397,20 @@ def cmd_status_set(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     kg = _load(args)
     if args.format == "html":
-        from metrograph.reports.html import write_html_report
+        from metrograph.reports.html import html_report, write_html_report
 
         folder = Path(args.output or ".")
         if folder.exists() and not folder.is_dir():
             raise InputError("is a file; --format html writes a folder: give -o DIR",
                              source=str(folder))
+        pages = html_report(kg, plan=args.plan)  # made before the folder: an error leaves none
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"cannot create the folder: {exc.strerror}",
                              source=str(folder)) from None
-        for path in write_html_report(kg, folder, plan=args.plan):
+        for path in write_html_report(kg, folder, plan=args.plan, pages=pages,
+                                      overwrite=args.force):
             print(path)
         return EXIT_OK
     from metrograph.reports.markdown import markdown_report
@@ -698,6 +705,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(network.fr.html, network.en.html) and index.html.")
     p.add_argument("--plan", help="cycle code or IRI of one plan (default: every plan)")
     p.add_argument("--format", choices=("markdown", "html"), default="markdown")
+    p.add_argument("--force", action="store_true",
+                   help="html: replace files of the folder that an earlier report did not "
+                        "write (index.html...)")
     _output(p, "FILE|DIR", "Markdown: the file to write (default: standard output); "
             "html: the folder to write the pages into (default: the current folder)")
     p.set_defaults(func=cmd_report)

@@ -188,16 +188,37 @@ def _network_page(env: Environment, ctx: dict[str, Any], network: NetworkReport)
         heat=_heat(top), other_page=f"network.{ctx['other']}.html")
 
 
+#: the file, in a report folder, that lists the pages the last report wrote there
+REPORT_MARKER = ".metrograph-report"
+
+
 def write_html_report(kg: KnowledgeGraph, out_dir: str | Path, plan: str | None = None, *,
-                      plan_pages: bool = True) -> list[Path]:
-    """Write :func:`html_report`'s pages into the existing folder ``out_dir``, each atomically;
-    return the paths written, in name order."""
+                      plan_pages: bool = True, pages: dict[str, str] | None = None,
+                      overwrite: bool = False) -> list[Path]:
+    """Write :func:`html_report`'s pages (or ``pages``, made by it) into the existing folder
+    ``out_dir``, each atomically; return the paths written, in name order. A file of the
+    folder that an earlier report did not write (listed in ``.metrograph-report``) is replaced
+    only with ``overwrite``: :class:`~metrograph.errors.InputError` otherwise, before anything
+    is written."""
+    from metrograph.errors import InputError
     from metrograph.rdfio.writers import write_atomic
 
     folder = Path(out_dir)
+    pages = pages if pages is not None else html_report(kg, plan=plan, plan_pages=plan_pages)
+    marker = folder / REPORT_MARKER
+    try:
+        ours = set(marker.read_text(encoding="utf-8").split()) if marker.is_file() else set()
+    except (OSError, UnicodeDecodeError):
+        ours = set()
+    foreign = sorted(n for n in pages if (folder / n).exists() and n not in ours)
+    if foreign and not overwrite:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        raise InputError(f"would replace {foreign[0]}{more}, which no earlier report wrote: "
+                         "give --force (overwrite=True) to replace", source=str(folder))
     written = []
-    for name, text in sorted(html_report(kg, plan=plan, plan_pages=plan_pages).items()):
+    for name, text in sorted(pages.items()):
         path = folder / name
         write_atomic(path, text.encode("utf-8"))
         written.append(path)
+    write_atomic(marker, "".join(f"{n}\n" for n in sorted(ours | set(pages))).encode("utf-8"))
     return written
