@@ -244,3 +244,30 @@ def test_publish_checks_both_targets_before_writing_either(tmp_path: Path) -> No
     assert code == 2 and "notes" in _one_error(err)
     assert not site.exists()
     assert [p.name for p in notes.iterdir()] == ["mine.txt"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("PREFIX ex: <http://e.org/>\nSELECT ?s WHERE {\n ?s ?p \n ?  }\n", "not a valid SPARQL"),
+    ("", "holds no query"),
+    ("# only a comment\n", "holds no query"),
+    ('SELECT ?s WHERE { ?s ?p "1"^^xsd:integer }\n', "does not declare"),
+])
+def test_an_error_in_a_query_file_names_the_file(text: str, expected: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "mine.rq"
+    path.write_text(text, encoding="utf-8")
+    assert main(["query", "--file", str(path)]) == 2
+    line = _one_error(capsys.readouterr().err)
+    assert str(path) in line and expected in line and len(line) < 400, line
+
+
+def test_an_undeclared_parameter_of_a_query_file_says_how_to_declare_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "my.rq"
+    path.write_text("SELECT ?s WHERE { ?s ?p ?code }\n", encoding="utf-8")
+    assert main(["query", "--file", str(path), "--param", "code=L1M3D2"]) == 2
+    line = _one_error(capsys.readouterr().err)
+    assert str(path) in line and "# Parameters:" in line
+    path.write_text("# Parameters:\n#   code (string, optional): a code\n"
+                    "SELECT ?s WHERE { ?s ?p ?code }\n", encoding="utf-8")
+    assert main(["query", "--file", str(path), "--param", "code=L1M3D2"]) == 0

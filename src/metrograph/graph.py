@@ -6,12 +6,13 @@ library, so it answers the same whichever store holds the triples.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
@@ -246,8 +247,9 @@ class KnowledgeGraph:
                    limits: QueryLimits = SAFE) -> QueryResult:
         """Run a query from a file (untrusted, checked as :meth:`sparql` does), with parameters
         declared in its header like the library's."""
-        q = _query_file(path, limits)
-        return QueryResult(q, self._run_select(q.text, q.bindings(params or {}), limits))
+        with _naming(path):
+            q = _query_file(path, limits)
+            return QueryResult(q, self._run_select(q.text, q.bindings(params or {}), limits))
 
     def iter_query(self, name: str, /, **params: object) -> QueryStream:
         """The library query ``name`` read row by row (:class:`QueryStream`: iterate it for
@@ -269,7 +271,8 @@ class KnowledgeGraph:
                     limits: QueryLimits = SAFE, *, offset: int = 0,
                     limit: int | None = None) -> QueryStream:
         """:meth:`query_file` read row by row (see :meth:`stream_query`)."""
-        return self._stream(_query_file(path, limits), params, limits, offset, limit)
+        with _naming(path):
+            return self._stream(_query_file(path, limits), params, limits, offset, limit)
 
     def _stream(self, q: NamedQuery, params: Mapping[str, object] | None, limits: QueryLimits,
                 offset: int, limit: int | None) -> QueryStream:
@@ -633,6 +636,23 @@ def _deadline_check(seconds: float | None) -> Callable[[], None] | None:
     return check
 
 
+@contextlib.contextmanager
+def _naming(path: str | Path) -> Iterator[None]:
+    """A query error raised for the query file ``path`` names it (and, for an undeclared
+    parameter, says how to declare one)."""
+    try:
+        yield
+    except QueryError as exc:
+        message = str(exc)
+        if str(path) not in message:
+            message = f"{path}: {message}"
+        if isinstance(exc, QueryParameterError) and "has no parameter" in message:
+            message += ("; a query file declares its parameters in its header, as the shipped "
+                        "queries do: '# Parameters:' then '#   NAME (TYPE, optional): what it "
+                        "is' (TYPE: iri, string, integer, date, year)")
+        raise type(exc)(message) from None
+
+
 def _query_file(path: str | Path, limits: QueryLimits) -> NamedQuery:
     """The SELECT query in the file ``path`` (untrusted: checked against ``limits``), its
     parameters declared in its header like the library's."""
@@ -641,6 +661,8 @@ def _query_file(path: str | Path, limits: QueryLimits) -> NamedQuery:
         text = _read(path).decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("not valid UTF-8", source=str(path)) from None
+    if not re.sub(r"#[^\n]*", "", text).strip():
+        raise InputError("the file holds no query", source=str(path))
     if check_query(text, limits) == "update":
         raise QueryError("a query file must hold a SELECT query; run updates with update()")
     return parse_query_text(path.stem, text)

@@ -143,6 +143,16 @@ _WRITES = re.compile(r"\b(?:INSERT|LOAD|ADD|COPY|MOVE)\b", re.IGNORECASE)
 _BLANK_QUADS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }"
 
 
+def _syntax_message(exc: SyntaxError) -> str:
+    """Oxigraph's SPARQL syntax error on one line, without the grammar's character classes
+    (``expected one of Prefix not found, ['%'], ['-' | '0' ..= '9' ...``)."""
+    text = " ".join(str(exc).split())
+    if "Prefix not found" in text:
+        return re.sub(r"expected one of .*", "a prefix that the query does not declare", text)
+    head, _, _rest = text.partition(", ['")
+    return head if len(head) <= 300 else head[:300] + "…"
+
+
 class OxigraphStore:
     """pyoxigraph's store (in memory, or on disk when ``path`` is given); queries see the
     union of all graphs.
@@ -370,7 +380,7 @@ class OxigraphStore:
             return self._store.query(text, use_default_graph_as_union=True,
                                      substitutions=subs or None)
         except SyntaxError as exc:
-            raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+            raise QueryError(f"query failed: {_syntax_message(exc)}") from exc
         except (OSError, ValueError, TypeError) as exc:
             raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
 
