@@ -23,6 +23,7 @@ from rdflib.term import Node
 from metrograph.errors import InputError, QueryError, QueryParameterError, StoreError
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.canonical import content_labelled, from_ox, has_blank, to_ox
+from metrograph.rdfio.formats import OXIGRAPH_FORMATS as _FORMATS
 from metrograph.rdfio.formats import TERM_TOO_LONG, Format, default_graph_id
 from metrograph.rdfio.guards import check_safe
 from metrograph.stores.base import (
@@ -132,8 +133,6 @@ _MISSING = object()
 #: the most terms :meth:`OxigraphStore.select_iter` keeps converted at a time
 STREAM_CACHE = 65536
 
-_FORMATS = {"ttl": "TURTLE", "nt": "N_TRIPLES", "jsonld": "JSON_LD", "trig": "TRIG",
-            "nq": "N_QUADS", "xml": "RDF_XML"}
 
 
 _WRITES = re.compile(r"\b(?:INSERT|LOAD|ADD|COPY|MOVE)\b", re.IGNORECASE)
