@@ -369,3 +369,32 @@ def test_status_set_writes_through_a_link(tmp_path: Path,
                  "--file", str(nowhere)]) == 2
     assert "the folder does not exist" in capsys.readouterr().err
     assert not nowhere.parent.exists()  # the lock made no folder either
+
+
+@pytest.mark.parametrize(("name", "hint"), [("status.csv", "did you mean statuses.csv?"),
+                                            ("Statuses.CSV", "did you mean statuses.csv?"),
+                                            ("stuff.csv", "its files: ")])
+def test_a_csv_file_the_format_does_not_know_is_a_problem(tmp_path: Path, name: str,
+                                                          hint: str) -> None:
+    """A misspelled file (status.csv) used to be read as nothing: its assessments lost, the
+    import said it succeeded."""
+    folder = _copy(tmp_path)
+    shutil.copy(folder / "statuses.csv", folder / name)
+    (folder / "statuses.csv").unlink()
+    with pytest.raises(AuthoringError) as info:
+        read_folder(folder)
+    [problem] = [str(p) for p in info.value.problems]
+    assert problem.startswith(name) and hint in problem and "not a file of a plan folder" \
+        in problem
+
+
+def test_a_column_twice_is_said_once(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    path = folder / "guidelines.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [f"{line},{line.split(',')[0]}" for line in lines]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(AuthoringError) as info:
+        read_folder(folder)
+    problems = [str(p) for p in info.value.problems]
+    assert sum("appears twice" in p for p in problems) == 1, problems

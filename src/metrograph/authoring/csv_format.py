@@ -107,6 +107,7 @@ def read_folder(folder: str | Path, replace: Mapping[str, str] | None = None) ->
     if not folder.is_dir():
         raise InputError("not a folder (expected a plan folder of CSV files)", source=str(folder))
     r = _Import(folder, replace or {})
+    _unknown_files(r, folder)
     plan_rows = r.rows("plan.csv")
     if len(plan_rows) != 1 and not r.problems:
         r.problem("plan.csv", None, None, f"expected one plan row, found {len(plan_rows)}")
@@ -134,6 +135,24 @@ def read_folder(folder: str | Path, replace: Mapping[str, str] | None = None) ->
     if r.problems:
         raise AuthoringError(folder, r.problems)
     return PlanFolder(folder, r.graph, plan, earlier)
+
+
+def _unknown_files(r: _Import, folder: Path) -> None:
+    """A CSV file the format does not know (``status.csv`` for ``statuses.csv``) is a problem:
+    read as nothing, its rows would be silently lost."""
+    import difflib
+
+    known = list(tables())
+    try:
+        names = sorted(p.name for p in folder.iterdir())
+    except OSError:
+        return
+    for name in names:
+        if name.lower().endswith(".csv") and name not in known:
+            close = difflib.get_close_matches(name.lower(), known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            r.problem(name, None, None, f"not a file of a plan folder{hint}; its files: "
+                      + ", ".join(known))
 
 
 def import_folder(folder: str | Path) -> Graph:

@@ -112,11 +112,11 @@ def read_table(folder: Path, file: str, problems: list[Problem],
             problems.append(Problem(file, 1, None, "the header row is missing"))
         return []
     header = [h.strip() for h in records[0][1]]
-    for h in header:
+    for i, h in enumerate(header):
         if h and table.column(h) is None:
             problems.append(Problem(file, 1, h, "unknown column; the columns are: "
                                     + ", ".join(table.names)))
-        elif h and header.count(h) > 1:
+        elif h and header.count(h) > 1 and header.index(h) == i:  # said once
             problems.append(Problem(file, 1, h, "the column appears twice"))
     for c in table.columns:
         if c.required and c.name not in header:
