@@ -271,3 +271,35 @@ def test_an_undeclared_parameter_of_a_query_file_says_how_to_declare_it(
     path.write_text("# Parameters:\n#   code (string, optional): a code\n"
                     "SELECT ?s WHERE { ?s ?p ?code }\n", encoding="utf-8")
     assert main(["query", "--file", str(path), "--param", "code=L1M3D2"]) == 0
+
+
+def test_a_parameter_given_twice_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """The last value used to win silently (and the first was lost: 0 rows)."""
+    assert main(["query", "plans", "--param", "organisation=mgo:metropolis", "--param",
+                 "organisation=mgo:x"]) == 2
+    assert "given twice" in _one_error(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("store", ["oxigraph", "memory"])
+def test_a_byte_order_mark_is_not_part_of_the_text(store: str, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Files saved by editors that write a UTF-8 byte order mark: Turtle, N-Triples and a
+    query file read as without it, on every store and in a store directory."""
+    import metrograph
+
+    bom = b"\xef\xbb\xbf"
+    texts = {"a.nt": b'<http://e.org/a> <http://e.org/p> "x" .\n',
+             "a.ttl": b'@prefix ex: <http://e.org/> .\nex:a ex:p "x" .\n'}
+    for name, text in texts.items():
+        plain, marked = tmp_path / f"plain-{name}", tmp_path / f"marked-{name}"
+        plain.write_bytes(text)
+        marked.write_bytes(bom + text)
+        both = metrograph.load(plain, marked, bundled=False, store=store)
+        assert len(both) == len(metrograph.load(plain, bundled=False, store=store)) == 1
+    rq = tmp_path / "q.rq"
+    rq.write_bytes(bom + b"SELECT ?s WHERE { ?s ?p ?o } LIMIT 1\n")
+    assert main(["query", "--file", str(rq), "--store", store, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "s"
+    store_dir = tmp_path / "dir"
+    assert main(["add", "--store-dir", str(store_dir), str(tmp_path / "marked-a.nt"),
+                 "-q"]) == 0

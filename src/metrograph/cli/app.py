@@ -193,6 +193,9 @@ def _params(pairs: Sequence[str]) -> dict[str, str]:
         if "=" not in pair:
             raise MetrographError(f"--param expects NAME=VALUE, got {pair!r}")
         key, value = pair.split("=", 1)
+        if key.strip() in out:
+            raise MetrographError(f"--param {key.strip()} is given twice: give each parameter "
+                                  "once")
         out[key.strip()] = value
     return out
 

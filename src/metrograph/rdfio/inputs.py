@@ -83,8 +83,13 @@ def check_input_path(path: str | Path, *, folder: bool | None = False,
     return p
 
 
+#: the UTF-8 byte order mark, dropped from the start of a file read
+BOM = b"\xef\xbb\xbf"
+
+
 def read_input(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
-    """The bytes of the regular file ``path`` (at most ``max_bytes``). Never blocks on a pipe
+    """The bytes of the regular file ``path`` (at most ``max_bytes``; a leading UTF-8 byte
+    order mark dropped). Never blocks on a pipe
     and never reads more than the file's size: a FIFO, device, socket or folder, a missing or
     unreadable file, one over the limit or one that grows while read raise
     :class:`InputError` naming it."""
@@ -117,6 +122,8 @@ def read_input(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
             want -= len(chunk)
         if want <= 0:
             raise InputError("grew while it was being read", source=shown)
-        return b"".join(chunks)
+        data = b"".join(chunks)
+        # a UTF-8 byte order mark (editors on Windows write one) is not part of the text
+        return data[len(BOM):] if data.startswith(BOM) else data
     finally:
         os.close(fd)

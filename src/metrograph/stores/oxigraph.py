@@ -263,7 +263,7 @@ class OxigraphStore:
         18 s at 1M triples on disk. ``size``: the store's size, when the caller knows it (on
         disk, ``len`` walks every quad: 0.35 s per million). Other formats, or without
         ``bulk``, go through :meth:`load`."""
-        from metrograph.rdfio.inputs import read_input
+        from metrograph.rdfio.inputs import BOM, read_input
 
         if not (self._bulk and fmt.name in ("nt", "ttl")):
             return self.load(read_input(path), fmt=fmt, graph=graph, source=source,
@@ -275,6 +275,8 @@ class OxigraphStore:
         rdf_format = getattr(ox.RdfFormat, _FORMATS[fmt.name])
         try:
             with open(path, "rb") as raw:
+                if raw.read(len(BOM)) != BOM:  # a byte order mark is not part of the text
+                    raw.seek(0)
                 self._store.bulk_load(input=progress.reader(raw), format=rdf_format,
                                       base_iri=str(graph), to_graph=name)
         except SyntaxError as exc:
