@@ -597,3 +597,17 @@ def test_a_report_is_saved_only_for_the_generation_it_was_made_on(tmp_path: Path
     newer, how = validate_store(metrograph.open_store(store), store)
     assert how == "full" and (store / "validation.json").is_file()
     assert len(newer.results) != len(report.results)
+
+
+def test_a_failed_first_add_leaves_no_directory_and_a_file_is_not_a_store(
+        tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("@prefix ex: <http://e.org/> .\nex:a ex:b .\n", encoding="utf-8")
+    store = tmp_path / "new"
+    done = cli("add", "--store-dir", str(store), str(bad))
+    assert done.returncode == 2 and "bad.ttl:2" in one_line(done.stderr)
+    assert not store.exists()
+    a_file = tmp_path / "afile"
+    a_file.touch()
+    done = cli("query", "plans", "--store-dir", str(a_file))
+    assert done.returncode == 2 and "not a folder" in one_line(done.stderr)

@@ -309,6 +309,9 @@ class StoreDirectory:
     def manifest(self) -> Manifest:
         """The committed manifest; :class:`StoreError` when the directory is not a store."""
         where = str(self.path)
+        if self.path.exists() and not self.path.is_dir():
+            raise StoreError(f"{where}: not a folder (a store directory is a folder made by "
+                             f"`metrograph add --store-dir DIR FILE...`)")
         if not self.path.is_dir():
             raise StoreError(f"{where}: no such store directory (create it with "
                              f"`metrograph add --store-dir {where} FILE...`)")
@@ -367,15 +370,24 @@ class StoreDirectory:
 
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
+        existed = self.path.is_dir()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path / WRITE_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot create the store directory: "
                              f"{exc.strerror}") from None
         try:
+            fd = os.open(self.path / WRITE_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot write into the store directory: "
+                             f"{exc.strerror}") from None
+        try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
+        except BaseException:
+            if not existed and not self.exists():  # a first add that failed leaves nothing
+                shutil.rmtree(self.path, ignore_errors=True)
+            raise
         finally:
             os.close(fd)
 
