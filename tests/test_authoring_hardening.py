@@ -398,3 +398,16 @@ def test_a_column_twice_is_said_once(tmp_path: Path) -> None:
         read_folder(folder)
     problems = [str(p) for p in info.value.problems]
     assert sum("appears twice" in p for p in problems) == 1, problems
+
+
+def test_template_force_replaces_a_template_never_a_filled_plan(tmp_path: Path) -> None:
+    """--force's help says it replaces an existing template: a plan filled in since (an
+    exported plan, 65 deliverables) is kept, exit 2."""
+    template = tmp_path / "tpl"
+    assert main(["template", str(template)]) == 0
+    assert main(["template", str(template), "--force"]) == 0
+    filled = tmp_path / "filled"
+    assert main(["export", "--format", "csv", "--plan", "2018-2020", "-o", str(filled)]) == 0
+    before = {p.name: p.read_bytes() for p in filled.iterdir()}
+    assert main(["template", str(filled), "--force"]) == 2
+    assert {p.name: p.read_bytes() for p in filled.iterdir()} == before

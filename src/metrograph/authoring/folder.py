@@ -99,4 +99,13 @@ def write_template(folder: str | Path, *, overwrite: bool = False) -> list[Path]
               else csv_text(name, []).encode("utf-8") for name in tables()}
     files_[METADATA] = metadata_bytes()
     files_["README.txt"] = readme().encode("utf-8")
-    return _write_whole(files_, Path(folder), overwrite=overwrite)
+    target = Path(folder)
+    if overwrite and target.is_dir():
+        # --force replaces a template, never a plan filled in since (its rows would be lost)
+        filled = sorted(p.name for p in target.iterdir() if p.name in tables() and p.is_file()
+                        and p.read_bytes() != files_.get(p.name))
+        if filled:
+            raise InputError(f"holds a plan filled in ({', '.join(filled[:3])} differ from the "
+                             "template's): not replaced, even with --force; write the template "
+                             "into another folder", source=str(target))
+    return _write_whole(files_, target, overwrite=overwrite)
