@@ -303,3 +303,15 @@ def test_a_byte_order_mark_is_not_part_of_the_text(store: str, tmp_path: Path,
     store_dir = tmp_path / "dir"
     assert main(["add", "--store-dir", str(store_dir), str(tmp_path / "marked-a.nt"),
                  "-q"]) == 0
+
+
+def test_an_html_report_may_go_into_the_folder_of_its_input(tmp_path: Path) -> None:
+    """The pages are written beside the input, which stays as it was (only a folder replaced
+    whole may not hold an input)."""
+    from .conftest import MULTICYCLE
+
+    data = tmp_path / "plan.ttl"
+    data.write_bytes(Path(MULTICYCLE[0]).read_bytes())
+    assert _cli("report", "--format", "html", "--data", str(data), "-o", str(tmp_path))[0] == 0
+    assert data.read_bytes() == Path(MULTICYCLE[0]).read_bytes()
+    assert (tmp_path / "index.html").is_file()

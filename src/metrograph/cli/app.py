@@ -739,13 +739,17 @@ def _refuse_output_clash(args: argparse.Namespace) -> None:
         for item in value if isinstance(value, list) else [value]:
             if item:
                 inputs.append(Path(item))
+    # an HTML report writes its pages into a folder, leaving its other files alone
+    pages_only = getattr(args, "command", None) == "report" and getattr(args, "format",
+                                                                         None) == "html"
     for name, out in outputs:
         out_real = out.resolve()
         for given in inputs:
             real = given.resolve()
             same = out_real == real or (out.exists() and given.exists()
                                         and os.path.samefile(out, given))
-            if same or out_real in real.parents or real in out_real.parents:
+            holds = out_real in real.parents and not pages_only
+            if same or holds or real in out_real.parents:
                 option = "-o" if name == "output" else "--" + name
                 raise InputError(f"would overwrite an input ({given}): write the output "
                                  "elsewhere", source=f"{option} {out}")
