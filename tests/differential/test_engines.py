@@ -406,3 +406,31 @@ def test_virtuoso_answers_a_query_again_wrong(tmp_path: Path) -> None:
     first, again = _held_answer(tmp_path, asked_before=True)
     assert (first.error, first.rows) == (None, HELD_ROWS)
     assert (again.error, again.rows) == (None, HELD_ROWS)
+
+
+#: rdflib 7.6: a SELECT that projects a constant next to a GROUP BY answers one row when no
+#: solution matches (the constant, every aggregate unbound); SPARQL 1.1 (and Oxigraph, Jena):
+#: no group, no row. metrograph writes a parameter projected by a grouped query this way (it
+#: cannot be bound in GROUP BY), so on rdflib a parameter that matches nothing gives that row;
+#: the typed API (``kg.progress``...) leaves it out.
+RDFLIB_EMPTY_GROUP = ("rdflib answers a row for a grouped SELECT projecting a constant when "
+                      "no solution matches")
+EMPTY_GROUP_DATA = '<http://e/x> <http://e/q> <http://e/c> .\n<http://e/c> <http://e/q> "1" .\n'
+EMPTY_GROUP_RQ = ("SELECT (<http://e/nothing> AS ?s) ?c (COUNT(?o) AS ?n) WHERE { "
+                  "<http://e/nothing> <http://e/q> ?c . ?c <http://e/q> ?o } GROUP BY ?c")
+
+
+def test_pyoxigraph_answers_no_row_for_a_grouped_select_that_matches_nothing() -> None:
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.load(EMPTY_GROUP_DATA.encode(), format=ox.RdfFormat.N_TRIPLES)
+    assert list(store.query(EMPTY_GROUP_RQ)) == []
+
+
+@pytest.mark.xfail(reason=RDFLIB_EMPTY_GROUP, strict=True)
+def test_rdflib_answers_no_row_for_a_grouped_select_that_matches_nothing() -> None:
+    from rdflib import Graph
+
+    graph = Graph().parse(data=EMPTY_GROUP_DATA, format="nt")
+    assert list(graph.query(EMPTY_GROUP_RQ)) == []

@@ -79,7 +79,9 @@ def from_ox(term: Any) -> Node | None:
         datatype = term.datatype.value
         if datatype in (_XSD_STRING, _LANG_STRING):
             return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
+        # Oxigraph holds a literal in its canonical form: rdflib's normalising would drop a
+        # date's time zone ("2019-12-31Z" -> "2019-12-31"), making it another term
+        return Literal(term.value, datatype=URIRef(datatype), normalize=False)
     raise TypeError(f"cannot convert {term!r} to an rdflib term")
 
 

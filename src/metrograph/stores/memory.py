@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
-from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.query import Result
 from rdflib.term import Node
 
@@ -60,7 +60,10 @@ class MemoryStore:
 
     def _insert(self, quads: list[tuple[Node, Node, Node, URIRef]]) -> None:
         """Add ``quads``, blank nodes labelled by content, each triple kept once: a triple
-        already held, or held by a graph of the batch whose name sorts first, is not added."""
+        already held, or held by a graph of the batch whose name sorts first, is not added.
+        Literals are held in RDF 1.1's one form, as Oxigraph holds them: ``"x"^^xsd:string``
+        is ``"x"``, a language tag is lower case (rdflib keeps both forms apart)."""
+        quads = [(s, p, _normal(o), g) for s, p, o, g in quads]
         blank = [q for q in quads if isinstance(q[0], BNode) or isinstance(q[2], BNode)]
         if blank:
             from metrograph.rdfio.canonical import content_labelled, from_ox, to_ox
@@ -208,3 +211,13 @@ def _ox_quad(to_ox: Callable[[Node], Any], quad: tuple[Node, Node, Node, URIRef]
 
     s, p, o, g = quad
     return pyoxigraph.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(g))
+
+
+def _normal(term: Node) -> Node:
+    """A literal in RDF 1.1's one form (see :meth:`MemoryStore._insert`)."""
+    if isinstance(term, Literal):
+        if term.datatype == XSD.string:
+            return Literal(str(term))
+        if term.language and term.language != term.language.lower():
+            return Literal(str(term), lang=term.language.lower())
+    return term

@@ -75,7 +75,7 @@ def _cell_term(cell: str) -> Node | None:
         datatype = m.group("dt")
         if datatype is None or datatype == _XSD_STRING:
             return Literal(body)
-        return Literal(body, datatype=URIRef(datatype))
+        return Literal(body, datatype=URIRef(datatype), normalize=False)  # as from_ox does
     if cell.startswith("_:"):
         return BNode(cell[2:])
     if cell in ("true", "false"):
