@@ -315,3 +315,18 @@ def test_an_html_report_may_go_into_the_folder_of_its_input(tmp_path: Path) -> N
     assert _cli("report", "--format", "html", "--data", str(data), "-o", str(tmp_path))[0] == 0
     assert data.read_bytes() == Path(MULTICYCLE[0]).read_bytes()
     assert (tmp_path / "index.html").is_file()
+
+
+@pytest.mark.parametrize("store", ["oxigraph", "memory"])
+def test_a_shape_whose_sparql_cannot_run_is_named(store: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text("""@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+@prefix mg: <https://w3id.org/metrograph/ontology#> .
+ex:S a sh:NodeShape ; sh:targetClass mg:Deliverable ;
+  sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o FILTER( }" ] .
+""", encoding="utf-8")
+    assert main(["validate", "--shapes", str(shapes), "--store", store]) == 2
+    line = _one_error(capsys.readouterr().err)
+    assert "<http://example.org/S>" in line and "cannot be run" in line

@@ -57,7 +57,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from metrograph.errors import InputError, UnsupportedShapeError
+from metrograph.errors import InputError, QueryError, UnsupportedShapeError
 from metrograph.progress import SILENT, Reporter
 from metrograph.validation.literals import one_line_literal_warnings
 from metrograph.validation.report import (
@@ -750,7 +750,15 @@ def _fill(message: str, values: dict[str, Node | None]) -> str:
 
 
 def run_unit(store: Store, unit: _Unit) -> list[ValidationResult]:
-    result = store.select(unit.query)
+    """The results of one compiled constraint on ``store``; :class:`InputError` naming the
+    shape when its SPARQL cannot be run (an ill-formed ``sh:select`` in a shapes file)."""
+    try:
+        result = store.select(unit.query)
+    except QueryError as exc:
+        name = unit.shape.n3() if isinstance(unit.shape, URIRef) else "a shape without an IRI"
+        component = str(unit.component).rsplit("#", 1)[-1]
+        raise InputError(f"the SPARQL of the shape {name} ({component}) cannot be run: "
+                         f"{exc}") from None
     out: list[ValidationResult] = []
     if unit.kind == "focus":
         seen: set[tuple[Node | None, ...]] = set()
