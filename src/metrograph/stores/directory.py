@@ -151,7 +151,8 @@ class Manifest:
                        metrograph=str(data["metrograph"]), created=str(data["created"]),
                        updated=str(data["updated"]),
                        # a store written before compaction was tracked: compact at next add
-                       uncompacted=int(data.get("uncompacted", data["triples"])))
+                       uncompacted=int(data["uncompacted"] if "uncompacted" in data
+                                       else data["triples"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise StoreError(f"{where}: damaged manifest ({exc})") from None
 
