@@ -489,3 +489,36 @@ def test_both_stores_read_odd_syntax_alike(name: str, tmp_path: Path) -> None:
             assert done.returncode == 0, done.stderr
             outcomes.append(("read", done.stdout.split("\n", 1)[1]))  # after "store: X"
     assert outcomes[0] == outcomes[1], outcomes
+
+
+# ------------------------------------------------------------------ syntax errors located
+
+_XML_HEAD = (f'<?xml version="1.0"?>\n<rdf:RDF xmlns:rdf="{RDF_NS}" xmlns:ex="http://e.org/">\n'
+             '<rdf:Description rdf:about="http://e.org/a">\n')
+_XML_TAIL = "</rdf:Description>\n</rdf:RDF>\n"
+#: RDF/XML that breaks a rule on line 4 at the column given; Oxigraph's RDF/XML parser gives
+#: no position, and read the truncated file as a graph without a word
+LOCATED = {
+    "truncated.rdf": (_XML_HEAD + '  <ex:p>x</ex:p>\n', "5:1", "no element found"),
+    "mismatched.rdf": (_XML_HEAD + '  <ex:p>x</ex:q>\n' + _XML_TAIL, "4:12", "mismatched tag"),
+    "unbound-prefix.rdf": (_XML_HEAD + "  <zz:p>x</zz:p>\n" + _XML_TAIL, "4:3", "unbound prefix"),
+    "space-in-iri.rdf": (_XML_HEAD + '  <ex:p rdf:resource="http://e x/"/>\n' + _XML_TAIL,
+                         "4:23", "http://e x/"),
+    "long-language.rdf": (_XML_HEAD + '  <ex:p xml:lang="abcdefghijk">x</ex:p>\n' + _XML_TAIL,
+                          "4:19", "abcdefghijk"),
+    "text-among-properties.rdf": (_XML_HEAD + "  stray <ex:p>x</ex:p>\n" + _XML_TAIL, "4:3",
+                                  "stray"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOCATED))
+def test_rdfxml_errors_name_line_and_column_on_both_stores(name: str, tmp_path: Path) -> None:
+    text, where, says = LOCATED[name]
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    for store in STORES:
+        done = run_cli("info", "--no-bundled-data", "--data", str(path), "--store", store)
+        assert done.returncode == 2, (store, done.stdout)
+        one_line_naming(done.stderr, f"{name}:{where}: not valid xml")
+        assert says in done.stderr
+    count("syntax errors located where the parser gives no position")

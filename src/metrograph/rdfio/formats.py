@@ -12,6 +12,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from metrograph.errors import InputError
 from metrograph.rdfio.guards import check_safe
 from metrograph.rdfio.inputs import read_input
+from metrograph.rdfio.syntax import check_xml, syntax_error
 
 __all__ = ["FORMATS", "MAX_TERM_BYTES", "TERM_TOO_LONG", "Format", "default_graph_id",
            "format_for", "parse_into", "read_graph"]
@@ -107,6 +108,8 @@ def parse_into(dataset: Dataset, data: bytes, *, source: str, fmt: Format,
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(f"not valid UTF-8 (byte {exc.start})", source=source, line=line) from None
+    if fmt.name == "xml":
+        check_xml(data, source)
     name = ox.NamedNode(str(graph))
     held = ox.Store()
     try:
@@ -115,9 +118,7 @@ def parse_into(dataset: Dataset, data: bytes, *, source: str, fmt: Format,
                     for q in ox.parse(io.BytesIO(data), format=getattr(
                         ox.RdfFormat, OXIGRAPH_FORMATS[fmt.name]), base_iri=str(graph)))
     except SyntaxError as exc:
-        raise InputError(f"not valid {fmt.name}: {getattr(exc, 'msg', exc)}", source=source,
-                         line=getattr(exc, "lineno", None),
-                         column=getattr(exc, "offset", None)) from None
+        raise syntax_error(exc, data, fmt.name, source) from None
     except (OSError, ValueError) as exc:
         raise InputError(f"not valid {fmt.name}: {exc}", source=source) from None
     except MemoryError:

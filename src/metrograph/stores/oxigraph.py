@@ -26,6 +26,7 @@ from metrograph.rdfio.canonical import content_labelled, from_ox, has_blank, to_
 from metrograph.rdfio.formats import OXIGRAPH_FORMATS as _FORMATS
 from metrograph.rdfio.formats import TERM_TOO_LONG, Format, default_graph_id
 from metrograph.rdfio.guards import check_safe
+from metrograph.rdfio.syntax import check_xml, syntax_error
 from metrograph.stores.base import (
     SelectResult,
     SelectStream,
@@ -224,6 +225,8 @@ class OxigraphStore:
         ox = _ox()
         self._writable()
         check_safe(data, fmt.name, source)
+        if fmt.name == "xml":
+            check_xml(data, source)
         before = len(self._store)
         name = ox.NamedNode(str(graph))
         rdf_format = getattr(ox.RdfFormat, _FORMATS[fmt.name])
@@ -241,10 +244,7 @@ class OxigraphStore:
                      for q in ox.parse(progress.reader(io.BytesIO(data)), format=rdf_format,
                                        base_iri=str(graph))]
         except SyntaxError as exc:
-            line = getattr(exc, "lineno", None)
-            col = getattr(exc, "offset", None)
-            raise InputError(f"not valid {fmt.name}: {exc.msg if hasattr(exc, 'msg') else exc}",
-                             source=source, line=line, column=col) from None
+            raise syntax_error(exc, data, fmt.name, source) from None
         except (OSError, ValueError) as exc:
             raise InputError(f"not valid {fmt.name}: {exc}", source=source) from None
         except MemoryError:  # "Reached the buffer maximal size of 16777216": one long token
@@ -280,9 +280,7 @@ class OxigraphStore:
                 self._store.bulk_load(input=progress.reader(raw), format=rdf_format,
                                       base_iri=str(graph), to_graph=name)
         except SyntaxError as exc:
-            raise InputError(f"not valid {fmt.name}: {exc.msg if hasattr(exc, 'msg') else exc}",
-                             source=source, line=getattr(exc, "lineno", None),
-                             column=getattr(exc, "offset", None)) from None
+            raise syntax_error(exc, None, fmt.name, source) from None
         except (OSError, ValueError) as exc:
             raise InputError(f"not valid {fmt.name}: {exc}", source=source) from None
         except MemoryError:

@@ -1,0 +1,71 @@
+"""Syntax errors that name their line and column, in every format Oxigraph reads.
+
+Oxigraph's Turtle, TriG, N-Triples, N-Quads and JSON parsers give the position of an error;
+its RDF/XML parser and JSON-LD's checks above JSON give none, and its RDF/XML parser accepts a
+document cut short (measured on pyoxigraph 0.5.13: a file missing its closing
+``</rdf:Description>`` and ``</rdf:RDF>`` reads as a graph, without a word). So:
+
+- :func:`check_xml` reads RDF/XML with expat, the standard library's XML parser, before
+  Oxigraph does: an ill-formed document (a truncated one included) is refused with expat's
+  line and column. :mod:`metrograph.rdfio.guards` has already refused what could expand or
+  reach out, and expat here neither loads external entities nor reads parameter entities.
+- :func:`syntax_error` turns a parser's ``SyntaxError`` into :class:`InputError`. When the
+  error carries no position it locates the text the message quotes (``'http://e x/'``,
+  ``Unknown prefix zz:``) in the input: a parser that reads in order stops at the first
+  occurrence that breaks a rule, so the first occurrence of the quoted text is where it stopped
+  (unless the same text stood earlier in a comment, where it broke nothing).
+"""
+
+from __future__ import annotations
+
+import re
+from xml.parsers import expat
+
+from metrograph.errors import InputError
+
+__all__ = ["check_xml", "locate", "syntax_error"]
+
+#: the texts a message quotes: 'text', `text`, or a prefixed name after "prefix "
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)+)'|`([^`]+)`|\bprefix:? ([\w.-]*:)")
+
+
+def check_xml(data: bytes, source: str) -> None:
+    """Refuse ``data`` unless it is a well-formed XML document: :class:`InputError` with
+    expat's message, line and column (1-based)."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        message = expat.ErrorString(exc.code)
+        raise InputError(f"not valid xml: {message}", source=source, line=exc.lineno,
+                         column=exc.offset + 1) from None
+
+
+def locate(text: str, message: str) -> tuple[int, int] | None:
+    """Line and column (1-based) of the first occurrence in ``text`` of what ``message``
+    quotes, or None when it quotes nothing found there."""
+    for match in _QUOTED.finditer(message):
+        quoted = next(g for g in match.groups() if g)
+        quoted = quoted.replace("\\n", "\n").replace("\\t", "\t")
+        for candidate in dict.fromkeys((quoted, quoted.strip())):
+            at = text.find(candidate) if candidate else -1
+            if at >= 0:
+                at += len(candidate) - len(candidate.lstrip())  # its first visible character
+                line = text.count("\n", 0, at) + 1
+                return line, at - (text.rfind("\n", 0, at) + 1) + 1
+    return None
+
+
+def syntax_error(exc: SyntaxError, data: bytes | None, format_name: str,
+                 source: str) -> InputError:
+    """The :class:`InputError` for a parser's ``exc`` on ``data`` (None: not at hand), with the
+    parser's position, or the one :func:`locate` finds."""
+    message = " ".join(str(getattr(exc, "msg", None) or exc).split())
+    line, column = getattr(exc, "lineno", None), getattr(exc, "offset", None)
+    if line is None and data is not None:
+        found = locate(data.decode("utf-8", "replace"), str(getattr(exc, "msg", None) or exc))
+        if found is not None:
+            line, column = found
+    return InputError(f"not valid {format_name}: {message}", source=source, line=line,
+                      column=column)
