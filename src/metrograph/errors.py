@@ -89,7 +89,9 @@ class AuthoringError(InputError):
 class DataError(MetrographError):
     """The loaded data break a rule of the shapes that the typed API relies on (an assessment's
     status outside the status scheme, an ``mg:asOf`` that is not a date): the message names
-    the resource, the value and the shape; ``metrograph validate`` lists every violation."""
+    the resource, the value and the shape; ``metrograph validate`` lists every violation. Also
+    raised for data that a format cannot hold as it is (an IRI a JSON-LD reader would take for a
+    compact IRI of the published context)."""
 
 
 class NotFoundError(MetrographError, LookupError):

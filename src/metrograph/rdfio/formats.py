@@ -85,9 +85,10 @@ OXIGRAPH_FORMATS = {"ttl": "TURTLE", "nt": "N_TRIPLES", "jsonld": "JSON_LD", "tr
 
 
 def parse_into(dataset: Dataset, data: bytes, *, source: str, fmt: Format,
-               graph: URIRef) -> int:
-    """Parse ``data`` into ``dataset`` (triples into named graph ``graph``); return the number of
-    statements read. Raises :class:`InputError` naming ``source`` (and line, column) on failure,
+               graph: URIRef, base: str | None = None) -> int:
+    """Parse ``data`` into ``dataset`` (triples into named graph ``graph``, relative IRIs
+    resolved against ``base``, by default ``graph``); return the number of statements read.
+    Raises :class:`InputError` naming ``source`` (and line, column) on failure,
     :class:`~metrograph.errors.UnsafeInputError` for input that would expand without bound or
     fetch something (:mod:`metrograph.rdfio.guards`); on failure the dataset is left unchanged.
 
@@ -116,7 +117,7 @@ def parse_into(dataset: Dataset, data: bytes, *, source: str, fmt: Format,
         held.extend(q if isinstance(q.graph_name, ox.NamedNode)
                     else ox.Quad(q.subject, q.predicate, q.object, name)
                     for q in ox.parse(io.BytesIO(data), format=getattr(
-                        ox.RdfFormat, OXIGRAPH_FORMATS[fmt.name]), base_iri=str(graph)))
+                        ox.RdfFormat, OXIGRAPH_FORMATS[fmt.name]), base_iri=base or str(graph)))
     except SyntaxError as exc:
         raise syntax_error(exc, data, fmt.name, source) from None
     except (OSError, ValueError) as exc:

@@ -22,7 +22,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, split_uri
 from rdflib.term import Node
 
-from metrograph.errors import InputError
+from metrograph.errors import DataError, InputError
 from metrograph.namespaces import PREFIXES, bind_prefixes
 from metrograph.rdfio.canonical import canonical_quads, from_ox, to_ox
 from metrograph.rdfio.folders import process_alive
@@ -113,10 +113,29 @@ def _prefixed(graph: Graph) -> Graph:
     return out
 
 
+class _Exact(Literal):
+    """A literal that rdflib's Turtle writer writes in shorthand (``1.0``, ``1e+03``, ``true``)
+    only when the shorthand is its own lexical form: rdflib rewrites ``"1"^^xsd:decimal`` as
+    ``1.0`` and ``"1000"^^xsd:double`` as ``1e+03``, which are other terms (RDF 1.1 compares
+    literals by their lexical form), so the Turtle dump held another graph than the others."""
+
+    def _literal_n3(self, use_plain: bool = False, qname_callback: Any = None) -> str:
+        written = super()._literal_n3(use_plain=use_plain, qname_callback=qname_callback)
+        if use_plain and written != str(self) and not written.startswith('"'):
+            return super()._literal_n3(use_plain=False, qname_callback=qname_callback)
+        return written
+
+
 def turtle_text(graph: Graph) -> str:
-    """``graph`` as Turtle, sorted (rdflib's ``longturtle``). Give it a graph whose blank nodes
-    are already canonical (:func:`canonical_parts`) for output that does not vary."""
-    return _prefixed(graph).serialize(format="longturtle")
+    """``graph`` as Turtle, sorted (rdflib's ``longturtle``), each literal in its own lexical
+    form (:class:`_Exact`). Give it a graph whose blank nodes are already canonical
+    (:func:`canonical_parts`) for output that does not vary."""
+    exact = Graph()
+    for s, p, o in graph:
+        if isinstance(o, Literal) and o.datatype is not None and not o.language:
+            o = _Exact(str(o), datatype=o.datatype, normalize=False)
+        exact.add((s, p, o))
+    return _prefixed(exact).serialize(format="longturtle")
 
 
 def ntriples_text(graph: Graph) -> str:
@@ -134,7 +153,15 @@ def _compact(iri: str) -> str:
         if (iri.startswith(namespace) and len(namespace) > len(JSONLD_CONTEXT.get(best, ""))
                 and local and not local.startswith("//")):
             best = prefix
-    return f"{best}:{iri[len(JSONLD_CONTEXT[best]):]}" if best else iri
+    if best:
+        return f"{best}:{iri[len(JSONLD_CONTEXT[best]):]}"
+    scheme = iri.split(":", 1)[0]
+    if scheme in JSONLD_CONTEXT:
+        raise DataError(f"<{iri}> cannot be written as JSON-LD with metrograph's context: a "
+                        f"reader would expand it with the prefix '{scheme}:' (JSON-LD 1.1: "
+                        "\"IRI confused with prefix\"); it is likely a prefixed name written "
+                        "as an IRI")
+    return iri
 
 
 def _jsonld_node_id(node: Node) -> str:
