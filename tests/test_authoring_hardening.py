@@ -411,3 +411,124 @@ def test_template_force_replaces_a_template_never_a_filled_plan(tmp_path: Path) 
     before = {p.name: p.read_bytes() for p in filled.iterdir()}
     assert main(["template", str(filled), "--force"]) == 2
     assert {p.name: p.read_bytes() for p in filled.iterdir()} == before
+
+
+# ------------------------------------------------------------------ cells the stores would refuse
+
+def _iri_columns() -> list[tuple[str, str]]:
+    return [(t.file, c.name) for t in tables().values() for c in t.columns
+            if c.base == "anyURI"]
+
+
+@pytest.mark.parametrize("iri", ["https://ex.org/report%2", "https://ex.org/report#p1#p2",
+                                 "https://[ex.org/report", "https://ex.org/%zz"])
+@pytest.mark.parametrize("file,column", _iri_columns())
+def test_an_iri_oxigraph_refuses_is_a_located_problem(valid: Path, file: str, column: str,
+                                                      iri: str) -> None:
+    """These passed the column's format, then crashed the import in Oxigraph (exit 1)."""
+    problems = _problems(valid, **{file.removesuffix(".csv").replace("-", "_"):
+                                   _set_cell(valid, file, column, iri)})
+    assert f"{file}, row 2, column {column}: {iri!r} is not a valid IRI (" in "\n".join(
+        problems), problems
+    count("IRIs Oxigraph refuses caught at read time")
+
+
+@pytest.mark.parametrize("command", ["import", "validate"])
+def test_an_invalid_iri_exits_2_from_the_cli(tmp_path: Path, command: str) -> None:
+    folder = _copy(tmp_path)
+    (folder / "statuses.csv").write_text(
+        _set_cell(folder, "statuses.csv", "source", "https://ex.org/report%2"), encoding="utf-8")
+    args = (["import", str(folder), "-o", str(tmp_path / "out.ttl")] if command == "import"
+            else ["validate", "--data", str(folder)])
+    done = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 2, done.stderr
+    assert "statuses.csv, row 2, column source: 'https://ex.org/report%2' is not a valid IRI" \
+        in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out.ttl").exists()
+
+
+@pytest.mark.parametrize("value", ["２０２４", "\u0661\u0669\u0669\u0669", "2024-0\u0661-01"])
+@pytest.mark.parametrize("file,column", [("sources.csv", "date"), ("plan.csv", "start_year"),
+                                         ("statuses.csv", "as_of"), ("reported.csv", "total"),
+                                         ("reported.csv", "done")])
+def test_digits_are_ascii_digits(valid: Path, file: str, column: str, value: str) -> None:
+    """CSVW formats are ECMAScript regular expressions: \\d is [0-9], not any Unicode digit."""
+    problems = _problems(valid, **{file.removesuffix(".csv"):
+                                   _set_cell(valid, file, column, value)})
+    assert any(p.startswith(f"{file}, row 2, column {column}: {value!r} is not")
+               for p in problems), problems
+
+
+@pytest.mark.parametrize("file,code", [("guidelines.csv", "L01"), ("measures.csv", "L1M01"),
+                                       ("deliverables.csv", "L1M1D01"),
+                                       ("deliverables.csv", "L0M1D1"),
+                                       ("statuses.csv", "L01M1D1"), ("links.csv", "L1M01")])
+def test_a_code_with_a_leading_zero_is_refused(valid: Path, file: str, code: str) -> None:
+    """L1 and L01 were two components with the same position, ordered by chance on export."""
+    problems = _problems(valid, **{file.removesuffix(".csv"):
+                                   _set_cell(valid, file, "code", code)})
+    assert any(p.startswith(f"{file}, row 2, column code: {code!r} is not a code like")
+               for p in problems), problems
+
+
+# ------------------------------------------------------------------ nothing dropped unsaid
+
+def test_an_unbalanced_quote_in_a_file_with_fewer_columns(tmp_path: Path) -> None:
+    """The swallowed row was looked for with the metadata's column count: a file holding only
+    code and label lost the rows below an unbalanced quote, silently."""
+    folder = _copy(tmp_path)
+    text = ('code,label\nL1M1D1,"Livrable (le ""grand""\nL1M1D2,Livrable 2\n'
+            'L1M2D1,Livrable 3 - fin de la citation"\n')
+    problems = _problems(folder, deliverables=text)
+    assert any(p.startswith("deliverables.csv, row 2, column label: the cell runs over 3 lines")
+               for p in problems), problems
+
+
+def test_a_cell_under_an_empty_header_is_a_problem(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    text = ("code,label,,label_en\nL1M1D1,Livrable 1,,Deliverable 1\n"
+            "L1M1D2,Livrable 2,IMPORTANT NOTE,Deliverable 2\n")
+    problems = [p for p in _problems(folder, deliverables=text) if "row 1," in p]
+    assert problems == ["deliverables.csv, row 1, column 3 (no name): the header cell is empty, "
+                        "but row 3 has 'IMPORTANT NOTE' below it: name the column or empty it"]
+    # an empty column a spreadsheet leaves after the last one is nothing lost
+    read_folder(folder, replace={"deliverables.csv": "code,label,,\nL1M1D1,Livrable 1,,\n"
+                                 "L1M1D2,L2,,\nL1M2D1,L3,,\nL1M2D2,L4,,\nL2M1D1,L5,,\n"
+                                 "L2M1D2,L6,,\nL2M2D1,L7,,\nL2M2D2,L8,,\n"})
+
+
+@pytest.mark.parametrize("where,row,column", [("label", 4, "label"), ("code", 3, "code"),
+                                              ("header", 1, "3")])
+def test_a_byte_that_is_not_utf8_is_located(tmp_path: Path, where: str, row: int,
+                                            column: str) -> None:
+    folder = _copy(tmp_path)
+    sheet = folder / "deliverables.csv"
+    lines = sheet.read_bytes().splitlines()
+    if where == "label":  # a cell saved as Windows-1252 in a UTF-8 file
+        lines[3] = lines[3].replace(b"L1M2D1,", b"L1M2D1,Caf\xe9 ", 1)
+    elif where == "code":
+        lines[2] = b"\xe9" + lines[2]
+    else:
+        lines[0] = lines[0].replace(b"label_en", b"label_\xe9n")
+    sheet.write_bytes(b"\n".join(lines))
+    with pytest.raises(AuthoringError) as info:
+        read_folder(folder)
+    [problem] = [p for p in info.value.problems if p.file == "deliverables.csv"]
+    assert (problem.file, problem.row, problem.column) == ("deliverables.csv", row, column)
+    assert "not UTF-8" in problem.message
+
+
+@pytest.mark.parametrize("text", ["''Tis the season'' campaign", "'Tis", "''", "'''=x'",
+                                  "'=SUM(A1)", "' leading", "'-1"])
+def test_apostrophes_are_kept_unless_before_a_formula(tmp_path: Path, text: str) -> None:
+    """A leading '' lost one '; the metadata says a ' is dropped only before =, +, -, @."""
+    folder = _copy(tmp_path)
+    typed = _set_cell(folder, "deliverables.csv", "label", text)
+    item = URIRef(f"{M21}/L1M1D1")
+    label = str(read_folder(folder, replace={"deliverables.csv": typed}).graph.value(
+        item, SKOS.prefLabel))
+    stripped = text.lstrip("'")
+    expected = text[1:] if stripped[:1] in FORMULA else text
+    assert label == expected
+    assert escape(expected) == (text if stripped[:1] in FORMULA else expected)

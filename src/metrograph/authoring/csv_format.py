@@ -29,9 +29,10 @@ __all__ = ["LEVELS", "RELATIONS", "PlanFolder", "describe_focus", "import_folder
            "read_folder"]
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
-LEVELS = (("guidelines.csv", MG.Guideline, re.compile(r"L(\d+)")),
-          ("measures.csv", MG.Measure, re.compile(r"(L\d+)M(\d+)")),
-          ("deliverables.csv", MG.Deliverable, re.compile(r"(L\d+M\d+)D(\d+)")))
+_N = "[1-9][0-9]*"  # a position: ASCII digits, no leading zero (L1, never L01)
+LEVELS = (("guidelines.csv", MG.Guideline, re.compile(f"L({_N})")),
+          ("measures.csv", MG.Measure, re.compile(f"(L{_N})M({_N})")),
+          ("deliverables.csv", MG.Deliverable, re.compile(f"(L{_N}M{_N})D({_N})")))
 RELATIONS = {"continues": MG.continues, "replaces": MG.replaces, "splitFrom": MG.splitFrom,
              "drops": MG.drops}
 
