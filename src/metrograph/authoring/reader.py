@@ -121,8 +121,8 @@ def read_table(folder: Path, file: str, problems: list[Problem],
             raw = path.read_bytes()
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            row, column = _where(raw[:exc.start])
-            problems.append(Problem(file, row, column, f"not UTF-8 (byte {exc.start}, "
+            at, column = _where(raw[:exc.start])
+            problems.append(Problem(file, at, column, f"not UTF-8 (byte {exc.start}, "
                                     f"{raw[exc.start:exc.end]!r}): save it as UTF-8 CSV"))
             return []
         except OSError as exc:
