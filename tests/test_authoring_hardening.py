@@ -532,3 +532,112 @@ def test_apostrophes_are_kept_unless_before_a_formula(tmp_path: Path, text: str)
     expected = text[1:] if stripped[:1] in FORMULA else text
     assert label == expected
     assert escape(expected) == (text if stripped[:1] in FORMULA else expected)
+
+
+# ------------------------------------------------------------------ one row, one resource
+
+@pytest.mark.parametrize("file,row,expected", [
+    ("organisations.csv", "example-unit,Organization,Example typo,,,,,",
+     "organisations.csv, row 3, column id: example-unit appears twice (also row 2)"),
+    ("sources.csv", f" {SOURCE} ,Another title,en,,,2023,,,,,,,",
+     f"sources.csv, row 3, column id: {SOURCE} appears twice (also row 2)"),
+    ("sdg-links.csv", "L1M1D1,http://metadata.un.org/sdg/5.5,proposed,Again.,,",
+     "sdg-links.csv, row 4, column sdg: the link from L1M1D1 to SDG 5.5 appears twice "
+     "(also row 2)"),
+])
+def test_a_row_that_would_merge_into_another_is_a_problem(valid: Path, file: str, row: str,
+                                                          expected: str) -> None:
+    """Two rows of one id were merged silently: one organisation with two names."""
+    text = (valid / file).read_text(encoding="utf-8").rstrip("\n") + "\n" + row + "\n"
+    problems = _problems(valid, **{file.removesuffix(".csv").replace("-", "_"): text})
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_a_violation_is_located_at_the_row_that_made_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two SDG links of one guideline (a guideline cannot contribute): each located at its own
+    row, not both at the first row of the code."""
+    folder = _copy(tmp_path)
+    with (folder / "sdg-links.csv").open("a", encoding="utf-8") as fh:
+        fh.write("L1,5,stated,,,\nL1,11,stated,,,\n")
+    assert main(["import", str(folder), "-o", str(tmp_path / "o.ttl")]) == 1
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "sdg-links.csv" in line]
+    assert {line.split(" (L1)")[0].rsplit(", ", 1)[1] for line in lines} == {"row 4", "row 5"}, \
+        err
+
+
+# ------------------------------------------------------------------ export keeps every row
+
+def _round_trip(tmp_path: Path, folder: Path) -> tuple[Graph, Graph, Path]:
+    """The folder imported; its export (through the CLI, bundled data loaded) imported."""
+    exported = tmp_path / "exported"
+    done = subprocess.run([*CLI, "export", "--format", "csv", "--plan", "2021-2023", "--data",
+                           str(folder), "-o", str(exported)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return import_folder(folder), import_folder(exported), exported
+
+
+def test_export_keeps_organisations_nothing_names(tmp_path: Path) -> None:
+    """A partner no row names, a unit, and more names for an organisation metrograph ships were
+    imported, then lost by export."""
+    folder = _copy(tmp_path)
+    with (folder / "organisations.csv").open("a", encoding="utf-8") as fh:
+        fh.write("partner-x,Organization,Partner X,,,,https://partner.example/,\n"
+                 "partner-x-unit,OrganizationalUnit,Unit of X,,,partner-x,,\n"
+                 "uclg,Organization,,CGLU (extra),UCLG-extra@en,,,a note\n")
+    before, after, exported = _round_trip(tmp_path, folder)
+    assert isomorphic(before, after)
+    rows = list(csv.DictReader((exported / "organisations.csv").open(encoding="utf-8")))
+    assert [r["id"] for r in rows] == ["example-unit", "partner-x", "partner-x-unit", "uclg"]
+    assert rows[3] | {} == {"id": "uclg", "type": "Organization", "name_en": "",
+                            "name_fr": "CGLU (extra)", "alt_names": "UCLG-extra@en",
+                            "unit_of": "", "homepage": "", "comment": "a note"}
+
+
+def test_export_keeps_a_source_nothing_cites(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    with (folder / "sources.csv").open("a", encoding="utf-8") as fh:
+        fh.write("https://example.org/annual-2025,Rapport 2025,fr,Report 2025,metropolis,2025,"
+                 f"fr,,https://example.org/scan-2025,{'a' * 64},,,\n"
+                 "https://example.org/scan-2025,Scan,en,,,,,,,,,,\n")
+    before, after, exported = _round_trip(tmp_path, folder)
+    assert isomorphic(before, after)
+    ids = [r["id"] for r in csv.DictReader((exported / "sources.csv").open(encoding="utf-8"))]
+    assert ids == sorted([SOURCE, "https://example.org/annual-2025",
+                          "https://example.org/scan-2025"])
+
+
+def test_export_keeps_a_count_of_zero(tmp_path: Path) -> None:
+    folder = _copy(tmp_path)
+    (folder / "reported.csv").write_text(
+        _set_cell(folder, "reported.csv", "not_elaborated", "0"), encoding="utf-8")
+    g = import_folder(folder)
+    ref = "https://w3id.org/metrograph/id/metropolis/plan/2021-2023/reported/not-elaborated"
+    assert (URIRef(ref), None, Literal(0)) in g
+    write_folder(export_plan(g, URIRef(M21)), tmp_path / "again")
+    [row] = csv.DictReader((tmp_path / "again" / "reported.csv").open(encoding="utf-8"))
+    assert row["not_elaborated"] == "0"
+    assert isomorphic(g, import_folder(tmp_path / "again"))
+
+
+def test_export_orders_rows_whatever_the_hash_seed(tmp_path: Path) -> None:
+    """Two components of one code sorted equal, and came out in an order that changed from run
+    to run (set order: string hashes are salted per process)."""
+    g = import_folder(FICTIONAL)
+    twin = URIRef(f"{M21}/L1M1-twin")  # a second IRI with the notation L1M1 (another tool's)
+    for p, o in g.predicate_objects(URIRef(f"{M21}/L1M1")):
+        g.add((twin, p, Literal("Jumeau", lang="fr") if p == SKOS.prefLabel else o))
+    data = tmp_path / "twin.ttl"
+    g.serialize(data, format="turtle")
+    outputs = set()
+    for seed in range(6):
+        out = tmp_path / f"out{seed}"
+        done = subprocess.run([*CLI, "export", "--format", "csv", "--plan", "2021-2023",
+                               "--data", str(data), "--no-bundled-data", "-o", str(out)],
+                              capture_output=True, text=True, timeout=120, check=False,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed)})
+        assert done.returncode == 0, done.stderr
+        outputs.add((out / "measures.csv").read_bytes())
+    assert len(outputs) == 1, outputs

@@ -162,9 +162,22 @@ def import_folder(folder: str | Path) -> Graph:
     return read_folder(folder).graph
 
 
+def _once(r: _Import, file: str, row: Row, key: object, what: str,
+          seen: dict[object, int], column: str) -> bool:
+    """Whether ``key`` is met for the first time in ``file`` (else a problem: two rows would
+    merge into one resource, with two names, titles or dates)."""
+    if key in seen:
+        r.problem(file, row.number, column, f"{what} appears twice (also row {seen[key]}): "
+                  "one row each")
+        return False
+    seen[key] = row.number
+    return True
+
+
 def _organisations(r: _Import) -> None:
+    seen: dict[object, int] = {}
     for o in r.rows("organisations.csv"):
-        if not o["id"]:
+        if not o["id"] or not _once(r, "organisations.csv", o, o["id"], o["id"], seen, "id"):
             continue
         node = MGO[o["id"]]
         for cls in (ORG[o["type"]], FOAF.Organization, PROV.Agent):
@@ -180,8 +193,9 @@ def _organisations(r: _Import) -> None:
 
 
 def _sources(r: _Import) -> None:
+    seen: dict[object, int] = {}
     for s in r.rows("sources.csv"):
-        if not s["id"]:
+        if not s["id"] or not _once(r, "sources.csv", s, s["id"], s["id"], seen, "id"):
             continue
         iri = URIRef(s["id"])
         r.add(iri, RDF.type, MG.SourceDocument)
@@ -249,10 +263,14 @@ def _known(r: _Import, file: str, row: Row, codes: dict[str, tuple[str, int]]) -
 
 
 def _sdg_links(r: _Import, base: str, codes: dict[str, tuple[str, int]]) -> None:
+    seen: dict[object, int] = {}
     for s in r.rows("sdg-links.csv"):
         if not _known(r, "sdg-links.csv", s, codes) or not s["sdg"] or not s["basis"]:
             continue
         sdg = s["sdg"].removeprefix(str(SDG))
+        if not _once(r, "sdg-links.csv", s, (s["code"], sdg), f"the link from {s['code']} to "
+                     f"SDG {sdg}", seen, "sdg"):
+            continue
         link = URIRef(f"{base}sdg-link/{s['code']}/{sdg}")
         r.add(link, RDF.type, MG.SDGLink)
         r.add(link, MG.contributor, URIRef(base + s["code"]))
@@ -341,9 +359,14 @@ def describe_focus(folder: Path, graph: Graph, focus: Any) -> str:
     if file is None:
         return str(focus)
     item = graph.value(focus, MG.assessedItem) or graph.value(focus, MG.contributor) or focus
-    code, day = graph.value(item, SKOS.notation), graph.value(focus, MG.asOf)
+    code = graph.value(item, SKOS.notation)
+    # the cells that make the focus's IRI, beside the code: the day, the SDG
+    made = {"statuses.csv": ("as_of", str(graph.value(focus, MG.asOf))),
+            "sdg-links.csv": ("sdg", str(graph.value(focus, MG.sdg)).removeprefix(str(SDG)))}
     for row in read_table(folder, file, []):
-        if (code is not None and row["code"] == str(code) and row["as_of"] in ("", str(day))) \
+        column, value = made.get(file, ("", ""))
+        if (code is not None and row["code"] == str(code)
+                and row[column].removeprefix(str(SDG)) == value) \
                 or row["id"] == str(focus) or file in ("plan.csv", "reported.csv"):
             return f"{folder / file}, row {row.number}" + (f" ({code})" if code else "")
     return f"{folder / file} ({focus})"
