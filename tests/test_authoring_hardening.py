@@ -26,6 +26,7 @@ import metrograph
 from metrograph.authoring import export_plan, import_folder, plan_graph, read_folder, tables
 from metrograph.authoring.folder import csv_text, write_folder
 from metrograph.authoring.schema import FORMULA, escape, unescape
+from metrograph.authoring.status import record_status
 from metrograph.cli import main
 from metrograph.errors import AuthoringError, InputError
 from metrograph.rdfio.writers import union_graph
@@ -641,3 +642,84 @@ def test_export_orders_rows_whatever_the_hash_seed(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         outputs.add((out / "measures.csv").read_bytes())
     assert len(outputs) == 1, outputs
+
+
+# ------------------------------------------------------- status set refuses what import refuses
+
+def _status_set(folder: Path, target: Path, code: str, status: str, day: str,
+                source: str = SOURCE) -> subprocess.CompletedProcess[str]:
+    data = [] if target == folder else ["--data", str(folder)]
+    return subprocess.run([*CLI, "status", "set", code, status, "--as-of", day, "--source",
+                           source, "--file", str(target), "--plan", "2021-2023", *data],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("target", ["plan folder", "statuses.ttl"])
+def test_status_set_refuses_a_date_before_the_plan(tmp_path: Path, target: str) -> None:
+    """It wrote the row, and the folder no longer imported."""
+    folder = _copy(tmp_path)
+    file = folder if target == "plan folder" else tmp_path / target
+    before = (folder / "statuses.csv").read_bytes()
+    done = _status_set(folder, file, "L1M1D2", "done", "2020-12-31")
+    assert done.returncode == 2, done.stderr
+    assert "starts in 2021" in done.stderr and "Traceback" not in done.stderr
+    assert (folder / "statuses.csv").read_bytes() == before
+    assert not (tmp_path / "statuses.ttl").exists()
+
+
+def test_status_set_refuses_what_the_shapes_refuse(tmp_path: Path) -> None:
+    """The fixture reports one deliverable not elaborated: a second is a violation import
+    reports (exit 1); status set refused nothing but a same-day assessment."""
+    folder = _copy(tmp_path)
+    before = (folder / "statuses.csv").read_bytes()
+    done = _status_set(folder, folder, "L1M1D1", "not-elaborated", "2024-01-15")
+    assert done.returncode == 2, done.stderr
+    assert "the folder would not import" in done.stderr
+    assert "reported.csv, row 2: More deliverables of the plan currently have status" \
+        in done.stderr
+    assert (folder / "statuses.csv").read_bytes() == before
+    assert main(["import", str(folder), "-o", str(tmp_path / "ok.ttl")]) == 0
+    done = _status_set(folder, folder, "L1M1D1", "done", "2024-01-15")
+    assert done.returncode == 0, done.stderr
+    assert main(["import", str(folder), "-o", str(tmp_path / "still-ok.ttl")]) == 0
+
+
+@pytest.mark.parametrize("source", ["https://ex.org/report%2", "https://ex.org/a#b#c",
+                                    "ftp://ex.org/r", "https://ex.org/a b"])
+def test_status_set_refuses_a_source_the_csv_format_refuses(tmp_path: Path,
+                                                            source: str) -> None:
+    folder = _copy(tmp_path)
+    for target in (folder, tmp_path / "statuses.ttl"):
+        done = _status_set(folder, target, "L1M1D2", "done", "2024-01-15", source)
+        assert done.returncode == 2 and "--source" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+        with pytest.raises(InputError, match="--source must be the IRI"):  # the API's own check
+            record_status(metrograph.load(FICTIONAL), "L1M1D2", "done",
+                          "2024-01-15", source, target, plan="2021-2023")
+    assert not (tmp_path / "statuses.ttl").exists()
+
+
+def test_status_set_follows_the_header_of_the_file(tmp_path: Path) -> None:
+    """The row was appended in the metadata's order, under a header in another order."""
+    folder = _copy(tmp_path)
+    rows = list(csv.reader((folder / "statuses.csv").open(encoding="utf-8", newline="")))
+    order = ["source", "as_of", "code", "status"]
+    with (folder / "statuses.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([[r[rows[0].index(c)] for c in order] for r in rows])
+    done = _status_set(folder, folder, "L1M1D2", "done", "2024-01-15")
+    assert done.returncode == 0, done.stderr
+    last = (folder / "statuses.csv").read_text(encoding="utf-8").splitlines()[-1]
+    assert last == f"{SOURCE},2024-01-15,L1M1D2,done"
+    g = import_folder(folder)
+    assert (URIRef(f"{M21}/assessment/L1M1D2/2024-01-15"), None, None) in g
+
+
+def test_status_set_into_an_empty_statuses_file(tmp_path: Path) -> None:
+    """An empty file got a row and no header."""
+    folder = _copy(tmp_path)
+    (folder / "statuses.csv").write_bytes(b"")
+    (folder / "reported.csv").unlink()
+    record_status(metrograph.load(FICTIONAL), "L1M1D2", "done",
+                  "2024-01-15", SOURCE, folder, plan="2021-2023")
+    assert (folder / "statuses.csv").read_text(encoding="utf-8").splitlines()[0] == \
+        "code,status,as_of,source"

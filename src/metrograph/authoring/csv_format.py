@@ -46,6 +46,7 @@ class PlanFolder:
     graph: Graph
     plan: URIRef
     earlier: list[tuple[int, URIRef]] = field(default_factory=list)
+    replace: Mapping[str, str] = field(default_factory=dict)
 
     def unresolved_links(self, known: Graph) -> list[Problem]:
         """A problem for each link to an earlier component that ``known`` does not hold."""
@@ -54,6 +55,21 @@ class PlanFolder:
                         f"no component {str(iri).rsplit('/', 1)[-1]} in plan "
                         f"{str(iri).rsplit('/', 1)[0]}: load that plan (--data) or fix the code")
                 for row, iri in self.earlier if iri not in components]
+
+    def violations(self, loaded: Dataset) -> list[str]:
+        """The shape violations of this folder's resources, found as ``metrograph import``
+        finds them: validated with ``loaded``, this folder's plan in place of any copy of it
+        there; each located (``file, row N (CODE): message``)."""
+        from metrograph.graph import KnowledgeGraph
+
+        kg = KnowledgeGraph(store="oxigraph")
+        kg.store.add_dataset(self.in_context(loaded, URIRef(f"urn:metrograph:import:"
+                                                            f"{self.plan}")))
+        subjects = set(self.graph.subjects())
+        return [f"{describe_focus(self.folder, self.graph, r.focus, self.replace)}: "
+                f"{r.message}"
+                for r in kg.validate().results
+                if r.focus in subjects and r.severity == "Violation"]
 
     def in_context(self, loaded: Dataset, name: URIRef) -> Dataset:
         """``loaded`` with this folder's plan in place of any copy of it there: the triples that
@@ -135,7 +151,7 @@ def read_folder(folder: str | Path, replace: Mapping[str, str] | None = None) ->
     _reported(r, plan, base)
     if r.problems:
         raise AuthoringError(folder, r.problems)
-    return PlanFolder(folder, r.graph, plan, earlier)
+    return PlanFolder(folder, r.graph, plan, earlier, dict(replace or {}))
 
 
 def _unknown_files(r: _Import, folder: Path) -> None:
@@ -348,9 +364,11 @@ def _reported(r: _Import, plan: URIRef, base: str) -> None:
         r.text(node, SKOS.scopeNote, s["note"], s["note_lang"])
 
 
-def describe_focus(folder: Path, graph: Graph, focus: Any) -> str:
+def describe_focus(folder: Path, graph: Graph, focus: Any,
+                   replace: Mapping[str, str] | None = None) -> str:
     """Where in a plan folder the resource ``focus`` of an imported ``graph`` comes from:
-    ``file, row N (CODE)`` where it can be told, else its IRI."""
+    ``file, row N (CODE)`` where it can be told, else its IRI (``replace``: texts read in place
+    of files, as by :func:`read_folder`)."""
     kinds = {MG.Guideline: "guidelines.csv", MG.Measure: "measures.csv",
              MG.Deliverable: "deliverables.csv", MG.StatusAssessment: "statuses.csv",
              MG.SDGLink: "sdg-links.csv", MG.ReportedProgress: "reported.csv",
@@ -363,7 +381,7 @@ def describe_focus(folder: Path, graph: Graph, focus: Any) -> str:
     # the cells that make the focus's IRI, beside the code: the day, the SDG
     made = {"statuses.csv": ("as_of", str(graph.value(focus, MG.asOf))),
             "sdg-links.csv": ("sdg", str(graph.value(focus, MG.sdg)).removeprefix(str(SDG)))}
-    for row in read_table(folder, file, []):
+    for row in read_table(folder, file, [], (replace or {}).get(file)):
         column, value = made.get(file, ("", ""))
         if (code is not None and row["code"] == str(code)
                 and row[column].removeprefix(str(SDG)) == value) \
