@@ -209,7 +209,8 @@ def export_plan(union: Graph, plan: URIRef) -> Tables:
 
 def _organisation_row(g: Graph, node: URIRef, kinds_from: Graph | None = None
                       ) -> dict[str, str]:
-    kinds = [t for t in ORG_TYPES if (node, RDF.type, ORG[t]) in (kinds_from or g)]
+    held = g if kinds_from is None else kinds_from  # never `or`: an empty graph is false
+    kinds = [t for t in ORG_TYPES if (node, RDF.type, ORG[t]) in held]
     alts = sorted(f"{o}@{o.language}" for o in g.objects(node, SKOS.altLabel)
                   if isinstance(o, Literal) and o.language)
     return _mapped(g, node, "organisations.csv", id=str(node)[len(MGO):],

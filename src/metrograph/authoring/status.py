@@ -9,8 +9,8 @@ An update is refused, and nothing written, where the result would be refused lat
 that is not an IRI the CSV format and the stores accept, a date before the plan starts, and, for
 a plan folder, anything ``metrograph import`` would refuse because of the new row (the folder
 read with it, then validated with the loaded graph as the import validates it: a violation
-that was not there without the row refuses it). The row is appended in the
-column order of the file's own header.
+that was not there without the row refuses it). The row is appended in the column order of
+the file's own header.
 """
 
 from __future__ import annotations
