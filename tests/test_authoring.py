@@ -146,7 +146,8 @@ def test_structural_problems(tmp_path: Path) -> None:
                for p in _problems(folder))
     folder = _copy(tmp_path / "c")
     (folder / "guidelines.csv").write_bytes("code,label\nL1,\xe9t\xe9\n".encode("latin-1"))
-    assert any(p.startswith("guidelines.csv: not UTF-8") for p in _problems(folder))
+    assert any(p.startswith("guidelines.csv, row 2, column label: not UTF-8") for p in
+               _problems(folder))
     with pytest.raises(InputError, match="not a folder"):
         import_folder(tmp_path / "nowhere")
 

@@ -29,9 +29,10 @@ __all__ = ["LEVELS", "RELATIONS", "PlanFolder", "describe_focus", "import_folder
            "read_folder"]
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
-LEVELS = (("guidelines.csv", MG.Guideline, re.compile(r"L(\d+)")),
-          ("measures.csv", MG.Measure, re.compile(r"(L\d+)M(\d+)")),
-          ("deliverables.csv", MG.Deliverable, re.compile(r"(L\d+M\d+)D(\d+)")))
+_N = "[1-9][0-9]*"  # a position: ASCII digits, no leading zero (L1, never L01)
+LEVELS = (("guidelines.csv", MG.Guideline, re.compile(f"L({_N})")),
+          ("measures.csv", MG.Measure, re.compile(f"(L{_N})M({_N})")),
+          ("deliverables.csv", MG.Deliverable, re.compile(f"(L{_N}M{_N})D({_N})")))
 RELATIONS = {"continues": MG.continues, "replaces": MG.replaces, "splitFrom": MG.splitFrom,
              "drops": MG.drops}
 
@@ -45,6 +46,7 @@ class PlanFolder:
     graph: Graph
     plan: URIRef
     earlier: list[tuple[int, URIRef]] = field(default_factory=list)
+    replace: Mapping[str, str] = field(default_factory=dict)
 
     def unresolved_links(self, known: Graph) -> list[Problem]:
         """A problem for each link to an earlier component that ``known`` does not hold."""
@@ -53,6 +55,21 @@ class PlanFolder:
                         f"no component {str(iri).rsplit('/', 1)[-1]} in plan "
                         f"{str(iri).rsplit('/', 1)[0]}: load that plan (--data) or fix the code")
                 for row, iri in self.earlier if iri not in components]
+
+    def violations(self, loaded: Dataset) -> list[str]:
+        """The shape violations of this folder's resources, found as ``metrograph import``
+        finds them: validated with ``loaded``, this folder's plan in place of any copy of it
+        there; each located (``file, row N (CODE): message``)."""
+        from metrograph.graph import KnowledgeGraph
+
+        kg = KnowledgeGraph(store="oxigraph")
+        kg.store.add_dataset(self.in_context(loaded, URIRef(f"urn:metrograph:import:"
+                                                            f"{self.plan}")))
+        subjects = set(self.graph.subjects())
+        return [f"{describe_focus(self.folder, self.graph, r.focus, self.replace)}: "
+                f"{r.message}"
+                for r in kg.validate().results
+                if r.focus in subjects and r.severity == "Violation"]
 
     def in_context(self, loaded: Dataset, name: URIRef) -> Dataset:
         """``loaded`` with this folder's plan in place of any copy of it there: the triples that
@@ -134,7 +151,7 @@ def read_folder(folder: str | Path, replace: Mapping[str, str] | None = None) ->
     _reported(r, plan, base)
     if r.problems:
         raise AuthoringError(folder, r.problems)
-    return PlanFolder(folder, r.graph, plan, earlier)
+    return PlanFolder(folder, r.graph, plan, earlier, dict(replace or {}))
 
 
 def _unknown_files(r: _Import, folder: Path) -> None:
@@ -161,9 +178,22 @@ def import_folder(folder: str | Path) -> Graph:
     return read_folder(folder).graph
 
 
+def _once(r: _Import, file: str, row: Row, key: object, what: str,
+          seen: dict[object, int], column: str) -> bool:
+    """Whether ``key`` is met for the first time in ``file`` (else a problem: two rows would
+    merge into one resource, with two names, titles or dates)."""
+    if key in seen:
+        r.problem(file, row.number, column, f"{what} appears twice (also row {seen[key]}): "
+                  "one row each")
+        return False
+    seen[key] = row.number
+    return True
+
+
 def _organisations(r: _Import) -> None:
+    seen: dict[object, int] = {}
     for o in r.rows("organisations.csv"):
-        if not o["id"]:
+        if not o["id"] or not _once(r, "organisations.csv", o, o["id"], o["id"], seen, "id"):
             continue
         node = MGO[o["id"]]
         for cls in (ORG[o["type"]], FOAF.Organization, PROV.Agent):
@@ -179,8 +209,9 @@ def _organisations(r: _Import) -> None:
 
 
 def _sources(r: _Import) -> None:
+    seen: dict[object, int] = {}
     for s in r.rows("sources.csv"):
-        if not s["id"]:
+        if not s["id"] or not _once(r, "sources.csv", s, s["id"], s["id"], seen, "id"):
             continue
         iri = URIRef(s["id"])
         r.add(iri, RDF.type, MG.SourceDocument)
@@ -248,10 +279,14 @@ def _known(r: _Import, file: str, row: Row, codes: dict[str, tuple[str, int]]) -
 
 
 def _sdg_links(r: _Import, base: str, codes: dict[str, tuple[str, int]]) -> None:
+    seen: dict[object, int] = {}
     for s in r.rows("sdg-links.csv"):
         if not _known(r, "sdg-links.csv", s, codes) or not s["sdg"] or not s["basis"]:
             continue
         sdg = s["sdg"].removeprefix(str(SDG))
+        if not _once(r, "sdg-links.csv", s, (s["code"], sdg), f"the link from {s['code']} to "
+                     f"SDG {sdg}", seen, "sdg"):
+            continue
         link = URIRef(f"{base}sdg-link/{s['code']}/{sdg}")
         r.add(link, RDF.type, MG.SDGLink)
         r.add(link, MG.contributor, URIRef(base + s["code"]))
@@ -329,9 +364,11 @@ def _reported(r: _Import, plan: URIRef, base: str) -> None:
         r.text(node, SKOS.scopeNote, s["note"], s["note_lang"])
 
 
-def describe_focus(folder: Path, graph: Graph, focus: Any) -> str:
+def describe_focus(folder: Path, graph: Graph, focus: Any,
+                   replace: Mapping[str, str] | None = None) -> str:
     """Where in a plan folder the resource ``focus`` of an imported ``graph`` comes from:
-    ``file, row N (CODE)`` where it can be told, else its IRI."""
+    ``file, row N (CODE)`` where it can be told, else its IRI (``replace``: texts read in place
+    of files, as by :func:`read_folder`)."""
     kinds = {MG.Guideline: "guidelines.csv", MG.Measure: "measures.csv",
              MG.Deliverable: "deliverables.csv", MG.StatusAssessment: "statuses.csv",
              MG.SDGLink: "sdg-links.csv", MG.ReportedProgress: "reported.csv",
@@ -340,9 +377,14 @@ def describe_focus(folder: Path, graph: Graph, focus: Any) -> str:
     if file is None:
         return str(focus)
     item = graph.value(focus, MG.assessedItem) or graph.value(focus, MG.contributor) or focus
-    code, day = graph.value(item, SKOS.notation), graph.value(focus, MG.asOf)
-    for row in read_table(folder, file, []):
-        if (code is not None and row["code"] == str(code) and row["as_of"] in ("", str(day))) \
+    code = graph.value(item, SKOS.notation)
+    # the cells that make the focus's IRI, beside the code: the day, the SDG
+    made = {"statuses.csv": ("as_of", str(graph.value(focus, MG.asOf))),
+            "sdg-links.csv": ("sdg", str(graph.value(focus, MG.sdg)).removeprefix(str(SDG)))}
+    for row in read_table(folder, file, [], (replace or {}).get(file)):
+        column, value = made.get(file, ("", ""))
+        if (code is not None and row["code"] == str(code)
+                and row[column].removeprefix(str(SDG)) == value) \
                 or row["id"] == str(focus) or file in ("plan.csv", "reported.csv"):
             return f"{folder / file}, row {row.number}" + (f" ({code})" if code else "")
     return f"{folder / file} ({focus})"

@@ -73,7 +73,9 @@ def _records(table: Table, text: str,
                                 f"not valid CSV (line {reader.line_num}: {exc}); is a quote (\") "
                                 "unbalanced?"))
         return None
-    width, key = len(table.columns) - 1, table.columns[0].pattern
+    # a swallowed row has as many delimiters as the file's own header (not the metadata's: a
+    # file may leave optional columns out)
+    width, key = len(out[0][1]) - 1 if out else 0, table.columns[0].pattern
     for number, cells in out:
         for name, cell in zip(out[0][1] if number > 1 else [], cells, strict=False):
             swallowed = [line for line in cell.splitlines()[1:] if line.count(",") >= width
@@ -85,6 +87,18 @@ def _records(table: Table, text: str,
                     f"like a row ({swallowed[0][:40]!r}): is a quote (\") unbalanced?"))
                 return None
     return out
+
+
+def _where(prefix: bytes) -> tuple[int | None, str | None]:
+    """The row (a record of the file) and the column, by its header, of the byte that follows
+    ``prefix`` (valid UTF-8)."""
+    try:
+        records = list(csv.reader(io.StringIO(prefix.decode("utf-8-sig") + "x", newline="")))
+    except csv.Error:
+        return None, None
+    header = [h.strip() for h in records[0]] if len(records) > 1 else []
+    index = len(records[-1]) - 1
+    return len(records), header[index] if index < len(header) and header[index] else str(index + 1)
 
 
 def read_table(folder: Path, file: str, problems: list[Problem],
@@ -104,10 +118,12 @@ def read_table(folder: Path, file: str, problems: list[Problem],
                                     "or a pipe?): a plan folder holds CSV files"))
             return []
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            raw = path.read_bytes()
+            text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            problems.append(Problem(file, None, None,
-                                    f"not UTF-8 (byte {exc.start}): save it as UTF-8 CSV"))
+            at, column = _where(raw[:exc.start])
+            problems.append(Problem(file, at, column, f"not UTF-8 (byte {exc.start}, "
+                                    f"{raw[exc.start:exc.end]!r}): save it as UTF-8 CSV"))
             return []
         except OSError as exc:
             problems.append(Problem(file, None, None, f"cannot read: {exc.strerror}"))
@@ -124,6 +140,13 @@ def read_table(folder: Path, file: str, problems: list[Problem],
                                     + ", ".join(table.names)))
         elif h and header.count(h) > 1 and header.index(h) == i:  # said once
             problems.append(Problem(file, 1, h, "the column appears twice"))
+    for i, h in enumerate(header):
+        filled = next(((n, cells[i]) for n, cells in records[1:]
+                       if i < len(cells) and cells[i].strip()), None)
+        if not h and filled:
+            problems.append(Problem(file, 1, f"{i + 1} (no name)", "the header cell is empty, "
+                                    f"but row {filled[0]} has {filled[1][:40]!r} below it: name "
+                                    "the column or empty it"))
     for c in table.columns:
         if c.required and c.name not in header:
             problems.append(Problem(file, 1, c.name, "the column is missing"))

@@ -9,9 +9,12 @@ from it.
 Cells are parsed as CSVW section 6.4 says: whitespace around a value is dropped unless the
 datatype's base is ``string`` (free text is kept exactly), an empty cell takes the column's
 ``default``, a ``separator`` makes a list, ``format`` is a regular expression the whole value
-must match. Before that, one convention of the format (not of CSVW): a cell starting with ``'``
-followed by a formula character loses the ``'`` (:func:`unescape`), so that text a spreadsheet
-would run as a formula travels safely and comes back exactly. Two liberties with CSVW: prefixed
+must match (an ECMAScript regular expression, as CSVW says: ``\\d`` is ``[0-9]``, so the
+patterns are compiled ASCII-only), and an IRI, written or made by a ``valueUrl``, must be one
+Oxigraph accepts (:func:`iri_problem`). Before that, one convention of the format (not of CSVW):
+a cell starting with ``'`` followed by a formula character (or by more ``'`` and then one)
+loses its first ``'`` (:func:`unescape`), so that text a spreadsheet would run as a formula
+travels safely and comes back exactly. Two liberties with CSVW: prefixed
 names in ``propertyUrl`` and ``valueUrl`` use metrograph's prefixes (``mg:``, ``mgo:``...), and
 which files are required, and how many rows they hold, are annotations of metrograph's own
 (``https://w3id.org/metrograph/csv#required``, ``#rows``).
@@ -36,14 +39,15 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+import pyoxigraph
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from metrograph.namespaces import PREFIXES
 
-__all__ = ["METADATA", "Column", "Table", "escape", "metadata_bytes", "readme", "tables",
-           "unescape"]
+__all__ = ["METADATA", "Column", "Table", "escape", "iri_problem", "metadata_bytes", "readme",
+           "tables", "unescape"]
 
 #: The file name of the metadata document, in the package and in every template folder.
 METADATA = "csv-metadata.json"
@@ -56,18 +60,32 @@ _HINTS = {"string": "free text", "date": "a date YYYY-MM-DD", "gYear": "a year s
 _FORMATS = {"date": r"\d{4}-\d{2}-\d{2}", "gYear": r"\d{4}", "nonNegativeInteger": r"\d+"}
 
 
+def _formula_after_quotes(text: str) -> bool:
+    """Whether ``text``, past its leading ``'``, starts with a formula character."""
+    return text.lstrip("'")[:1] in FORMULA
+
+
 def escape(text: str) -> str:
-    """``text`` as a spreadsheet cell that is never a formula (OWASP: prefix ``'``)."""
-    if text[:1] in FORMULA or (text[:1] == "'" and (text[1:2] in FORMULA or text[1:2] == "'")):
-        return "'" + text
-    return text
+    """``text`` as a spreadsheet cell that is never a formula (OWASP: prefix ``'``). Text that
+    starts with a formula character, or with ``'`` and then one (``'=x``), gets a ``'``;
+    other text (``''Tis``) is written as it is, and :func:`unescape` leaves it so."""
+    return "'" + text if _formula_after_quotes(text) else text
 
 
 def unescape(cell: str) -> str:
-    """The text of a cell written by :func:`escape` (other cells are returned unchanged)."""
-    if cell[:1] == "'" and (cell[1:2] in FORMULA or cell[1:2] == "'"):
-        return cell[1:]
-    return cell
+    """The text of a cell written by :func:`escape`: a ``'`` before a formula character (or
+    before more ``'`` and then one) is dropped; other cells are returned unchanged."""
+    return cell[1:] if cell[:1] == "'" and _formula_after_quotes(cell[1:]) else cell
+
+
+def iri_problem(iri: str) -> str | None:
+    """Why ``iri`` is not an IRI Oxigraph accepts (RFC 3987, checked as the stores check it:
+    a ``%`` escape of two hex digits, one ``#``, a valid host), or None if it is one."""
+    try:
+        pyoxigraph.NamedNode(iri)
+    except ValueError as exc:
+        return f"{iri!r} is not a valid IRI ({exc})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -123,6 +141,10 @@ class Column:
         for value in values:
             if self.pattern is not None and not self.pattern.fullmatch(value):
                 return default, f"{value!r} is not {self.hint}"
+            if self.base == "anyURI" or self.value_url:
+                iri = str(self.term(value)) if self.value_url else value
+                if (problem := iri_problem(iri)) is not None:
+                    return default, problem
             if self.base == "date":
                 try:
                     dt.date.fromisoformat(value)
@@ -169,7 +191,7 @@ def _column(spec: dict[str, object]) -> Column:
     base = dt_spec.get("base", "string")
     regex = _FORMATS.get(base, dt_spec.get("format"))
     return Column(name=str(spec["name"]), description=str(spec.get("dc:description", "")),
-                  base=base, pattern=re.compile(regex) if regex else None,
+                  base=base, pattern=re.compile(regex, re.ASCII) if regex else None,
                   hint=dt_spec.get("dc:description") or _HINTS.get(base, base),
                   required=bool(spec.get("required", False)), default=str(spec.get("default", "")),
                   separator=str(spec["separator"]) if "separator" in spec else None,

@@ -4,17 +4,27 @@ Concurrent updates of one file or plan folder are serialised by a lock file besi
 (``.NAME.lock``, ``filelock``): under the lock the target is read again, the same-day check is
 made on what it holds now, and the new content is written atomically, so no update is lost and
 none is reported recorded that the file does not hold.
+
+An update is refused, and nothing written, where the result would be refused later: a source
+that is not an IRI the CSV format and the stores accept, a date before the plan starts, and, for
+a plan folder, anything ``metrograph import`` would refuse because of the new row (the folder
+read with it, then validated with the loaded graph as the import validates it: a violation
+that was not there without the row refuses it). The row is appended in the column order of
+the file's own header.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
 
+from metrograph.authoring.schema import escape, tables
 from metrograph.errors import InputError
 from metrograph.graph import KnowledgeGraph
 from metrograph.model import Deliverable, Status
@@ -56,9 +66,17 @@ def record_status(kg: KnowledgeGraph, code: str, status: str | Status, as_of: st
         raise InputError(f"{code} is a {item.kind}, not a deliverable")
     parsed = Status.parse(status)
     day = as_of if isinstance(as_of, dt.date) else _day(as_of)
-    if not source.startswith(("http://", "https://", "urn:")) or any(c in source for c in
-                                                                       ' <>"{}|^`\\'):
-        raise InputError(f"--source must be the IRI of the source document, got {source!r}")
+    column = tables()["statuses.csv"].column("source")
+    assert column is not None
+    checked, problem = column.parse(source)  # the check of a statuses.csv cell
+    if problem or checked != [source]:
+        raise InputError(f"--source must be the IRI of the source document, got {source!r}"
+                         + (f": {problem}" if problem else ""))
+    start = kg.plan(item.plan).start_year
+    if start is not None and day.year < start:
+        raise InputError(f"{item.code} belongs to a plan that starts in {start}: it has no "
+                         f"status on {day.isoformat()}, before its plan begins (import and "
+                         "validate would refuse the assessment)")
     for record in item.history:
         if record.as_of == day:
             _refuse(item, day, f"{record.status.value}, {record.assessment}")
@@ -69,7 +87,7 @@ def record_status(kg: KnowledgeGraph, code: str, status: str | Status, as_of: st
     try:
         with FileLock(path.parent / f".{path.name}.lock", timeout=LOCK_TIMEOUT):
             if path.is_dir():
-                _append_row(path, item, parsed, day, source)
+                _append_row(kg, path, item, parsed, day, source)
             else:
                 _append_triples(path, item, day, new)
     except Timeout:
@@ -87,9 +105,11 @@ def _refuse(item: Deliverable, day: dt.date, what: str) -> None:
                      "is never overwritten: record a later assessment instead")
 
 
-def _append_row(folder: Path, item: Deliverable, status: Status, day: dt.date,
-                source: str) -> None:
-    """Append the assessment to the folder's statuses.csv, checked with the whole folder."""
+def _append_row(kg: KnowledgeGraph, folder: Path, item: Deliverable, status: Status,
+                day: dt.date, source: str) -> None:
+    """Append the assessment to the folder's statuses.csv, in the order of its header, if the
+    folder with it reads, and validates with ``kg``'s data as the import validates it with no
+    violation the row brings."""
     from metrograph.authoring.csv_format import read_folder
     from metrograph.authoring.folder import csv_text
     from metrograph.authoring.reader import read_table
@@ -100,16 +120,31 @@ def _append_row(folder: Path, item: Deliverable, status: Status, day: dt.date,
         if (old_row["code"], old_row["as_of"]) == (item.code, day.isoformat()):
             _refuse(item, day, f"statuses.csv, row {old_row.number}")
     row = {"code": item.code, "status": status.value, "as_of": day.isoformat(), "source": source}
-    if sheet.is_file():
-        old = sheet.read_bytes()
-        line = csv_text("statuses.csv", [row]).split("\r\n", 1)[1].encode("utf-8")
-        data = old + (b"" if old.endswith(b"\n") or not old else b"\n") + line
-    else:
-        data = csv_text("statuses.csv", [row]).encode("utf-8")
+    old = sheet.read_bytes() if sheet.is_file() else b""
     try:
-        read_folder(folder, replace={"statuses.csv": data.decode("utf-8-sig")})
+        text = old.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("not UTF-8: save it as UTF-8 CSV", source=str(sheet)) from None
+    header = next(csv.reader(io.StringIO(text, newline="")), None) if text.strip() else None
+    if header is None:
+        data = csv_text("statuses.csv", [row]).encode("utf-8")
+    else:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerow(
+            [escape(row.get(name.strip(), "")) for name in header])
+        data = old + (b"" if old.endswith(b"\n") else b"\r\n") + buf.getvalue().encode("utf-8")
+    updated = read_folder(folder, replace={"statuses.csv": data.decode("utf-8-sig")})
+    # the violations the new row brings: those of links to cycles that are not loaded now
+    # (import resolves them against what it loads) are the folder's, before and after
+    try:
+        before = set(read_folder(folder).violations(kg.store.dataset()))
+    except InputError:  # the file as it was does not read (empty): every violation is new
+        before = set()
+    new = [v for v in updated.violations(kg.store.dataset()) if v not in before]
+    if new:
+        raise InputError(f"with this assessment the folder would not import ({len(new)} "
+                         "violation(s)); nothing was written:\n  " + "\n  ".join(new),
+                         source=str(folder))
     write_atomic(sheet, data)
 
 
