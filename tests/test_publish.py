@@ -466,6 +466,24 @@ def test_changelog_against_a_previous_release(tmp_path: Path) -> None:
     assert "in progress" in back.split("## Status changes")[1]
 
 
+def test_changelog_text_is_literal_markdown(tmp_path: Path) -> None:
+    """Labels, codes and versions reach CHANGES.md as literal Markdown text."""
+    from .test_html_report import HOSTILE, _hostile_plan, assert_literal_markdown
+
+    (tmp_path / "empty.ttl").write_text("# nothing\n<urn:x:a> <urn:x:b> <urn:x:c> .\n",
+                                        encoding="utf-8")
+    empty = metrograph.load(tmp_path / "empty.ttl", bundled_data=False)
+    hostile = _hostile_plan(tmp_path)
+    text = pub.changelog(hostile, empty, version="1.0 <b>x</b>", issued=ISSUED,
+                         previous_version="[0.9](http://evil.example/)")
+    assert "## Added (6)" in text
+    assert_literal_markdown(text, (*HOSTILE, "1.0 <b>x</b>", "[0.9](http://evil.example/)"))
+    # a release built on it holds that text
+    release = pub.publish(hostile, tmp_path / "r", issued=ISSUED,
+                          previous=pub.publish(empty, tmp_path / "r0", issued=ISSUED).directory)
+    assert_literal_markdown(release.changes, HOSTILE)
+
+
 def test_previous_must_be_a_release(bundled: KnowledgeGraph, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"metrograph\.nt is missing"):
         pub.publish(bundled, tmp_path / "r", previous=tmp_path, issued=ISSUED)

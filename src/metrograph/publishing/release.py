@@ -392,7 +392,9 @@ def _description_text(description: Graph) -> str:
 
 
 def _where(c: Component, plans: Mapping[URIRef, str]) -> str:
-    return f"{c.code} ({plans.get(c.plan, str(c.plan))})"
+    from metrograph.reports.markdown import md_text
+
+    return f"{md_text(c.code)} ({md_text(plans.get(c.plan, str(c.plan)))})"
 
 
 def _plan_names(kg: KnowledgeGraph) -> dict[URIRef, str]:
@@ -404,7 +406,11 @@ def _all_components(kg: KnowledgeGraph) -> list[Component]:
 
 
 def _quoted(text: str | None) -> str:
-    return "(none)" if text is None else "« " + " ".join(text.split()) + " »"
+    """A text from the data as literal Markdown (:func:`~metrograph.reports.markdown.md_text`),
+    between guillemets."""
+    from metrograph.reports.markdown import md_text
+
+    return "(none)" if text is None else "« " + md_text(" ".join(text.split())) + " »"
 
 
 def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: str,
@@ -416,7 +422,9 @@ def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: s
 
     counts = kg.counts()
     triples = len(_union_of(kg.store.dataset()))
-    head = [f"# metrograph {version}", "", f"Issued {issued.isoformat()}.", ""]
+    from metrograph.reports.markdown import md_text
+
+    head = [f"# metrograph {md_text(version)}", "", f"Issued {issued.isoformat()}.", ""]
     summary = (f"{triples} triples; {counts['plans']} plan(s), "
                f"{counts['guidelines']} guidelines, {counts['measures']} measures, "
                f"{counts['deliverables']} deliverables, {counts['assessments']} status "
@@ -427,7 +435,7 @@ def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: s
     plans = {**_plan_names(previous), **_plan_names(kg)}
     old = {c.iri: c for c in _all_components(previous)}
     new = {c.iri: c for c in _all_components(kg)}
-    out = [*head, f"Changes since {previous_version or 'the previous release'}. "
+    out = [*head, f"Changes since {md_text(previous_version or 'the previous release')}. "
            f"Triples: {before} → {triples}. Now: " + summary, ""]
 
     def section(title: str, items: list[str]) -> None:
