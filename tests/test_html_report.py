@@ -604,6 +604,68 @@ def test_markdown_is_literal(tmp_path: Path) -> None:
         "\\<b\\>\\*x\\*\\</b\\>"
 
 
+PARTNER_LINKS = """
+@prefix mg:   <https://w3id.org/metrograph/ontology#> .
+@prefix mgb:  <https://w3id.org/metrograph/vocab/link-basis/> .
+@prefix mgo:  <https://w3id.org/metrograph/id/org/> .
+@prefix m18:  <https://w3id.org/metrograph/id/metropolis/plan/2018-2020/> .
+@prefix prov: <http://www.w3.org/ns/prov#> .
+m18:sdg-link\\/L1M1D1\\/16.7 a mg:SDGLink ; mg:contributor m18:L1M1D1 ;
+    mg:sdg <http://metadata.un.org/sdg/16.7> ; mg:linkBasis mgb:proposed ;
+    mg:justification "Proposed by UCLG's reviewers."@en ; prov:wasAttributedTo mgo:uclg .
+m18:sdg-link\\/L1M1D2\\/16.6 a mg:SDGLink ; mg:contributor m18:L1M1D2 ;
+    mg:sdg <http://metadata.un.org/sdg/16.6> ; mg:linkBasis mgb:proposed ;
+    mg:justification "Two reviewers."@en ;
+    prov:wasAttributedTo mgo:uclg , mgo:metrograph-project .
+m18:sdg-link\\/L1M1D3\\/16.8 a mg:SDGLink ; mg:contributor m18:L1M1D3 ;
+    mg:sdg <http://metadata.un.org/sdg/16.8> ; mg:linkBasis mgb:proposed ;
+    mg:justification "Nobody on record."@en .
+"""
+
+
+@pytest.mark.parametrize("store", ["oxigraph", "memory"])
+def test_sdg_links_say_who_proposed_them(tmp_path: Path, store: str) -> None:
+    """A proposed SDG link is reported as proposed by whoever it is attributed to."""
+    data = tmp_path / "partner.ttl"
+    data.write_text(PARTNER_LINKS, encoding="utf-8")
+    graph = metrograph.load(data, store=store)
+    text = markdown_report(graph, plan="2018-2020")
+    assert "L1M1D1 → 16.7 (proposed by United Cities and Local Governments)" in text
+    assert ("L1M1D2 → 16.6 (proposed by metrograph project, United Cities and Local "
+            "Governments)") in text
+    assert "L1M1D3 → 16.8 (proposed; who proposed it is not recorded)" in text
+    assert text.count("(proposed by metrograph)") == 14
+    pages = html_report(graph, plan="2018-2020")
+    for lang, own, by in (("en", "proposed by metrograph", "proposed by {}"),
+                          ("fr", "proposé par metrograph", "proposé par {}")):
+        root = parse(pages[f"report-metropolis-2018-2020.{lang}.html"])
+        rows = {r.find_all("a")[0].text() + " " + re.findall(r"\b(\d+(?:\.[0-9a-z]+)?)",
+                                                              r.find_all("td")[0].text())[0]: r
+                for r in root.find_all("tr", data_basis=None)}
+        uclg = "United Cities and Local Governments" if lang == "en" else \
+            "Cités et Gouvernements Locaux Unis"
+        assert by.format(uclg) in rows["L1M1D1 16.7"].text()
+        assert rows["L1M1D1 16.7"].attrs["data-proposers"] == \
+            "https://w3id.org/metrograph/id/org/uclg"
+        assert own not in rows["L1M1D1 16.7"].text()
+        assert own not in rows["L1M1D3 16.8"].text()
+        bases = [b.text() for b in root.find_all("span", **{"class": None})
+                 if b.attrs.get("class", "").startswith("basis ")]
+        assert bases.count(own) == 14 and len(bases) == 17
+        note = root.find_all("p", **{"class": "note"})
+        counts = " ".join(n.text() for n in note)
+        assert ("14 proposed by metrograph. 2 proposed by others" if lang == "en"
+                else "14 proposé(s) par metrograph. 2 proposé(s) par d'autres") in counts
+    rights = pub_rights()
+    assert "proposed SDG links are the metrograph project's work" not in rights
+    assert "attributed to the project" in rights
+
+
+def pub_rights() -> str:
+    from metrograph.publishing.release import RIGHTS
+    return RIGHTS
+
+
 @KG
 def test_deterministic(kg: KnowledgeGraph, bundled_pages: dict[str, str]) -> None:
     assert html_report(kg) == bundled_pages

@@ -155,8 +155,11 @@ DATASET = URIRef(BASE + "dataset")
 #: The licence stated for a release (that of the metrograph ontology and the project's work).
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 RIGHTS = (
-    "The ontology, the SKOS schemes, the English translations, the theme tags and the proposed "
-    "SDG links are the metrograph project's work, under CC BY 4.0. The French text of each plan "
+    "The ontology, the SKOS schemes, the English translations, the theme tags and the SDG "
+    "links attributed to the project (prov:wasAttributedTo "
+    "<https://w3id.org/metrograph/id/org/metrograph-project>) are the metrograph project's "
+    "work, under CC BY 4.0; an SDG link attributed to another agent is that agent's proposal. "
+    "The French text of each plan "
     "is its organisation's, from the source documents listed (dcterms:source). SDG goal and "
     "target titles come from the UN SDG Knowledge Organization System and are redistributed "
     "with the citation it requires (dcterms:bibliographicCitation).")
