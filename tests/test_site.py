@@ -446,6 +446,47 @@ def test_every_iri_of_the_multicycle_fixture_resolves(multicycle: Published) -> 
     check_resolves(multicycle, iris)
 
 
+def test_every_iri_publish_mints_resolves(tmp_path: Path) -> None:
+    """The dataset, the release and every named graph of a release get pages and data in the
+    site written by the same command."""
+    rel, root = tmp_path / "rel", tmp_path / "site"
+    out = subprocess.run([sys.executable, "-m", "metrograph", "publish", "-q", "-o", str(rel),
+                          "--site", str(root), "--version", "1.2.3", "--base-url",
+                          "https://example.org/releases/1.2.3/", "--data", str(MULTICYCLE[0])],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    minted: set[str] = set()
+    for name in ("void.ttl", "metrograph.nq", "metrograph.trig", "metrograph.graphs.jsonld"):
+        minted |= set(re.findall(r"https://w3id\.org/metrograph/(?:dataset|graph)[^>\s\"]*",
+                                 (rel / name).read_text(encoding="utf-8")))
+    assert {BASE + "dataset", BASE + "dataset/1.2.3", BASE + "graph/ontology",
+            BASE + "graph/organisations", BASE + "graph/vocabularies",
+            BASE + "graph/metropolis/2018-2020"} <= minted
+    server, url = serve(root)
+    try:
+        for iri in sorted(minted):
+            rel_path = iri[len(BASE):]
+            for accept, suffix in ((HTML_ACCEPT, ".en.html"), ("text/turtle", ".ttl"),
+                                   ("application/ld+json", ".jsonld")):
+                status, headers, _ = fetch(url + rel_path, accept, "en")
+                assert status == 303 and headers["Location"] == PREFIX + rel_path + suffix, iri
+                assert fetch(url + rel_path + suffix, accept)[0] == 200, iri
+    finally:
+        server.shutdown()
+        server.server_close()
+    release = Graph().parse(root / "dataset" / "1.2.3.ttl", format="turtle")
+    from rdflib.namespace import DCTERMS, VOID
+    parts = set(release.objects(URIRef(BASE + "dataset/1.2.3"), DCTERMS.hasPart))
+    assert {str(p) for p in parts} == {i for i in minted if i.startswith(BASE + "graph/")}
+    assert URIRef("https://example.org/releases/1.2.3/metrograph.trig") in set(
+        release.objects(URIRef(BASE + "dataset/1.2.3"), VOID.dataDump))
+    plan = Graph().parse(root / "graph" / "metropolis" / "2018-2020.ttl", format="turtle")
+    assert set(plan.objects(URIRef(BASE + "graph/metropolis/2018-2020"), VOID.rootResource)) \
+        == {URIRef(M18)}
+    assert "Named graph metropolis/2018-2020" in (
+        root / "graph" / "metropolis" / "2018-2020.en.html").read_text(encoding="utf-8")
+
+
 def test_network_pages_resolve(network: Published) -> None:
     summary = network.summary
     assert summary is not None

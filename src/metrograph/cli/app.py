@@ -311,7 +311,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
         from metrograph.publishing.site import write_site
 
         with Progress("writing the site", quiet=args.quiet):
-            site = write_site(kg, args.site, overwrite=args.force)
+            site = write_site(kg, args.site, overwrite=args.force, version=args.version,
+                              base_url=args.base_url)
         print(f"wrote the site of {site.documents} IRIs ({site.pages} pages, {site.files} "
               f"files, {site.bytes} bytes) to {site.directory} in {site.seconds} s")
         if not args.output:

@@ -11,6 +11,12 @@ and each of their concepts), at the path of its IRI:
 - ``PATH.ttl`` and ``PATH.jsonld``: its concise bounded description (its triples, the blank
   nodes they reach, and the labels of what it links to) in Turtle and JSON-LD;
 
+and for the IRIs that ``publish`` mints itself: the dataset (``…/dataset``), the release
+(``…/dataset/{version}``) and each named graph of the release (``…/graph/{org}/{cycle}``,
+``…/graph/ontology``...; :func:`~metrograph.publishing.release.part_of`), each described
+(:func:`minted_triples`: title, version, parts, the plans, ontologies, schemes and
+organisations a graph holds, its dump when the release's URL is known) and so given pages;
+
 plus ``index.en.html`` / ``index.fr.html`` (organisations, plans, ontology, vocabularies),
 ``site.css`` and a w3id-style ``.htaccess`` that answers an IRI with a 303 redirect to the
 representation asked for (``text/html`` by language, ``text/turtle``, ``application/ld+json``).
@@ -36,16 +42,19 @@ both formats), and a 100k-triple network has some 17,000 descriptions.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
-from importlib.resources import files
+from importlib.resources import as_file, files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, VOID
 from rdflib.term import Node
 
 from metrograph.errors import InputError
@@ -63,7 +72,8 @@ from metrograph.rdfio.folders import (
 if TYPE_CHECKING:
     from metrograph.graph import KnowledgeGraph
 
-__all__ = ["HTACCESS", "LANGUAGES", "SiteSummary", "render_site", "write_site"]
+__all__ = ["HTACCESS", "LANGUAGES", "SiteSummary", "minted_triples", "render_site",
+           "write_site"]
 
 #: the content-negotiation rules, written at the site's root
 HTACCESS = ".htaccess"
@@ -134,9 +144,77 @@ def graph_triples(kg: KnowledgeGraph) -> set[tuple[Node, URIRef, Node]]:
     return {(s, p, o) for s, p, o in kg.store.triples() if isinstance(p, URIRef)}
 
 
-def render_site(kg: KnowledgeGraph) -> dict[str, bytes]:
-    """Every file of the site by its path (``id/metropolis/plan/2018-2020.en.html``...)."""
-    site = SiteGraph(graph_triples(kg), BASE)
+_SD = "http://www.w3.org/ns/sparql-service-description#"
+
+
+def minted_triples(kg: KnowledgeGraph, version: str | None = None,
+                   base_url: str | None = None) -> set[tuple[Node, URIRef, Node]]:
+    """The description of the IRIs that :func:`~metrograph.publishing.release.publish` mints
+    for a release of ``kg`` (``version``: metrograph's by default; ``base_url``: where the
+    release is served, for its dumps): the dataset, the release, and the release's named
+    graphs under the site's base, with what each graph holds."""
+    from metrograph import __version__
+    from metrograph.namespaces import MGO
+    from metrograph.publishing.release import DATASET, DUMPS, LICENSE, part_of
+    from metrograph.publishing.site_graph import document_path
+
+    version = version or __version__
+    release = URIRef(f"{DATASET}/{quote(version, safe='')}")
+    if base_url is not None and not base_url.endswith("/"):
+        base_url += "/"
+    out: set[tuple[Node, URIRef, Node]] = set()
+
+    def titled(node: URIRef, en: str, fr: str) -> None:
+        out.add((node, DCTERMS.title, Literal(en, lang="en")))
+        out.add((node, DCTERMS.title, Literal(fr, lang="fr")))
+
+    out.add((DATASET, RDF.type, DCAT.Dataset))
+    titled(DATASET, "metrograph: action plans as a knowledge graph (every release)",
+           "metrograph : plans d'action en graphe de connaissances (toutes les versions)")
+    out.add((DATASET, RDFS.comment, Literal(
+        "The dataset that each metrograph release is a version of.", lang="en")))
+    if document_path(str(release)) is None or not re.fullmatch(r"[A-Za-z0-9._~-]+", version):
+        return out   # a version that cannot be a file name: the dataset alone
+    out.add((DATASET, DCTERMS.hasVersion, release))
+    out.add((release, RDF.type, DCAT.Dataset))
+    out.add((release, RDF.type, VOID.Dataset))
+    out.add((release, DCTERMS.isVersionOf, DATASET))
+    titled(release, f"metrograph {version}", f"metrograph {version}")
+    out.add((release, OWL.versionInfo, Literal(version)))
+    out.add((release, DCTERMS.license, LICENSE))
+    out.add((release, DCTERMS.publisher, MGO["metrograph-project"]))
+    if base_url is not None:
+        for name in DUMPS:
+            out.add((release, VOID.dataDump, URIRef(base_url + name)))
+    roots: dict[URIRef, set[URIRef]] = {}
+    for name in kg.store.graph_names():
+        roots.setdefault(part_of(name), set())
+    with as_file(files("metrograph.publishing") / "queries" / "graph-roots.rq") as path:
+        for row in kg.query_file(path).rows:
+            roots.setdefault(part_of(row["graph"]), set()).add(row["root"])
+    for graph, held in roots.items():
+        if not str(graph).startswith(BASE):
+            continue
+        local = str(graph)[len(BASE):].removeprefix("graph/")
+        out.add((graph, RDF.type, URIRef(_SD + "Graph")))
+        titled(graph, f"Named graph {local} of metrograph {version}",
+               f"Graphe nommé {local} de metrograph {version}")
+        out.add((graph, DCTERMS.isPartOf, release))
+        out.add((release, DCTERMS.hasPart, graph))
+        for root in held:
+            out.add((graph, VOID.rootResource, root))
+        if base_url is not None:
+            for name in DUMPS:
+                if name.endswith((".trig", ".nq")):
+                    out.add((graph, VOID.dataDump, URIRef(base_url + name)))
+    return out
+
+
+def render_site(kg: KnowledgeGraph, *, version: str | None = None,
+                base_url: str | None = None) -> dict[str, bytes]:
+    """Every file of the site by its path (``id/metropolis/plan/2018-2020.en.html``...);
+    ``version`` and ``base_url`` as for :func:`minted_triples`."""
+    site = SiteGraph(graph_triples(kg) | minted_triples(kg, version, base_url), BASE)
     messages = load_messages()
     views = PageViews(site, messages)
     env = _environment()
@@ -162,8 +240,8 @@ def render_site(kg: KnowledgeGraph) -> dict[str, bytes]:
     return out
 
 
-def write_site(kg: KnowledgeGraph, directory: str | Path, *,
-               overwrite: bool = False) -> SiteSummary:
+def write_site(kg: KnowledgeGraph, directory: str | Path, *, overwrite: bool = False,
+               version: str | None = None, base_url: str | None = None) -> SiteSummary:
     """Write the static site of ``kg`` into ``directory`` (see the module's documentation).
 
     An existing, non-empty ``directory`` is replaced only when it holds a site (its
@@ -176,8 +254,8 @@ def write_site(kg: KnowledgeGraph, directory: str | Path, *,
     replaceable(target, overwrite, SITE_MARKER, "site")
     if not target.parent.is_dir():
         raise InputError("the folder does not exist", source=str(target.parent))
-    content = {**render_site(kg), SITE_MARKER: b"metrograph site: publish --site --force may "
-                                              b"replace this folder\n"}
+    content = {**render_site(kg, version=version, base_url=base_url),
+               SITE_MARKER: b"metrograph site: publish --site --force may replace this folder\n"}
     clean_stale(target)
     work = scratch(target, ".new")
     try:
