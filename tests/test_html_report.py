@@ -687,6 +687,58 @@ def test_write_html_report(kg: KnowledgeGraph, bundled_pages: dict[str, str],
         write_html_report(kg, tmp_path / "missing")
 
 
+KILLED_WRITER = """
+import os, signal, sys
+import metrograph
+import metrograph.rdfio.writers as w
+from metrograph.reports.html import write_html_report
+real, n = w.write_atomic, [0]
+def dying(path, data):
+    real(path, data)
+    n[0] += 1
+    if n[0] == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)
+w.write_atomic = dying
+write_html_report(metrograph.load(*sys.argv[3:], store="oxigraph"), sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize(("after", "earlier"), [(1, False), (3, False), (2, True), (4, True)])
+def test_a_killed_html_report_is_completed_by_the_next(tmp_path: Path, after: int,
+                                                       earlier: bool) -> None:
+    """A report killed while it writes its pages (SIGKILL after ``after`` files), into a
+    folder with or without an ``earlier`` report, leaves a folder that the next run, without
+    --force, brings to the new report whole."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    if earlier:
+        ran = subprocess.run([sys.executable, "-m", "metrograph", "report", "-q", "--format",
+                              "html", "-o", str(out)], capture_output=True, text=True,
+                             timeout=300)
+        assert ran.returncode == 0, ran.stderr
+    data = tmp_path / "more.ttl"
+    data.write_text(PARTNER_LINKS, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(out), str(after),
+                             str(data)], capture_output=True, text=True, timeout=300, env=env)
+    assert killed.returncode == -9, killed.stderr
+    again = subprocess.run([sys.executable, "-m", "metrograph", "report", "-q", "--format",
+                            "html", "-o", str(out), "--data", str(data)],
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    want = html_report(metrograph.load(data, store="oxigraph"))
+    for name, text in want.items():
+        assert (out / name).read_text(encoding="utf-8") == text, name
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert sorted(p.name for p in out.iterdir()) == sorted([*want, "notes.txt",
+                                                            ".metrograph-report"])
+
+
 @MULTI
 def test_markdown_from_the_same_model(multi: KnowledgeGraph) -> None:
     text = markdown_report(multi, plan="2021-2023")
