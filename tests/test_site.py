@@ -49,7 +49,7 @@ from metrograph.cli.app import main
 from metrograph.errors import InputError
 from metrograph.graph import KnowledgeGraph
 from metrograph.namespaces import BASE
-from metrograph.publishing.site import SiteSummary, graph_triples, write_site
+from metrograph.publishing.site import SiteSummary, graph_triples, minted_triples, write_site
 from metrograph.publishing.site_graph import document_path
 
 from .browser import Chromium, find_chromium, loaded, screenshot
@@ -376,10 +376,15 @@ def links_of(body: bytes) -> Links:
     return parser
 
 
+def site_triples(kg: KnowledgeGraph) -> set[Any]:
+    """What the site describes: the graph and the IRIs a release of it mints."""
+    return graph_triples(kg) | minted_triples(kg)
+
+
 def graph_iris(kg: KnowledgeGraph) -> set[str]:
-    """Every IRI under the base the graph names, fragment-less (the documents)."""
+    """Every IRI under the base the site describes, fragment-less (the documents)."""
     out: set[str] = set()
-    for triple in graph_triples(kg):
+    for triple in site_triples(kg):
         for t in triple:
             if isinstance(t, URIRef) and document_path(str(t)) is not None:
                 out.add(str(t).split("#", 1)[0])
@@ -390,7 +395,7 @@ def graph_iris(kg: KnowledgeGraph) -> set[str]:
 
 
 def check_resolves(site: Published, iris: list[str]) -> None:
-    triples = graph_triples(site.kg)
+    triples = site_triples(site.kg)
     by_subject: dict[str, set[tuple[Any, ...]]] = {}
     for s, p, o in triples:
         by_subject.setdefault(str(s), set()).add((s, p, o))

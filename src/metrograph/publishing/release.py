@@ -40,6 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
 from collections import Counter, defaultdict
@@ -667,13 +668,33 @@ def _check_description(folder: Path, void: Graph, triples: int) -> None:
 # ---------------------------------------------------------------------------- writing
 
 
+def issued_default() -> dt.date:
+    """The issue date of a release when none is given: the UTC date of the environment's
+    ``SOURCE_DATE_EPOCH`` (seconds since 1970, the reproducible-builds.org convention), so
+    that a release built again on another day is the same bytes; else today.
+
+    Raises :class:`~metrograph.errors.InputError` when ``SOURCE_DATE_EPOCH`` is set but is
+    not a whole number of seconds in the years 1970-9999."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None:
+        return dt.date.today()
+    try:
+        if not re.fullmatch(r"[0-9]+", value.strip()):
+            raise ValueError(value)
+        return dt.datetime.fromtimestamp(int(value), dt.UTC).date()
+    except (ValueError, OverflowError, OSError):
+        raise InputError(f"SOURCE_DATE_EPOCH is not a number of seconds since 1970: "
+                         f"{value!r}") from None
+
+
 def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = None,
             previous: str | Path | None = None, endpoint: str | None = None,
             overwrite: bool = False, issued: dt.date | None = None,
             base: str | None = None) -> Release:
     """Write a release of ``kg`` into the folder ``out_dir`` and return what it holds.
 
-    ``version`` defaults to metrograph's version, ``issued`` to today. ``previous`` is the
+    ``version`` defaults to metrograph's version, ``issued`` to :func:`issued_default` (the
+    date of ``SOURCE_DATE_EPOCH`` when set, else today). ``previous`` is the
     folder of an earlier release, for ``CHANGES.md``. ``endpoint`` is the URL of a SPARQL
     endpoint serving the data, named in the description. ``base`` is the URL the folder will be
     served from (ending in ``/``); without it the description's download URLs are relative to
@@ -694,7 +715,7 @@ def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = No
     if base is not None and not base.endswith("/"):
         base += "/"
     version = version or __version__
-    issued = issued or dt.date.today()
+    issued = issued or issued_default()
     old_kg, old_version = _load_previous(previous) if previous is not None else (None, None)
 
     source = kg.store.dataset()
