@@ -89,10 +89,11 @@ class Rule:
     """A ``RewriteRule`` with the conditions before it."""
 
     pattern: re.Pattern[str]
-    target: str
+    target: str             # "-": no substitution
     status: int | None
     last: bool
     conds: list[Cond]
+    env: dict[str, str] = field(default_factory=dict)   # [E=VAR:VALUE]
 
 
 @dataclass
@@ -143,11 +144,17 @@ def parse_htaccess(text: str) -> Htaccess:
         elif name == "RewriteRule":
             flags = args[2].strip("[]").split(",") if len(args) > 2 else []
             status = None
+            env: dict[str, str] = {}
             for flag in flags:
-                assert flag == "L" or re.fullmatch(r"R=30[1237]", flag), (number, line)
+                assert flag == "L" or re.fullmatch(r"R=30[1237]|E=\w+:\w*", flag), (number,
+                                                                                  line)
                 if flag.startswith("R="):
                     status = int(flag[2:])
-            out.rules.append(Rule(re.compile(args[0]), args[1], status, "L" in flags, conds))
+                elif flag.startswith("E="):
+                    key, _, value = flag[2:].partition(":")
+                    env[key] = value
+            out.rules.append(Rule(re.compile(args[0]), args[1], status, "L" in flags, conds,
+                                  env))
             conds = []
         else:
             raise AssertionError(f".htaccess line {number}: directive {name} not understood")
@@ -158,16 +165,20 @@ def parse_htaccess(text: str) -> Htaccess:
 def negotiate(rules: Htaccess, root: Path, rel: str,
               headers: dict[str, str]) -> tuple[int, str] | None:
     """Apply the rewrite rules to the request path ``rel`` (relative to the site's root) as
-    Apache does in a per-directory context: the first rule whose pattern and conditions match
-    answers. Returns (status, target relative to the root) or None."""
+    Apache does in a per-directory context: rules in order; a rule whose pattern and
+    conditions match sets its environment variables (``[E=VAR:VALUE]``, read by later rules as
+    ``%{ENV:VAR}``); the first such rule with a substitution (not ``-``) answers. Returns
+    (status, target relative to the root) or None."""
     request_filename = str(root / rel) if rel else str(root)
     variables = {"%{HTTP_ACCEPT}": headers.get("Accept", ""),
                  "%{HTTP:Accept-Language}": headers.get("Accept-Language", ""),
                  "%{REQUEST_FILENAME}": request_filename}
+    env: dict[str, str] = {}
 
     def expand(s: str, match: re.Match[str]) -> str:
         for k, v in variables.items():
             s = s.replace(k, v)
+        s = re.sub(r"%\{ENV:(\w+)\}", lambda m: env.get(m.group(1), ""), s)
         return re.sub(r"\$(\d)", lambda m: match.group(int(m.group(1))) or "", s)
 
     def holds(cond: Cond, match: re.Match[str]) -> bool:
@@ -192,6 +203,11 @@ def negotiate(rules: Htaccess, root: Path, rel: str,
                 ok = holds(cond, match)
             pending_or = cond.or_next
         if not ok:
+            continue
+        env.update(rule.env)
+        if rule.target == "-":
+            if rule.last:
+                return None
             continue
         target = expand(rule.target, match)
         return (rule.status or 200, target)
@@ -442,6 +458,46 @@ def test_every_iri_of_the_bundled_plan_resolves(bundled: Published) -> None:
     assert fetch(bundled.url, language="en")[1]["Location"] == PREFIX + "index.en.html"
     assert fetch(bundled.url + "id/metropolis/plan/2018-2020.ttl", "text/html")[0] == 200
     assert fetch(bundled.url + "id/nothing/here")[0] == 404
+
+
+NEGOTIATION = [
+    # Accept, Accept-Language, the file answered
+    ("text/html", "en", ".en.html"),
+    ("application/ld+json, text/turtle;q=0.1", "en", ".jsonld"),
+    ("application/ld+json;q=1.0, text/turtle;q=0.5", "en", ".jsonld"),
+    ("text/turtle;q=0.5, application/ld+json;q=0.9", "en", ".jsonld"),
+    ("text/html;q=0, text/turtle", "en", ".ttl"),
+    ("text/html;q=0.1, application/ld+json", "en", ".jsonld"),
+    ("text/html;q=0.8, text/turtle;q=0.9, application/ld+json;q=0.05", "en", ".ttl"),
+    ("text/html;q=0.8, text/turtle;q=0.85", "en", ".en.html"),   # equal to one decimal
+    ("text/html;q=0.8, application/xhtml+xml;q=0.9, text/turtle;q=0.85", "en", ".en.html"),
+    ("text/html ; q=0.2 ; x=1, text/turtle;q=0.3", "en", ".ttl"),
+    ("text/turtle;level=1;q=0.7;ext=1, text/html;q=0.3", "en", ".ttl"),
+    ("TEXT/Turtle ; Q=0.9 , text/html ; q=0.2", "en", ".ttl"),
+    ("text/*;q=0.9, application/ld+json;q=0.5", "en", ".en.html"),   # text/html by text/*
+    ("text/*, text/html;q=0", "en", ".ttl"),          # the most specific range gives the q
+    ("*/*;q=0.1, text/turtle;q=0.2", "en", ".ttl"),
+    ("*/*", "fr", ".fr.html"),
+    ("text/turtle;q=0", "en", ".en.html"),             # nothing acceptable: HTML
+    ("application/n-triples", "en", ".en.html"),
+    ("", "", ".en.html"),
+    (HTML_ACCEPT, "en;q=0.1, fr", ".fr.html"),
+    (HTML_ACCEPT, "fr;q=0, en", ".en.html"),
+    (HTML_ACCEPT, "fr-CA;q=0.5, en-US;q=0.6", ".en.html"),
+    (HTML_ACCEPT, "en-GB;q=0.5, fr-FR;q=0.5", ".en.html"),   # a tie: the first listed
+    (HTML_ACCEPT, "fr-FR;q=0.5, en;q=0.5", ".fr.html"),
+    (HTML_ACCEPT, "de, *;q=0.5, en;q=0.1", ".fr.html"),      # French by *
+    (HTML_ACCEPT, "de", ".en.html"),
+]
+
+
+@pytest.mark.parametrize(("accept", "language", "suffix"), NEGOTIATION)
+def test_negotiation_follows_q_values(bundled: Published, accept: str, language: str,
+                                      suffix: str) -> None:
+    """The .htaccess answers the representation and the language of highest q-value."""
+    rel = "id/metropolis/plan/2018-2020/L1M3D2"
+    status, headers, _ = fetch(bundled.url + rel, accept, language)
+    assert (status, headers["Location"]) == (303, PREFIX + rel + suffix)
 
 
 def test_every_iri_of_the_multicycle_fixture_resolves(multicycle: Published) -> None:

@@ -77,7 +77,7 @@ __all__ = ["HTACCESS", "LANGUAGES", "SiteSummary", "minted_triples", "render_sit
 
 #: the content-negotiation rules, written at the site's root
 HTACCESS = ".htaccess"
-_STATIC = {"site.css": "site_templates/site.css", HTACCESS: "site_templates/htaccess"}
+_STATIC = {"site.css": "site_templates/site.css"}
 
 #: the file that marks a folder as a metrograph site (``--force`` replaces only such)
 SITE_MARKER = ".metrograph-site"
@@ -237,7 +237,98 @@ def render_site(kg: KnowledgeGraph, *, version: str | None = None,
     package = files("metrograph.publishing")
     for name, source in _STATIC.items():
         out[name] = package.joinpath(source).read_bytes()
+    out[HTACCESS] = htaccess_text().encode("utf-8")
     return out
+
+
+# ---------------------------------------------------------------------- content negotiation
+#
+# mod_rewrite compares no numbers, so the q-values of Accept and Accept-Language are read by
+# regular expressions, one decimal at a time: for each bucket of q-values (0.0x, 0.1x ...
+# 0.9x, 1), lowest first, a rule sets the variable MGTYPE (MGLANG) to each representation
+# (language) whose q-value falls in it; the last one set, of the highest bucket, is chosen.
+# PCRE and Python read these expressions alike (tests/test_site.py applies them).
+
+#: a media range's parameters other than q
+_PARAMS = r"(?:\s*;(?!\s*q=)[^;,]*)*"
+#: the end of an entry: its accept-extensions (after q) and the comma or end
+_END = r"(?:\s*;[^,]*)?\s*(?:,|$)"
+
+
+def _q(bucket: int) -> str:
+    """A q-value in ``bucket`` (10: 1 or none; 1-9: 0.b..; 0: above 0, under 0.1)."""
+    if bucket == 10:
+        return r"1(?:\.0{0,3})?"
+    if bucket == 0:
+        return r"0\.0(?:[1-9][0-9]?|0[1-9])"
+    return rf"0\.{bucket}[0-9]{{0,2}}"
+
+
+def _entry(name: str, bucket: int | None, params: str = _PARAMS) -> str:
+    """An Accept(-Language) entry for ``name`` (a regular expression) with a q-value in
+    ``bucket`` (None: any q-value, 0 among them)."""
+    head = rf"(?:^|,)\s*{name}{params}"
+    if bucket is None:
+        return head + _END
+    if bucket == 10:
+        return head + rf"(?:\s*;\s*q={_q(10)}(?:\s*;[^,]*)?)?\s*(?:,|$)"
+    return head + rf"\s*;\s*q={_q(bucket)}" + _END
+
+
+#: the media types of each representation, each with the wildcard of its top-level type
+_MEDIA: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("jsonld", ((r"application/ld\+json", r"application/\*"),)),
+    ("ttl", ((r"text/turtle", r"text/\*"),)),
+    ("html", ((r"text/html", r"text/\*"), (r"application/xhtml\+xml", r"application/\*"))),
+)
+_LANG = r"(?:-[a-z0-9]+)*"
+_ANY_LANG = r"\*"
+_ANY_TYPE = r"\*/\*"
+
+
+def _set(variable: str, value: str, conds: list[str]) -> list[str]:
+    return [*(f"RewriteCond {c} [NC]" for c in conds), f"RewriteRule ^ - [E={variable}:{value}]"]
+
+
+def htaccess_text() -> str:
+    """The site's ``.htaccess``: ``site_templates/htaccess`` and the negotiation rules."""
+    accept, language = "%{HTTP_ACCEPT}", "%{HTTP:Accept-Language}"
+    lines = ["RewriteEngine on", "", "# the language: English unless French has a higher "
+             "q-value (or the same, listed first)", "RewriteRule ^ - [E=MGLANG:en]"]
+    en_first = r"^(?:\s*(?!fr(?:[-;,\s]|$))[^,]*,)*\s*en" + _LANG + r"\s*(?:[;,]|$)"
+    for bucket in range(11):
+        for lang, first in (("en", None), ("fr", None), ("en", en_first)):
+            own = _entry(lang + _LANG, bucket, "")
+            lines += _set("MGLANG", lang, [f"{language} {own}"] + (
+                [f"{language} {first}"] if first else []))
+            if first is None:   # through "*" when the language is not listed
+                lines += _set("MGLANG", lang, [
+                    f"{language} !{_entry(lang + _LANG, None, '')}",
+                    f"{language} {_entry(_ANY_LANG, bucket, '')}"])
+    lines += ["", "# the representation: HTML unless Turtle or JSON-LD has a higher q-value",
+              "RewriteRule ^ - [E=MGTYPE:html]"]
+    for bucket in range(11):
+        for value, ranges in _MEDIA:
+            for exact, wild in ranges:
+                lines += _set("MGTYPE", value, [f"{accept} {_entry(exact, bucket)}"])
+                lines += _set("MGTYPE", value, [f"{accept} !{_entry(exact, None)}",
+                                                f"{accept} {_entry(wild, bucket)}"])
+                lines += _set("MGTYPE", value, [f"{accept} !{_entry(exact, None)}",
+                                                f"{accept} !{_entry(wild, None)}",
+                                                f"{accept} {_entry(_ANY_TYPE, bucket)}"])
+    lines += [
+        "", "# the site's root: the home page, by language",
+        "RewriteRule ^$ index.%{ENV:MGLANG}.html [R=303,L]",
+        "", "# an IRI: the representation chosen",
+        "RewriteCond %{ENV:MGTYPE} ^ttl$", "RewriteCond %{REQUEST_FILENAME}.ttl -f",
+        "RewriteRule ^(.+)$ $1.ttl [R=303,L]",
+        "RewriteCond %{ENV:MGTYPE} ^jsonld$", "RewriteCond %{REQUEST_FILENAME}.jsonld -f",
+        "RewriteRule ^(.+)$ $1.jsonld [R=303,L]",
+        "RewriteCond %{REQUEST_FILENAME}.%{ENV:MGLANG}.html -f",
+        "RewriteRule ^(.+)$ $1.%{ENV:MGLANG}.html [R=303,L]"]
+    template = files("metrograph.publishing").joinpath("site_templates/htaccess").read_text(
+        encoding="utf-8")
+    return template.replace("# @negotiation@\n", "\n".join(lines) + "\n")
 
 
 def write_site(kg: KnowledgeGraph, directory: str | Path, *, overwrite: bool = False,
