@@ -687,6 +687,21 @@ def test_write_html_report(kg: KnowledgeGraph, bundled_pages: dict[str, str],
         write_html_report(kg, tmp_path / "missing")
 
 
+def test_invalid_data_one_row_per_deliverable(tmp_path: Path) -> None:
+    """A second English translation (data that fails validation) does not list the
+    deliverable twice, and both stores give the same report."""
+    data = tmp_path / "second.ttl"
+    data.write_text(f"<{M18}/L1M1D1> <https://w3id.org/metrograph/ontology#translatedLabel> "
+                    '"A second translation"@en .\n', encoding="utf-8")
+    texts = [markdown_report(metrograph.load(data, store=store), plan="2018-2020")
+             for store in ("oxigraph", "memory")]
+    assert texts[0] == texts[1]
+    assert len(re.findall(r"^\| . \| L1M1D1 \|", texts[0], re.M)) == 1
+    pages = html_report(metrograph.load(data, store="oxigraph"), plan="2018-2020")
+    root = parse(pages["report-metropolis-2018-2020.en.html"])
+    assert len(root.find_all("tr", data_deliverable="L1M1D1")) == 1
+
+
 KILLED_WRITER = """
 import os, signal, sys
 import metrograph

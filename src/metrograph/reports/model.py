@@ -372,11 +372,26 @@ class _Graph:
     attributions: dict[URIRef, tuple[URIRef, ...]] = field(default_factory=dict)   # by link
 
 
+def _one_each(components: Iterable[Component]) -> list[Component]:
+    """One component per IRI, in the API's order. Data that fails validation (two
+    translations, two assessments on one date) can give a component twice: the report shows
+    it once, the same one in every store (the least by its texts and status)."""
+    def rank(c: Component) -> tuple[str, str, str]:
+        status = c.status.value if isinstance(c, Deliverable) else ""
+        return c.label("fr") or "", c.label("en") or "", status
+
+    chosen: dict[URIRef, Component] = {}
+    for c in components:
+        if c.iri not in chosen or rank(c) < rank(chosen[c.iri]):
+            chosen[c.iri] = c
+    return list(chosen.values())   # in the order the API gives (the first of each)
+
+
 def _gather(kg: KnowledgeGraph) -> _Graph:
     from metrograph.graph import plan_sequence
 
     comps: dict[URIRef, list[Component]] = defaultdict(list)
-    for c in kg.components():
+    for c in _one_each(kg.components()):
         comps[c.plan].append(c)
     reported = {c.plan: Reported(c.reported_total, dict(c.reported))
                 for c in kg.reported_vs_recorded()}
