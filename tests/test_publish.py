@@ -466,6 +466,65 @@ def test_changelog_against_a_previous_release(tmp_path: Path) -> None:
     assert "in progress" in back.split("## Status changes")[1]
 
 
+def test_changelog_text_is_literal_markdown(tmp_path: Path) -> None:
+    """Labels, codes and versions reach CHANGES.md as literal Markdown text."""
+    from .test_html_report import HOSTILE, _hostile_plan, assert_literal_markdown
+
+    (tmp_path / "empty.ttl").write_text("# nothing\n<urn:x:a> <urn:x:b> <urn:x:c> .\n",
+                                        encoding="utf-8")
+    empty = metrograph.load(tmp_path / "empty.ttl", bundled_data=False)
+    hostile = _hostile_plan(tmp_path)
+    text = pub.changelog(hostile, empty, version="1.0 <b>x</b>", issued=ISSUED,
+                         previous_version="[0.9](http://evil.example/)")
+    assert "## Added (6)" in text
+    assert_literal_markdown(text, (*HOSTILE, "1.0 <b>x</b>", "[0.9](http://evil.example/)"))
+    # a release built on it holds that text
+    release = pub.publish(hostile, tmp_path / "r", issued=ISSUED,
+                          previous=pub.publish(empty, tmp_path / "r0", issued=ISSUED).directory)
+    assert_literal_markdown(release.changes, HOSTILE)
+
+
+def _publish_cli(out: Path, *args: str, epoch: str | None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    if epoch is not None:
+        env["SOURCE_DATE_EPOCH"] = epoch
+    return subprocess.run([sys.executable, "-m", "metrograph", "publish", "-q", "-o", str(out),
+                           *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_issued_date_is_pinned(tmp_path: Path) -> None:
+    """SOURCE_DATE_EPOCH (reproducible-builds.org) and --issued pin the issue date, so a
+    release built again on another day is the same bytes; bad values: exit 2, one line."""
+    first = _publish_cli(tmp_path / "a", epoch="1600000000")
+    again = _publish_cli(tmp_path / "b", epoch="1600000000")
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    files_a = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+    assert files_a == {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
+    assert b'dcterms:issued "2020-09-13"^^xsd:date' in files_a["void.ttl"]
+    assert b"Issued 2020-09-13." in files_a["CHANGES.md"]
+    # --issued wins over the environment
+    pinned = _publish_cli(tmp_path / "c", "--issued", "2024-02-29", epoch="1600000000")
+    assert pinned.returncode == 0, pinned.stderr
+    assert b"Issued 2024-02-29." in (tmp_path / "c" / "CHANGES.md").read_bytes()
+    # the API: the environment's date when none is given
+    os.environ["SOURCE_DATE_EPOCH"] = "86399"
+    try:
+        assert pub.issued_default() == dt.date(1970, 1, 1)
+    finally:
+        del os.environ["SOURCE_DATE_EPOCH"]
+    assert pub.issued_default() == dt.date.today()
+    for args, epoch, word in ((("--issued", "2024-02-30"), None, "--issued"),
+                              (("--issued", "20240101"), None, "--issued"),
+                              ((), "yesterday", "SOURCE_DATE_EPOCH"),
+                              ((), "-1", "SOURCE_DATE_EPOCH"),
+                              ((), "1e9", "SOURCE_DATE_EPOCH"),
+                              ((), "9" * 30, "SOURCE_DATE_EPOCH")):
+        bad = _publish_cli(tmp_path / "bad", *args, epoch=epoch)
+        assert bad.returncode == 2, (args, epoch, bad.stderr)
+        assert len(bad.stderr.strip().splitlines()) == 1 and word in bad.stderr, bad.stderr
+        assert "Traceback" not in bad.stderr and not (tmp_path / "bad").exists()
+
+
 def test_previous_must_be_a_release(bundled: KnowledgeGraph, tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"metrograph\.nt is missing"):
         pub.publish(bundled, tmp_path / "r", previous=tmp_path, issued=ISSUED)

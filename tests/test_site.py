@@ -49,7 +49,7 @@ from metrograph.cli.app import main
 from metrograph.errors import InputError
 from metrograph.graph import KnowledgeGraph
 from metrograph.namespaces import BASE
-from metrograph.publishing.site import SiteSummary, graph_triples, write_site
+from metrograph.publishing.site import SiteSummary, graph_triples, minted_triples, write_site
 from metrograph.publishing.site_graph import document_path
 
 from .browser import Chromium, find_chromium, loaded, screenshot
@@ -89,10 +89,11 @@ class Rule:
     """A ``RewriteRule`` with the conditions before it."""
 
     pattern: re.Pattern[str]
-    target: str
+    target: str             # "-": no substitution
     status: int | None
     last: bool
     conds: list[Cond]
+    env: dict[str, str] = field(default_factory=dict)   # [E=VAR:VALUE]
 
 
 @dataclass
@@ -143,11 +144,17 @@ def parse_htaccess(text: str) -> Htaccess:
         elif name == "RewriteRule":
             flags = args[2].strip("[]").split(",") if len(args) > 2 else []
             status = None
+            env: dict[str, str] = {}
             for flag in flags:
-                assert flag == "L" or re.fullmatch(r"R=30[1237]", flag), (number, line)
+                assert flag == "L" or re.fullmatch(r"R=30[1237]|E=\w+:\w*", flag), (number,
+                                                                                  line)
                 if flag.startswith("R="):
                     status = int(flag[2:])
-            out.rules.append(Rule(re.compile(args[0]), args[1], status, "L" in flags, conds))
+                elif flag.startswith("E="):
+                    key, _, value = flag[2:].partition(":")
+                    env[key] = value
+            out.rules.append(Rule(re.compile(args[0]), args[1], status, "L" in flags, conds,
+                                  env))
             conds = []
         else:
             raise AssertionError(f".htaccess line {number}: directive {name} not understood")
@@ -158,16 +165,20 @@ def parse_htaccess(text: str) -> Htaccess:
 def negotiate(rules: Htaccess, root: Path, rel: str,
               headers: dict[str, str]) -> tuple[int, str] | None:
     """Apply the rewrite rules to the request path ``rel`` (relative to the site's root) as
-    Apache does in a per-directory context: the first rule whose pattern and conditions match
-    answers. Returns (status, target relative to the root) or None."""
+    Apache does in a per-directory context: rules in order; a rule whose pattern and
+    conditions match sets its environment variables (``[E=VAR:VALUE]``, read by later rules as
+    ``%{ENV:VAR}``); the first such rule with a substitution (not ``-``) answers. Returns
+    (status, target relative to the root) or None."""
     request_filename = str(root / rel) if rel else str(root)
     variables = {"%{HTTP_ACCEPT}": headers.get("Accept", ""),
                  "%{HTTP:Accept-Language}": headers.get("Accept-Language", ""),
                  "%{REQUEST_FILENAME}": request_filename}
+    env: dict[str, str] = {}
 
     def expand(s: str, match: re.Match[str]) -> str:
         for k, v in variables.items():
             s = s.replace(k, v)
+        s = re.sub(r"%\{ENV:(\w+)\}", lambda m: env.get(m.group(1), ""), s)
         return re.sub(r"\$(\d)", lambda m: match.group(int(m.group(1))) or "", s)
 
     def holds(cond: Cond, match: re.Match[str]) -> bool:
@@ -192,6 +203,11 @@ def negotiate(rules: Htaccess, root: Path, rel: str,
                 ok = holds(cond, match)
             pending_or = cond.or_next
         if not ok:
+            continue
+        env.update(rule.env)
+        if rule.target == "-":
+            if rule.last:
+                return None
             continue
         target = expand(rule.target, match)
         return (rule.status or 200, target)
@@ -376,10 +392,15 @@ def links_of(body: bytes) -> Links:
     return parser
 
 
+def site_triples(kg: KnowledgeGraph) -> set[Any]:
+    """What the site describes: the graph and the IRIs a release of it mints."""
+    return graph_triples(kg) | minted_triples(kg)
+
+
 def graph_iris(kg: KnowledgeGraph) -> set[str]:
-    """Every IRI under the base the graph names, fragment-less (the documents)."""
+    """Every IRI under the base the site describes, fragment-less (the documents)."""
     out: set[str] = set()
-    for triple in graph_triples(kg):
+    for triple in site_triples(kg):
         for t in triple:
             if isinstance(t, URIRef) and document_path(str(t)) is not None:
                 out.add(str(t).split("#", 1)[0])
@@ -390,7 +411,7 @@ def graph_iris(kg: KnowledgeGraph) -> set[str]:
 
 
 def check_resolves(site: Published, iris: list[str]) -> None:
-    triples = graph_triples(site.kg)
+    triples = site_triples(site.kg)
     by_subject: dict[str, set[tuple[Any, ...]]] = {}
     for s, p, o in triples:
         by_subject.setdefault(str(s), set()).add((s, p, o))
@@ -439,11 +460,92 @@ def test_every_iri_of_the_bundled_plan_resolves(bundled: Published) -> None:
     assert fetch(bundled.url + "id/nothing/here")[0] == 404
 
 
+NEGOTIATION = [
+    # Accept, Accept-Language, the file answered
+    ("text/html", "en", ".en.html"),
+    ("application/ld+json, text/turtle;q=0.1", "en", ".jsonld"),
+    ("application/ld+json;q=1.0, text/turtle;q=0.5", "en", ".jsonld"),
+    ("text/turtle;q=0.5, application/ld+json;q=0.9", "en", ".jsonld"),
+    ("text/html;q=0, text/turtle", "en", ".ttl"),
+    ("text/html;q=0.1, application/ld+json", "en", ".jsonld"),
+    ("text/html;q=0.8, text/turtle;q=0.9, application/ld+json;q=0.05", "en", ".ttl"),
+    ("text/html;q=0.8, text/turtle;q=0.85", "en", ".en.html"),   # equal to one decimal
+    ("text/html;q=0.8, application/xhtml+xml;q=0.9, text/turtle;q=0.85", "en", ".en.html"),
+    ("text/html ; q=0.2 ; x=1, text/turtle;q=0.3", "en", ".ttl"),
+    ("text/turtle;level=1;q=0.7;ext=1, text/html;q=0.3", "en", ".ttl"),
+    ("TEXT/Turtle ; Q=0.9 , text/html ; q=0.2", "en", ".ttl"),
+    ("text/*;q=0.9, application/ld+json;q=0.5", "en", ".en.html"),   # text/html by text/*
+    ("text/*, text/html;q=0", "en", ".ttl"),          # the most specific range gives the q
+    ("*/*;q=0.1, text/turtle;q=0.2", "en", ".ttl"),
+    ("*/*", "fr", ".fr.html"),
+    ("text/turtle;q=0", "en", ".en.html"),             # nothing acceptable: HTML
+    ("application/n-triples", "en", ".en.html"),
+    ("", "", ".en.html"),
+    (HTML_ACCEPT, "en;q=0.1, fr", ".fr.html"),
+    (HTML_ACCEPT, "fr;q=0, en", ".en.html"),
+    (HTML_ACCEPT, "fr-CA;q=0.5, en-US;q=0.6", ".en.html"),
+    (HTML_ACCEPT, "en-GB;q=0.5, fr-FR;q=0.5", ".en.html"),   # a tie: the first listed
+    (HTML_ACCEPT, "fr-FR;q=0.5, en;q=0.5", ".fr.html"),
+    (HTML_ACCEPT, "de, *;q=0.5, en;q=0.1", ".fr.html"),      # French by *
+    (HTML_ACCEPT, "de", ".en.html"),
+]
+
+
+@pytest.mark.parametrize(("accept", "language", "suffix"), NEGOTIATION)
+def test_negotiation_follows_q_values(bundled: Published, accept: str, language: str,
+                                      suffix: str) -> None:
+    """The .htaccess answers the representation and the language of highest q-value."""
+    rel = "id/metropolis/plan/2018-2020/L1M3D2"
+    status, headers, _ = fetch(bundled.url + rel, accept, language)
+    assert (status, headers["Location"]) == (303, PREFIX + rel + suffix)
+
+
 def test_every_iri_of_the_multicycle_fixture_resolves(multicycle: Published) -> None:
     iris = sorted(graph_iris(multicycle.kg))
     assert BASE + "id/metropolis/plan/2021-2023" in iris
     assert BASE + "id/example-network/plan/2022-2024/L1M1D1" in iris
     check_resolves(multicycle, iris)
+
+
+def test_every_iri_publish_mints_resolves(tmp_path: Path) -> None:
+    """The dataset, the release and every named graph of a release get pages and data in the
+    site written by the same command."""
+    rel, root = tmp_path / "rel", tmp_path / "site"
+    out = subprocess.run([sys.executable, "-m", "metrograph", "publish", "-q", "-o", str(rel),
+                          "--site", str(root), "--version", "1.2.3", "--base-url",
+                          "https://example.org/releases/1.2.3/", "--data", str(MULTICYCLE[0])],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    minted: set[str] = set()
+    for name in ("void.ttl", "metrograph.nq", "metrograph.trig", "metrograph.graphs.jsonld"):
+        minted |= set(re.findall(r"https://w3id\.org/metrograph/(?:dataset|graph)[^>\s\"]*",
+                                 (rel / name).read_text(encoding="utf-8")))
+    assert {BASE + "dataset", BASE + "dataset/1.2.3", BASE + "graph/ontology",
+            BASE + "graph/organisations", BASE + "graph/vocabularies",
+            BASE + "graph/metropolis/2018-2020"} <= minted
+    server, url = serve(root)
+    try:
+        for iri in sorted(minted):
+            rel_path = iri[len(BASE):]
+            for accept, suffix in ((HTML_ACCEPT, ".en.html"), ("text/turtle", ".ttl"),
+                                   ("application/ld+json", ".jsonld")):
+                status, headers, _ = fetch(url + rel_path, accept, "en")
+                assert status == 303 and headers["Location"] == PREFIX + rel_path + suffix, iri
+                assert fetch(url + rel_path + suffix, accept)[0] == 200, iri
+    finally:
+        server.shutdown()
+        server.server_close()
+    release = Graph().parse(root / "dataset" / "1.2.3.ttl", format="turtle")
+    from rdflib.namespace import DCTERMS, VOID
+    parts = set(release.objects(URIRef(BASE + "dataset/1.2.3"), DCTERMS.hasPart))
+    assert {str(p) for p in parts} == {i for i in minted if i.startswith(BASE + "graph/")}
+    assert URIRef("https://example.org/releases/1.2.3/metrograph.trig") in set(
+        release.objects(URIRef(BASE + "dataset/1.2.3"), VOID.dataDump))
+    plan = Graph().parse(root / "graph" / "metropolis" / "2018-2020.ttl", format="turtle")
+    assert set(plan.objects(URIRef(BASE + "graph/metropolis/2018-2020"), VOID.rootResource)) \
+        == {URIRef(M18)}
+    assert "Named graph metropolis/2018-2020" in (
+        root / "graph" / "metropolis" / "2018-2020.en.html").read_text(encoding="utf-8")
 
 
 def test_network_pages_resolve(network: Published) -> None:
@@ -583,6 +685,47 @@ def test_same_graph_same_bytes(bundled: Published, tmp_path: Path) -> None:
     second = {str(p.relative_to(again)): p.read_bytes() for p in again.rglob("*") if p.is_file()}
     assert first.keys() == second.keys()
     assert [k for k in first if first[k] != second[k]] == []
+
+
+TWINS = """\
+@prefix ex: <http://example.org/> .
+<https://w3id.org/metrograph/id/test/x> ex:q [ ex:r [ ex:t "a" ] ] , [ ex:r [ ex:t "b" ] ] ,
+    [ ex:r [ ex:t "c" ] ] , [ ex:r [ ex:t "d" ] ] .
+<https://w3id.org/metrograph/id/test/y> ex:q [ ex:r [ ex:t "c" ; ex:u [ ex:t "a" ] ] ] ,
+    [ ex:r [ ex:t "c" ; ex:u [ ex:t "b" ] ] ] .
+"""
+
+
+def test_blank_nodes_of_the_same_shape_same_bytes(tmp_path: Path) -> None:
+    """Several blank nodes of one shape under a resource: every process and store writes the
+    same files (blank nodes labelled by RDFC-1.0, not by the order a set gives)."""
+    data = tmp_path / "twins.ttl"
+    data.write_text(TWINS, encoding="utf-8")
+    runs = []
+    for i, (store, seed) in enumerate([("oxigraph", "1"), ("oxigraph", "2"), ("memory", "3"),
+                                       ("memory", "4")]):
+        out = subprocess.run([sys.executable, "-m", "metrograph", "publish", "-q", "--site",
+                              str(tmp_path / f"s{i}"), "--data", str(data), "--store", store],
+                             capture_output=True, text=True, timeout=300,
+                             env={**os.environ, "PYTHONHASHSEED": seed})
+        assert out.returncode == 0, out.stderr
+        root = tmp_path / f"s{i}"
+        runs.append({str(p.relative_to(root)): p.read_bytes()
+                     for p in root.rglob("*") if p.is_file()})
+    assert all(run == runs[0] for run in runs[1:])
+    for name in ("x", "y"):
+        got = Graph().parse(data=runs[0][f"id/test/{name}.ttl"].decode(), format="turtle")
+        want = Graph().parse(data=TWINS, format="turtle")
+        subject = URIRef(f"https://w3id.org/metrograph/id/test/{name}")
+        reached = Graph()
+        todo: list[Any] = [subject]
+        while todo:
+            node = todo.pop()
+            for t in want.triples((node, None, None)):
+                reached.add(t)
+                if isinstance(t[2], BNode):
+                    todo.append(t[2])
+        assert isomorphic(got, reached)
 
 
 def test_site_refuses_to_overwrite_and_unsafe_iris(bundled: Published, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 validation found violations; 2 usage or input error.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
@@ -301,6 +302,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
     if not args.output and not args.site:
         raise MetrographError("give -o DIR (a release), --site DIR (a linked-data site), or both")
+    issued = dt.date.fromisoformat(args.issued) if args.issued else None
+    if args.output and issued is None:
+        from metrograph.publishing.release import issued_default
+
+        issued = issued_default()   # a bad SOURCE_DATE_EPOCH: one line, before any reading
     kg = _load(args)
     if args.site and args.output:  # both targets checked before either is written
         from metrograph.publishing.release import MARKER_FILE
@@ -311,7 +317,8 @@ def cmd_publish(args: argparse.Namespace) -> int:
         from metrograph.publishing.site import write_site
 
         with Progress("writing the site", quiet=args.quiet):
-            site = write_site(kg, args.site, overwrite=args.force)
+            site = write_site(kg, args.site, overwrite=args.force, version=args.version,
+                              base_url=args.base_url)
         print(f"wrote the site of {site.documents} IRIs ({site.pages} pages, {site.files} "
               f"files, {site.bytes} bytes) to {site.directory} in {site.seconds} s")
         if not args.output:
@@ -319,7 +326,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
     with Progress("publishing", quiet=args.quiet):
         release = publish(kg, args.output, version=args.version, previous=args.previous,
                           endpoint=args.sparql_endpoint, overwrite=args.force,
-                          base=args.base_url)
+                          base=args.base_url, issued=issued)
     print(f"published release {release.version} ({release.triples} triples) to "
           f"{release.directory}; every file checked:")
     for f in release.files:
@@ -614,6 +621,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--previous", metavar="DIR", type=types.input_folder,
                    help="the previous release, for CHANGES.md")
     p.add_argument("--version", help="the release's version (default: metrograph's)")
+    p.add_argument("--issued", metavar="YYYY-MM-DD", type=types.iso_date,
+                   help="the release's issue date (default: the date of SOURCE_DATE_EPOCH "
+                        "when set, else today)")
     p.add_argument("--sparql-endpoint", metavar="URL", type=types.http_url,
                    help="a public SPARQL endpoint serving this release, for void.ttl")
     p.add_argument("--base-url", metavar="URL", type=types.http_url,

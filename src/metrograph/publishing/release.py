@@ -40,6 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import shutil
 from collections import Counter, defaultdict
@@ -156,8 +157,11 @@ DATASET = URIRef(BASE + "dataset")
 #: The licence stated for a release (that of the metrograph ontology and the project's work).
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 RIGHTS = (
-    "The ontology, the SKOS schemes, the English translations, the theme tags and the proposed "
-    "SDG links are the metrograph project's work, under CC BY 4.0. The French text of each plan "
+    "The ontology, the SKOS schemes, the English translations, the theme tags and the SDG "
+    "links attributed to the project (prov:wasAttributedTo "
+    "<https://w3id.org/metrograph/id/org/metrograph-project>) are the metrograph project's "
+    "work, under CC BY 4.0; an SDG link attributed to another agent is that agent's proposal. "
+    "The French text of each plan "
     "is its organisation's, from the source documents listed (dcterms:source). SDG goal and "
     "target titles come from the UN SDG Knowledge Organization System and are redistributed "
     "with the citation it requires (dcterms:bibliographicCitation).")
@@ -393,7 +397,9 @@ def _description_text(description: Graph) -> str:
 
 
 def _where(c: Component, plans: Mapping[URIRef, str]) -> str:
-    return f"{c.code} ({plans.get(c.plan, str(c.plan))})"
+    from metrograph.reports.markdown import md_text
+
+    return f"{md_text(c.code)} ({md_text(plans.get(c.plan, str(c.plan)))})"
 
 
 def _plan_names(kg: KnowledgeGraph) -> dict[URIRef, str]:
@@ -405,7 +411,11 @@ def _all_components(kg: KnowledgeGraph) -> list[Component]:
 
 
 def _quoted(text: str | None) -> str:
-    return "(none)" if text is None else "« " + " ".join(text.split()) + " »"
+    """A text from the data as literal Markdown (:func:`~metrograph.reports.markdown.md_text`),
+    between guillemets."""
+    from metrograph.reports.markdown import md_text
+
+    return "(none)" if text is None else "« " + md_text(" ".join(text.split())) + " »"
 
 
 def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: str,
@@ -417,7 +427,9 @@ def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: s
 
     counts = kg.counts()
     triples = len(_union_of(kg.store.dataset()))
-    head = [f"# metrograph {version}", "", f"Issued {issued.isoformat()}.", ""]
+    from metrograph.reports.markdown import md_text
+
+    head = [f"# metrograph {md_text(version)}", "", f"Issued {issued.isoformat()}.", ""]
     summary = (f"{triples} triples; {counts['plans']} plan(s), "
                f"{counts['guidelines']} guidelines, {counts['measures']} measures, "
                f"{counts['deliverables']} deliverables, {counts['assessments']} status "
@@ -428,7 +440,7 @@ def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: s
     plans = {**_plan_names(previous), **_plan_names(kg)}
     old = {c.iri: c for c in _all_components(previous)}
     new = {c.iri: c for c in _all_components(kg)}
-    out = [*head, f"Changes since {previous_version or 'the previous release'}. "
+    out = [*head, f"Changes since {md_text(previous_version or 'the previous release')}. "
            f"Triples: {before} → {triples}. Now: " + summary, ""]
 
     def section(title: str, items: list[str]) -> None:
@@ -670,13 +682,33 @@ def _check_description(folder: Path, void: Graph, triples: int) -> None:
 # ---------------------------------------------------------------------------- writing
 
 
+def issued_default() -> dt.date:
+    """The issue date of a release when none is given: the UTC date of the environment's
+    ``SOURCE_DATE_EPOCH`` (seconds since 1970, the reproducible-builds.org convention), so
+    that a release built again on another day is the same bytes; else today.
+
+    Raises :class:`~metrograph.errors.InputError` when ``SOURCE_DATE_EPOCH`` is set but is
+    not a whole number of seconds in the years 1970-9999."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if value is None:
+        return dt.date.today()
+    try:
+        if not re.fullmatch(r"[0-9]+", value.strip()):
+            raise ValueError(value)
+        return dt.datetime.fromtimestamp(int(value), dt.UTC).date()
+    except (ValueError, OverflowError, OSError):
+        raise InputError(f"SOURCE_DATE_EPOCH is not a number of seconds since 1970: "
+                         f"{value!r}") from None
+
+
 def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = None,
             previous: str | Path | None = None, endpoint: str | None = None,
             overwrite: bool = False, issued: dt.date | None = None,
             base: str | None = None) -> Release:
     """Write a release of ``kg`` into the folder ``out_dir`` and return what it holds.
 
-    ``version`` defaults to metrograph's version, ``issued`` to today. ``previous`` is the
+    ``version`` defaults to metrograph's version, ``issued`` to :func:`issued_default` (the
+    date of ``SOURCE_DATE_EPOCH`` when set, else today). ``previous`` is the
     folder of an earlier release, for ``CHANGES.md``. ``endpoint`` is the URL of a SPARQL
     endpoint serving the data, named in the description. ``base`` is the URL the folder will be
     served from (ending in ``/``); without it the description's download URLs are relative to
@@ -697,7 +729,7 @@ def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = No
     if base is not None and not base.endswith("/"):
         base += "/"
     version = version or __version__
-    issued = issued or dt.date.today()
+    issued = issued or issued_default()
     old_kg, old_version = _load_previous(previous) if previous is not None else (None, None)
 
     source = kg.store.dataset()

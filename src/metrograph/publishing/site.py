@@ -11,6 +11,12 @@ and each of their concepts), at the path of its IRI:
 - ``PATH.ttl`` and ``PATH.jsonld``: its concise bounded description (its triples, the blank
   nodes they reach, and the labels of what it links to) in Turtle and JSON-LD;
 
+and for the IRIs that ``publish`` mints itself: the dataset (``…/dataset``), the release
+(``…/dataset/{version}``) and each named graph of the release (``…/graph/{org}/{cycle}``,
+``…/graph/ontology``...; :func:`~metrograph.publishing.release.part_of`), each described
+(:func:`minted_triples`: title, version, parts, the plans, ontologies, schemes and
+organisations a graph holds, its dump when the release's URL is known) and so given pages;
+
 plus ``index.en.html`` / ``index.fr.html`` (organisations, plans, ontology, vocabularies),
 ``site.css`` and a w3id-style ``.htaccess`` that answers an IRI with a 303 redirect to the
 representation asked for (``text/html`` by language, ``text/turtle``, ``application/ld+json``).
@@ -36,16 +42,19 @@ both formats), and a 100k-triple network has some 17,000 descriptions.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
-from importlib.resources import files
+from importlib.resources import as_file, files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pyoxigraph as ox
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, VOID
 from rdflib.term import Node
 
 from metrograph.errors import InputError
@@ -63,11 +72,12 @@ from metrograph.rdfio.folders import (
 if TYPE_CHECKING:
     from metrograph.graph import KnowledgeGraph
 
-__all__ = ["HTACCESS", "LANGUAGES", "SiteSummary", "render_site", "write_site"]
+__all__ = ["HTACCESS", "LANGUAGES", "SiteSummary", "minted_triples", "render_site",
+           "write_site"]
 
 #: the content-negotiation rules, written at the site's root
 HTACCESS = ".htaccess"
-_STATIC = {"site.css": "site_templates/site.css", HTACCESS: "site_templates/htaccess"}
+_STATIC = {"site.css": "site_templates/site.css"}
 
 #: the file that marks a folder as a metrograph site (``--force`` replaces only such)
 SITE_MARKER = ".metrograph-site"
@@ -134,9 +144,77 @@ def graph_triples(kg: KnowledgeGraph) -> set[tuple[Node, URIRef, Node]]:
     return {(s, p, o) for s, p, o in kg.store.triples() if isinstance(p, URIRef)}
 
 
-def render_site(kg: KnowledgeGraph) -> dict[str, bytes]:
-    """Every file of the site by its path (``id/metropolis/plan/2018-2020.en.html``...)."""
-    site = SiteGraph(graph_triples(kg), BASE)
+_SD = "http://www.w3.org/ns/sparql-service-description#"
+
+
+def minted_triples(kg: KnowledgeGraph, version: str | None = None,
+                   base_url: str | None = None) -> set[tuple[Node, URIRef, Node]]:
+    """The description of the IRIs that :func:`~metrograph.publishing.release.publish` mints
+    for a release of ``kg`` (``version``: metrograph's by default; ``base_url``: where the
+    release is served, for its dumps): the dataset, the release, and the release's named
+    graphs under the site's base, with what each graph holds."""
+    from metrograph import __version__
+    from metrograph.namespaces import MGO
+    from metrograph.publishing.release import DATASET, DUMPS, LICENSE, part_of
+    from metrograph.publishing.site_graph import document_path
+
+    version = version or __version__
+    release = URIRef(f"{DATASET}/{quote(version, safe='')}")
+    if base_url is not None and not base_url.endswith("/"):
+        base_url += "/"
+    out: set[tuple[Node, URIRef, Node]] = set()
+
+    def titled(node: URIRef, en: str, fr: str) -> None:
+        out.add((node, DCTERMS.title, Literal(en, lang="en")))
+        out.add((node, DCTERMS.title, Literal(fr, lang="fr")))
+
+    out.add((DATASET, RDF.type, DCAT.Dataset))
+    titled(DATASET, "metrograph: action plans as a knowledge graph (every release)",
+           "metrograph : plans d'action en graphe de connaissances (toutes les versions)")
+    out.add((DATASET, RDFS.comment, Literal(
+        "The dataset that each metrograph release is a version of.", lang="en")))
+    if document_path(str(release)) is None or not re.fullmatch(r"[A-Za-z0-9._~-]+", version):
+        return out   # a version that cannot be a file name: the dataset alone
+    out.add((DATASET, DCTERMS.hasVersion, release))
+    out.add((release, RDF.type, DCAT.Dataset))
+    out.add((release, RDF.type, VOID.Dataset))
+    out.add((release, DCTERMS.isVersionOf, DATASET))
+    titled(release, f"metrograph {version}", f"metrograph {version}")
+    out.add((release, OWL.versionInfo, Literal(version)))
+    out.add((release, DCTERMS.license, LICENSE))
+    out.add((release, DCTERMS.publisher, MGO["metrograph-project"]))
+    if base_url is not None:
+        for name in DUMPS:
+            out.add((release, VOID.dataDump, URIRef(base_url + name)))
+    roots: dict[URIRef, set[URIRef]] = {}
+    for name in kg.store.graph_names():
+        roots.setdefault(part_of(name), set())
+    with as_file(files("metrograph.publishing") / "queries" / "graph-roots.rq") as path:
+        for row in kg.query_file(path).rows:
+            roots.setdefault(part_of(row["graph"]), set()).add(row["root"])
+    for graph, held in roots.items():
+        if not str(graph).startswith(BASE):
+            continue
+        local = str(graph)[len(BASE):].removeprefix("graph/")
+        out.add((graph, RDF.type, URIRef(_SD + "Graph")))
+        titled(graph, f"Named graph {local} of metrograph {version}",
+               f"Graphe nommé {local} de metrograph {version}")
+        out.add((graph, DCTERMS.isPartOf, release))
+        out.add((release, DCTERMS.hasPart, graph))
+        for root in held:
+            out.add((graph, VOID.rootResource, root))
+        if base_url is not None:
+            for name in DUMPS:
+                if name.endswith((".trig", ".nq")):
+                    out.add((graph, VOID.dataDump, URIRef(base_url + name)))
+    return out
+
+
+def render_site(kg: KnowledgeGraph, *, version: str | None = None,
+                base_url: str | None = None) -> dict[str, bytes]:
+    """Every file of the site by its path (``id/metropolis/plan/2018-2020.en.html``...);
+    ``version`` and ``base_url`` as for :func:`minted_triples`."""
+    site = SiteGraph(graph_triples(kg) | minted_triples(kg, version, base_url), BASE)
     messages = load_messages()
     views = PageViews(site, messages)
     env = _environment()
@@ -159,11 +237,102 @@ def render_site(kg: KnowledgeGraph) -> dict[str, bytes]:
     package = files("metrograph.publishing")
     for name, source in _STATIC.items():
         out[name] = package.joinpath(source).read_bytes()
+    out[HTACCESS] = htaccess_text().encode("utf-8")
     return out
 
 
-def write_site(kg: KnowledgeGraph, directory: str | Path, *,
-               overwrite: bool = False) -> SiteSummary:
+# ---------------------------------------------------------------------- content negotiation
+#
+# mod_rewrite compares no numbers, so the q-values of Accept and Accept-Language are read by
+# regular expressions, one decimal at a time: for each bucket of q-values (0.0x, 0.1x ...
+# 0.9x, 1), lowest first, a rule sets the variable MGTYPE (MGLANG) to each representation
+# (language) whose q-value falls in it; the last one set, of the highest bucket, is chosen.
+# PCRE and Python read these expressions alike (tests/test_site.py applies them).
+
+#: a media range's parameters other than q
+_PARAMS = r"(?:\s*;(?!\s*q=)[^;,]*)*"
+#: the end of an entry: its accept-extensions (after q) and the comma or end
+_END = r"(?:\s*;[^,]*)?\s*(?:,|$)"
+
+
+def _q(bucket: int) -> str:
+    """A q-value in ``bucket`` (10: 1 or none; 1-9: 0.b..; 0: above 0, under 0.1)."""
+    if bucket == 10:
+        return r"1(?:\.0{0,3})?"
+    if bucket == 0:
+        return r"0\.0(?:[1-9][0-9]?|0[1-9])"
+    return rf"0\.{bucket}[0-9]{{0,2}}"
+
+
+def _entry(name: str, bucket: int | None, params: str = _PARAMS) -> str:
+    """An Accept(-Language) entry for ``name`` (a regular expression) with a q-value in
+    ``bucket`` (None: any q-value, 0 among them)."""
+    head = rf"(?:^|,)\s*{name}{params}"
+    if bucket is None:
+        return head + _END
+    if bucket == 10:
+        return head + rf"(?:\s*;\s*q={_q(10)}(?:\s*;[^,]*)?)?\s*(?:,|$)"
+    return head + rf"\s*;\s*q={_q(bucket)}" + _END
+
+
+#: the media types of each representation, each with the wildcard of its top-level type
+_MEDIA: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("jsonld", ((r"application/ld\+json", r"application/\*"),)),
+    ("ttl", ((r"text/turtle", r"text/\*"),)),
+    ("html", ((r"text/html", r"text/\*"), (r"application/xhtml\+xml", r"application/\*"))),
+)
+_LANG = r"(?:-[a-z0-9]+)*"
+_ANY_LANG = r"\*"
+_ANY_TYPE = r"\*/\*"
+
+
+def _set(variable: str, value: str, conds: list[str]) -> list[str]:
+    return [*(f"RewriteCond {c} [NC]" for c in conds), f"RewriteRule ^ - [E={variable}:{value}]"]
+
+
+def htaccess_text() -> str:
+    """The site's ``.htaccess``: ``site_templates/htaccess`` and the negotiation rules."""
+    accept, language = "%{HTTP_ACCEPT}", "%{HTTP:Accept-Language}"
+    lines = ["RewriteEngine on", "", "# the language: English unless French has a higher "
+             "q-value (or the same, listed first)", "RewriteRule ^ - [E=MGLANG:en]"]
+    en_first = r"^(?:\s*(?!fr(?:[-;,\s]|$))[^,]*,)*\s*en" + _LANG + r"\s*(?:[;,]|$)"
+    for bucket in range(11):
+        for lang, first in (("en", None), ("fr", None), ("en", en_first)):
+            own = _entry(lang + _LANG, bucket, "")
+            lines += _set("MGLANG", lang, [f"{language} {own}"] + (
+                [f"{language} {first}"] if first else []))
+            if first is None:   # through "*" when the language is not listed
+                lines += _set("MGLANG", lang, [
+                    f"{language} !{_entry(lang + _LANG, None, '')}",
+                    f"{language} {_entry(_ANY_LANG, bucket, '')}"])
+    lines += ["", "# the representation: HTML unless Turtle or JSON-LD has a higher q-value",
+              "RewriteRule ^ - [E=MGTYPE:html]"]
+    for bucket in range(11):
+        for value, ranges in _MEDIA:
+            for exact, wild in ranges:
+                lines += _set("MGTYPE", value, [f"{accept} {_entry(exact, bucket)}"])
+                lines += _set("MGTYPE", value, [f"{accept} !{_entry(exact, None)}",
+                                                f"{accept} {_entry(wild, bucket)}"])
+                lines += _set("MGTYPE", value, [f"{accept} !{_entry(exact, None)}",
+                                                f"{accept} !{_entry(wild, None)}",
+                                                f"{accept} {_entry(_ANY_TYPE, bucket)}"])
+    lines += [
+        "", "# the site's root: the home page, by language",
+        "RewriteRule ^$ index.%{ENV:MGLANG}.html [R=303,L]",
+        "", "# an IRI: the representation chosen",
+        "RewriteCond %{ENV:MGTYPE} ^ttl$", "RewriteCond %{REQUEST_FILENAME}.ttl -f",
+        "RewriteRule ^(.+)$ $1.ttl [R=303,L]",
+        "RewriteCond %{ENV:MGTYPE} ^jsonld$", "RewriteCond %{REQUEST_FILENAME}.jsonld -f",
+        "RewriteRule ^(.+)$ $1.jsonld [R=303,L]",
+        "RewriteCond %{REQUEST_FILENAME}.%{ENV:MGLANG}.html -f",
+        "RewriteRule ^(.+)$ $1.%{ENV:MGLANG}.html [R=303,L]"]
+    template = files("metrograph.publishing").joinpath("site_templates/htaccess").read_text(
+        encoding="utf-8")
+    return template.replace("# @negotiation@\n", "\n".join(lines) + "\n")
+
+
+def write_site(kg: KnowledgeGraph, directory: str | Path, *, overwrite: bool = False,
+               version: str | None = None, base_url: str | None = None) -> SiteSummary:
     """Write the static site of ``kg`` into ``directory`` (see the module's documentation).
 
     An existing, non-empty ``directory`` is replaced only when it holds a site (its
@@ -176,8 +345,8 @@ def write_site(kg: KnowledgeGraph, directory: str | Path, *,
     replaceable(target, overwrite, SITE_MARKER, "site")
     if not target.parent.is_dir():
         raise InputError("the folder does not exist", source=str(target.parent))
-    content = {**render_site(kg), SITE_MARKER: b"metrograph site: publish --site --force may "
-                                              b"replace this folder\n"}
+    content = {**render_site(kg, version=version, base_url=base_url),
+               SITE_MARKER: b"metrograph site: publish --site --force may replace this folder\n"}
     clean_stale(target)
     work = scratch(target, ".new")
     try:

@@ -18,7 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import NoReturn, cast
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
@@ -26,6 +26,7 @@ from rdflib.term import Node
 
 from metrograph.errors import InputError
 from metrograph.namespaces import BASE, MG
+from metrograph.rdfio.canonical import canonical_quads, from_ox, to_ox
 
 __all__ = ["LABEL_PROPERTIES", "Document", "SiteGraph", "document_path"]
 
@@ -175,8 +176,8 @@ class SiteGraph:
     def description(self, doc: Document) -> list[tuple[Node, URIRef, Node]]:
         """``doc``'s concise bounded description (its subjects' triples and the blank nodes
         they reach, recursively) and the labels of the IRIs it links to; sorted, no
-        duplicates, blank nodes labelled ``b0``, ``b1``... in the order they are reached, so
-        the same graph gives the same files whatever labels the store gave them."""
+        duplicates, blank nodes labelled canonically (RDFC-1.0), so the same graph gives the
+        same files whatever labels the store gave them."""
         triples: set[tuple[Node, URIRef, Node]] = set()
         linked: set[URIRef] = set()
         own = set(doc.subjects)
@@ -205,19 +206,21 @@ def _use_key(use: tuple[Node, Node]) -> tuple[str, str]:
 
 
 def _relabel(triples: set[tuple[Node, URIRef, Node]]) -> list[tuple[Node, URIRef, Node]]:
-    def key(t: tuple[Node, URIRef, Node]) -> tuple[str, ...]:
-        return tuple("" if isinstance(x, BNode) else x.n3() for x in t)
+    """``triples`` sorted, their blank nodes labelled by RDF Dataset Canonicalization
+    (:func:`~metrograph.rdfio.canonical.canonical_quads`, as the release dumps are): the same
+    graph gives the same labels, whatever labels the store gave and in whatever order."""
+    if not any(isinstance(s, BNode) or isinstance(o, BNode) for s, _p, o in triples):
+        return sorted(triples, key=_n3)
+    import pyoxigraph as ox
 
-    names: dict[Node, BNode] = {}
-    order = sorted(triples, key=key)
-    for s, _p, o in order:
-        for node in (s, o):
-            if isinstance(node, BNode) and node not in names:
-                names[node] = BNode(f"b{len(names)}")
-    if not names:
-        return order
-    relabelled = [(names.get(s, s), p, names.get(o, o)) for s, p, o in order]
-    return sorted(relabelled, key=lambda t: tuple(x.n3() for x in t))
+    quads = canonical_quads([ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples])
+    out = [(cast(Node, from_ox(q.subject)), URIRef(q.predicate.value),
+            cast(Node, from_ox(q.object))) for q in quads]
+    return sorted(out, key=_n3)
+
+
+def _n3(t: tuple[Node, URIRef, Node]) -> tuple[str, ...]:
+    return tuple(x.n3() for x in t)
 
 
 def check_collisions(documents: dict[str, Document]) -> None:

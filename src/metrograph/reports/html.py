@@ -199,7 +199,8 @@ def write_html_report(kg: KnowledgeGraph, out_dir: str | Path, plan: str | None 
     ``out_dir``, each atomically; return the paths written, in name order. A file of the
     folder that an earlier report did not write (listed in ``.metrograph-report``) is replaced
     only with ``overwrite``: :class:`~metrograph.errors.InputError` otherwise, before anything
-    is written."""
+    is written. The list is written before the pages, so a run killed midway is completed by
+    the next one without ``overwrite``."""
     from metrograph.errors import InputError
     from metrograph.rdfio.writers import write_atomic
 
@@ -215,10 +216,13 @@ def write_html_report(kg: KnowledgeGraph, out_dir: str | Path, plan: str | None 
         more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
         raise InputError(f"would replace {foreign[0]}{more}, which no earlier report wrote: "
                          "give --force (overwrite=True) to replace", source=str(folder))
+    # The list first, with the names about to be written: a run killed while it writes the
+    # pages leaves a folder whose every page of ours is listed, so the next run replaces them
+    # all (no --force needed) and the folder is whole again.
+    write_atomic(marker, "".join(f"{n}\n" for n in sorted(ours | set(pages))).encode("utf-8"))
     written = []
     for name, text in sorted(pages.items()):
         path = folder / name
         write_atomic(path, text.encode("utf-8"))
         written.append(path)
-    write_atomic(marker, "".join(f"{n}\n" for n in sorted(ours | set(pages))).encode("utf-8"))
     return written

@@ -45,6 +45,8 @@ __all__ = [
 STATUSES: tuple[Status, ...] = (Status.DONE, Status.IN_PROGRESS, Status.NOT_ELABORATED,
                                 Status.NOT_RECORDED)
 _SDG = "http://metadata.un.org/sdg/"
+#: The agent of the metrograph project's own editorial work (its proposed SDG links...).
+PROJECT = URIRef("https://w3id.org/metrograph/id/org/metrograph-project")
 _RELATIONS = ("continues", "replaces", "splitFrom")
 
 
@@ -143,7 +145,7 @@ class ThemeView:
 
 @dataclass(frozen=True)
 class LinkView:
-    """A component's link to an SDG goal or target."""
+    """A component's link to an SDG goal or target, and who proposed it."""
 
     item: Item
     parent_code: str
@@ -151,6 +153,25 @@ class LinkView:
     sdg_name: Text
     stated: bool
     justification: str
+    #: the agents the link is attributed to (``prov:wasAttributedTo``), by IRI
+    attributed_to: tuple[URIRef, ...] = ()
+    #: their names, in the same order
+    proposers: tuple[Text, ...] = ()
+
+    @property
+    def basis(self) -> str:
+        """``stated`` (by the source), ``proposed`` (by the metrograph project alone),
+        ``proposed_by`` (by other agents: :attr:`proposers`) or ``proposed_unattributed``
+        (nobody is recorded as proposing it)."""
+        if self.stated:
+            return "stated"
+        if not self.attributed_to:
+            return "proposed_unattributed"
+        return "proposed" if self.attributed_to == (PROJECT,) else "proposed_by"
+
+    def proposed_by(self, lang: str) -> str:
+        """The names of who proposed the link, in ``lang`` (else the other language)."""
+        return ", ".join(name.get(lang) for name in self.proposers)
 
 
 @dataclass(frozen=True)
@@ -224,6 +245,19 @@ class PlanReport:
         """Whether any deliverable of the plan has a recorded status."""
         return self.recorded.recorded > 0
 
+    @property
+    def links(self) -> tuple[LinkView, ...]:
+        """Every SDG link of the plan, goal by goal."""
+        return tuple(link for goal in self.goals for link in goal.links)
+
+    def link_counts(self) -> dict[str, int]:
+        """How many links the plan has by :attr:`LinkView.basis`, every basis present."""
+        counts = dict.fromkeys(("stated", "proposed", "proposed_by", "proposed_unattributed"),
+                               0)
+        for link in self.links:
+            counts[link.basis] += 1
+        return counts
+
 
 @dataclass(frozen=True)
 class OrgView:
@@ -296,6 +330,22 @@ def _names(kg: KnowledgeGraph) -> dict[str, dict[URIRef, Text]]:
             for k, d in found.items()}
 
 
+def _attributions(kg: KnowledgeGraph) -> dict[URIRef, tuple[URIRef, ...]]:
+    """SDG link -> the agents it is attributed to, in IRI order."""
+    with as_file(files("metrograph.reports") / "queries" / "attributions.rq") as path:
+        rows = kg.query_file(path).rows
+    found: dict[URIRef, set[URIRef]] = defaultdict(set)
+    for r in rows:
+        found[r["link"]].add(r["agent"])
+    return {link: tuple(sorted(agents)) for link, agents in found.items()}
+
+
+def _agent_name(g: _Graph, agent: URIRef) -> Text:
+    """An agent's name: its preferred name, else its short one, else its IRI's last part."""
+    return g.names["pref"].get(agent) or g.names["alt"].get(agent) or Text(local(agent),
+                                                                          local(agent))
+
+
 def _by_plan(rows: Iterable[ProgressRow]) -> dict[URIRef, list[ProgressRow]]:
     out: dict[URIRef, list[ProgressRow]] = defaultdict(list)
     for r in rows:
@@ -319,13 +369,29 @@ class _Graph:
     into: dict[URIRef, list[CycleLink]]     # by later plan
     onward: dict[URIRef, list[CycleLink]]   # by earlier plan
     themes_over: dict[URIRef, list[dict[str, Any]]]   # by organisation
+    attributions: dict[URIRef, tuple[URIRef, ...]] = field(default_factory=dict)   # by link
+
+
+def _one_each(components: Iterable[Component]) -> list[Component]:
+    """One component per IRI, in the API's order. Data that fails validation (two
+    translations, two assessments on one date) can give a component twice: the report shows
+    it once, the same one in every store (the least by its texts and status)."""
+    def rank(c: Component) -> tuple[str, str, str]:
+        status = c.status.value if isinstance(c, Deliverable) else ""
+        return c.label("fr") or "", c.label("en") or "", status
+
+    chosen: dict[URIRef, Component] = {}
+    for c in components:
+        if c.iri not in chosen or rank(c) < rank(chosen[c.iri]):
+            chosen[c.iri] = c
+    return list(chosen.values())   # in the order the API gives (the first of each)
 
 
 def _gather(kg: KnowledgeGraph) -> _Graph:
     from metrograph.graph import plan_sequence
 
     comps: dict[URIRef, list[Component]] = defaultdict(list)
-    for c in kg.components():
+    for c in _one_each(kg.components()):
         comps[c.plan].append(c)
     reported = {c.plan: Reported(c.reported_total, dict(c.reported))
                 for c in kg.reported_vs_recorded()}
@@ -336,7 +402,7 @@ def _gather(kg: KnowledgeGraph) -> _Graph:
         progress={by: _by_plan(kg.progress(by)) for by in
                   ("plan", "guideline", "measure", "theme", "sdg-goal")},
         reported=reported, into=defaultdict(list), onward=defaultdict(list),
-        themes_over=defaultdict(list))
+        themes_over=defaultdict(list), attributions=_attributions(kg))
     if many:
         rows = [(r, local(r["relation"])) for r in kg.query("carried-over").rows]
         for r, relation in rows + [(r, "drops") for r in kg.query("dropped").rows]:
@@ -394,10 +460,11 @@ def _goals(g: _Graph, plan: Plan) -> tuple[GoalView, ...]:
         parent = g.by_iri.get(c.parent)
         for link in c.sdg_links:
             code = str(link.sdg)[len(_SDG):]
+            agents = g.attributions.get(link.iri, ()) if link.iri is not None else ()
             links[_goal_number(link.sdg)].append(LinkView(
                 _item(c), parent.code if parent is not None and c.kind == "deliverable" else "",
                 code, g.names["pref"].get(link.sdg, Text()), link.stated,
-                link.justification or ""))
+                link.justification or "", agents, tuple(_agent_name(g, a) for a in agents)))
     tallies = {_goal_number(r.group): Tally.of(r.counts)
                for r in g.progress["sdg-goal"].get(plan.iri, [])}
     out = []
