@@ -199,6 +199,19 @@ def test_commands_refuse_foreign_variables_with_one_line(fake: FakeFactory,
     assert "are not those of the query" in line and b"server column" not in done.stdout
 
 
+def test_validate_refuses_results_without_a_focus_node(fake: FakeFactory) -> None:
+    """The query's variables, every value unbound: validate says so (exit 2), it does not
+    crash with exit 1, which means "violations found"."""
+    def behaviour(req: Request) -> Reply:
+        query = " ".join(req.form().get("query", []))
+        if "LIMIT 5" in query and "GRAPH ?g" in query:
+            return _answer(["s", "p", "o"], [])
+        return _answer(projection(query) or ["s"], [{}])
+    server = fake(behaviour)
+    done = _cli("validate", "--endpoint", server.base + "/sparql")
+    assert "gave a result without a focus node" in _one_error_line(done)
+
+
 # ------------------------------------------------------------------ 3. the password in errors
 
 USER, PASSWORD = "alice", 'Pa<ss"wörd&1/+Zq\'ß'
