@@ -305,8 +305,8 @@ class RemoteStore:
             for triple in self._triples(g):
                 target.add(triple)
             if len(target) != expected:
-                raise RemoteError(f"reading <{g}> from {display(self.query_url)}: got "
-                                  f"{len(target)} of its {expected} triples")
+                raise self.http.error(f"reading <{g}> from {display(self.query_url)}: got "
+                                      f"{len(target)} of its {expected} triples")
         return copy
 
     def _triples(self, g: URIRef) -> Iterator[tuple[Node, Node, Node]]:
@@ -325,7 +325,7 @@ class RemoteStore:
                 offset += page
         for s, p, o in rows:
             if s is None or p is None or o is None:
-                raise RemoteError(f"reading <{g}>: the server answered an unbound term")
+                raise self.http.error(f"reading <{g}>: the server answered an unbound term")
             yield s, p, o
 
     def refresh(self) -> None:
