@@ -1,6 +1,6 @@
 """``push``: a knowledge graph or a release goes to real servers (Oxigraph, Virtuoso) with the Graph
 Store protocol or SPARQL Update; pushing twice changes nothing; replacing is never half-done; a
-failed push leaves the previous graph intact."""
+failed push leaves the previous graph intact, or says it wrote the new one whole."""
 
 from __future__ import annotations
 
@@ -242,6 +242,65 @@ def test_a_failed_push_leaves_the_previous_graph(request: pytest.FixtureRequest,
         RemoteStore(server.query_url, server.update_url).update(f"DROP SILENT GRAPH <{leftover}>")
     assert isomorphic(_remote_graph(server, name), _graph(1))  # the previous graph, intact
     _no_temporary_graphs(server)
+
+
+@pytest.mark.parametrize("which, step", [("oxigraph-plain", "record"),
+                                         ("oxigraph-plain", "count"),
+                                         ("virtuoso_limited", "record")])
+def test_a_graph_written_but_not_recorded_is_said_so_and_repaired(
+        request: pytest.FixtureRequest, tmp_path: Path, fake: FakeFactory, which: str,
+        step: str) -> None:
+    """The graph is written whole (Oxigraph's transactional PUT into an empty graph, Virtuoso's
+    MOVE), then recording the push (or counting the graph) fails: the error says the graph was
+    written, ``done`` lists it, and the next push records it and rebuilds the default graph."""
+    if which == "oxigraph-plain":  # a fresh server whose default graph is a graph of its own
+        server = servers.start_oxigraph(tmp_path, union=False)
+        request.addfinalizer(server.stop)
+    else:
+        server = request.getfixturevalue(which)
+    name = f"{EX}unrecorded/{which}/{step}"
+    source = Dataset()
+    source.graph(URIRef(name)).__iadd__(_graph(3))
+    real = server.query_url.rsplit("/", 1)[0]
+
+    def fails(r: Request) -> Reply | None:
+        text = " ".join(r.form().get("update", []) + r.form().get("query", []))
+        if step == "record" and "push:sha256" in text and "INSERT DATA" in text:
+            return Reply(500, {"Content-Type": "text/plain"}, b"boom")
+        if step == "count" and "COUNT" in text and any(x.method == "PUT"
+                                                       for x in proxy.requests):
+            return Reply(500, {"Content-Type": "text/plain"}, b"boom")
+        return None
+
+    proxy = fake(fails, forward_to=real)
+
+    def via(url: str) -> str:
+        return proxy.base + url[len(real):]
+
+    with pytest.raises(PushError) as info:
+        push(source, via(server.gsp_url), update_url=via(server.update_url),
+             query_url=via(server.query_url), retries=0)
+    message = str(info.value)
+    assert f"<{name}> was written whole" in message and "the next push sends it again" in message
+    assert [str(r.graph) for r in info.value.done] == [name]
+    assert isomorphic(_remote_graph(server, name), _graph(3))
+    store = RemoteStore(server.query_url, union_default_graph=True)
+    recorded = ("ASK { GRAPH <urn:metrograph:push-state> { <urn:metrograph:push-state> "
+                "<urn:metrograph:push:default-graph> \"stale\" } }")
+    if which == "oxigraph-plain":  # marked stale before the write
+        assert store.ask(recorded)
+    report = push(source, server.gsp_url, update_url=server.update_url,
+                  query_url=server.query_url)
+    [again] = report.graphs
+    assert again.method != "unchanged"  # no record: sent again, then recorded
+    if which == "oxigraph-plain":
+        assert report.default_union and not store.ask(recorded)
+        default = store.select('SELECT ?s ?p ?o { ?s ?p ?o FILTER(!STRSTARTS(STR(?p), '
+                               '"urn:metrograph:push:")) }')  # the records left out
+        assert len(default.rows) == len(_graph(3))
+    [third] = push(source, server.gsp_url, update_url=server.update_url,
+                   query_url=server.query_url).graphs
+    assert third.method == "unchanged"
 
 
 def test_credentials_with_digest_auth_on_virtuoso(virtuoso_limited: Server,

@@ -1,7 +1,8 @@
 """A published release pushed into Oxigraph servers: the raw ``queries/*.rq`` files, sent by
 plain HTTP (``urllib``, not metrograph), answer as the embedded store does on a server whose
 default graph is a graph of its own; pushing the same release twice counts nothing twice;
-``prune`` removes the graphs a newer release no longer has, and only those."""
+``prune`` removes the graphs a newer release no longer has that metrograph pushed, and only
+those."""
 
 from __future__ import annotations
 
@@ -119,12 +120,20 @@ def test_prune_removes_what_a_newer_release_no_longer_has(plain: Server, release
     newer_other = Dataset()
     newer_other.graph(other).add((other, other, Literal("kept")))
     push(newer_other, plain.gsp_url, update_url=plain.update_url, query_url=plain.query_url)
+    # a graph in metrograph's namespace that someone else wrote (no push record)
+    foreign = "https://w3id.org/metrograph/graph/user/partner-b"
+    put = urllib.request.Request(
+        f"{plain.gsp_url}?{urllib.parse.urlencode({'graph': foreign})}", method="PUT",
+        data=b'<urn:b:s> <urn:b:p> "partner B data" .\n',
+        headers={"Content-Type": "application/n-triples"})
+    with urllib.request.urlopen(put, timeout=60) as resp:
+        assert resp.status in (200, 201, 204)
     report = push(newer, plain.gsp_url, update_url=plain.update_url, query_url=plain.query_url,
                   prune=True)
     assert report.pruned == [URIRef(PLAN)] and f"{PLAN}: pruned" in report.summary()
     left = {str(r[0]) for r in _raw(plain.query_url, "SELECT DISTINCT ?g "
                                     "{ GRAPH ?g { ?s ?p ?o } }").rows}
-    assert PLAN not in left and str(other) in left
+    assert PLAN not in left and str(other) in left and foreign in left
     # the default graph follows: no deliverable of the pruned plan is left in it
     assert _count(plain, "PREFIX mg: <https://w3id.org/metrograph/ontology#> "
                          "SELECT (COUNT(*) AS ?n) { ?d a mg:Deliverable }") == 0

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from metrograph.cli import types
 from metrograph.errors import InputError, MetrographError
 from metrograph.stores import STORES
+from metrograph.terminal import printable
 
 if TYPE_CHECKING:
     from metrograph.graph import KnowledgeGraph
@@ -33,6 +34,19 @@ class _Parser(argparse.ArgumentParser):
         # one line: what is wrong (the argument and the file or value), and where help is
         print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+
+def _printable_record(record: logging.LogRecord) -> bool:
+    """A logging filter: the message of ``record`` with its control characters shown as
+    escapes (a warning may quote data or a server's text)."""
+    record.msg, record.args = printable(record.getMessage()), None
+    return True
+
+
+def _say(text: str, output: str | None) -> None:
+    """:func:`_write` of a text made for a terminal that may hold data or a server's text
+    (control characters shown as escapes; data formats never pass through here)."""
+    _write(printable(text), output)
 
 
 def _store_dir(args: argparse.Namespace, files: Sequence[str] = ()) -> str | None:
@@ -137,7 +151,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     lines += [f"  {key:<13} {value}" for key, value in counts.items()]
     lines += [f"  plan {p.cycle} ({p.iri}): {p.guidelines} guidelines, {p.measures} measures, "
               f"{p.deliverables} deliverables" for p in plans]
-    _write("\n".join(lines) + "\n", args.output)
+    _say("\n".join(lines) + "\n", args.output)
     return EXIT_OK
 
 
@@ -184,7 +198,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if hidden > 0:
             lines.append(f"... and {hidden} more (use --verbose or --format json)")
         lines.append(report.summary())
-        _write("\n".join(lines) + "\n", args.output)
+        _say("\n".join(lines) + "\n", args.output)
     return EXIT_INVALID if report.has_violations else EXIT_OK
 
 
@@ -292,7 +306,7 @@ def cmd_push(args: argparse.Namespace) -> int:
                       default_graph=args.default_graph, timeout=args.http_timeout,
                       prune=args.prune, force=args.force, max_bytes=args.max_response_bytes,
                       progress=progress)
-    print(report.summary())
+    print(printable(report.summary()))
     return EXIT_OK
 
 
@@ -369,7 +383,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     for r in mine:
         if r.severity == "Violation" or args.verbose:
             where = describe_focus(Path(args.folder), graph, r.focus)
-            print(f"{where}: {r.severity}: {r.message}", file=sys.stderr)
+            print(printable(f"{where}: {r.severity}: {r.message}"), file=sys.stderr)
     violations = [r for r in mine if r.severity == "Violation"]
     if violations:
         print(f"metrograph: {len(violations)} violation(s); nothing was written",
@@ -776,6 +790,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # library warnings (an ill-typed literal...) as one line each on stderr, no traceback
     logging.basicConfig(format="metrograph: warning: %(message)s", level=logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_printable_record)
     try:
         _refuse_output_clash(args)
         with one_line_literal_warnings():
@@ -783,13 +799,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a write error on standard output (a full disk) is reported here
         return code
     except MetrographError as exc:
-        print(f"metrograph: error: {exc}", file=sys.stderr)
+        print(f"metrograph: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:  # the environment failed us (standard output closed or full...)
         if isinstance(exc, BrokenPipeError):
             return EXIT_OK
         where = f"{exc.filename}: " if exc.filename else "cannot write the output: "
-        print(f"metrograph: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(printable(f"metrograph: error: {where}{exc.strerror or exc}"), file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head
         return EXIT_OK

@@ -8,10 +8,11 @@ replaced graph is never seen half-loaded and a failed push leaves it as it was. 
 push is recorded on the server (the SHA-256 of its sorted N-Triples and the count stored,
 :mod:`metrograph.stores.remote.state`): a graph whose digest and count are those recorded is not
 sent again, so pushing the same thing twice sends nothing and changes nothing. Then, with
-``prune``, the server's graphs under metrograph's graph namespace that the source does not hold
-are dropped; and where the server's default graph is not the union of its named graphs
-(Oxigraph by default) and something changed, it is rebuilt as their distinct union, so that plain
-SPARQL clients running the ``queries/*.rq`` files see each fact once.
+``prune``, the server's graphs under metrograph's graph namespace that earlier pushes recorded
+and the source does not hold are dropped; and where the server's default graph is not the
+union of its named graphs (Oxigraph by default) and something changed, it is rebuilt as their
+distinct union, so that plain SPARQL clients running the ``queries/*.rq`` files see each fact
+once.
 
 Release files in TriG, N-Quads, N-Triples or Turtle are parsed and split by pyoxigraph (its bulk
 loader into a scratch in-memory store, then one N-Triples dump per graph, all in Rust: a
@@ -38,6 +39,7 @@ from metrograph.rdfio.formats import default_graph_id, format_for, parse_into
 from metrograph.rdfio.inputs import check_input_path, read_input
 from metrograph.stores.remote import GraphWriter, HttpClient, Upload, WriteResult
 from metrograph.stores.remote.http import DEFAULT_MAX_BYTES
+from metrograph.stores.remote.writer import Unrecorded
 
 __all__ = ["PushError", "PushReport", "push", "read_release"]
 
@@ -164,17 +166,19 @@ def push(source: KnowledgeGraph | Dataset | str | Path, graph_store_url: str | N
     default) rather than adding to it. Default-graph triples go to the named graph
     ``default_graph`` when given, and are skipped otherwise (the report counts them).
     ``prune`` (with update and query URLs) drops the server's graphs under metrograph's graph
-    namespace (``https://w3id.org/metrograph/graph/``) that the source does not hold; other
-    graphs are never touched. With update and query URLs, a server whose default graph is not
-    the union of its named graphs gets its default graph rebuilt as their distinct union (when a
-    graph changed). With update and query URLs, a graph the server holds as this source has it
-    (recorded digest, same count) is not sent (``method == "unchanged"`` in the report);
-    ``force`` sends every graph.
+    namespace (``https://w3id.org/metrograph/graph/``) that earlier pushes recorded and the
+    source does not hold; other graphs (unrecorded ones too) are never touched. With update
+    and query URLs, a server whose default graph is not the union of its named graphs gets its
+    default graph rebuilt as their distinct union (when a graph changed). With update and query
+    URLs, a graph the server holds as this source has it (recorded digest, same count) is not
+    sent (``method == "unchanged"`` in the report); ``force`` sends every graph.
     ``timeout`` bounds each request (upload included); credentials, retries and ``max_bytes``
     are those of :class:`~metrograph.stores.remote.RemoteStore`.
 
     Raises :class:`PushError` (naming the graphs already written) if a graph fails: that graph
-    is left as it was; :class:`~metrograph.errors.InputError` for a source that cannot be read.
+    is left as it was, or, when only a step after its write failed (recording the push), is
+    written whole (the message says which, and ``done`` lists it); the next push completes
+    what is missing. :class:`~metrograph.errors.InputError` for a source that cannot be read.
     """
     if not graph_store_url and not update_url:
         raise InputError("give the server's Graph Store URL, its SPARQL Update URL, or both")
@@ -234,6 +238,8 @@ def _push_parts(writer: GraphWriter, parts: dict[URIRef, Upload], *, replace: bo
             progress.advance(1, detail=str(name).rsplit("/", 1)[-1])
         except MetrographError as exc:
             pushed = ", ".join(f"<{r.graph}>" for r in done) or "none"
+            if isinstance(exc, Unrecorded):  # written whole: listed as done, the message says
+                done.append(exc.result)
             raise PushError(f"push of <{name}> failed: {exc} (graphs pushed before it: "
                             f"{pushed})", done) from exc
     try:

@@ -16,6 +16,7 @@ from rdflib.term import Node
 
 from metrograph.namespaces import ID, PREFIXES
 from metrograph.stores.base import SelectResult, SelectStream
+from metrograph.terminal import printable
 
 __all__ = ["STREAM_FORMATS", "QueryStream", "python_rows", "to_csv", "to_json", "to_python",
            "to_table", "to_tsv", "write_rows"]
@@ -95,16 +96,19 @@ def _short(term: Node | None, width: int) -> str:
             if text.startswith(ns):
                 text = prefix + ":" + text[len(ns):]
                 break
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()), keep="")
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def to_table(result: SelectResult, width: int = 48) -> str:
-    """A fixed-width text table for a terminal (long values are cut to ``width``)."""
+    """A fixed-width text table for a terminal (long values are cut to ``width``; control
+    characters shown as escapes, :func:`~metrograph.terminal.printable`: a value cannot move
+    the cursor or send the terminal an escape sequence)."""
     cells = [[_short(t, width) for t in row] for row in result.rows]
-    widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(result.variables)]
+    names = [printable(v, keep="") for v in result.variables]
+    widths = [max([len(v)] + [len(r[i]) for r in cells]) for i, v in enumerate(names)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    lines = [fmt.format(*result.variables), fmt.format(*("-" * w for w in widths))]
+    lines = [fmt.format(*names), fmt.format(*("-" * w for w in widths))]
     lines += [fmt.format(*r) for r in cells]
     lines.append(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")
     return "\n".join(line.rstrip() for line in lines) + "\n"

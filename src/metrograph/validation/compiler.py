@@ -752,13 +752,19 @@ def _fill(message: str, values: dict[str, Node | None]) -> str:
 def run_unit(store: Store, unit: _Unit) -> list[ValidationResult]:
     """The results of one compiled constraint on ``store``; :class:`InputError` naming the
     shape when its SPARQL cannot be run (an ill-formed ``sh:select`` in a shapes file)."""
+    name = unit.shape.n3() if isinstance(unit.shape, URIRef) else "a shape without an IRI"
+    component = str(unit.component).rsplit("#", 1)[-1]
     try:
         result = store.select(unit.query)
     except QueryError as exc:
-        name = unit.shape.n3() if isinstance(unit.shape, URIRef) else "a shape without an IRI"
-        component = str(unit.component).rsplit("#", 1)[-1]
         raise InputError(f"the SPARQL of the shape {name} ({component}) cannot be run: "
                          f"{exc}") from None
+
+    def unbound(what: str) -> InputError:
+        # a sh:select that does not project $this, or a remote server's answer leaving it out
+        return InputError(f"the SPARQL of the shape {name} ({component}) gave a result "
+                          f"without {what}")
+
     out: list[ValidationResult] = []
     if unit.kind == "focus":
         seen: set[tuple[Node | None, ...]] = set()
@@ -767,12 +773,14 @@ def run_unit(store: Store, unit: _Unit) -> list[ValidationResult]:
                 continue
             seen.add(row)
             focus = row[0]
-            assert focus is not None
+            if focus is None:
+                raise unbound("a focus node")
             out.append(ValidationResult(focus, unit.severity, unit.message, unit.shape,
                                         unit.path, None, unit.component))
     elif unit.kind == "value":
         for focus, value in result.rows:
-            assert focus is not None and value is not None
+            if focus is None or value is None:
+                raise unbound("a focus node and a value")
             if unit.check is not None and unit.check(value):
                 continue
             out.append(ValidationResult(focus, unit.severity, unit.message, unit.shape,
@@ -786,7 +794,8 @@ def run_unit(store: Store, unit: _Unit) -> list[ValidationResult]:
             seen_rows.add(row)
             values = dict(zip(variables, row, strict=True))
             focus = values.get("this")
-            assert focus is not None
+            if focus is None:
+                raise unbound("a focus node ($this)")
             path = values.get("path")
             value = values.get("value") or focus
             out.append(ValidationResult(focus, unit.severity, _fill(unit.message, values),

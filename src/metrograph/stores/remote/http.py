@@ -13,8 +13,11 @@ bound the first two by itself either (its timeouts are per phase and per read), 
 gets only the time left before the request's deadline, and reads answers in chunks, stopping
 past ``max_bytes``.
 
-Credentials answer a server's Basic or Digest challenge only (never sent unasked), redirects are
-not followed (the error names the new location), TLS certificates are always verified.
+Credentials are found for each URL's host and answer a Basic or Digest challenge only (never
+sent unasked), from that URL's origin only (scheme, host, port: the password of one host never
+goes to another); redirects are not followed (the error names the new location), TLS
+certificates are always verified. A compressed answer is inflated piece by piece, within the
+size bound. Every message holding text a server sent is scrubbed (:meth:`HttpClient.scrub`).
 """
 
 from __future__ import annotations
@@ -31,16 +34,18 @@ import ssl
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Generator, Iterable, Mapping
+import zlib
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpcore
 import httpx
 
-from metrograph.errors import InputError, RemoteError
+from metrograph.errors import InputError, MetrographError, RemoteError
+from metrograph.terminal import printable
 
 __all__ = ["DEFAULT_MAX_BYTES", "Answer", "HttpClient", "display", "find_credentials"]
 
@@ -48,6 +53,7 @@ __all__ = ["DEFAULT_MAX_BYTES", "Answer", "HttpClient", "display", "find_credent
 DEFAULT_MAX_BYTES = 512 << 20
 _ERROR_BYTES = 64 * 1024  # read of an error answer, for its excerpt
 _RETRY_STATUS = {500, 502, 503, 504}
+_E = TypeVar("_E", bound=MetrographError)
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline",
                                                                         default=None)
 
@@ -108,7 +114,7 @@ class _Transport(httpx.HTTPTransport):
 
 # ---------------------------------------------------------------------------- credentials
 
-class _Secret(httpx.Auth):
+class _Secret:
     """A user name and password: they answer a Basic or Digest challenge, and never show in a
     ``repr`` or (see :meth:`scrub`) a message."""
 
@@ -117,7 +123,9 @@ class _Secret(httpx.Auth):
         forms = {password, html.escape(password), html.escape(password, quote=False),
                  json.dumps(password)[1:-1], json.dumps(password, ensure_ascii=False)[1:-1],
                  urllib.parse.quote(password, safe=""), urllib.parse.quote_plus(password),
-                 urllib.parse.quote(password)}
+                 urllib.parse.quote(password), repr(password)[1:-1], ascii(password)[1:-1],
+                 repr(password.encode())[2:-1], password.upper(), password.lower(),
+                 password.casefold()}
         for text in (password, f"{user}:{password}"):
             raw = text.encode()
             for pad in range(3):  # base64 of the password anywhere in a longer text
@@ -131,16 +139,14 @@ class _Secret(httpx.Auth):
         return "<credentials hidden>"
 
     def scrub(self, text: str) -> str:
-        """``text`` with the password masked in any form a server may echo it: plain,
-        HTML- or JSON-escaped, URL-encoded, base64-encoded (alone or in a Basic header), in
-        any letter case."""
+        """``text`` with the password masked in any form a server or a parser's message may
+        echo it: plain, HTML- or JSON-escaped, Python-quoted (as text or UTF-8 bytes),
+        URL-encoded, base64-encoded (alone or in a Basic header), in any letter case."""
         return self._pattern.sub("***", text) if self._pattern else text
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response,
-                                                             None]:
-        response = yield request
-        if response.status_code != 401:
-            return
+    def answer(self, request: httpx.Request, response: httpx.Response
+               ) -> Generator[httpx.Request, httpx.Response, None]:
+        """Answer the Basic or Digest challenge of ``response`` to ``request``."""
         scheme = response.headers.get("www-authenticate", "").split(" ", 1)[0].lower()
         if scheme == "digest":
             flow = httpx.DigestAuth(self._user, self._password).auth_flow(request)
@@ -151,6 +157,32 @@ class _Secret(httpx.Auth):
                 return
         elif scheme == "basic":
             yield httpx.BasicAuth(self._user, self._password).auth_flow(request).__next__()
+
+
+def _origin(url: str | httpx.URL) -> tuple[str, str, int]:
+    """The scheme, host and port of ``url`` (the default port when it names none)."""
+    parts = urllib.parse.urlsplit(str(url))
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https"
+                                                                  else 80)
+
+
+class _Credentials(httpx.Auth):
+    """The credentials of each origin (scheme, host, port): a 401 answer is answered with
+    those of the origin that sent it, and with none when that origin has none."""
+
+    def __init__(self, secrets: Mapping[tuple[str, str, int], _Secret]) -> None:
+        self.secrets = dict(secrets)
+
+    def __repr__(self) -> str:
+        return "<credentials hidden>"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response,
+                                                             None]:
+        response = yield request
+        secret = self.secrets.get(_origin(request.url))
+        if response.status_code == 401 and secret is not None:
+            yield from secret.answer(request, response)
 
 
 def find_credentials(url: str, environ: Mapping[str, str] | None = None) -> _Secret | None:
@@ -178,7 +210,7 @@ def find_credentials(url: str, environ: Mapping[str, str] | None = None) -> _Sec
     except OSError as exc:
         raise InputError(f"cannot read the netrc file: {exc.strerror}", source=str(path)
                          ) from None
-    found = entries.authenticators(urllib.parse.urlsplit(url).hostname or "")
+    found = entries.authenticators((urllib.parse.urlsplit(url).hostname or "").lower())
     return None if found is None else _Secret(found[0] or "", found[2] or "")
 
 
@@ -265,7 +297,9 @@ class HttpClient:
         self.urls = [u for u in urls if u]
         for u in self.urls:
             _check_url(u)
-        self._secret = find_credentials(self.urls[0], environ) if self.urls else None
+        # each URL's own credentials, answering its origin's challenges only
+        secrets = {_origin(u): find_credentials(u, environ) for u in self.urls}
+        self._auth = _Credentials({o: c for o, c in secrets.items() if c is not None})
         self.server: str | None = None  # the Server header of the last answer
         context = ssl.create_default_context(cafile=ca_file)  # verifies certificates and names
         proxies = urllib.request.getproxies()
@@ -276,16 +310,27 @@ class HttpClient:
             mounts[f"{parts.scheme}://{parts.netloc}"] = _Transport(
                 context, None if direct else proxies.get(parts.scheme))
         self._client = httpx.Client(mounts=mounts, trust_env=False, follow_redirects=False,
-                                    auth=self._secret, timeout=None, headers={
-                                        "User-Agent": user_agent or _default_user_agent()})
+                                    auth=self._auth, timeout=None, headers={
+                                        "User-Agent": user_agent or _default_user_agent(),
+                                        "Accept-Encoding": "gzip, deflate"})
 
     def __repr__(self) -> str:
         return (f"HttpClient(timeout={self.timeout}, retries={self.retries}, "
-                f"credentials={'yes' if self._secret else 'no'})")
+                f"credentials={'yes' if self._auth.secrets else 'no'})")
 
     def scrub(self, text: str) -> str:
-        """``text`` with any credential masked (messages from servers pass through it)."""
-        return self._secret.scrub(text) if self._secret else text
+        """``text`` as a message may show it: every credential masked (:meth:`_Secret.scrub`),
+        control characters and terminal escape sequences made visible
+        (:func:`~metrograph.terminal.printable`). Every message holding text a server sent
+        passes through it (:meth:`error`)."""
+        for secret in {id(s): s for s in self._auth.secrets.values()}.values():
+            text = secret.scrub(text)
+        return printable(text)
+
+    def error(self, message: str, cls: type[_E] | None = None) -> _E | RemoteError:
+        """The exception (``cls``, by default :class:`RemoteError`) whose message is
+        ``message``, made of text a server sent, scrubbed (:meth:`scrub`)."""
+        return (cls or RemoteError)(self.scrub(message))
 
     def request(self, method: str, url: str, *, body: bytes | Iterable[bytes] | None = None,
                 content_type: str | None = None, accept: str | None = None,
@@ -311,11 +356,11 @@ class HttpClient:
                     continue
                 return answer
         except _Fatal as exc:
-            raise RemoteError(self.scrub(f"{what} to {display(url)} failed: {exc}")) from None
+            raise self.error(f"{what} to {display(url)} failed: {exc}") from None
         finally:
             _DEADLINE.reset(token)
         tries = f" (tried {attempts} times)" if attempts > 1 else ""
-        raise RemoteError(self.scrub(f"{what} to {display(url)} failed{tries}: {last}"))
+        raise self.error(f"{what} to {display(url)} failed{tries}: {last}")
 
     def _once(self, method: str, url: str, body: bytes | Iterable[bytes] | None,
               headers: dict[str, str], attempt: int) -> Answer:
@@ -323,9 +368,11 @@ class HttpClient:
             with self._client.stream(method, url, content=body, headers=headers) as resp:
                 limit = self.max_bytes if resp.is_success else _ERROR_BYTES
                 data = bytearray()  # grown in place: the answer is never held twice
-                for chunk in resp.iter_bytes():
+                inflate = _Inflate(resp.headers.get("content-encoding", ""))
+                for chunk in _bounded(resp.iter_raw(), inflate):
                     if len(data) + len(chunk) > limit:
                         if not resp.is_success:
+                            data += chunk[:limit - len(data)]
                             break
                         raise _Fatal(f"the answer is larger than {self.max_bytes} bytes "
                                      "(raise --max-response-bytes, or narrow the query)")
@@ -356,10 +403,10 @@ class HttpClient:
         media = answer.media_type or "no content type"
         head = f"HTTP {answer.status} ({media}){hint}" if status else media
         excerpt = self.scrub(_excerpt(answer))
-        size = 80 if self._secret else 300
+        size = 80 if self._auth.secrets else 300
         if len(excerpt) > size:
             excerpt = excerpt[: size - 3] + "..."
-        return head + (f": {excerpt}" if excerpt else "")
+        return self.scrub(head + (f": {excerpt}" if excerpt else ""))
 
     def failure(self, answer: Answer, what: str) -> RemoteError:
         """The error for a non-2xx ``answer`` to ``what``."""
@@ -371,12 +418,58 @@ class HttpClient:
             hint = (f" (redirected to {display(answer.headers.get('location', '?'))}: use that"
                     " URL)")
         tries = f" (tried {answer.attempts} times)" if answer.attempts > 1 else ""
-        return RemoteError(self.scrub(f"{what} to {display(answer.url)} failed{tries}: "
-                                      f"{self.describe(answer, True, hint)}"))
+        return self.error(f"{what} to {display(answer.url)} failed{tries}: "
+                          f"{self.describe(answer, True, hint)}")
 
     def close(self) -> None:
         """Close the connections."""
         self._client.close()
+
+
+_STEP = 64 * 1024  # the most bytes one piece of a compressed answer inflates to
+
+
+class _Inflate:
+    """The decoder of one answer's ``Content-Encoding`` (gzip, deflate or none), inflating at
+    most :data:`_STEP` bytes at a time: the size bound holds while a compressed answer
+    inflates, not after."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding.strip().lower()
+        if self.encoding in ("", "identity"):
+            self._z: Any = None
+        elif self.encoding in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.encoding == "deflate":
+            self._z = zlib.decompressobj()
+        else:
+            raise _Fatal(f"the answer is encoded as {self.encoding[:40]!r}, which this client "
+                         "does not read (it asks for gzip or deflate)")
+        self._started = False
+
+    def pieces(self, raw: bytes) -> Iterator[bytes]:
+        """The bytes ``raw`` inflates to, :data:`_STEP` at most at a time."""
+        if self._z is None:
+            yield raw
+            return
+        while raw and not self._z.eof:
+            try:
+                out = self._z.decompress(raw, _STEP)
+            except zlib.error:
+                if self.encoding == "deflate" and not self._started:  # raw deflate, no header
+                    self._z, self._started = zlib.decompressobj(-zlib.MAX_WBITS), True
+                    continue
+                raise _Fatal(f"the answer's {self.encoding} encoding is damaged") from None
+            self._started = True
+            raw = self._z.unconsumed_tail
+            if out:
+                yield out
+
+
+def _bounded(raw: Iterable[bytes], inflate: _Inflate) -> Iterator[bytes]:
+    """The decoded bytes of the answer whose raw bytes are ``raw``, piece by piece."""
+    for chunk in raw:
+        yield from inflate.pieces(chunk)
 
 
 class _Retryable(Exception):

@@ -46,7 +46,7 @@ from metrograph.errors import TruncatedResultError
 from metrograph.stores.base import SelectResult
 
 __all__ = ["canonical_size", "check_truncation", "comparable", "comparable_rows",
-           "is_system_graph", "server_term"]
+           "is_system_graph", "server_count", "server_term"]
 
 _INTEGERS = {str(XSD[n]) for n in (
     "integer", "int", "long", "short", "byte", "nonNegativeInteger", "nonPositiveInteger",
@@ -99,6 +99,24 @@ def server_term(term: Node | None) -> Node | None:
     return term
 
 
+#: a count as servers write it: decimal digits (``xsd:integer``), or ``2.0``/``2E0`` forms of an
+#: integer (Virtuoso's ``COUNT`` may come as a decimal); at most 18 digits
+_COUNT = re.compile(r"[0-9]{1,18}")
+_NUMBER = re.compile(r"[+]?[0-9]{1,18}(\.0*)?([eE][+]?0*[0-9])?")
+
+
+def server_count(term: Node | str | None) -> int | None:
+    """The number a server answered as a count (a literal or its text); None for anything else:
+    not a number, negative, or too large to be a count (``1e99999999`` would take Python
+    minutes to make into an integer)."""
+    text = str(term).strip() if term is not None else ""
+    if _NUMBER.fullmatch(text):
+        value = Decimal(text)
+        if value == value.to_integral_value():
+            return int(value)
+    return None
+
+
 def is_system_graph(server: str | None, graph: str) -> bool:
     """Whether ``graph`` is one of Virtuoso's own (when ``server``, the Server header, says
     Virtuoso)."""
@@ -114,7 +132,7 @@ def check_truncation(headers: Mapping[str, str], rows: int, limit: int | None,
             f"{where}: the server hit its time limit and answered with partial results "
             f"({rows} rows); raise its MaxQueryExecutionTime or simplify the query")
     header = headers.get("x-sparql-maxrows", "").strip()
-    if not header.isdigit():
+    if not _COUNT.fullmatch(header):
         return None
     max_rows = int(header)
     if rows >= max_rows and not (limit is not None and limit <= max_rows):

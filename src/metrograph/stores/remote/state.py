@@ -24,12 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from importlib.resources import files
 
 from rdflib import Literal, URIRef
 
 from metrograph.sparql.binding import iri_text, render_term
+from metrograph.stores.remote.quirks import server_count
 
 __all__ = ["STATE", "ServerState", "default_stale_text", "forget_text", "record_text",
            "state_query"]
@@ -85,10 +85,7 @@ class ServerState:
 
 
 def _integer(text: str) -> int | None:
-    try:
-        return int(Decimal(text))
-    except (InvalidOperation, ValueError):
-        return None
+    return server_count(text)
 
 
 def state_query() -> str:

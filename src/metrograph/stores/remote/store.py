@@ -12,8 +12,8 @@ differences: :mod:`.quirks`; writes: :mod:`.writer`.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from decimal import Decimal
 from typing import BinaryIO
 
 from rdflib import Dataset, Graph, URIRef
@@ -36,6 +36,7 @@ from metrograph.stores.remote.http import DEFAULT_MAX_BYTES, Answer, HttpClient,
 from metrograph.stores.remote.quirks import (
     check_truncation,
     is_system_graph,
+    server_count,
     server_term,
 )
 from metrograph.stores.remote.state import STATE
@@ -109,8 +110,8 @@ class RemoteStore:
     def _results(self, answer: Answer, what: str) -> Result:
         where = f"{what} to {display(answer.url)}"
         if answer.media_type not in (_JSON, "application/json"):
-            raise RemoteError(f"{where}: expected SPARQL JSON results, got "
-                              f"{self.http.describe(answer)}")
+            raise self.http.error(f"{where}: expected SPARQL JSON results, got "
+                                  f"{self.http.describe(answer)}")
         try:
             return Result.parse(io.BytesIO(answer.body), format="json")
         except ValueError as exc:  # json's and orjson's decode errors
@@ -118,24 +119,26 @@ class RemoteStore:
                        if "JSON" in type(exc).__name__ else f"a result is malformed ({exc})")
         except (KeyError, TypeError, AttributeError):
             problem = "the answer is JSON but not SPARQL results"
+        except RecursionError:
+            problem = "the answer is JSON nested too deeply to be SPARQL results"
         except Exception as exc:  # rdflib's term parsing: NotImplementedError and others
-            problem = f"a result is malformed ({' '.join(str(exc).split())[:100]})"
-        raise RemoteError(f"{where}: {problem}")
+            problem = f"a result is malformed ({exc})"
+        raise self.http.error(_cut(f"{where}: {problem}", 300))
 
     def _select_raw(self, query: str, *, dataset: bool = True, limit: int | None = None,
                     what: str = "query") -> SelectResult:
         answer = self._post(query, _JSON, what=what, dataset=dataset)
+        where = f"{what} to {display(answer.url)}"
         result = self._results(answer, what)
         if result.type != "SELECT":
-            raise RemoteError(f"{what} to {display(answer.url)}: the answer has no SELECT "
-                              "results")
-        variables = [str(v) for v in result.vars or []]
+            raise RemoteError(f"{where}: the answer has no SELECT results")
+        variables = _answer_variables(self.http, result, projection(query), where)
         rows = [tuple(server_term(b.get(Variable(v))) for v in variables)
                 for b in result.bindings]
         header = answer.headers.get("x-sparql-maxrows", "").strip()
-        if header.isdigit():
+        if _COUNT.fullmatch(header):
             self.max_rows = int(header)  # learnt before a cut answer raises
-        check_truncation(answer.headers, len(rows), limit, f"{what} to {display(answer.url)}")
+        check_truncation(answer.headers, len(rows), limit, where)
         return SelectResult(variables, rows)
 
     def _default_graphs(self) -> list[URIRef]:
@@ -219,14 +222,14 @@ class RemoteStore:
         where = f"query to {display(answer.url)}"
         fmt = _RDF.get(answer.media_type)
         if fmt is None:
-            raise RemoteError(f"{where}: expected N-Triples or Turtle, got "
-                              f"{self.http.describe(answer)}")
+                raise self.http.error(f"{where}: expected N-Triples or Turtle, got "
+                                  f"{self.http.describe(answer)}")
         out = Graph()
         try:
             out.parse(data=answer.body.decode("utf-8"), format=fmt)
-        except Exception as exc:  # rdflib's parsers raise many kinds
-            raise RemoteError(f"{where}: the answer is not valid {fmt} "
-                              f"({' '.join(str(exc).split())[:200]})") from None
+        except Exception as exc:  # rdflib's parsers raise many kinds, RecursionError too
+            raise self.http.error(_cut(f"{where}: the answer is not valid {fmt} ({exc})", 300)
+                                  ) from None
         check_truncation(answer.headers, 0, None, where)
         if self.max_rows is not None and len(out) >= self.max_rows and not (
                 sub.limit is not None and sub.limit <= self.max_rows and len(out) <= sub.limit):
@@ -249,9 +252,15 @@ class RemoteStore:
         result = self._select_raw(
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
             dataset=False, what="listing graphs")
-        counts = {g: int(Decimal(str(n))) for g, n in result.rows
-                  if isinstance(g, URIRef) and n is not None and str(g) != STATE
-                  and not is_system_graph(self.http.server, str(g))}
+        counts: dict[URIRef, int] = {}
+        for g, n in result.rows:
+            if isinstance(g, URIRef) and n is not None and str(g) != STATE \
+                    and not is_system_graph(self.http.server, str(g)):
+                count = server_count(n)
+                if count is None:
+                    raise self.http.error(_cut(f"listing graphs on {display(self.query_url)}: "
+                                               f"<{g}> has the count {str(n)[:40]!r}", 300))
+                counts[g] = count
         if self.graphs is not None:
             counts = {g: n for g, n in counts.items() if g in self.graphs}
         return counts
@@ -296,8 +305,8 @@ class RemoteStore:
             for triple in self._triples(g):
                 target.add(triple)
             if len(target) != expected:
-                raise RemoteError(f"reading <{g}> from {display(self.query_url)}: got "
-                                  f"{len(target)} of its {expected} triples")
+                raise self.http.error(f"reading <{g}> from {display(self.query_url)}: got "
+                                      f"{len(target)} of its {expected} triples")
         return copy
 
     def _triples(self, g: URIRef) -> Iterator[tuple[Node, Node, Node]]:
@@ -316,7 +325,7 @@ class RemoteStore:
                 offset += page
         for s, p, o in rows:
             if s is None or p is None or o is None:
-                raise RemoteError(f"reading <{g}>: the server answered an unbound term")
+                raise self.http.error(f"reading <{g}>: the server answered an unbound term")
             yield s, p, o
 
     def refresh(self) -> None:
@@ -350,3 +359,70 @@ class RemoteStore:
         """Replace the named graph ``name`` by ``graph`` (see :class:`GraphWriter`)."""
         self._names = None
         return self.writer.write(URIRef(name), Upload.of(graph), replace=True)
+
+
+_COUNT = re.compile(r"[0-9]{1,18}")
+
+
+def _cut(message: str, size: int) -> str:
+    """``message`` on one line, cut to ``size`` characters (after scrubbing: a cut never leaves
+    part of a password to show)."""
+    text = " ".join(message.split())
+    return text if len(text) <= size else text[:size - 3] + "..."
+
+
+def projection(query: str) -> list[str] | None:
+    """The variables projected by the top-level ``SELECT`` of ``query``, in order (``?x`` and
+    ``(... AS ?x)``); None for ``SELECT *`` or no ``SELECT`` (read from its tokens: comments,
+    strings and IRIs cannot mislead it)."""
+    tokens = [t for t in tokenize(query) if t.kind not in ("ws", "comment")]
+    brace = paren = 0
+    names: list[str] | None = None
+    for i, tok in enumerate(tokens):
+        word = tok.text.upper() if tok.kind == "word" else ""
+        if names is None:
+            if tok.text == "{":
+                brace += 1
+            elif tok.text == "}":
+                brace -= 1
+            elif word == "SELECT" and brace == 0:
+                names = []
+            continue
+        if paren == 0 and (word in ("WHERE", "FROM") or tok.text == "{"):
+            break
+        if tok.text == "(":
+            paren += 1
+        elif tok.text == ")":
+            paren -= 1
+        elif tok.text == "*" and paren == 0:
+            return None
+        elif tok.kind == "var" and (paren == 0 or (paren == 1 and tokens[i - 1].kind == "word"
+                                                   and tokens[i - 1].text.upper() == "AS")):
+            names.append(tok.text[1:])
+    return names or None
+
+
+def _answer_variables(http_: HttpClient, result: Result, expected: list[str] | None,
+                      where: str) -> list[str]:
+    """The variables of a SELECT answer, in the query's order: refused (:class:`RemoteError`)
+    when they are not those the query projects (``expected``; None for ``SELECT *``, where
+    only the answer's own consistency is checked), repeat one, or a result binds a variable
+    the answer does not list."""
+
+    def shown(names: Iterable[object]) -> str:
+        return ", ".join(f"?{n}" for n in names) or "none"
+
+    answered = [str(v) for v in result.vars or []]
+    if len(set(answered)) != len(answered):
+        raise http_.error(_cut(f"{where}: the answer lists a variable twice ({shown(answered)})",
+                               300))
+    if expected is not None and set(answered) != set(expected):
+        raise http_.error(_cut(f"{where}: the answer's variables ({shown(answered)}) are not "
+                               f"those of the query ({shown(expected)})", 300))
+    known = set(answered)
+    for binding in result.bindings:
+        extra = [str(v) for v in binding if str(v) not in known]
+        if extra:
+            raise http_.error(_cut(f"{where}: a result binds {shown(extra)}, which the answer's "
+                                   f"variables ({shown(answered)}) do not list", 300))
+    return answered if expected is None else expected

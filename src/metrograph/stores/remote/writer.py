@@ -35,7 +35,6 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from importlib.resources import files
 
 from rdflib import BNode, Graph, URIRef
@@ -44,7 +43,7 @@ from rdflib.term import Node
 from metrograph.errors import InputError, MetrographError, RemoteError
 from metrograph.sparql.binding import iri_text, render_term
 from metrograph.stores.remote.http import Answer, HttpClient, display
-from metrograph.stores.remote.quirks import canonical_size
+from metrograph.stores.remote.quirks import canonical_size, server_count
 from metrograph.stores.remote.state import (
     STATE,
     ServerState,
@@ -54,7 +53,7 @@ from metrograph.stores.remote.state import (
     state_query,
 )
 
-__all__ = ["STAGING", "GraphWriter", "Upload", "WriteResult", "ntriples"]
+__all__ = ["STAGING", "GraphWriter", "Unrecorded", "Upload", "WriteResult", "ntriples"]
 
 #: the prefix of staging graph names (``default-union.ru`` leaves these graphs out)
 STAGING = "urn:metrograph:staging:"
@@ -73,6 +72,16 @@ class WriteResult:
     #              (the server holds it as pushed before: nothing was sent)
     staged: bool  # uploaded into a staging graph first, then moved into place
     transactional: bool = False  # written into place by one transaction (no staging graph)
+
+
+class Unrecorded(RemoteError):
+    """A graph was written whole, but a step after its write failed (its count, or the record
+    of its push): ``result`` says what was written. Its push is not recorded, so the next push
+    sends it again and rebuilds the default graph (marked stale before the write)."""
+
+    def __init__(self, message: str, result: WriteResult) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class _Labels:
@@ -177,6 +186,7 @@ class GraphWriter:
         self.chunk_size = chunk_size
         self._gsp_missing = False
         self._bulk = True  # staging uploads may ask for Oxigraph's bulk loader
+        self._stale_marked = False  # default-stale.ru was sent by this writer
 
     # -------------------------------------------------------------- requests
 
@@ -206,11 +216,11 @@ class GraphWriter:
             return None
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH "
                            f"{iri_text(str(graph))} {{ ?s ?p ?o }} }}", "count")
-        try:
-            return int(Decimal(rows[0]["n"]))
-        except (KeyError, IndexError, InvalidOperation, ValueError):
-            raise RemoteError(f"count on {display(self.query_url)}: unexpected answer"
-                              ) from None
+        count = server_count(rows[0].get("n")) if len(rows) == 1 else None
+        if count is None:
+            raise RemoteError(f"count on {display(self.query_url)}: unexpected answer (not one "
+                              "count)")
+        return count
 
     def _gsp(self, method: str, graph: URIRef, upload: Upload, what: str) -> bool:
         """Send ``upload`` to ``graph`` with the Graph Store protocol; False when the server
@@ -283,7 +293,8 @@ class GraphWriter:
                 if self._virtuoso():
                     self.update(forget_text(name), what=f"replacing <{name}>")
                 placing = True
-                self._move(tmp, name, stored, record, empty=fresh)  # says what it left
+                self._move(tmp, name, WriteResult(name, upload.triples, stored, method, True),
+                           record, empty=fresh)  # says what it left
             else:
                 placing = True
                 self.update(f"ADD GRAPH {iri_text(str(tmp))} TO {iri_text(str(name))} ;\n"
@@ -296,6 +307,8 @@ class GraphWriter:
             notes = [] if placing else [f"<{name}> is unchanged"]
             if leftover:
                 notes.append(f"the staging graph <{tmp}> could not be dropped: drop it by hand")
+            if notes and isinstance(exc, Unrecorded):
+                raise Unrecorded(f"{exc}; {'; '.join(notes)}", exc.result) from exc
             if notes:
                 raise RemoteError(f"{exc}; {'; '.join(notes)}") from exc
             raise
@@ -318,6 +331,7 @@ class GraphWriter:
         url = f"{self.gsp_url}{sep}{_form(graph=str(name)).decode()}"
         note = (f"<{name}> is unchanged (or, if only the answer was lost, written whole: the "
                 "upload is one transaction)")
+        self._mark_default_stale()  # before the write: a failure after it leaves the mark
         try:
             answer = self.http.request("PUT", url, body=upload.body, what=what,
                                        content_type=_NT, accept="*/*", idempotent=False)
@@ -328,7 +342,12 @@ class GraphWriter:
             return None
         if not answer.ok:
             raise RemoteError(f"{self.http.failure(answer, what)}; {note}")
-        stored = self.count(name)
+        written = WriteResult(name, upload.triples, None, "graph-store", False, True)
+        try:
+            stored = self.count(name)
+        except MetrographError as exc:
+            raise Unrecorded(f"{exc}; <{name}> was written whole (one transaction) but could "
+                             f"not be counted: {_AGAIN}", written) from exc
         if stored is not None and stored != upload.triples \
                 and stored != canonical_size(upload.graph()):
             try:
@@ -339,11 +358,26 @@ class GraphWriter:
                                   ) from exc
             raise RemoteError(f"{what}: the server holds {stored} of the {upload.triples} "
                               f"triples sent; <{name}> is empty again, as it was")
-        parts = [record_text(name, upload.digest, stored)] \
-            if upload.digest is not None and stored is not None else []
-        self.update(" ;\n".join([*parts, default_stale_text()]), idempotent=False,
-                    what=f"recording <{name}>")
-        return WriteResult(name, upload.triples, stored, "graph-store", False, True)
+        written = WriteResult(name, upload.triples, stored, "graph-store", False, True)
+        if upload.digest is not None and stored is not None:
+            self._record(name, record_text(name, upload.digest, stored), written)
+        return written
+
+    def _record(self, name: URIRef, record: str, written: WriteResult) -> None:
+        """Send ``record``, the record of ``written``'s push (:class:`Unrecorded` if that
+        fails)."""
+        try:
+            self.update(record, idempotent=False, what=f"recording <{name}>")
+        except MetrographError as exc:
+            raise Unrecorded(f"{exc}; <{name}> was written whole, but its push could not be "
+                             f"recorded: {_AGAIN}", written) from exc
+
+    def _mark_default_stale(self) -> None:
+        """Mark the default graph stale (``default-stale.ru``) once, before the first write
+        that does not mark it in its own request."""
+        if not self._stale_marked:
+            self.update(default_stale_text(), what="push state")
+            self._stale_marked = True
 
     def _upload(self, tmp: URIRef, upload: Upload, name: URIRef) -> str:
         what = f"upload of <{name}>"
@@ -370,7 +404,7 @@ class GraphWriter:
     def _virtuoso(self) -> bool:
         return "virtuoso" in (self.http.server or "").lower()
 
-    def _move(self, tmp: URIRef, name: URIRef, expected: int | None, record: str | None,
+    def _move(self, tmp: URIRef, name: URIRef, written: WriteResult, record: str | None,
               *, empty: bool) -> None:
         """Put the staged graph ``tmp`` in place of ``name`` and drop it; run ``record`` (the
         push's record) with it, in the same request where the server runs one as a
@@ -390,9 +424,9 @@ class GraphWriter:
                                   "lost, replaced whole: the request is one transaction)"
                                   ) from exc
             return
-        self._virtuoso_move(tmp, name, expected)
+        self._virtuoso_move(tmp, name, written.stored)
         if record is not None:
-            self.update(record, idempotent=False, what=f"recording <{name}>")
+            self._record(name, record, written)
 
     def _virtuoso_move(self, tmp: URIRef, name: URIRef, expected: int | None) -> None:
         what = f"replacing <{name}>"
@@ -429,11 +463,12 @@ class GraphWriter:
         return sorted(URIRef(r["g"]) for r in rows if "g" in r and r["g"] != STATE)
 
     def prune(self, keep: Iterable[URIRef], under: str) -> list[URIRef]:
-        """Drop the server's named graphs whose names start with ``under`` and are not in
-        ``keep``; return their names."""
+        """Drop the named graphs whose names start with ``under``, that are not in ``keep``,
+        and that metrograph's pushes recorded (:mod:`.state`); return their names. A graph
+        without a record (written by someone else, or only added to) is never dropped."""
         kept = set(keep)
-        gone = [g for g in self.graph_names()
-                if str(g).startswith(under) and g not in kept]
+        found = ServerState.from_rows(self.select(state_query(), "reading the push state"))
+        gone = sorted(g for g in found.recorded if str(g).startswith(under) and g not in kept)
         for g in gone:
             stale = "" if self._virtuoso() else f" ;\n{default_stale_text()}"
             self.update(f"DROP SILENT GRAPH {iri_text(str(g))} ;\n{forget_text(g)}{stale}",
@@ -472,6 +507,10 @@ class GraphWriter:
         self.update(_text("default-settled.ru"), what="push state")
 
 
+_AGAIN = ("the next push sends it again, and rebuilds the default graph where the server keeps "
+          "one of its own")
+
+
 def _text(name: str) -> str:
     """The SPARQL Update ``name`` of this package."""
     return files("metrograph.stores.remote").joinpath(name).read_text("utf-8")
@@ -488,8 +527,9 @@ def _bindings(http_: HttpClient, answer: Answer, what: str) -> list[dict[str, st
 
     try:
         data = json.loads(answer.body)
-        return [{k: str(v["value"]) for k, v in b.items()}
+        return [{str(k): str(v["value"]) for k, v in b.items()}
                 for b in data["results"]["bindings"]]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        raise RemoteError(http_.scrub(f"{what} on {display(answer.url)}: not SPARQL JSON "
-                                      f"results: {http_.describe(answer)}")) from None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        # RecursionError: JSON nested deeper than Python's stack
+        raise http_.error(f"{what} on {display(answer.url)}: not SPARQL JSON results: "
+                          f"{http_.describe(answer)}") from None
