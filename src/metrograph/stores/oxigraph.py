@@ -5,17 +5,20 @@ with Oxigraph's Rust parsers and SPARQL engine for large graphs."""
 from __future__ import annotations
 
 import fcntl
+import functools
 import io
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
+import traceback
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar, cast
 
 from rdflib import Dataset, Graph, URIRef
 from rdflib.term import Node
@@ -98,17 +101,60 @@ def _ox() -> Any:
     return pyoxigraph
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _detach(exc: BaseException, outer: BaseException | None = None) -> BaseException:
+    """``exc`` with the local variables of the finished frames of its traceback cleared, and
+    those of the exceptions it chains (``__cause__``, ``__context__``) down to ``outer`` (the
+    exception being handled when the call began, whose frames are the caller's). What those
+    frames held (a pyoxigraph ``QuerySolutions``, ``QueryTriples`` or ``QuadIter``) is freed
+    now, in this thread: pyoxigraph's results are "unsendable" (pyo3), and one freed by another
+    thread is leaked, with a ``RuntimeError`` printed. The traceback's lines are kept."""
+    seen: set[int] = set()
+    chain: list[BaseException] = [exc]
+    while chain:
+        current = chain.pop()
+        if current is outer or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.__traceback__ is not None:
+            traceback.clear_frames(current.__traceback__)  # skips frames still running
+        chain += [e for e in (current.__cause__, current.__context__) if e is not None]
+    return exc
+
+
+def _frees_here(method: _F) -> _F:
+    """``method`` whose exceptions leave without the pyoxigraph objects their frames held
+    (:func:`_detach`): an exception raised by the store may be handed over to another thread
+    (:func:`_bounded`'s caller, a validation thread pool's), which must not be the one that
+    frees them."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        outer = sys.exception()
+        try:
+            return method(*args, **kwargs)
+        except BaseException as exc:
+            _detach(exc, outer)
+            raise
+
+    return cast(_F, wrapper)
+
+
 def _bounded(work: Callable[[], SelectResult], check: Callable[[], None]) -> SelectResult:
     """Run ``work`` in a worker thread (Oxigraph releases the GIL while it evaluates) and call
     ``check`` every 50 ms; when ``check`` raises (time is up), stop waiting. Oxigraph cannot
-    cancel a running query: the abandoned evaluation ends on its own in the background."""
+    cancel a running query: the abandoned evaluation ends on its own in the background. Every
+    pyoxigraph object ``work`` makes is freed in the worker: its answer is made of rdflib
+    terms, and its exception is handed over with its frames cleared (:func:`_detach`)."""
     box: list[SelectResult | BaseException] = []
 
     def run() -> None:
         try:
             box.append(work())
         except BaseException as exc:  # handed over to the waiting thread
-            box.append(exc)
+            box.append(_detach(exc))
 
     worker = threading.Thread(target=run, name="metrograph-oxigraph-query", daemon=True)
     worker.start()
@@ -215,6 +261,7 @@ class OxigraphStore:
         """The underlying ``pyoxigraph.Store``."""
         return self._store
 
+    @_frees_here
     def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str,
              progress: Reporter = SILENT) -> int:
         """Parse ``data`` with Oxigraph's parser into the named graph ``graph`` (a quad
@@ -252,6 +299,7 @@ class OxigraphStore:
         self._insert(quads)
         return len(self._store) - before
 
+    @_frees_here
     def load_path(self, path: Path, *, fmt: Format, graph: URIRef, source: str,
                   progress: Reporter = SILENT, blank_nodes: bool = True,
                   size: int | None = None) -> int:
@@ -344,12 +392,14 @@ class OxigraphStore:
         self.dropped += removed
         return removed
 
+    @_frees_here
     def add(self, graph: Graph, into: URIRef) -> None:
         ox = _ox()
         self._writable()
         g = ox.NamedNode(str(into))
         self._insert([ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in graph])
 
+    @_frees_here
     def add_dataset(self, dataset: Dataset) -> None:
         ox = _ox()
         self._writable()
@@ -411,6 +461,7 @@ class OxigraphStore:
         except Undecodable:
             return None
 
+    @_frees_here
     def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
                max_rows: int | None = None,
                check: Callable[[], None] | None = None) -> SelectResult:
@@ -449,6 +500,7 @@ class OxigraphStore:
             return evaluate()
         return _bounded(evaluate, check)
 
+    @_frees_here
     def select_iter(self, query: str, bindings: Mapping[str, Node] | None = None, *,
                     max_rows: int | None = None,
                     check: Callable[[], None] | None = None) -> SelectStream:
@@ -484,6 +536,7 @@ class OxigraphStore:
         return SelectStream(variables + [k for k, _ in extra],
                             bounded_rows(rows(), max_rows, check, [v for _, v in extra]))
 
+    @_frees_here
     def update(self, update: str) -> None:
         """Run a SPARQL Update; a triple it wrote into a second graph is then kept once."""
         self._writable()
@@ -499,6 +552,7 @@ class OxigraphStore:
         """True: Oxigraph evaluates queries outside the GIL, safely."""
         return True
 
+    @_frees_here
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         ox = _ox()
         result = self._run(query, bindings)
@@ -506,6 +560,7 @@ class OxigraphStore:
             raise QueryError("expected an ASK query")
         return bool(result)
 
+    @_frees_here
     def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> Graph:
         ox = _ox()
         result = self._run(query, bindings)
@@ -516,6 +571,7 @@ class OxigraphStore:
             out.add((_term(t.subject), _term(t.predicate), _term(t.object)))
         return out
 
+    @_frees_here
     def dataset(self) -> Dataset:
         ox = _ox()
         copy = Dataset()
@@ -540,12 +596,14 @@ class OxigraphStore:
         for q in self._store:
             yield term(q.subject), term(q.predicate), term(q.object)
 
+    @_frees_here
     def graph_names(self) -> list[URIRef]:
         ox = _ox()
         return sorted(URIRef(g.value) for g in self._store.named_graphs()
                       if isinstance(g, ox.NamedNode)
                       and next(iter(self._store.quads_for_pattern(None, None, None, g)), None))
 
+    @_frees_here
     def write_ntriples(self, out: BinaryIO) -> None:
         """Every distinct triple as N-Triples. In memory: one sorted line each, blank nodes by
         RDFC-1.0, the same bytes as every other store
@@ -564,6 +622,7 @@ class OxigraphStore:
         for g in [*graphs, ox.DefaultGraph()]:
             self._store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=g)
 
+    @_frees_here
     def copy(self) -> OxigraphStore:
         """A writable copy: in memory for an in-memory store; for an on-disk store, a RocksDB
         checkpoint (``Store.backup``: hard links, milliseconds at any size) in a temporary
