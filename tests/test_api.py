@@ -180,7 +180,7 @@ def test_reasoned_is_a_new_graph(kg) -> None:  # type: ignore[no-untyped-def]
     assert len(reasoned) > before
 
 
-@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld", "trig", "nq"])
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld", "trig", "nq", "xml"])
 def test_export_round_trips(kg, tmp_path: Path, fmt: str) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / f"out.{fmt}"
     text = kg.export(fmt, path)
