@@ -148,3 +148,103 @@ def test_rdfxml_export_is_byte_identical_across_processes() -> None:
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, check=True,
                            timeout=300).stdout for _ in range(2)]
     assert runs[0] == runs[1] and len(runs[0]) > 100_000
+
+
+# ------------------------------------------------------------------ one object per IRI
+
+PLAN = "https://w3id.org/metrograph/id/metropolis/plan/2018-2020"
+#: FICTIONAL TEST DATA: a second French and English label with a regional tag, a second title
+REGIONAL = f"""\
+@prefix m18: <{PLAN}/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix mg: <https://w3id.org/metrograph/ontology#> .
+m18:L1M1D1 skos:prefLabel "Calendrier (Québec)"@fr-CA ; mg:translatedLabel "Calendar (UK)"@en-GB .
+m18:L1M1 mg:translatedLabel "Mesure (es)"@es .
+<{PLAN}> dcterms:title "Plan (Québec)"@fr-CA , "Action plan"@en .
+"""
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_regional_labels_give_one_component_and_break_a_shape(store: str,
+                                                              tmp_path: Path) -> None:
+    extra = tmp_path / "regional.ttl"
+    extra.write_text(REGIONAL, encoding="utf-8")
+    kg = metrograph.load(extra, store=store)
+    bundled = metrograph.load(store=store)
+    assert len(kg.deliverables()) == kg.counts()["deliverables"] == 65
+    assert [p.deliverables for p in kg.plans()] == [65]
+    d = kg.get("L1M1D1")
+    assert d.labels == bundled.get("L1M1D1").labels  # the label tagged exactly fr, en
+    assert kg.get("L1M1").labels == bundled.get("L1M1").labels  # es is not en
+    assert kg.plan().title == bundled.plan().title
+    assert [c.code for c in kg.components()] == [c.code for c in bundled.components()]
+    broken = {r.source_shape for r in kg.validate().violations}
+    assert {MG_SHAPES + "ComponentLabelShape", MG_SHAPES + "TranslationPerLanguageShape",
+            MG_SHAPES + "ActionPlanTitleShape"} <= {str(s) for s in broken}
+
+
+MG_SHAPES = "https://w3id.org/metrograph/shapes#"
+
+#: FICTIONAL TEST DATA: the plan itself carries a theme and an SDG link
+PLAN_LINKS = f"""\
+@prefix mg: <https://w3id.org/metrograph/ontology#> .
+@prefix mgt: <https://w3id.org/metrograph/vocab/theme/> .
+@prefix mgb: <https://w3id.org/metrograph/vocab/link-basis/> .
+<{PLAN}> mg:theme mgt:youth .
+<{PLAN}/sdg-link/plan/11> a mg:SDGLink ; mg:contributor <{PLAN}> ;
+    mg:sdg <http://metadata.un.org/sdg/11.3> ; mg:linkBasis mgb:stated .
+"""
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_typed_filters_inherit_from_the_plan_as_the_queries_do(store: str,
+                                                               tmp_path: Path) -> None:
+    extra = tmp_path / "plan-links.ttl"
+    extra.write_text(PLAN_LINKS, encoding="utf-8")
+    kg = metrograph.load(extra, store=store)
+    [youth] = [p for p in kg.progress("theme") if p.code == "youth"]
+    assert len(kg.deliverables(theme="youth")) == youth.total == 65
+    assert len(kg.measures(theme="youth")) == 27
+    [goal] = [p for p in kg.progress("sdg-goal") if p.code == "11"]
+    assert len(kg.deliverables(sdg="11")) == len(kg.deliverables(sdg="11.3")) == goal.total == 65
+    assert len(kg.measures(sdg="11")) == 27
+    # the other theme and goals keep their own deliverables
+    [gender] = [p for p in kg.progress("theme") if p.code == "gender"]
+    assert len(kg.deliverables(theme="gender")) == gender.total < 65
+    for row in kg.progress("sdg-goal"):
+        assert len(kg.deliverables(sdg=row.code)) == row.total
+
+
+# ------------------------------------------------------------------ returned objects are frozen
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_returned_objects_cannot_change_later_answers(store: str) -> None:
+    import copy
+    import json
+    import pickle
+
+    from metrograph import Status
+
+    kg = metrograph.load(store=store)
+    d = kg.get("L3M6D4")
+    label = d.label("fr")
+    attempts = [lambda: d.labels.__setitem__("fr", "changed"), lambda: d.labels.clear(),
+                lambda: d.labels.update(fr="changed"), lambda: d.labels.pop("fr"),
+                lambda: kg.plans()[0].title.__setitem__("fr", "changed"),
+                lambda: kg.progress("guideline")[0].counts.__setitem__(Status.DONE, 99),
+                lambda: kg.reported_vs_recorded()[0].recorded.clear()]
+    for attempt in attempts:
+        with pytest.raises(TypeError, match="cannot be changed"):
+            attempt()
+    count("changes tried on returned objects", len(attempts))
+    kg.deliverables().clear()
+    kg.components().clear()
+    assert kg.get("L3M6D4").label("fr") == label and len(kg.deliverables()) == 65
+    assert kg.progress("guideline")[0].counts[Status.DONE] == 0
+    assert kg.plans()[0].title["fr"]
+    # still a dictionary: compared, dumped, copied and pickled as one
+    assert dict(d.labels) == d.labels and json.loads(json.dumps(d.labels)) == d.labels
+    assert copy.deepcopy(d) == d and pickle.loads(pickle.dumps(d)) == d
+    assert pickle.loads(pickle.dumps(d)).labels == d.labels

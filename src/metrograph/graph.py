@@ -52,7 +52,7 @@ from metrograph.sparql.limits import (
     check_query,
     time_limit,
 )
-from metrograph.sparql.results import QueryStream, python_rows
+from metrograph.sparql.results import QueryStream, python_rows, to_python
 from metrograph.stores import MemoryStore, SelectResult, Store, make_store
 
 if TYPE_CHECKING:
@@ -283,6 +283,15 @@ class KnowledgeGraph:
                                         check=_deadline_check(limits.timeout))
         return QueryStream(q.name, stream, offset=offset, limit=limit)
 
+    def _terms(self, name: str) -> list[dict[str, Node | None]]:
+        """The rows of the library query ``name`` as RDF terms (a label keeps its language
+        tag), cached until the graph changes."""
+        key = "terms:" + name
+        if key not in self._cache:
+            self._cache[key] = self.run_query(name).raw.dicts()
+        rows: list[dict[str, Node | None]] = self._cache[key]
+        return rows
+
     def _rows(self, name: str, **params: object) -> list[dict[str, Any]]:
         key = name + repr(sorted(params.items()))
         if key not in self._cache:
@@ -295,8 +304,10 @@ class KnowledgeGraph:
     def plans(self) -> list[Plan]:
         """Every plan, by organisation and start year."""
         out = []
-        for r in self._rows("plans"):
-            title = {k: v for k, v in (("fr", r["title"]), ("en", r["titleEn"])) if v}
+        for rows in _by_item(self._terms("plans"), "plan"):
+            r = {k: to_python(v) for k, v in min(rows, key=_row_key).items()}
+            title = {k: str(v) for k, v in (("fr", _one_label(rows, "title", "fr")),
+                                            ("en", _one_label(rows, "titleEn", "en"))) if v}
             out.append(Plan(iri=r["plan"], cycle=str(r["cycle"]), organisation=r["organisation"],
                             start_year=_as_int(Literal(r["start"])) if r["start"] else None,
                             end_year=_as_int(Literal(r["end"])) if r["end"] else None,
@@ -330,11 +341,13 @@ class KnowledgeGraph:
             return plan.iri
         return self.plan(plan).iri
 
-    def _components(self) -> list[Component]:
-        if "components" in self._cache:
-            comps: list[Component] = self._cache["components"]
-            return comps
+    def _links(self) -> dict[URIRef, dict[str, list[Any]]]:
+        """The themes, partner mentions and SDG links each plan and component carries."""
+        if "links" in self._cache:
+            cached: dict[URIRef, dict[str, list[Any]]] = self._cache["links"]
+            return cached
         links: dict[URIRef, dict[str, list[Any]]] = {}
+        self._cache["links"] = links
         for r in self._rows("component-links"):
             entry = links.setdefault(r["item"], {"theme": [], "mentions": [], "sdg": []})
             if r["link"] == "sdg":
@@ -342,6 +355,18 @@ class KnowledgeGraph:
                                                 r["node"]))
             else:
                 entry[r["link"]].append(r["target"])
+        return links
+
+    def _plan_links(self) -> dict[URIRef, dict[str, list[Any]]]:
+        """:meth:`_links` of the plans alone (what their components inherit)."""
+        plans = {p.iri for p in self.plans()}
+        return {item: entry for item, entry in self._links().items() if item in plans}
+
+    def _components(self) -> list[Component]:
+        if "components" in self._cache:
+            comps: list[Component] = self._cache["components"]
+            return comps
+        links = self._links()
         history: dict[URIRef, list[StatusRecord]] = {}
         for r in self._rows("status-history"):
             where = f"the assessment {r['assessment'].n3()}"
@@ -351,8 +376,12 @@ class KnowledgeGraph:
         kinds: dict[URIRef, type[Component]] = {MG.Guideline: Guideline, MG.Measure: Measure,
                                                 MG.Deliverable: Deliverable}
         out: list[Component] = []
-        for r in self._rows("components"):
-            labels = {k: str(v) for k, v in (("fr", r["labelFr"]), ("en", r["labelEn"])) if v}
+        for rows in _by_item(self._terms("components"), "item"):
+            # one component per IRI, whatever the data (two French labels, two parents...:
+            # the shapes report it); the label in each language range as _one_label picks it
+            r = {k: to_python(v) for k, v in min(rows, key=_row_key).items()}
+            labels = {k: str(v) for k, v in (("fr", _one_label(rows, "labelFr", "fr")),
+                                             ("en", _one_label(rows, "labelEn", "en"))) if v}
             entry = links.get(r["item"], {"theme": [], "mentions": [], "sdg": []})
             common: dict[str, Any] = dict(
                 iri=r["item"], code=str(r["code"]), position=r["position"], parent=r["parent"],
@@ -383,9 +412,11 @@ class KnowledgeGraph:
             URIRef(str(theme)) if "/" in str(theme) else MGT[str(theme)])
         sdg_iri = None if sdg is None else (URIRef(str(sdg)) if "/" in str(sdg) else SDG[str(sdg)])
 
+        plan_links = self._plan_links()
+
         def lineage(c: Component) -> list[Component]:
             chain = [c]
-            while chain[-1].parent in by_iri:
+            while chain[-1].parent in by_iri and len(chain) <= len(by_iri):
                 chain.append(by_iri[chain[-1].parent])
             return chain
 
@@ -398,11 +429,17 @@ class KnowledgeGraph:
             chain = lineage(c)
             if within_iri is not None and within_iri not in [x.iri for x in chain[1:]]:
                 continue
-            if theme_iri is not None and not any(theme_iri in x.themes for x in chain):
+            # a theme or SDG link on the component, one of its parents or its plan, as the
+            # queries count them (progress-by-theme, progress-by-sdg-goal)
+            themes = [t for x in chain for t in x.themes]
+            sdgs = [link.sdg for x in chain for link in x.sdg_links]
+            own = plan_links.get(c.plan, {})
+            themes += own.get("theme", [])
+            sdgs += [link.sdg for link in own.get("sdg", [])]
+            if theme_iri is not None and theme_iri not in themes:
                 continue
             if sdg_iri is not None and not any(
-                    link.sdg == sdg_iri or goal_of(link.sdg) == sdg_iri
-                    for x in chain for link in x.sdg_links):
+                    sdg == sdg_iri or goal_of(sdg) == sdg_iri for sdg in sdgs):
                 continue
             out.append(c)
         return out
@@ -670,6 +707,35 @@ def _query_file(path: str | Path, limits: QueryLimits) -> NamedQuery:
     if check_query(text, limits) == "update":
         raise QueryError("a query file must hold a SELECT query; run updates with update()")
     return parse_query_text(path.stem, text)
+
+
+def _by_item(rows: Iterable[dict[str, Node | None]],
+             key: str) -> list[list[dict[str, Node | None]]]:
+    """``rows`` grouped by the value of ``key``, in the order of their first row."""
+    groups: dict[Node | None, list[dict[str, Node | None]]] = {}
+    for row in rows:
+        groups.setdefault(row[key], []).append(row)
+    return list(groups.values())
+
+
+def _row_key(row: Mapping[str, Node | None]) -> tuple[str, ...]:
+    """An order of the rows of one item that does not depend on the store (the row the typed
+    API reads where the data give an item two values of a one-valued property)."""
+    return tuple("" if row[k] is None else str(getattr(row[k], "n3", str)()) for k in sorted(row))
+
+
+def _one_label(rows: Iterable[Mapping[str, Node | None]], column: str,
+               language: str) -> Literal | None:
+    """The label of ``column`` among ``rows`` in the language range ``language`` (a primary
+    tag: ``fr`` matches ``fr`` and ``fr-ca``, as ``langMatches`` does in the queries): the
+    shapes allow one (mgsh:ComponentLabelShape, mgsh:ActionPlanTitleShape,
+    mgsh:TranslationPerLanguageShape); where the data hold more, the one tagged exactly
+    ``language``, then the first by tag and text."""
+    found = {v for r in rows if isinstance(v := r.get(column), Literal)
+             and (v.language or "").lower().split("-")[0] == language}
+    if not found:
+        return None
+    return min(found, key=lambda v: (v.language != language, v.language or "", str(v)))
 
 
 def _opt_int(value: object) -> int | None:
