@@ -248,3 +248,65 @@ def test_returned_objects_cannot_change_later_answers(store: str) -> None:
     assert dict(d.labels) == d.labels and json.loads(json.dumps(d.labels)) == d.labels
     assert copy.deepcopy(d) == d and pickle.loads(pickle.dumps(d)) == d
     assert pickle.loads(pickle.dumps(d)).labels == d.labels
+
+
+# ------------------------------------------------------------------ updates and added graphs
+
+EX = "http://example.org/"
+#: FICTIONAL TEST DATA: updates of every form, into the default graph and named graphs, with
+#: literals in forms RDF 1.1 holds equal
+UPDATES = [
+    f'INSERT DATA {{ <{EX}s> <{EX}p> "v" }}',
+    f'INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}s> <{EX}p> "w" , "065"^^<http://www.w3.org/2001/XMLSchema#integer> }} }}',
+    f'INSERT {{ <{EX}s> <{EX}p> "z" , "1.50"^^<http://www.w3.org/2001/XMLSchema#decimal> }} WHERE {{}}',
+    f'INSERT {{ <{EX}t> <{EX}p> "x"^^<http://www.w3.org/2001/XMLSchema#string>, "x", "y"@EN, "y"@en, '
+    f'"01"^^<http://www.w3.org/2001/XMLSchema#int>, "1"^^<http://www.w3.org/2001/XMLSchema#integer> }} WHERE {{}}',
+    f'INSERT {{ GRAPH <{EX}h> {{ ?s <{EX}q> ?o }} }} WHERE {{ ?s <{EX}p> ?o }}',
+    f'INSERT {{ GRAPH <{EX}h> {{ ?s <{EX}r> ?o }} }} WHERE {{ GRAPH <{EX}g> {{ ?s <{EX}p> ?o }} }}',
+    f'DELETE DATA {{ <{EX}s> <{EX}p> "v" }}',
+    f'DELETE DATA {{ GRAPH <{EX}g> {{ <{EX}s> <{EX}p> "w" }} }}',
+    f'DELETE {{ ?s <{EX}p> "z" }} INSERT {{ ?s <{EX}p> "zz" }} WHERE {{ ?s <{EX}p> "z" }}',
+    f'DELETE WHERE {{ GRAPH <{EX}h> {{ ?s <{EX}r> ?o }} }}',
+    f'INSERT DATA {{ GRAPH <{EX}h> {{ <{EX}t> <{EX}p> "x" }} }}',  # held already: kept once
+]
+
+
+def _quads(kg: metrograph.KnowledgeGraph) -> set[tuple[str, str]]:
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+    out = set()
+    for s, p, o, g in kg.store.dataset().quads((None, None, None, None)):
+        name = str(getattr(g, "identifier", g))
+        out.add(("" if name == DATASET_DEFAULT_GRAPH_ID else name, f"{s.n3()} {p.n3()} {o.n3()}"))
+    return out
+
+
+def test_updates_and_added_graphs_hold_the_same_triples_on_both_stores() -> None:
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import XSD
+
+    added = Graph()
+    s, p = URIRef(EX + "a"), URIRef(EX + "p")
+    for lexical, datatype in [("1.50", XSD.decimal), ("1.5", XSD.decimal), ("065", XSD.integer),
+                              ("65", XSD.integer), ("7", XSD.long), ("007", XSD.int),
+                              ("x", XSD.string)]:
+        added.add((s, p, Literal(lexical, datatype=datatype, normalize=False)))
+    added.add((s, p, Literal("x")))
+    added.add((s, p, Literal("y", lang="EN-gb")))
+    held: dict[str, set[tuple[str, str]]] = {}
+    for store in STORES:
+        kg = metrograph.KnowledgeGraph(store)
+        kg.add_graph(added)
+        kg.add_graph(added, EX + "second")  # held already: nothing new
+        for text in UPDATES:
+            kg.update(text, allow_update=True)
+        count("updates run", len(UPDATES))
+        held[store] = _quads(kg)
+        n = kg.sparql("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }").rows[0][0]
+        assert len(kg) == int(n) == len(held[store])
+    assert held["memory"] == held["oxigraph"]
+    triples = {t for _g, t in held["oxigraph"]}
+    assert f'<{EX}a> <{EX}p> "65"^^<http://www.w3.org/2001/XMLSchema#integer>' in triples
+    assert not any('"065"' in t or "#int>" in t or "#string>" in t or "@EN" in t
+                   for t in triples)
+    assert f'<{EX}s> <{EX}p> "zz"' in triples and f'<{EX}s> <{EX}p> "z"' not in triples
