@@ -195,12 +195,21 @@ def load_through_rdflib(store: Store, data: bytes, *, fmt: Format, graph: URIRef
 
 
 def write_sorted_ntriples(store: Store, out: BinaryIO) -> None:
-    """:meth:`Store.write_ntriples` for stores that hold the graph as rdflib terms: one sorted
-    line per triple, blank nodes labelled by RDFC-1.0
-    (:func:`metrograph.rdfio.writers.serialize`)."""
-    from metrograph.rdfio.writers import serialize
+    """:meth:`Store.write_ntriples` for stores that hold the graph as rdflib terms: their
+    triples copied into a scratch Oxigraph store, then written as the in-memory Oxigraph store
+    writes them (:func:`metrograph.stores.oxigraph.write_sorted_lines`: one sorted line per
+    triple, Oxigraph's escapes, blank nodes by RDFC-1.0), so every store gives the same
+    bytes."""
+    import pyoxigraph as ox
 
-    out.write(serialize(store.dataset(), "nt").encode("utf-8"))
+    from metrograph.rdfio.canonical import to_ox
+    from metrograph.stores.oxigraph import write_sorted_lines
+
+    scratch = ox.Store()
+    graph = ox.DefaultGraph()
+    scratch.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph)
+                        for s, p, o in store.triples())
+    write_sorted_lines(scratch, out)
 
 
 def collect_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,

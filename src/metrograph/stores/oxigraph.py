@@ -25,7 +25,13 @@ from rdflib.term import Node
 
 from metrograph.errors import InputError, QueryError, QueryParameterError, StoreError
 from metrograph.progress import SILENT, Reporter
-from metrograph.rdfio.canonical import content_labelled, from_ox, has_blank, to_ox
+from metrograph.rdfio.canonical import (
+    canonical_quads,
+    content_labelled,
+    from_ox,
+    has_blank,
+    to_ox,
+)
 from metrograph.rdfio.formats import OXIGRAPH_FORMATS as _FORMATS
 from metrograph.rdfio.formats import TERM_TOO_LONG, Format, default_graph_id
 from metrograph.rdfio.guards import check_safe
@@ -38,7 +44,6 @@ from metrograph.stores.base import (
     collect_rows,
     star_columns,
     star_extra,
-    write_sorted_ntriples,
 )
 from metrograph.stores.oxigraph_answers import Undecodable, decode_tsv
 
@@ -197,6 +202,61 @@ def _syntax_message(exc: SyntaxError) -> str:
         return re.sub(r"expected one of .*", "a prefix that the query does not declare", text)
     head, _, _rest = text.partition(", ['")
     return head if len(head) <= 300 else head[:300] + "…"
+
+
+#: the lines :func:`write_sorted_lines` sorts in memory at a time (about 10 MB of N-Triples)
+SORT_RUN_LINES = 50_000
+
+
+def write_sorted_lines(store: Any, out: BinaryIO, run_lines: int = SORT_RUN_LINES) -> None:
+    """Every distinct triple of the pyoxigraph ``store`` as N-Triples written by Oxigraph, one
+    line each, sorted (by code point), blank nodes labelled by RDFC-1.0: the same graph gives
+    the same bytes whatever store held it. Memory stays bounded at any size: Oxigraph dumps
+    the graphs to a temporary file; runs of ``run_lines`` lines are sorted into temporary
+    files and merged. Only the triples with a blank node are held, to be labelled."""
+    import heapq
+
+    ox = _ox()
+    graphs = [*store.named_graphs(), ox.DefaultGraph()]
+    # the triples of the union: blank nodes labelled as one graph, whatever graph holds them
+    blank = [ox.Quad(sol[0], sol[1], sol[2], ox.DefaultGraph()) for g in graphs
+             for sol in store.query(_BLANK_QUADS, default_graph=g)]
+    held_labels = {_nt_line(ox, q) for q in blank}
+    relabelled = sorted({_nt_line(ox, q) for q in canonical_quads(blank)})
+    with tempfile.TemporaryDirectory(prefix="metrograph-nt-") as folder:
+        dump = Path(folder) / "dump.nt"
+        with open(dump, "wb") as sink:
+            for g in graphs:
+                store.dump(sink, format=ox.RdfFormat.N_TRIPLES, from_graph=g)
+        runs: list[Path] = []
+        with open(dump, "rb") as fh:
+            while True:
+                lines = [line for _ in range(run_lines) if (line := fh.readline())]
+                if not lines:
+                    break
+                run = Path(folder) / f"run-{len(runs)}.nt"
+                run.write_bytes(b"".join(sorted(
+                    {line if line.endswith(b"\n") else line + b"\n" for line in lines}
+                    - held_labels)))
+                runs.append(run)
+        dump.unlink()
+        files = [open(run, "rb") for run in runs]  # noqa: SIM115 - closed below
+        try:
+            last = None
+            for line in heapq.merge(relabelled, *files):
+                if line != last:
+                    out.write(line)
+                    last = line
+        finally:
+            for reader in files:
+                reader.close()
+
+
+def _nt_line(ox: Any, quad: Any) -> bytes:
+    """The N-Triples line Oxigraph writes for ``quad``'s triple."""
+    data: bytes = ox.serialize([ox.Triple(quad.subject, quad.predicate, quad.object)],
+                               format=ox.RdfFormat.N_TRIPLES)
+    return data
 
 
 class OxigraphStore:
@@ -606,15 +666,15 @@ class OxigraphStore:
     @_frees_here
     def write_ntriples(self, out: BinaryIO) -> None:
         """Every distinct triple as N-Triples. In memory: one sorted line each, blank nodes by
-        RDFC-1.0, the same bytes as every other store
-        (:func:`~metrograph.stores.base.write_sorted_ntriples`). On disk: written by Oxigraph
+        RDFC-1.0, the same bytes as every other store, streamed in bounded memory
+        (:func:`write_sorted_lines`). On disk: written by Oxigraph
         graph by graph (names in order, then the default graph) as it reads them, in constant
         memory at any size, in the order of its on-disk index, which depends only on the
         content (terms are keyed by a fixed hash of their text; blank nodes were labelled by
         content when loaded): the same graph gives the same bytes. (The in-memory store's
         order varies from one process to the next, hence the sort there.)"""
         if self.path is None:
-            write_sorted_ntriples(self, out)
+            write_sorted_lines(self._store, out)
             return
         ox = _ox()
         graphs = sorted((g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)),
