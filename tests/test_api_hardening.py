@@ -363,3 +363,28 @@ def test_ntriples_bytes_are_the_same_on_both_stores(data: str, tmp_path: Path) -
     assert outs[0] == outs[1]
     lines = outs[0].splitlines(keepends=True)
     assert lines == sorted(set(lines))
+
+
+# ------------------------------------------------------------------ bindings in canonical form
+
+
+def test_a_binding_matches_alike_in_any_form_rdf_holds_equal() -> None:
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    notation = "SELECT ?s WHERE { ?s <http://www.w3.org/2004/02/skos/core#notation> ?code }"
+    position = "SELECT ?s WHERE { ?s <https://schema.org/position> ?pos }"
+    cases = [(notation, "code", Literal("L1M1D1")),
+             (notation, "code", Literal("L1M1D1", datatype=XSD.string))]
+    cases += [(position, "pos", Literal(lexical, datatype=datatype, normalize=False))
+              for datatype in (XSD.integer, XSD.int, XSD.long, XSD.short,
+                               XSD.positiveInteger, XSD.nonNegativeInteger, XSD.unsignedInt)
+              for lexical in ("1", "01", "+1")]
+    answers = {}
+    for store in STORES:
+        kg = metrograph.load(store=store)
+        answers[store] = [sorted(str(r[0]) for r in kg.sparql(q, {var: v}).rows)
+                          for q, var, v in cases]
+        count("binding forms tried", len(cases))
+    assert answers["memory"] == answers["oxigraph"]
+    assert [len(a) for a in answers["memory"]] == [1, 1] + [32] * (len(cases) - 2)

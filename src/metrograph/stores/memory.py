@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
-from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.query import Result
 from rdflib.term import IdentifiedNode, Node
 
@@ -17,6 +17,7 @@ from metrograph.stores.base import (
     SelectStream,
     bind_text,
     bounded_rows,
+    canonical_literals,
     collect_rows,
     load_through_rdflib,
     rdflib_bindings,
@@ -63,7 +64,7 @@ class MemoryStore:
         already held, or held by a graph of the batch whose name sorts first, is not added.
         Literals are held in the form Oxigraph holds them (:func:`_canonical_literals`), so
         that both stores hold the same triples whatever path brought them."""
-        canonical = _canonical_literals(o for _s, _p, o, _g in quads)
+        canonical = canonical_literals(o for _s, _p, o, _g in quads)
         quads = [(s, p, canonical.get(o, o), g) for s, p, o, g in quads]
         blank = [q for q in quads if isinstance(q[0], BNode) or isinstance(q[2], BNode)]
         if blank:
@@ -179,7 +180,7 @@ class MemoryStore:
                           key=lambda c: (c.identifier == default, str(c.identifier)))
         quads = [(s, p, o, c.identifier) for c in contexts
                  for s, p, o in c.triples((None, None, None))]
-        canonical = _canonical_literals(o for _s, _p, o, _g in quads)
+        canonical = canonical_literals(o for _s, _p, o, _g in quads)
         held: dict[tuple[Node, Node, Node], IdentifiedNode] = {}  # each in its first graph
         for s, p, o, g in quads:
             held.setdefault((s, p, canonical.get(o, o)), g)
@@ -234,43 +235,3 @@ def _ox_quad(to_ox: Callable[[Node], Any], quad: tuple[Node, Node, Node, URIRef]
 
     s, p, o, g = quad
     return pyoxigraph.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(g))
-
-
-def _canonical_literals(terms: Iterable[Node]) -> dict[Node, Node]:
-    """The literals among ``terms`` that Oxigraph holds in another form, mapped to that form:
-    ``"x"^^xsd:string`` is ``"x"``, a language tag is lower case, a number or boolean is
-    canonical (``"065"^^xsd:integer`` is ``"65"``, ``"1.50"`` is ``"1.5"``, an ``xsd:int`` is
-    an ``xsd:integer``). Read back from a scratch Oxigraph store, so the form is Oxigraph's
-    own; a literal Oxigraph cannot hold (ill-formed) stays as it is."""
-    import pyoxigraph as ox
-
-    from metrograph.rdfio.canonical import from_ox, to_ox
-
-    todo: list[Literal] = []
-    out: dict[Node, Node] = {}
-    for term in set(terms):
-        if not isinstance(term, Literal):
-            continue
-        if term.datatype == XSD.string:
-            out[term] = Literal(str(term))
-        elif term.language:
-            if term.language != term.language.lower():
-                out[term] = Literal(str(term), lang=term.language.lower())
-        elif term.datatype is not None:
-            todo.append(term)
-    if todo:
-        scratch = ox.Store()
-        subject = ox.NamedNode("urn:metrograph:canonical")
-        for number, term in enumerate(todo):
-            try:
-                scratch.add(ox.Quad(subject, ox.NamedNode(f"urn:metrograph:{number}"),
-                                    to_ox(term), ox.DefaultGraph()))
-            except (ValueError, TypeError):
-                continue
-        for quad in scratch:
-            original = todo[int(quad.predicate.value.rsplit(":", 1)[1])]
-            held = from_ox(quad.object)
-            if isinstance(held, Literal) and (held != original or str(held) != str(original)
-                                              or held.datatype != original.datatype):
-                out[original] = held
-    return out
