@@ -63,7 +63,7 @@ def test_filters(kg) -> None:  # type: ignore[no-untyped-def]
                                                            "L1M3D4"]
     assert {m.code for m in kg.measures(sdg="5")} == {"L1M3", "L2M9", "L3M8"}
     assert {m.code for m in kg.measures(sdg="http://metadata.un.org/sdg/16.6")} == {"L3M6"}
-    with pytest.raises(ValueError):
+    with pytest.raises(InputError):
         kg.deliverables(status="finished")
 
 

@@ -388,3 +388,55 @@ def test_a_binding_matches_alike_in_any_form_rdf_holds_equal() -> None:
         count("binding forms tried", len(cases))
     assert answers["memory"] == answers["oxigraph"]
     assert [len(a) for a in answers["memory"]] == [1, 1] + [32] * (len(cases) - 2)
+
+
+# ------------------------------------------------------------------ bad arguments
+
+
+def test_bad_argument_values_raise_metrographs_errors(tmp_path: Path) -> None:
+    from metrograph import QueryLimits
+    from metrograph.errors import MetrographError
+
+    kg = metrograph.load()
+    cases = {
+        "timeout=-1": lambda: QueryLimits(timeout=-1),
+        "timeout=0": lambda: QueryLimits(timeout=0),
+        "timeout=inf": lambda: QueryLimits(timeout=float("inf")),
+        "timeout=nan": lambda: QueryLimits(timeout=float("nan")),
+        "timeout='5'": lambda: QueryLimits(timeout="5"),  # type: ignore[arg-type]
+        "timeout=True": lambda: QueryLimits(timeout=True),
+        "max_rows='10'": lambda: QueryLimits(max_rows="10"),  # type: ignore[arg-type]
+        "max_rows=-1": lambda: QueryLimits(max_rows=-1),
+        "max_rows=1.5": lambda: QueryLimits(max_rows=1.5),  # type: ignore[arg-type]
+        "allow_update=1": lambda: QueryLimits(allow_update=1),  # type: ignore[arg-type]
+        "offset=None": lambda: kg.stream_query("plans", offset=None),  # type: ignore[arg-type]
+        "offset=1.5": lambda: kg.stream_query("plans", offset=1.5),  # type: ignore[arg-type]
+        "offset=-1": lambda: kg.stream_query("plans", offset=-1),
+        "limit='3'": lambda: kg.stream_query("plans", limit="3"),  # type: ignore[arg-type]
+        "limits=5": lambda: kg.run_query("plans", {}, 5),  # type: ignore[arg-type]
+        "params=list": lambda: kg.run_query("plans", ["a"]),  # type: ignore[arg-type]
+        "bindings=list": lambda: kg.sparql("SELECT * WHERE { ?s ?p ?o }", ["x"]),  # type: ignore[arg-type]
+        "status='bogus'": lambda: kg.deliverables(status="bogus"),
+        "progress(['plan'])": lambda: kg.progress(["plan"]),  # type: ignore[arg-type]
+        "export(5)": lambda: kg.export(5),  # type: ignore[arg-type]
+        "write(path, 5)": lambda: kg.write(tmp_path / "x", 5),  # type: ignore[arg-type]
+        "write(5)": lambda: kg.write(5),  # type: ignore[arg-type]
+        "load_file(None)": lambda: kg.load_file(None),  # type: ignore[arg-type]
+        "query_file(None)": lambda: kg.query_file(None),  # type: ignore[arg-type]
+        "add_graph(5)": lambda: kg.add_graph(5),  # type: ignore[arg-type]
+        "validate(5)": lambda: kg.validate(5),  # type: ignore[arg-type]
+    }
+    escaped = {}
+    for label, call in cases.items():
+        try:
+            call()
+        except MetrographError:
+            continue
+        except Exception as exc:  # what escapes is the finding
+            escaped[label] = f"{type(exc).__name__}: {exc}"
+        else:
+            escaped[label] = "no error"
+    count("bad argument values tried", len(cases))
+    assert escaped == {}
+    assert QueryLimits(timeout=2.5, max_rows=0).max_rows == 0  # the good values still pass
+    assert len(list(kg.stream_query("plans", offset=0, limit=None))) == 1

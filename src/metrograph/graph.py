@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -170,7 +171,7 @@ class KnowledgeGraph:
         (``…/graph/user/sha256-{hash}``), never by its path: the same data loaded from two
         folders is the same graph, and a release does not show where the files were.
         ``progress`` is advanced by the bytes parsed."""
-        path = Path(source)
+        path = _path(source)
         if path.is_dir():
             from metrograph.authoring.csv_format import import_folder
 
@@ -190,6 +191,8 @@ class KnowledgeGraph:
 
     def add_graph(self, graph: Graph, name: str | URIRef | None = None) -> None:
         """Add an rdflib graph's triples (into the named graph ``name``)."""
+        if not isinstance(graph, Graph):
+            raise InputError(f"add_graph() takes an rdflib Graph, not {type(graph).__name__}")
         self.store.add(graph, URIRef(name or GRAPH_BASE + "added"))
         self._cache.clear()
 
@@ -215,8 +218,9 @@ class KnowledgeGraph:
         """Run a SELECT query given as text (untrusted): values go in ``bindings``, never into
         the text. Updates, ``SERVICE`` and remote ``FROM`` are refused unless ``limits`` allow
         them; ``limits`` may also bound the time and the number of rows."""
+        limits = _limits(limits)
         check_query(text, limits)
-        for name, value in (bindings or {}).items():
+        for name, value in _params(bindings).items():
             if isinstance(value, URIRef) and not _VALID_IRI.fullmatch(str(value)):
                 raise QueryParameterError(f"binding {name!r} is not a valid IRI: {value!r}")
         return self._run_select(text, bindings, limits)
@@ -241,15 +245,16 @@ class KnowledgeGraph:
         """Run the library query ``name`` with ``params`` (passed as bindings), within
         ``limits`` (time and rows)."""
         q = get_query(name)
-        return QueryResult(q, self._run_select(q.text, q.bindings(params or {}), limits))
+        return QueryResult(q, self._run_select(q.text, q.bindings(_params(params)),
+                                               _limits(limits)))
 
     def query_file(self, path: str | Path, params: Mapping[str, object] | None = None,
                    limits: QueryLimits = SAFE) -> QueryResult:
         """Run a query from a file (untrusted, checked as :meth:`sparql` does), with parameters
         declared in its header like the library's."""
         with _naming(path):
-            q = _query_file(path, limits)
-            return QueryResult(q, self._run_select(q.text, q.bindings(params or {}), limits))
+            q = _query_file(path, _limits(limits))
+            return QueryResult(q, self._run_select(q.text, q.bindings(_params(params)), limits))
 
     def iter_query(self, name: str, /, **params: object) -> QueryStream:
         """The library query ``name`` read row by row (:class:`QueryStream`: iterate it for
@@ -272,13 +277,19 @@ class KnowledgeGraph:
                     limit: int | None = None) -> QueryStream:
         """:meth:`query_file` read row by row (see :meth:`stream_query`)."""
         with _naming(path):
-            return self._stream(_query_file(path, limits), params, limits, offset, limit)
+            return self._stream(_query_file(path, _limits(limits)), params, limits, offset,
+                                limit)
 
     def _stream(self, q: NamedQuery, params: Mapping[str, object] | None, limits: QueryLimits,
                 offset: int, limit: int | None) -> QueryStream:
-        if offset < 0 or (limit is not None and limit < 0):
-            raise InputError("offset and limit are numbers of rows, zero or more")
-        stream = self.store.select_iter(q.text, q.bindings(params or {}),
+        for name, value in (("offset", offset), ("limit", limit)):
+            if (value is not None or name == "offset") and (
+                    isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise InputError(f"{name} is a whole number of rows, zero or more"
+                                 + (" (or None)" if name == "limit" else "")
+                                 + f"; not {value!r}")
+        limits = _limits(limits)
+        stream = self.store.select_iter(q.text, q.bindings(_params(params)),
                                         max_rows=limits.max_rows,
                                         check=_deadline_check(limits.timeout))
         return QueryStream(q.name, stream, offset=offset, limit=limit)
@@ -457,7 +468,8 @@ class KnowledgeGraph:
                  theme: str | URIRef | None = None,
                  sdg: str | URIRef | None = None) -> list[Measure]:
         """The measures, filtered by plan, guideline (code or IRI), theme (``gender``, ``youth``
-        or IRI; inherited from the guideline) and SDG goal or target (``"5"``, ``"5.5"`` or IRI)."""
+        or IRI) and SDG goal or target (``"5"``, ``"5.5"`` or IRI), each carried by the measure
+        or inherited from its guideline or plan."""
         return self._select(Measure, plan, guideline, theme, sdg)
 
     def deliverables(self, plan: str | URIRef | Plan | None = None,
@@ -467,7 +479,8 @@ class KnowledgeGraph:
                      status: str | Status | None = None,
                      sdg: str | URIRef | None = None) -> list[Deliverable]:
         """The deliverables, filtered by plan, guideline, measure, theme and SDG goal or target
-        (each carried by the deliverable or inherited from its measure or guideline) and by
+        (each carried by the deliverable or inherited from its measure, guideline or plan, as
+        the progress queries count them) and by
         current status (``Status.NOT_RECORDED`` or ``"not-recorded"`` for none recorded)."""
         found = self._select(Deliverable, plan, measure if measure is not None else guideline,
                              theme, sdg)
@@ -476,7 +489,10 @@ class KnowledgeGraph:
                 guideline, plan=self._plan_iri(plan))
             found = [d for d in found if self.get(d.parent).parent == g.iri]
         if status is not None:
-            wanted = Status.parse(status)
+            try:
+                wanted = Status.parse(status)
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
             found = [d for d in found if d.status is wanted]
         return found
 
@@ -509,7 +525,7 @@ class KnowledgeGraph:
                 "measure": ("progress-by-measure", "measure", "code"),
                 "theme": ("progress-by-theme", "theme", "theme"),
                 "sdg-goal": ("progress-by-sdg-goal", "goal", "goalCode")}
-        if by not in spec:
+        if not isinstance(by, str) or by not in spec:
             raise InputError(f"cannot summarise progress by {by!r} (choose: {', '.join(spec)})")
         name, group, code = spec[by]
         plan_iri = self._plan_iri(plan)
@@ -585,6 +601,11 @@ class KnowledgeGraph:
         ``added`` (the named graphs that data went into, or an rdflib graph of its triples),
         only the focus nodes the addition can affect are validated again, and the report is
         the one a full validation gives (:mod:`metrograph.validation.incremental`)."""
+        shapes = [shapes] if isinstance(shapes, str | Path) else shapes
+        try:
+            shapes = [_path(shape) for shape in shapes]
+        except TypeError:
+            raise InputError(f"shapes is a list of shape files, not {shapes!r}") from None
         if since is not None:
             if engine != "fast":
                 raise InputError("incremental validation (since=...) runs the fast engine")
@@ -630,7 +651,7 @@ class KnowledgeGraph:
         N-Triples to a file instead)."""
         from metrograph.rdfio.writers import serialize, write_atomic
 
-        if format_for("x", fmt).name == "nt":
+        if format_for("x", _format_name(fmt)).name == "nt":
             buffer = io.BytesIO()
             self.store.write_ntriples(buffer)
             data = buffer.getvalue()
@@ -648,6 +669,10 @@ class KnowledgeGraph:
         (constant memory at any size: :meth:`Store.write_ntriples`); other formats are
         serialised whole first (:meth:`export`)."""
         from metrograph.rdfio.writers import atomic_writer
+
+        fmt = _format_name(fmt)
+        if not isinstance(path, str | Path) and not callable(getattr(path, "write", None)):
+            raise InputError(f"write() takes a file name or a binary stream, not {path!r}")
 
         def emit(out: BinaryIO) -> None:
             if format_for("x", fmt).name == "nt":
@@ -697,7 +722,7 @@ def _naming(path: str | Path) -> Iterator[None]:
 def _query_file(path: str | Path, limits: QueryLimits) -> NamedQuery:
     """The SELECT query in the file ``path`` (untrusted: checked against ``limits``), its
     parameters declared in its header like the library's."""
-    path = Path(path)
+    path = _path(path)
     try:
         text = _read(path).decode("utf-8")
     except UnicodeDecodeError:
@@ -736,6 +761,37 @@ def _one_label(rows: Iterable[Mapping[str, Node | None]], column: str,
     if not found:
         return None
     return min(found, key=lambda v: (v.language != language, v.language or "", str(v)))
+
+
+def _limits(limits: object) -> QueryLimits:
+    """``limits``, checked to be :class:`QueryLimits` (:class:`InputError` otherwise)."""
+    if not isinstance(limits, QueryLimits):
+        raise InputError(f"limits is a QueryLimits(...), not {limits!r}")
+    return limits
+
+
+def _params(params: object) -> Mapping[str, Any]:
+    """Query parameters or bindings: a mapping of names to values (None: none)."""
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise QueryParameterError(f"parameters are a mapping of names to values, not {params!r}")
+    return params
+
+
+def _path(source: object) -> Path:
+    """A file name given as ``str`` or a path object (:class:`InputError` otherwise)."""
+    if not isinstance(source, str | os.PathLike):
+        raise InputError(f"a file name (str or Path) is expected, not {source!r}")
+    return Path(source)
+
+
+def _format_name(fmt: object) -> str:
+    """An RDF format's name (:class:`InputError` for anything but text)."""
+    if not isinstance(fmt, str):
+        raise InputError(f"an RDF format is named by text (ttl, nt, jsonld, trig, nq, xml), "
+                         f"not {fmt!r}")
+    return fmt
 
 
 def _opt_int(value: object) -> int | None:
