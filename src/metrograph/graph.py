@@ -358,7 +358,6 @@ class KnowledgeGraph:
             cached: dict[URIRef, dict[str, list[Any]]] = self._cache["links"]
             return cached
         links: dict[URIRef, dict[str, list[Any]]] = {}
-        self._cache["links"] = links
         for r in self._rows("component-links"):
             entry = links.setdefault(r["item"], {"theme": [], "mentions": [], "sdg": []})
             if r["link"] == "sdg":
@@ -366,6 +365,7 @@ class KnowledgeGraph:
                                                 r["node"]))
             else:
                 entry[r["link"]].append(r["target"])
+        self._cache["links"] = links
         return links
 
     def _plan_links(self) -> dict[URIRef, dict[str, list[Any]]]:
@@ -450,7 +450,7 @@ class KnowledgeGraph:
             if theme_iri is not None and theme_iri not in themes:
                 continue
             if sdg_iri is not None and not any(
-                    sdg == sdg_iri or goal_of(sdg) == sdg_iri for sdg in sdgs):
+                    linked == sdg_iri or goal_of(linked) == sdg_iri for linked in sdgs):
                 continue
             out.append(c)
         return out
