@@ -440,3 +440,16 @@ def test_bad_argument_values_raise_metrographs_errors(tmp_path: Path) -> None:
     assert escaped == {}
     assert QueryLimits(timeout=2.5, max_rows=0).max_rows == 0  # the good values still pass
     assert len(list(kg.stream_query("plans", offset=0, limit=None))) == 1
+
+
+def test_generalised_triples_of_the_memory_store_are_written() -> None:
+    """owlrl's closure holds triples with a literal subject, which Oxigraph has no term for."""
+    from rdflib import Literal, URIRef
+
+    g = Graph()
+    g.add((Literal("x"), URIRef(EX + "p"), URIRef(EX + "o")))
+    g.add((URIRef(EX + "s"), URIRef(EX + "p"), Literal("y")))
+    kg = metrograph.KnowledgeGraph("memory")
+    kg.add_graph(g)
+    assert kg.export("nt") == (f'"x" <{EX}p> <{EX}o> .\n'
+                               f'<{EX}s> <{EX}p> "y" .\n')

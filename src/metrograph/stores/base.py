@@ -218,9 +218,15 @@ def write_sorted_ntriples(store: Store, out: BinaryIO) -> None:
 
     scratch = ox.Store()
     graph = ox.DefaultGraph()
-    scratch.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph)
-                        for s, p, o in store.triples())
-    write_sorted_lines(scratch, out)
+    quads = []
+    generalised = []  # a literal subject (owlrl's closure): no RDF term for Oxigraph
+    for s, p, o in store.triples():
+        if isinstance(s, Literal) or isinstance(p, Literal | BNode):
+            generalised.append(f"{s.n3()} {p.n3()} {o.n3()} .\n".encode())
+        else:
+            quads.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph))
+    scratch.bulk_extend(quads)
+    write_sorted_lines(scratch, out, extra=generalised)
 
 
 def collect_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,

@@ -16,7 +16,7 @@ import threading
 import time
 import traceback
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
@@ -208,12 +208,14 @@ def _syntax_message(exc: SyntaxError) -> str:
 SORT_RUN_LINES = 50_000
 
 
-def write_sorted_lines(store: Any, out: BinaryIO, run_lines: int = SORT_RUN_LINES) -> None:
+def write_sorted_lines(store: Any, out: BinaryIO, run_lines: int = SORT_RUN_LINES,
+                       extra: Iterable[bytes] = ()) -> None:
     """Every distinct triple of the pyoxigraph ``store`` as N-Triples written by Oxigraph, one
     line each, sorted (by code point), blank nodes labelled by RDFC-1.0: the same graph gives
     the same bytes whatever store held it. Memory stays bounded at any size: Oxigraph dumps
     the graphs to a temporary file; runs of ``run_lines`` lines are sorted into temporary
-    files and merged. Only the triples with a blank node are held, to be labelled."""
+    files and merged. Only the triples with a blank node are held, to be labelled. ``extra``
+    lines (each ending with a line feed) are merged in."""
     import heapq
 
     ox = _ox()
@@ -222,7 +224,7 @@ def write_sorted_lines(store: Any, out: BinaryIO, run_lines: int = SORT_RUN_LINE
     blank = [ox.Quad(sol[0], sol[1], sol[2], ox.DefaultGraph()) for g in graphs
              for sol in store.query(_BLANK_QUADS, default_graph=g)]
     held_labels = {_nt_line(ox, q) for q in blank}
-    relabelled = sorted({_nt_line(ox, q) for q in canonical_quads(blank)})
+    relabelled = sorted({_nt_line(ox, q) for q in canonical_quads(blank)} | set(extra))
     with tempfile.TemporaryDirectory(prefix="metrograph-nt-") as folder:
         dump = Path(folder) / "dump.nt"
         with open(dump, "wb") as sink:
