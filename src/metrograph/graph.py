@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
+import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -52,7 +53,7 @@ from metrograph.sparql.limits import (
     check_query,
     time_limit,
 )
-from metrograph.sparql.results import QueryStream, python_rows
+from metrograph.sparql.results import QueryStream, python_rows, to_python
 from metrograph.stores import MemoryStore, SelectResult, Store, make_store
 
 if TYPE_CHECKING:
@@ -170,7 +171,7 @@ class KnowledgeGraph:
         (``…/graph/user/sha256-{hash}``), never by its path: the same data loaded from two
         folders is the same graph, and a release does not show where the files were.
         ``progress`` is advanced by the bytes parsed."""
-        path = Path(source)
+        path = _path(source)
         if path.is_dir():
             from metrograph.authoring.csv_format import import_folder
 
@@ -190,6 +191,8 @@ class KnowledgeGraph:
 
     def add_graph(self, graph: Graph, name: str | URIRef | None = None) -> None:
         """Add an rdflib graph's triples (into the named graph ``name``)."""
+        if not isinstance(graph, Graph):
+            raise InputError(f"add_graph() takes an rdflib Graph, not {type(graph).__name__}")
         self.store.add(graph, URIRef(name or GRAPH_BASE + "added"))
         self._cache.clear()
 
@@ -215,8 +218,9 @@ class KnowledgeGraph:
         """Run a SELECT query given as text (untrusted): values go in ``bindings``, never into
         the text. Updates, ``SERVICE`` and remote ``FROM`` are refused unless ``limits`` allow
         them; ``limits`` may also bound the time and the number of rows."""
+        limits = _limits(limits)
         check_query(text, limits)
-        for name, value in (bindings or {}).items():
+        for name, value in _params(bindings).items():
             if isinstance(value, URIRef) and not _VALID_IRI.fullmatch(str(value)):
                 raise QueryParameterError(f"binding {name!r} is not a valid IRI: {value!r}")
         return self._run_select(text, bindings, limits)
@@ -241,15 +245,16 @@ class KnowledgeGraph:
         """Run the library query ``name`` with ``params`` (passed as bindings), within
         ``limits`` (time and rows)."""
         q = get_query(name)
-        return QueryResult(q, self._run_select(q.text, q.bindings(params or {}), limits))
+        return QueryResult(q, self._run_select(q.text, q.bindings(_params(params)),
+                                               _limits(limits)))
 
     def query_file(self, path: str | Path, params: Mapping[str, object] | None = None,
                    limits: QueryLimits = SAFE) -> QueryResult:
         """Run a query from a file (untrusted, checked as :meth:`sparql` does), with parameters
         declared in its header like the library's."""
         with _naming(path):
-            q = _query_file(path, limits)
-            return QueryResult(q, self._run_select(q.text, q.bindings(params or {}), limits))
+            q = _query_file(path, _limits(limits))
+            return QueryResult(q, self._run_select(q.text, q.bindings(_params(params)), limits))
 
     def iter_query(self, name: str, /, **params: object) -> QueryStream:
         """The library query ``name`` read row by row (:class:`QueryStream`: iterate it for
@@ -272,16 +277,31 @@ class KnowledgeGraph:
                     limit: int | None = None) -> QueryStream:
         """:meth:`query_file` read row by row (see :meth:`stream_query`)."""
         with _naming(path):
-            return self._stream(_query_file(path, limits), params, limits, offset, limit)
+            return self._stream(_query_file(path, _limits(limits)), params, limits, offset,
+                                limit)
 
     def _stream(self, q: NamedQuery, params: Mapping[str, object] | None, limits: QueryLimits,
                 offset: int, limit: int | None) -> QueryStream:
-        if offset < 0 or (limit is not None and limit < 0):
-            raise InputError("offset and limit are numbers of rows, zero or more")
-        stream = self.store.select_iter(q.text, q.bindings(params or {}),
+        for name, value in (("offset", offset), ("limit", limit)):
+            if (value is not None or name == "offset") and (
+                    isinstance(value, bool) or not isinstance(value, int) or value < 0):
+                raise InputError(f"{name} is a whole number of rows, zero or more"
+                                 + (" (or None)" if name == "limit" else "")
+                                 + f"; not {value!r}")
+        limits = _limits(limits)
+        stream = self.store.select_iter(q.text, q.bindings(_params(params)),
                                         max_rows=limits.max_rows,
                                         check=_deadline_check(limits.timeout))
         return QueryStream(q.name, stream, offset=offset, limit=limit)
+
+    def _terms(self, name: str) -> list[dict[str, Node | None]]:
+        """The rows of the library query ``name`` as RDF terms (a label keeps its language
+        tag), cached until the graph changes."""
+        key = "terms:" + name
+        if key not in self._cache:
+            self._cache[key] = self.run_query(name).raw.dicts()
+        rows: list[dict[str, Node | None]] = self._cache[key]
+        return rows
 
     def _rows(self, name: str, **params: object) -> list[dict[str, Any]]:
         key = name + repr(sorted(params.items()))
@@ -295,8 +315,10 @@ class KnowledgeGraph:
     def plans(self) -> list[Plan]:
         """Every plan, by organisation and start year."""
         out = []
-        for r in self._rows("plans"):
-            title = {k: v for k, v in (("fr", r["title"]), ("en", r["titleEn"])) if v}
+        for rows in _by_item(self._terms("plans"), "plan"):
+            r = {k: to_python(v) for k, v in min(rows, key=_row_key).items()}
+            title = {k: str(v) for k, v in (("fr", _one_label(rows, "title", "fr")),
+                                            ("en", _one_label(rows, "titleEn", "en"))) if v}
             out.append(Plan(iri=r["plan"], cycle=str(r["cycle"]), organisation=r["organisation"],
                             start_year=_as_int(Literal(r["start"])) if r["start"] else None,
                             end_year=_as_int(Literal(r["end"])) if r["end"] else None,
@@ -330,10 +352,11 @@ class KnowledgeGraph:
             return plan.iri
         return self.plan(plan).iri
 
-    def _components(self) -> list[Component]:
-        if "components" in self._cache:
-            comps: list[Component] = self._cache["components"]
-            return comps
+    def _links(self) -> dict[URIRef, dict[str, list[Any]]]:
+        """The themes, partner mentions and SDG links each plan and component carries."""
+        if "links" in self._cache:
+            cached: dict[URIRef, dict[str, list[Any]]] = self._cache["links"]
+            return cached
         links: dict[URIRef, dict[str, list[Any]]] = {}
         for r in self._rows("component-links"):
             entry = links.setdefault(r["item"], {"theme": [], "mentions": [], "sdg": []})
@@ -342,6 +365,19 @@ class KnowledgeGraph:
                                                 r["node"]))
             else:
                 entry[r["link"]].append(r["target"])
+        self._cache["links"] = links
+        return links
+
+    def _plan_links(self) -> dict[URIRef, dict[str, list[Any]]]:
+        """:meth:`_links` of the plans alone (what their components inherit)."""
+        plans = {p.iri for p in self.plans()}
+        return {item: entry for item, entry in self._links().items() if item in plans}
+
+    def _components(self) -> list[Component]:
+        if "components" in self._cache:
+            comps: list[Component] = self._cache["components"]
+            return comps
+        links = self._links()
         history: dict[URIRef, list[StatusRecord]] = {}
         for r in self._rows("status-history"):
             where = f"the assessment {r['assessment'].n3()}"
@@ -351,8 +387,12 @@ class KnowledgeGraph:
         kinds: dict[URIRef, type[Component]] = {MG.Guideline: Guideline, MG.Measure: Measure,
                                                 MG.Deliverable: Deliverable}
         out: list[Component] = []
-        for r in self._rows("components"):
-            labels = {k: str(v) for k, v in (("fr", r["labelFr"]), ("en", r["labelEn"])) if v}
+        for rows in _by_item(self._terms("components"), "item"):
+            # one component per IRI, whatever the data (two French labels, two parents...:
+            # the shapes report it); the label in each language range as _one_label picks it
+            r = {k: to_python(v) for k, v in min(rows, key=_row_key).items()}
+            labels = {k: str(v) for k, v in (("fr", _one_label(rows, "labelFr", "fr")),
+                                             ("en", _one_label(rows, "labelEn", "en"))) if v}
             entry = links.get(r["item"], {"theme": [], "mentions": [], "sdg": []})
             common: dict[str, Any] = dict(
                 iri=r["item"], code=str(r["code"]), position=r["position"], parent=r["parent"],
@@ -383,9 +423,11 @@ class KnowledgeGraph:
             URIRef(str(theme)) if "/" in str(theme) else MGT[str(theme)])
         sdg_iri = None if sdg is None else (URIRef(str(sdg)) if "/" in str(sdg) else SDG[str(sdg)])
 
+        plan_links = self._plan_links()
+
         def lineage(c: Component) -> list[Component]:
             chain = [c]
-            while chain[-1].parent in by_iri:
+            while chain[-1].parent in by_iri and len(chain) <= len(by_iri):
                 chain.append(by_iri[chain[-1].parent])
             return chain
 
@@ -398,11 +440,17 @@ class KnowledgeGraph:
             chain = lineage(c)
             if within_iri is not None and within_iri not in [x.iri for x in chain[1:]]:
                 continue
-            if theme_iri is not None and not any(theme_iri in x.themes for x in chain):
+            # a theme or SDG link on the component, one of its parents or its plan, as the
+            # queries count them (progress-by-theme, progress-by-sdg-goal)
+            themes = [t for x in chain for t in x.themes]
+            sdgs = [link.sdg for x in chain for link in x.sdg_links]
+            own = plan_links.get(c.plan, {})
+            themes += own.get("theme", [])
+            sdgs += [link.sdg for link in own.get("sdg", [])]
+            if theme_iri is not None and theme_iri not in themes:
                 continue
             if sdg_iri is not None and not any(
-                    link.sdg == sdg_iri or goal_of(link.sdg) == sdg_iri
-                    for x in chain for link in x.sdg_links):
+                    linked == sdg_iri or goal_of(linked) == sdg_iri for linked in sdgs):
                 continue
             out.append(c)
         return out
@@ -420,7 +468,8 @@ class KnowledgeGraph:
                  theme: str | URIRef | None = None,
                  sdg: str | URIRef | None = None) -> list[Measure]:
         """The measures, filtered by plan, guideline (code or IRI), theme (``gender``, ``youth``
-        or IRI; inherited from the guideline) and SDG goal or target (``"5"``, ``"5.5"`` or IRI)."""
+        or IRI) and SDG goal or target (``"5"``, ``"5.5"`` or IRI), each carried by the measure
+        or inherited from its guideline or plan."""
         return self._select(Measure, plan, guideline, theme, sdg)
 
     def deliverables(self, plan: str | URIRef | Plan | None = None,
@@ -430,7 +479,8 @@ class KnowledgeGraph:
                      status: str | Status | None = None,
                      sdg: str | URIRef | None = None) -> list[Deliverable]:
         """The deliverables, filtered by plan, guideline, measure, theme and SDG goal or target
-        (each carried by the deliverable or inherited from its measure or guideline) and by
+        (each carried by the deliverable or inherited from its measure, guideline or plan, as
+        the progress queries count them) and by
         current status (``Status.NOT_RECORDED`` or ``"not-recorded"`` for none recorded)."""
         found = self._select(Deliverable, plan, measure if measure is not None else guideline,
                              theme, sdg)
@@ -439,7 +489,10 @@ class KnowledgeGraph:
                 guideline, plan=self._plan_iri(plan))
             found = [d for d in found if self.get(d.parent).parent == g.iri]
         if status is not None:
-            wanted = Status.parse(status)
+            try:
+                wanted = Status.parse(status)
+            except ValueError as exc:
+                raise InputError(str(exc)) from None
             found = [d for d in found if d.status is wanted]
         return found
 
@@ -472,7 +525,7 @@ class KnowledgeGraph:
                 "measure": ("progress-by-measure", "measure", "code"),
                 "theme": ("progress-by-theme", "theme", "theme"),
                 "sdg-goal": ("progress-by-sdg-goal", "goal", "goalCode")}
-        if by not in spec:
+        if not isinstance(by, str) or by not in spec:
             raise InputError(f"cannot summarise progress by {by!r} (choose: {', '.join(spec)})")
         name, group, code = spec[by]
         plan_iri = self._plan_iri(plan)
@@ -548,6 +601,11 @@ class KnowledgeGraph:
         ``added`` (the named graphs that data went into, or an rdflib graph of its triples),
         only the focus nodes the addition can affect are validated again, and the report is
         the one a full validation gives (:mod:`metrograph.validation.incremental`)."""
+        shapes = [shapes] if isinstance(shapes, str | Path) else shapes
+        try:
+            shapes = [_path(shape) for shape in shapes]
+        except TypeError:
+            raise InputError(f"shapes is a list of shape files, not {shapes!r}") from None
         if since is not None:
             if engine != "fast":
                 raise InputError("incremental validation (since=...) runs the fast engine")
@@ -593,7 +651,7 @@ class KnowledgeGraph:
         N-Triples to a file instead)."""
         from metrograph.rdfio.writers import serialize, write_atomic
 
-        if format_for("x", fmt).name == "nt":
+        if format_for("x", _format_name(fmt)).name == "nt":
             buffer = io.BytesIO()
             self.store.write_ntriples(buffer)
             data = buffer.getvalue()
@@ -611,6 +669,10 @@ class KnowledgeGraph:
         (constant memory at any size: :meth:`Store.write_ntriples`); other formats are
         serialised whole first (:meth:`export`)."""
         from metrograph.rdfio.writers import atomic_writer
+
+        fmt = _format_name(fmt)
+        if not isinstance(path, str | Path) and not callable(getattr(path, "write", None)):
+            raise InputError(f"write() takes a file name or a binary stream, not {path!r}")
 
         def emit(out: BinaryIO) -> None:
             if format_for("x", fmt).name == "nt":
@@ -660,7 +722,7 @@ def _naming(path: str | Path) -> Iterator[None]:
 def _query_file(path: str | Path, limits: QueryLimits) -> NamedQuery:
     """The SELECT query in the file ``path`` (untrusted: checked against ``limits``), its
     parameters declared in its header like the library's."""
-    path = Path(path)
+    path = _path(path)
     try:
         text = _read(path).decode("utf-8")
     except UnicodeDecodeError:
@@ -670,6 +732,66 @@ def _query_file(path: str | Path, limits: QueryLimits) -> NamedQuery:
     if check_query(text, limits) == "update":
         raise QueryError("a query file must hold a SELECT query; run updates with update()")
     return parse_query_text(path.stem, text)
+
+
+def _by_item(rows: Iterable[dict[str, Node | None]],
+             key: str) -> list[list[dict[str, Node | None]]]:
+    """``rows`` grouped by the value of ``key``, in the order of their first row."""
+    groups: dict[Node | None, list[dict[str, Node | None]]] = {}
+    for row in rows:
+        groups.setdefault(row[key], []).append(row)
+    return list(groups.values())
+
+
+def _row_key(row: Mapping[str, Node | None]) -> tuple[str, ...]:
+    """An order of the rows of one item that does not depend on the store (the row the typed
+    API reads where the data give an item two values of a one-valued property)."""
+    return tuple("" if row[k] is None else str(getattr(row[k], "n3", str)()) for k in sorted(row))
+
+
+def _one_label(rows: Iterable[Mapping[str, Node | None]], column: str,
+               language: str) -> Literal | None:
+    """The label of ``column`` among ``rows`` in the language range ``language`` (a primary
+    tag: ``fr`` matches ``fr`` and ``fr-ca``, as ``langMatches`` does in the queries): the
+    shapes allow one (mgsh:ComponentLabelShape, mgsh:ActionPlanTitleShape,
+    mgsh:TranslationPerLanguageShape); where the data hold more, the one tagged exactly
+    ``language``, then the first by tag and text."""
+    found = {v for r in rows if isinstance(v := r.get(column), Literal)
+             and (v.language or "").lower().split("-")[0] == language}
+    if not found:
+        return None
+    return min(found, key=lambda v: (v.language != language, v.language or "", str(v)))
+
+
+def _limits(limits: object) -> QueryLimits:
+    """``limits``, checked to be :class:`QueryLimits` (:class:`InputError` otherwise)."""
+    if not isinstance(limits, QueryLimits):
+        raise InputError(f"limits is a QueryLimits(...), not {limits!r}")
+    return limits
+
+
+def _params(params: object) -> Mapping[str, Any]:
+    """Query parameters or bindings: a mapping of names to values (None: none)."""
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise QueryParameterError(f"parameters are a mapping of names to values, not {params!r}")
+    return params
+
+
+def _path(source: object) -> Path:
+    """A file name given as ``str`` or a path object (:class:`InputError` otherwise)."""
+    if not isinstance(source, str | os.PathLike):
+        raise InputError(f"a file name (str or Path) is expected, not {source!r}")
+    return Path(source)
+
+
+def _format_name(fmt: object) -> str:
+    """An RDF format's name (:class:`InputError` for anything but text)."""
+    if not isinstance(fmt, str):
+        raise InputError(f"an RDF format is named by text (ttl, nt, jsonld, trig, nq, xml), "
+                         f"not {fmt!r}")
+    return fmt
 
 
 def _opt_int(value: object) -> int | None:

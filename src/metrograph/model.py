@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any, NoReturn, TypeVar
 
 from rdflib import URIRef
 
@@ -15,6 +17,7 @@ from metrograph.namespaces import MGS, SDG
 __all__ = [
     "Component",
     "Deliverable",
+    "FrozenDict",
     "Guideline",
     "Measure",
     "Plan",
@@ -26,6 +29,39 @@ __all__ = [
     "assessment_date",
     "goal_of",
 ]
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class FrozenDict(dict[K, V]):
+    """A dictionary that cannot be changed once made: the labels, titles and counts of the
+    typed objects. The knowledge graph hands out the same objects again (they are cached), so
+    a change made to one would change what later calls return; build a new ``dict(...)`` to
+    edit a copy. It is still a ``dict`` (``json.dumps``, ``==``, copies and pickling work)."""
+
+    def _refuse(self, *_args: Any, **_kwargs: Any) -> NoReturn:
+        raise TypeError(f"{type(self).__name__} cannot be changed; make a copy: dict(...)")
+
+    __setitem__ = __delitem__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+
+def _frozen(obj: object, *names: str) -> None:
+    """Replace the dictionaries ``names`` of the frozen dataclass ``obj`` by
+    :class:`FrozenDict` copies."""
+    for name in names:
+        value: Mapping[Any, Any] | Iterable[Any] = getattr(obj, name)
+        if not isinstance(value, FrozenDict):
+            object.__setattr__(obj, name, FrozenDict(value))
 
 
 class Status(Enum):
@@ -167,6 +203,11 @@ class Component:
 
     kind = "component"
 
+    def __post_init__(self) -> None:
+        _frozen(self, "labels")
+        for name in ("themes", "mentions", "sdg_links"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
     def label(self, lang: str = "fr") -> str | None:
         """The text in ``lang`` (``fr``: the source's words; ``en``: the project's translation)."""
         return self.labels.get(lang)
@@ -198,6 +239,10 @@ class Deliverable(Component):
     history: tuple[StatusRecord, ...] = ()
     kind = "deliverable"
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "history", tuple(self.history))
+
     @property
     def current(self) -> StatusRecord | None:
         """The latest assessment, or ``None`` when no status is recorded."""
@@ -228,6 +273,9 @@ class Plan:
     measures: int = 0
     deliverables: int = 0
 
+    def __post_init__(self) -> None:
+        _frozen(self, "title")
+
 
 @dataclass(frozen=True)
 class ProgressRow:
@@ -237,6 +285,9 @@ class ProgressRow:
     code: str
     plan: URIRef
     counts: dict[Status, int] = field(hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _frozen(self, "counts")
 
     @property
     def total(self) -> int:
@@ -257,6 +308,9 @@ class ReportedComparison:
     reported: dict[Status, int | None] = field(hash=False, compare=False)
     recorded_total: int = 0
     recorded: dict[Status, int] = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _frozen(self, "reported", "recorded")
 
     def difference(self, status: Status) -> int | None:
         """Reported minus recorded for ``status`` (``None`` where nothing is reported)."""

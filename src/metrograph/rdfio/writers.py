@@ -36,6 +36,7 @@ __all__ = [
     "merge_parts",
     "nquads_text",
     "ntriples_text",
+    "rdfxml_text",
     "serialize",
     "trig_text",
     "turtle_text",
@@ -293,6 +294,104 @@ def nquads_text(parts: Mapping[URIRef, Graph]) -> str:
     return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
 
 
+_RDF = str(RDF)
+#: a name XML allows as an element's local name (an NCName: no colon), ASCII and beyond
+_NAME_START = ("A-Z_a-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff"
+               "\u200c-\u200d\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf"
+               "\ufdf0-\ufffd\U00010000-\U000effff")
+_NAME_FIRST = re.compile(f"[{_NAME_START}]")
+_NAME_CHAR = re.compile(f"[{_NAME_START}\\-.0-9\u00b7\u0300-\u036f\u203f-\u2040]")
+#: characters XML 1.0 cannot hold at all (not even as a character reference)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: rdf: names that cannot be a property element (RDF/XML 1.1, 7.2.5), or that a reader renames
+_NOT_PROPERTY = {f"{_RDF}{name}" for name in (
+    "RDF", "ID", "about", "bagID", "parseType", "resource", "nodeID", "datatype",
+    "Description", "aboutEach", "aboutEachPrefix", "li")}
+
+
+def _xml_text(text: str, what: str) -> str:
+    """``text`` escaped for XML content or a double-quoted attribute (a carriage return as a
+    character reference, which XML readers would otherwise turn into a line feed)."""
+    if _NOT_XML.search(text):
+        raise InputError(f"cannot write {what} as RDF/XML: it holds a character XML 1.0 "
+                         "cannot carry (a control character); export as ttl, nt, jsonld, "
+                         "trig or nq")
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("\r", "&#13;"))
+
+
+def _split_predicate(iri: str) -> tuple[str, str]:
+    """A property IRI as XML namespace and local name (the longest XML name ending it)."""
+    start = len(iri)
+    while start > 0 and _NAME_CHAR.match(iri[start - 1]):
+        start -= 1
+    while start < len(iri) and not _NAME_FIRST.match(iri[start]):
+        start += 1
+    if start >= len(iri) or iri in _NOT_PROPERTY:
+        raise InputError(f"cannot write the property <{iri}> as RDF/XML (no XML element name "
+                         "ends it); export as ttl, nt, jsonld, trig or nq")
+    return iri[:start], iri[start:]
+
+
+def _xml_node(node: Node) -> str:
+    if isinstance(node, BNode):
+        label = str(node)
+        return 'rdf:nodeID="' + (label if _BNODE_LABEL.fullmatch(label) and not label[0].isdigit()
+                                 else "x" + label.encode().hex()) + '"'
+    return f'"{_xml_text(str(node), f"<{node}>")}"'
+
+
+def rdfxml_text(graph: Graph) -> str:
+    """``graph`` as RDF/XML: one ``rdf:Description`` per subject (sorted), one property element
+    per triple (sorted), blank nodes by ``rdf:nodeID``, metrograph's prefixes for the namespaces
+    it knows and ``ns1``, ``ns2``... (in namespace order) for the others, so that the same
+    graph gives the same bytes and the text always reads back as the same graph. A graph
+    RDF/XML cannot carry (a property IRI without an XML name at its end, a literal holding a
+    control character) raises :class:`InputError`. Give it a graph whose blank nodes are
+    already canonical (:func:`canonical_parts`)."""
+    known = {namespace: prefix for prefix, namespace in sorted(PREFIXES.items())
+             if prefix not in ("xml", "rdf")}
+    subjects: dict[Node, list[tuple[str, str, str]]] = defaultdict(list)
+    namespaces: set[str] = set()
+    for s, p, o in graph:
+        namespace, local = _split_predicate(str(p))
+        namespaces.add(namespace)
+        if isinstance(o, Literal):
+            text = _xml_text(str(o), f'the literal "{_ESCAPES.sub(_escape, str(o)[:60])}"')
+            if o.language:
+                attribute = f' xml:lang="{o.language}"'
+            elif o.datatype is not None:
+                attribute = f' rdf:datatype="{_xml_text(str(o.datatype), "a datatype")}"'
+            else:
+                attribute = ""
+            subjects[s].append((namespace, local, f"{attribute}>{text}</"))
+        else:
+            reference = _xml_node(o)
+            if not isinstance(o, BNode):
+                reference = "rdf:resource=" + reference
+            subjects[s].append((namespace, local, f" {reference}/>"))
+    prefix_of = {_RDF: "rdf"}
+    extra = sorted(n for n in namespaces if n not in known and n != _RDF)
+    prefix_of.update({n: known[n] for n in namespaces if n in known})
+    prefix_of.update({n: f"ns{i}" for i, n in enumerate(extra, start=1)})
+    head = ['<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF']
+    for namespace, prefix in sorted(prefix_of.items(), key=lambda kv: kv[1]):
+        head.append(f'\n    xmlns:{prefix}="{_xml_text(namespace, "a namespace")}"')
+    lines = ["".join(head) + ">\n"]
+    for s in sorted(subjects, key=lambda n: (isinstance(n, BNode), str(n))):
+        about = _xml_node(s) if isinstance(s, BNode) else "rdf:about=" + _xml_node(s)
+        lines.append(f"  <rdf:Description {about}>\n")
+        for namespace, local, rest in sorted(subjects[s]):
+            name = f"{prefix_of[namespace]}:{local}"
+            if rest.endswith("</"):
+                lines.append(f"    <{name}{rest}{name}>\n")
+            else:
+                lines.append(f"    <{name}{rest}\n")
+        lines.append("  </rdf:Description>\n")
+    lines.append("</rdf:RDF>\n")
+    return "".join(lines)
+
+
 def serialize(dataset: Dataset, fmt: str) -> str:
     """``dataset`` as ``ttl``, ``nt``, ``jsonld``, ``trig``, ``nq`` or ``xml``. Triple formats
     hold the union of the named graphs; TriG, N-Quads and JSON-LD keep them. The same graph
@@ -310,7 +409,7 @@ def serialize(dataset: Dataset, fmt: str) -> str:
     if f.name == "nq":
         return nquads_text(parts)
     if f.name == "xml":
-        return _prefixed(merge_parts(parts)).serialize(format="pretty-xml")
+        return rdfxml_text(merge_parts(parts))
     raise InputError(f"cannot export as {fmt!r}")
 
 

@@ -29,6 +29,9 @@ __all__ = [
 
 T = TypeVar("T")
 
+#: the longest time bound, in seconds (as the command line's --timeout)
+MAX_TIMEOUT = 10_000_000
+
 
 @dataclass(frozen=True)
 class QueryLimits:
@@ -38,6 +41,28 @@ class QueryLimits:
     allow_service: bool = False
     timeout: float | None = None  # seconds
     max_rows: int | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse values that are not what they say (:class:`~metrograph.errors.InputError`):
+        a ``timeout`` is seconds above 0, at most 10,000,000 (a number, not text); ``max_rows``
+        a whole number, 0 or more; the ``allow_*`` flags booleans."""
+        from metrograph.errors import InputError
+
+        for name in ("allow_update", "allow_service"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(f"QueryLimits({name}=...) is True or False, not "
+                                 f"{getattr(self, name)!r}")
+        timeout = self.timeout
+        if timeout is not None and (
+                isinstance(timeout, bool) or not isinstance(timeout, int | float)
+                or not 0 < timeout <= MAX_TIMEOUT):  # NaN fails the comparison too
+            raise InputError(f"QueryLimits(timeout=...) is seconds above 0, at most "
+                             f"{MAX_TIMEOUT:,}, or None for no bound; not {timeout!r}")
+        rows = self.max_rows
+        if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int)
+                                 or rows < 0):
+            raise InputError("QueryLimits(max_rows=...) is a whole number of rows, 0 or more, "
+                             f"or None for no bound; not {rows!r}")
 
 
 #: the default limits: read-only, no remote fetches, no time or row bound

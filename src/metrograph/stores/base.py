@@ -11,14 +11,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Identifier, Node, Variable
 
 from metrograph.errors import QueryError, QueryParameterError
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, parse_into
 
-__all__ = ["SelectResult", "SelectStream", "Store", "bind_text", "bounded_rows", "collect_rows",
+__all__ = ["SelectResult", "SelectStream", "Store", "bind_text", "bounded_rows",
+           "canonical_bindings", "canonical_literals", "collect_rows",
            "load_through_rdflib", "rdflib_bindings", "star_columns", "star_extra",
            "write_sorted_ntriples"]
 
@@ -120,8 +121,17 @@ class Store(Protocol):
         """The number of distinct triples."""
 
 
+def canonical_bindings(bindings: Mapping[str, Node] | None) -> dict[str, Node]:
+    """``bindings`` with each literal in the form both stores hold it
+    (:func:`canonical_literals`): ``"1"^^xsd:int`` is ``"1"^^xsd:integer``, ``"x"^^xsd:string``
+    is ``"x"``, so a value matches the same triples on every store."""
+    values = dict(bindings or {})
+    canonical = canonical_literals(values.values())
+    return {k: canonical.get(v, v) for k, v in values.items()}
+
+
 def rdflib_bindings(bindings: Mapping[str, Node] | None) -> dict[str, Identifier]:
-    return {str(Variable(k)): v for k, v in (bindings or {}).items()
+    return {str(Variable(k)): v for k, v in canonical_bindings(bindings).items()
             if isinstance(v, Identifier)}
 
 
@@ -136,7 +146,8 @@ def bind_text(query: str, bindings: Mapping[str, Node] | None) -> tuple[str, boo
     from metrograph.sparql.binding import analyse, render_term, tokenize
 
     try:
-        terms = {str(Variable(k)): render_term(v) for k, v in bindings.items()}
+        terms = {str(Variable(k)): render_term(v)
+                 for k, v in canonical_bindings(bindings).items()}
     except QueryError as exc:
         raise QueryParameterError(f"invalid parameter value: {exc}") from None
     sub = analyse(tokenize(query), terms)
@@ -195,12 +206,27 @@ def load_through_rdflib(store: Store, data: bytes, *, fmt: Format, graph: URIRef
 
 
 def write_sorted_ntriples(store: Store, out: BinaryIO) -> None:
-    """:meth:`Store.write_ntriples` for stores that hold the graph as rdflib terms: one sorted
-    line per triple, blank nodes labelled by RDFC-1.0
-    (:func:`metrograph.rdfio.writers.serialize`)."""
-    from metrograph.rdfio.writers import serialize
+    """:meth:`Store.write_ntriples` for stores that hold the graph as rdflib terms: their
+    triples copied into a scratch Oxigraph store, then written as the in-memory Oxigraph store
+    writes them (:func:`metrograph.stores.oxigraph.write_sorted_lines`: one sorted line per
+    triple, Oxigraph's escapes, blank nodes by RDFC-1.0), so every store gives the same
+    bytes."""
+    import pyoxigraph as ox
 
-    out.write(serialize(store.dataset(), "nt").encode("utf-8"))
+    from metrograph.rdfio.canonical import to_ox
+    from metrograph.stores.oxigraph import write_sorted_lines
+
+    scratch = ox.Store()
+    graph = ox.DefaultGraph()
+    quads = []
+    generalised = []  # a literal subject (owlrl's closure): no RDF term for Oxigraph
+    for s, p, o in store.triples():
+        if isinstance(s, Literal) or isinstance(p, Literal | BNode):
+            generalised.append(f"{s.n3()} {p.n3()} {o.n3()} .\n".encode())
+        else:
+            quads.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph))
+    scratch.bulk_extend(quads)
+    write_sorted_lines(scratch, out, extra=generalised)
 
 
 def collect_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,
@@ -216,4 +242,44 @@ def collect_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,
 
             raise ResultTooLargeError(f"the query returned more than {max_rows} rows; narrow "
                                       "it (parameters, LIMIT) or raise the bound")
+    return out
+
+
+def canonical_literals(terms: Iterable[Node]) -> dict[Node, Node]:
+    """The literals among ``terms`` that Oxigraph holds in another form, mapped to that form:
+    ``"x"^^xsd:string`` is ``"x"``, a language tag is lower case, a number or boolean is
+    canonical (``"065"^^xsd:integer`` is ``"65"``, ``"1.50"`` is ``"1.5"``, an ``xsd:int`` is
+    an ``xsd:integer``). Read back from a scratch Oxigraph store, so the form is Oxigraph's
+    own; a literal Oxigraph cannot hold (ill-formed) stays as it is."""
+    import pyoxigraph as ox
+
+    from metrograph.rdfio.canonical import from_ox, to_ox
+
+    todo: list[Literal] = []
+    out: dict[Node, Node] = {}
+    for term in set(terms):
+        if not isinstance(term, Literal):
+            continue
+        if term.datatype == XSD.string:
+            out[term] = Literal(str(term))
+        elif term.language:
+            if term.language != term.language.lower():
+                out[term] = Literal(str(term), lang=term.language.lower())
+        elif term.datatype is not None:
+            todo.append(term)
+    if todo:
+        scratch = ox.Store()
+        subject = ox.NamedNode("urn:metrograph:canonical")
+        for number, term in enumerate(todo):
+            try:
+                scratch.add(ox.Quad(subject, ox.NamedNode(f"urn:metrograph:{number}"),
+                                    to_ox(term), ox.DefaultGraph()))
+            except (ValueError, TypeError):
+                continue
+        for quad in scratch:
+            original = todo[int(quad.predicate.value.rsplit(":", 1)[1])]
+            held = from_ox(quad.object)
+            if isinstance(held, Literal) and (held != original or str(held) != str(original)
+                                              or held.datatype != original.datatype):
+                out[original] = held
     return out

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
-from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.query import Result
-from rdflib.term import Node
+from rdflib.term import IdentifiedNode, Node
 
 from metrograph.errors import MetrographError, QueryError
 from metrograph.progress import SILENT, Reporter
@@ -17,6 +17,7 @@ from metrograph.stores.base import (
     SelectStream,
     bind_text,
     bounded_rows,
+    canonical_literals,
     collect_rows,
     load_through_rdflib,
     rdflib_bindings,
@@ -61,9 +62,10 @@ class MemoryStore:
     def _insert(self, quads: list[tuple[Node, Node, Node, URIRef]]) -> None:
         """Add ``quads``, blank nodes labelled by content, each triple kept once: a triple
         already held, or held by a graph of the batch whose name sorts first, is not added.
-        Literals are held in RDF 1.1's one form, as Oxigraph holds them: ``"x"^^xsd:string``
-        is ``"x"``, a language tag is lower case (rdflib keeps both forms apart)."""
-        quads = [(s, p, _normal(o), g) for s, p, o, g in quads]
+        Literals are held in the form Oxigraph holds them (:func:`_canonical_literals`), so
+        that both stores hold the same triples whatever path brought them."""
+        canonical = canonical_literals(o for _s, _p, o, _g in quads)
+        quads = [(s, p, canonical.get(o, o), g) for s, p, o, g in quads]
         blank = [q for q in quads if isinstance(q[0], BNode) or isinstance(q[2], BNode)]
         if blank:
             from metrograph.rdfio.canonical import content_labelled, from_ox, to_ox
@@ -154,19 +156,41 @@ class MemoryStore:
         return out
 
     def update(self, update: str) -> None:
-        """Run a SPARQL Update; a triple it wrote into a second graph is then kept once (in
-        the graph whose name sorts first)."""
+        """Run a SPARQL Update as Oxigraph does: its default graph is the store's default
+        graph (where ``INSERT DATA`` without ``GRAPH`` writes), named graphs are reached with
+        ``GRAPH``. What it wrote is then held as :meth:`_insert` holds it: literals in
+        Oxigraph's canonical form, each triple once (in the named graph whose name sorts
+        first, else the default graph, as Oxigraph keeps it)."""
+        import rdflib.plugins.sparql as rdflib_sparql
+
+        # with rdflib's default graph the union of the graphs (its global default), INSERT DATA
+        # into the default graph fails ("not enough values to unpack") and a WHERE without
+        # GRAPH sees every graph: the update runs with the default graph alone, as Oxigraph's
+        union = rdflib_sparql.SPARQL_DEFAULT_GRAPH_UNION
+        rdflib_sparql.SPARQL_DEFAULT_GRAPH_UNION = False
         try:
             self._ds.update(update)
         except Exception as exc:
             raise QueryError(f"update failed: {' '.join(str(exc).split())}") from exc
-        seen: set[tuple[Node, Node, Node]] = set()
-        for context in sorted(self._ds.contexts(), key=lambda c: str(c.identifier)):
-            for triple in list(context.triples((None, None, None))):
-                if triple in seen:
-                    context.remove(triple)
-                else:
-                    seen.add(triple)
+        finally:
+            rdflib_sparql.SPARQL_DEFAULT_GRAPH_UNION = union
+        default = default_graph_id(self._ds)
+        # Oxigraph's order: the named graphs by name, then the default graph
+        contexts = sorted(self._ds.contexts(),
+                          key=lambda c: (c.identifier == default, str(c.identifier)))
+        quads = [(s, p, o, c.identifier) for c in contexts
+                 for s, p, o in c.triples((None, None, None))]
+        canonical = canonical_literals(o for _s, _p, o, _g in quads)
+        held: dict[tuple[Node, Node, Node], IdentifiedNode] = {}  # each in its first graph
+        for s, p, o, g in quads:
+            held.setdefault((s, p, canonical.get(o, o)), g)
+        if len(held) == len(quads) and not any(o in canonical for _s, _p, o, _g in quads):
+            return
+        # rebuilt rather than edited: rdflib's indexes keep the first spelling of a language
+        # tag they met ("y"@EN) for the same term in another case ("y"@en)
+        self._ds = Dataset(default_union=True)
+        for (s, p, o), g in held.items():
+            (self._ds.default_context if g == default else self._ds.graph(g)).add((s, p, o))
 
     def dataset(self) -> Dataset:
         copy = Dataset()
@@ -211,13 +235,3 @@ def _ox_quad(to_ox: Callable[[Node], Any], quad: tuple[Node, Node, Node, URIRef]
 
     s, p, o, g = quad
     return pyoxigraph.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(g))
-
-
-def _normal(term: Node) -> Node:
-    """A literal in RDF 1.1's one form (see :meth:`MemoryStore._insert`)."""
-    if isinstance(term, Literal):
-        if term.datatype == XSD.string:
-            return Literal(str(term))
-        if term.language and term.language != term.language.lower():
-            return Literal(str(term), lang=term.language.lower())
-    return term

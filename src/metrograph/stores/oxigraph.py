@@ -5,24 +5,33 @@ with Oxigraph's Rust parsers and SPARQL engine for large graphs."""
 from __future__ import annotations
 
 import fcntl
+import functools
 import io
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
+import traceback
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar, cast
 
 from rdflib import Dataset, Graph, URIRef
 from rdflib.term import Node
 
 from metrograph.errors import InputError, QueryError, QueryParameterError, StoreError
 from metrograph.progress import SILENT, Reporter
-from metrograph.rdfio.canonical import content_labelled, from_ox, has_blank, to_ox
+from metrograph.rdfio.canonical import (
+    canonical_quads,
+    content_labelled,
+    from_ox,
+    has_blank,
+    to_ox,
+)
 from metrograph.rdfio.formats import OXIGRAPH_FORMATS as _FORMATS
 from metrograph.rdfio.formats import TERM_TOO_LONG, Format, default_graph_id
 from metrograph.rdfio.guards import check_safe
@@ -35,7 +44,6 @@ from metrograph.stores.base import (
     collect_rows,
     star_columns,
     star_extra,
-    write_sorted_ntriples,
 )
 from metrograph.stores.oxigraph_answers import Undecodable, decode_tsv
 
@@ -98,17 +106,60 @@ def _ox() -> Any:
     return pyoxigraph
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _detach(exc: BaseException, outer: BaseException | None = None) -> BaseException:
+    """``exc`` with the local variables of the finished frames of its traceback cleared, and
+    those of the exceptions it chains (``__cause__``, ``__context__``) down to ``outer`` (the
+    exception being handled when the call began, whose frames are the caller's). What those
+    frames held (a pyoxigraph ``QuerySolutions``, ``QueryTriples`` or ``QuadIter``) is freed
+    now, in this thread: pyoxigraph's results are "unsendable" (pyo3), and one freed by another
+    thread is leaked, with a ``RuntimeError`` printed. The traceback's lines are kept."""
+    seen: set[int] = set()
+    chain: list[BaseException] = [exc]
+    while chain:
+        current = chain.pop()
+        if current is outer or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if current.__traceback__ is not None:
+            traceback.clear_frames(current.__traceback__)  # skips frames still running
+        chain += [e for e in (current.__cause__, current.__context__) if e is not None]
+    return exc
+
+
+def _frees_here(method: _F) -> _F:
+    """``method`` whose exceptions leave without the pyoxigraph objects their frames held
+    (:func:`_detach`): an exception raised by the store may be handed over to another thread
+    (:func:`_bounded`'s caller, a validation thread pool's), which must not be the one that
+    frees them."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        outer = sys.exception()
+        try:
+            return method(*args, **kwargs)
+        except BaseException as exc:
+            _detach(exc, outer)
+            raise
+
+    return cast(_F, wrapper)
+
+
 def _bounded(work: Callable[[], SelectResult], check: Callable[[], None]) -> SelectResult:
     """Run ``work`` in a worker thread (Oxigraph releases the GIL while it evaluates) and call
     ``check`` every 50 ms; when ``check`` raises (time is up), stop waiting. Oxigraph cannot
-    cancel a running query: the abandoned evaluation ends on its own in the background."""
+    cancel a running query: the abandoned evaluation ends on its own in the background. Every
+    pyoxigraph object ``work`` makes is freed in the worker: its answer is made of rdflib
+    terms, and its exception is handed over with its frames cleared (:func:`_detach`)."""
     box: list[SelectResult | BaseException] = []
 
     def run() -> None:
         try:
             box.append(work())
         except BaseException as exc:  # handed over to the waiting thread
-            box.append(exc)
+            box.append(_detach(exc))
 
     worker = threading.Thread(target=run, name="metrograph-oxigraph-query", daemon=True)
     worker.start()
@@ -151,6 +202,63 @@ def _syntax_message(exc: SyntaxError) -> str:
         return re.sub(r"expected one of .*", "a prefix that the query does not declare", text)
     head, _, _rest = text.partition(", ['")
     return head if len(head) <= 300 else head[:300] + "…"
+
+
+#: the lines :func:`write_sorted_lines` sorts in memory at a time (about 10 MB of N-Triples)
+SORT_RUN_LINES = 50_000
+
+
+def write_sorted_lines(store: Any, out: BinaryIO, run_lines: int = SORT_RUN_LINES,
+                       extra: Iterable[bytes] = ()) -> None:
+    """Every distinct triple of the pyoxigraph ``store`` as N-Triples written by Oxigraph, one
+    line each, sorted (by code point), blank nodes labelled by RDFC-1.0: the same graph gives
+    the same bytes whatever store held it. Memory stays bounded at any size: Oxigraph dumps
+    the graphs to a temporary file; runs of ``run_lines`` lines are sorted into temporary
+    files and merged. Only the triples with a blank node are held, to be labelled. ``extra``
+    lines (each ending with a line feed) are merged in."""
+    import heapq
+
+    ox = _ox()
+    graphs = [*store.named_graphs(), ox.DefaultGraph()]
+    # the triples of the union: blank nodes labelled as one graph, whatever graph holds them
+    blank = [ox.Quad(sol[0], sol[1], sol[2], ox.DefaultGraph()) for g in graphs
+             for sol in store.query(_BLANK_QUADS, default_graph=g)]
+    held_labels = {_nt_line(ox, q) for q in blank}
+    relabelled = sorted({_nt_line(ox, q) for q in canonical_quads(blank)} | set(extra))
+    with tempfile.TemporaryDirectory(prefix="metrograph-nt-") as folder:
+        dump = Path(folder) / "dump.nt"
+        with open(dump, "wb") as sink:
+            for g in graphs:
+                store.dump(sink, format=ox.RdfFormat.N_TRIPLES, from_graph=g)
+        runs: list[Path] = []
+        with open(dump, "rb") as fh:
+            while True:
+                lines = [line for _ in range(run_lines) if (line := fh.readline())]
+                if not lines:
+                    break
+                run = Path(folder) / f"run-{len(runs)}.nt"
+                run.write_bytes(b"".join(sorted(
+                    {line if line.endswith(b"\n") else line + b"\n" for line in lines}
+                    - held_labels)))
+                runs.append(run)
+        dump.unlink()
+        files = [open(run, "rb") for run in runs]  # noqa: SIM115 - closed below
+        try:
+            last = None
+            for line in heapq.merge(relabelled, *files):
+                if line != last:
+                    out.write(line)
+                    last = line
+        finally:
+            for reader in files:
+                reader.close()
+
+
+def _nt_line(ox: Any, quad: Any) -> bytes:
+    """The N-Triples line Oxigraph writes for ``quad``'s triple."""
+    data: bytes = ox.serialize([ox.Triple(quad.subject, quad.predicate, quad.object)],
+                               format=ox.RdfFormat.N_TRIPLES)
+    return data
 
 
 class OxigraphStore:
@@ -215,6 +323,7 @@ class OxigraphStore:
         """The underlying ``pyoxigraph.Store``."""
         return self._store
 
+    @_frees_here
     def load(self, data: bytes, *, fmt: Format, graph: URIRef, source: str,
              progress: Reporter = SILENT) -> int:
         """Parse ``data`` with Oxigraph's parser into the named graph ``graph`` (a quad
@@ -252,6 +361,7 @@ class OxigraphStore:
         self._insert(quads)
         return len(self._store) - before
 
+    @_frees_here
     def load_path(self, path: Path, *, fmt: Format, graph: URIRef, source: str,
                   progress: Reporter = SILENT, blank_nodes: bool = True,
                   size: int | None = None) -> int:
@@ -344,12 +454,14 @@ class OxigraphStore:
         self.dropped += removed
         return removed
 
+    @_frees_here
     def add(self, graph: Graph, into: URIRef) -> None:
         ox = _ox()
         self._writable()
         g = ox.NamedNode(str(into))
         self._insert([ox.Quad(to_ox(s), to_ox(p), to_ox(o), g) for s, p, o in graph])
 
+    @_frees_here
     def add_dataset(self, dataset: Dataset) -> None:
         ox = _ox()
         self._writable()
@@ -411,6 +523,7 @@ class OxigraphStore:
         except Undecodable:
             return None
 
+    @_frees_here
     def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
                max_rows: int | None = None,
                check: Callable[[], None] | None = None) -> SelectResult:
@@ -449,6 +562,7 @@ class OxigraphStore:
             return evaluate()
         return _bounded(evaluate, check)
 
+    @_frees_here
     def select_iter(self, query: str, bindings: Mapping[str, Node] | None = None, *,
                     max_rows: int | None = None,
                     check: Callable[[], None] | None = None) -> SelectStream:
@@ -484,6 +598,7 @@ class OxigraphStore:
         return SelectStream(variables + [k for k, _ in extra],
                             bounded_rows(rows(), max_rows, check, [v for _, v in extra]))
 
+    @_frees_here
     def update(self, update: str) -> None:
         """Run a SPARQL Update; a triple it wrote into a second graph is then kept once."""
         self._writable()
@@ -499,6 +614,7 @@ class OxigraphStore:
         """True: Oxigraph evaluates queries outside the GIL, safely."""
         return True
 
+    @_frees_here
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         ox = _ox()
         result = self._run(query, bindings)
@@ -506,6 +622,7 @@ class OxigraphStore:
             raise QueryError("expected an ASK query")
         return bool(result)
 
+    @_frees_here
     def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> Graph:
         ox = _ox()
         result = self._run(query, bindings)
@@ -516,6 +633,7 @@ class OxigraphStore:
             out.add((_term(t.subject), _term(t.predicate), _term(t.object)))
         return out
 
+    @_frees_here
     def dataset(self) -> Dataset:
         ox = _ox()
         copy = Dataset()
@@ -540,23 +658,25 @@ class OxigraphStore:
         for q in self._store:
             yield term(q.subject), term(q.predicate), term(q.object)
 
+    @_frees_here
     def graph_names(self) -> list[URIRef]:
         ox = _ox()
         return sorted(URIRef(g.value) for g in self._store.named_graphs()
                       if isinstance(g, ox.NamedNode)
                       and next(iter(self._store.quads_for_pattern(None, None, None, g)), None))
 
+    @_frees_here
     def write_ntriples(self, out: BinaryIO) -> None:
         """Every distinct triple as N-Triples. In memory: one sorted line each, blank nodes by
-        RDFC-1.0, the same bytes as every other store
-        (:func:`~metrograph.stores.base.write_sorted_ntriples`). On disk: written by Oxigraph
+        RDFC-1.0, the same bytes as every other store, streamed in bounded memory
+        (:func:`write_sorted_lines`). On disk: written by Oxigraph
         graph by graph (names in order, then the default graph) as it reads them, in constant
         memory at any size, in the order of its on-disk index, which depends only on the
         content (terms are keyed by a fixed hash of their text; blank nodes were labelled by
         content when loaded): the same graph gives the same bytes. (The in-memory store's
         order varies from one process to the next, hence the sort there.)"""
         if self.path is None:
-            write_sorted_ntriples(self, out)
+            write_sorted_lines(self._store, out)
             return
         ox = _ox()
         graphs = sorted((g for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)),
@@ -564,6 +684,7 @@ class OxigraphStore:
         for g in [*graphs, ox.DefaultGraph()]:
             self._store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=g)
 
+    @_frees_here
     def copy(self) -> OxigraphStore:
         """A writable copy: in memory for an in-memory store; for an on-disk store, a RocksDB
         checkpoint (``Store.backup``: hard links, milliseconds at any size) in a temporary
