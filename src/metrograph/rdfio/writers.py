@@ -4,9 +4,10 @@ The same graph gives the same bytes, blank nodes included: blank nodes are relab
 canonically, lines, graphs, subjects and values are sorted, and no prefix is left for the
 writer to invent. These writers serve ``metrograph export`` and ``metrograph publish``.
 
-Turtle and N-Quads go through rdflib's serialisers. RDF/XML, TriG and JSON-LD are written here,
-because the maintained writers were measured to write other graphs than they were given (rdflib
-7.6, pyoxigraph 0.5.13): rdflib's ``pretty-xml`` wrote ``xml:lang`` as an undeclared
+Turtle and N-Quads go through rdflib's serialisers; TriG and JSON-LD are written here for
+byte-stable output (see their functions). RDF/XML is written here because both maintained
+writers were measured to write other graphs than they were given (rdflib 7.6, pyoxigraph
+0.5.13): rdflib's ``pretty-xml`` wrote ``xml:lang`` as an undeclared
 ``ns1:lang`` and dropped the statements about list nodes; Oxigraph's RDF/XML writer wrote a
 literal's carriage return raw (XML readers read it as a line feed), and ill-formed XML, without
 an error, for a property IRI ending in ``/`` or a literal holding a control character.
