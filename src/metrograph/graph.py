@@ -299,14 +299,14 @@ class KnowledgeGraph:
         tag), cached until the graph changes."""
         key = "terms:" + name
         if key not in self._cache:
-            self._cache[key] = self.run_query(name).raw.dicts()
+            self._cache[key] = _require(self.run_query(name).raw.dicts(), name)
         rows: list[dict[str, Node | None]] = self._cache[key]
         return rows
 
     def _rows(self, name: str, **params: object) -> list[dict[str, Any]]:
         key = name + repr(sorted(params.items()))
         if key not in self._cache:
-            self._cache[key] = self.run_query(name, params).rows
+            self._cache[key] = _require(self.run_query(name, params).rows, name)
         rows: list[dict[str, Any]] = self._cache[key]
         return rows
 
@@ -531,7 +531,7 @@ class KnowledgeGraph:
         plan_iri = self._plan_iri(plan)
         params = {"plan": plan_iri} if plan_iri is not None else {}
         out = []
-        for r in self.run_query(name, params).rows:
+        for r in _require(self.run_query(name, params).rows, name):
             if r["total"] is None:  # rdflib's row for a parameter that matches nothing
                 continue  # (tests/differential: test_rdflib_answers_no_row_for_a_grouped...)
             counts = {Status.DONE: int(r["done"]), Status.IN_PROGRESS: int(r["inProgress"]),
@@ -558,7 +558,8 @@ class KnowledgeGraph:
         if date is not None:
             params["date"] = date
         out = []
-        for r in self.run_query("reported-vs-recorded", params).rows:
+        for r in _require(self.run_query("reported-vs-recorded", params).rows,
+                          "reported-vs-recorded"):
             if r["reportedTotal"] is None or r["total"] is None:  # rdflib: see progress()
                 continue
             reported: dict[Status, int | None] = {
@@ -732,6 +733,34 @@ def _query_file(path: str | Path, limits: QueryLimits) -> NamedQuery:
     if check_query(text, limits) == "update":
         raise QueryError("a query file must hold a SELECT query; run updates with update()")
     return parse_query_text(path.stem, text)
+
+
+#: the variables each library query read by the typed API binds in every row (outside any
+#: OPTIONAL): an answer leaving one unbound comes from an engine that did not evaluate the query
+#: (a server answering something else), and is refused rather than read as None
+_ALWAYS_BOUND: dict[str, tuple[str, ...]] = {
+    "plans": ("plan", "cycle", "organisation", "guidelines", "measures", "deliverables"),
+    "components": ("item", "code", "kind", "plan"),
+    "component-links": ("item", "link", "target"),
+    "status-history": ("item", "assessment", "status", "asOf"),
+    "progress-by-plan": ("plan",), "progress-by-guideline": ("guideline", "plan"),
+    "progress-by-measure": ("measure", "plan"), "progress-by-theme": ("theme", "plan"),
+    "progress-by-sdg-goal": ("goal", "plan"), "reported-vs-recorded": ("plan",),
+}
+
+
+def _require(rows: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    """``rows``, the answer to the library query ``name``; :class:`QueryError` when a row
+    leaves unbound a variable the query always binds (:data:`_ALWAYS_BOUND`)."""
+    for number, row in enumerate(rows, start=1):
+        if "total" in row and row["total"] is None:
+            continue  # rdflib's row for a grouped query that matches nothing (see progress)
+        for var in _ALWAYS_BOUND.get(name, ()):
+            if row.get(var) is None:
+                raise QueryError(f"the answer to {name!r} leaves ?{var} unbound in row "
+                                 f"{number}, which the query always binds: the store did not "
+                                 "evaluate the query as SPARQL 1.1 says")
+    return rows
 
 
 def _by_item(rows: Iterable[dict[str, Node | None]],
