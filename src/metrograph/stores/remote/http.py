@@ -327,10 +327,17 @@ class HttpClient:
             text = secret.scrub(text)
         return printable(text)
 
-    def error(self, message: str, cls: type[_E] | None = None) -> _E | RemoteError:
+    def error(self, message: str, cls: type[_E] | None = None,
+              cut: int | None = None) -> _E | RemoteError:
         """The exception (``cls``, by default :class:`RemoteError`) whose message is
-        ``message``, made of text a server sent, scrubbed (:meth:`scrub`)."""
-        return (cls or RemoteError)(self.scrub(message))
+        ``message``, made of text a server sent, scrubbed (:meth:`scrub`), then put on one line
+        and cut to ``cut`` characters when given: scrubbed first, so that a cut never leaves
+        part of a password to show."""
+        text = self.scrub(message)
+        if cut is not None:
+            text = " ".join(text.split())
+            text = text if len(text) <= cut else text[:cut - 3] + "..."
+        return (cls or RemoteError)(text)
 
     def request(self, method: str, url: str, *, body: bytes | Iterable[bytes] | None = None,
                 content_type: str | None = None, accept: str | None = None,
@@ -356,7 +363,7 @@ class HttpClient:
                     continue
                 return answer
         except _Fatal as exc:
-            raise self.error(f"{what} to {display(url)} failed: {exc}") from None
+            raise self.error(f"{what} to {display(url)} failed: {exc}", cut=500) from None
         finally:
             _DEADLINE.reset(token)
         tries = f" (tried {attempts} times)" if attempts > 1 else ""
@@ -443,7 +450,7 @@ class _Inflate:
         elif self.encoding == "deflate":
             self._z = zlib.decompressobj()
         else:
-            raise _Fatal(f"the answer is encoded as {self.encoding[:40]!r}, which this client "
+            raise _Fatal(f"the answer is encoded as {self.encoding!r}, which this client "
                          "does not read (it asks for gzip or deflate)")
         self._started = False
 

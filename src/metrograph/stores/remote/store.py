@@ -123,7 +123,7 @@ class RemoteStore:
             problem = "the answer is JSON nested too deeply to be SPARQL results"
         except Exception as exc:  # rdflib's term parsing: NotImplementedError and others
             problem = f"a result is malformed ({exc})"
-        raise self.http.error(_cut(f"{where}: {problem}", 300))
+        raise self.http.error(f"{where}: {problem}", cut=300)
 
     def _select_raw(self, query: str, *, dataset: bool = True, limit: int | None = None,
                     what: str = "query") -> SelectResult:
@@ -228,8 +228,8 @@ class RemoteStore:
         try:
             out.parse(data=answer.body.decode("utf-8"), format=fmt)
         except Exception as exc:  # rdflib's parsers raise many kinds, RecursionError too
-            raise self.http.error(_cut(f"{where}: the answer is not valid {fmt} ({exc})", 300)
-                                  ) from None
+            raise self.http.error(f"{where}: the answer is not valid {fmt} ({exc})",
+                                  cut=300) from None
         check_truncation(answer.headers, 0, None, where)
         if self.max_rows is not None and len(out) >= self.max_rows and not (
                 sub.limit is not None and sub.limit <= self.max_rows and len(out) <= sub.limit):
@@ -258,8 +258,8 @@ class RemoteStore:
                     and not is_system_graph(self.http.server, str(g)):
                 count = server_count(n)
                 if count is None:
-                    raise self.http.error(_cut(f"listing graphs on {display(self.query_url)}: "
-                                               f"<{g}> has the count {str(n)[:40]!r}", 300))
+                    raise self.http.error(f"listing graphs on {display(self.query_url)}: "
+                                          f"<{g}> has the count {str(n)!r}", cut=300)
                 counts[g] = count
         if self.graphs is not None:
             counts = {g: n for g, n in counts.items() if g in self.graphs}
@@ -364,13 +364,6 @@ class RemoteStore:
 _COUNT = re.compile(r"[0-9]{1,18}")
 
 
-def _cut(message: str, size: int) -> str:
-    """``message`` on one line, cut to ``size`` characters (after scrubbing: a cut never leaves
-    part of a password to show)."""
-    text = " ".join(message.split())
-    return text if len(text) <= size else text[:size - 3] + "..."
-
-
 def projection(query: str) -> list[str] | None:
     """The variables projected by the top-level ``SELECT`` of ``query``, in order (``?x`` and
     ``(... AS ?x)``); None for ``SELECT *`` or no ``SELECT`` (read from its tokens: comments,
@@ -414,15 +407,15 @@ def _answer_variables(http_: HttpClient, result: Result, expected: list[str] | N
 
     answered = [str(v) for v in result.vars or []]
     if len(set(answered)) != len(answered):
-        raise http_.error(_cut(f"{where}: the answer lists a variable twice ({shown(answered)})",
-                               300))
+        raise http_.error(f"{where}: the answer lists a variable twice ({shown(answered)})",
+                          cut=300)
     if expected is not None and set(answered) != set(expected):
-        raise http_.error(_cut(f"{where}: the answer's variables ({shown(answered)}) are not "
-                               f"those of the query ({shown(expected)})", 300))
+        raise http_.error(f"{where}: the answer's variables ({shown(answered)}) are not "
+                          f"those of the query ({shown(expected)})", cut=300)
     known = set(answered)
     for binding in result.bindings:
         extra = [str(v) for v in binding if str(v) not in known]
         if extra:
-            raise http_.error(_cut(f"{where}: a result binds {shown(extra)}, which the answer's "
-                                   f"variables ({shown(answered)}) do not list", 300))
+            raise http_.error(f"{where}: a result binds {shown(extra)}, which the answer's "
+                              f"variables ({shown(answered)}) do not list", cut=300)
     return answered if expected is None else expected
