@@ -453,3 +453,39 @@ def test_generalised_triples_of_the_memory_store_are_written() -> None:
     kg.add_graph(g)
     assert kg.export("nt") == (f'"x" <{EX}p> <{EX}o> .\n'
                                f'<{EX}s> <{EX}p> "y" .\n')
+
+
+@pytest.mark.parametrize("store", ["memory", "oxigraph"])
+def test_add_graph_refuses_terms_rdf_does_not_have(store: str) -> None:
+    """rdflib builds a relative IRI or a language subtag over eight letters; Oxigraph refuses
+    them. Both stores refuse them on adding (InputError, graph unchanged): the memory store
+    took them and could then not write the graph (ValueError from kg.write)."""
+    from rdflib import Graph, Literal, URIRef
+
+    from metrograph.errors import InputError
+
+    for bad in [(URIRef("a"), URIRef("http://e.org/p"), Literal("x")),
+                (URIRef("http://e.org/s"), URIRef("http://e.org/p"),
+                 Literal("x", lang="abcdefghijkl"))]:
+        kg = metrograph.load(store=store, bundled_data=False)
+        before = len(kg)
+        graph = Graph()
+        graph.add(bad)
+        with pytest.raises(InputError, match="is not an RDF term"):
+            kg.add_graph(graph)
+        assert len(kg) == before
+        kg.export("nt")
+
+
+def test_an_update_on_a_missing_graph_raises_metrographs_error() -> None:
+    """Oxigraph refuses ``DROP GRAPH`` of a graph it does not hold with a ``RuntimeError``,
+    outside metrograph's errors; it is now a QueryError. (The memory store, like rdflib,
+    accepts it: left as it is, ``DROP SILENT`` gives the same on both.)"""
+    from metrograph.errors import QueryError
+
+    kg = metrograph.load(store="oxigraph", bundled_data=False)
+    with pytest.raises(QueryError, match="update failed"):
+        kg.update("DROP GRAPH <http://e.org/missing>", allow_update=True)
+    for store in ("oxigraph", "memory"):
+        metrograph.load(store=store, bundled_data=False).update(
+            "DROP SILENT GRAPH <http://e.org/missing>", allow_update=True)

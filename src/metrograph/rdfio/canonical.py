@@ -36,6 +36,8 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
+from metrograph.errors import InputError
+
 __all__ = ["canonical_quads", "content_labelled", "from_ox", "has_blank", "to_ox"]
 
 _LANG_STRING = str(RDF.langString)
@@ -49,18 +51,22 @@ def _ox() -> Any:
 
 
 def to_ox(term: Node) -> Any:
-    """An rdflib term as a pyoxigraph term."""
+    """An rdflib term as a pyoxigraph term; :class:`InputError` for a term rdflib accepts but
+    RDF does not (a relative IRI, an ill-formed language tag), which Oxigraph refuses."""
     ox = _ox()
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
+    try:
+        if isinstance(term, URIRef):
+            return ox.NamedNode(str(term))
+        if isinstance(term, BNode):
+            return ox.BlankNode(str(term))
+        if isinstance(term, Literal):
+            if term.language:
+                return ox.Literal(str(term), language=term.language)
+            if term.datatype is not None:
+                return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+            return ox.Literal(str(term))
+    except ValueError as exc:
+        raise InputError(f"{term.n3()[:200]} is not an RDF term ({exc})") from None
     raise TypeError(f"cannot convert {term!r} to an Oxigraph term")
 
 

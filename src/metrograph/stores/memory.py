@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO
 
-from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.query import Result
 from rdflib.term import IdentifiedNode, Node
 
@@ -64,6 +64,7 @@ class MemoryStore:
         already held, or held by a graph of the batch whose name sorts first, is not added.
         Literals are held in the form Oxigraph holds them (:func:`_canonical_literals`), so
         that both stores hold the same triples whatever path brought them."""
+        _check_terms(quads)
         canonical = canonical_literals(o for _s, _p, o, _g in quads)
         quads = [(s, p, canonical.get(o, o), g) for s, p, o, g in quads]
         blank = [q for q in quads if isinstance(q[0], BNode) or isinstance(q[2], BNode)]
@@ -228,6 +229,21 @@ class MemoryStore:
     def __len__(self) -> int:
         """The number of distinct triples."""
         return len(set(self._ds.triples((None, None, None))))
+
+
+def _check_terms(quads: list[tuple[Node, Node, Node, URIRef]]) -> None:
+    """:class:`InputError` for an IRI or language tag that Oxigraph refuses (rdflib accepts a
+    relative IRI, or a subtag over eight letters): the memory store holds only what the
+    Oxigraph store would, so every writer and every engine can read it back."""
+    from metrograph.rdfio.canonical import to_ox
+
+    seen: set[Node] = set()
+    for quad in quads:
+        for term in quad:
+            if term not in seen and (isinstance(term, URIRef) or (
+                    isinstance(term, Literal) and term.language)):
+                seen.add(term)
+                to_ox(term)
 
 
 def _ox_quad(to_ox: Callable[[Node], Any], quad: tuple[Node, Node, Node, URIRef]) -> Any:

@@ -604,7 +604,7 @@ class OxigraphStore:
         self._writable()
         try:
             self._store.update(update)
-        except (SyntaxError, OSError, ValueError) as exc:
+        except (SyntaxError, OSError, ValueError, RuntimeError) as exc:  # Runtime: no such graph
             raise QueryError(f"update failed: {' '.join(str(exc).split())}") from exc
         if _WRITES.search(update):  # a DELETE alone cannot make a second copy
             ox = _ox()
