@@ -522,3 +522,16 @@ def test_rdfxml_errors_name_line_and_column_on_both_stores(name: str, tmp_path: 
         one_line_naming(done.stderr, f"{name}:{where}: not valid xml")
         assert says in done.stderr
     count("syntax errors located where the parser gives no position")
+
+
+def test_a_quoted_text_found_twice_gives_no_position_rather_than_a_wrong_one(
+        tmp_path: Path) -> None:
+    """The text an error quotes stands in a literal on line 4 and in the faulty attribute on
+    line 5: the message names no line rather than line 4."""
+    path = tmp_path / "twice.rdf"
+    path.write_text(_XML_HEAD + "  <ex:note>http://e x/</ex:note>\n"
+                    '  <ex:p rdf:resource="http://e x/"/>\n' + _XML_TAIL, encoding="utf-8")
+    for store in STORES:
+        done = run_cli("info", "--no-bundled-data", "--data", str(path), "--store", store)
+        assert done.returncode == 2
+        one_line_naming(done.stderr, "twice.rdf: not valid xml: error while parsing IRI")
