@@ -488,6 +488,9 @@ NEGOTIATION = [
     (HTML_ACCEPT, "fr-FR;q=0.5, en;q=0.5", ".fr.html"),
     (HTML_ACCEPT, "de, *;q=0.5, en;q=0.1", ".fr.html"),      # French by *
     (HTML_ACCEPT, "de", ".en.html"),
+    (HTML_ACCEPT, "*", ".en.html"),                          # "*" ties them: English
+    (HTML_ACCEPT, "de, *", ".en.html"),
+    (HTML_ACCEPT, "en;q=0.9, *", ".fr.html"),                # French by *, higher than en
 ]
 
 

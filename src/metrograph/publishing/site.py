@@ -301,10 +301,12 @@ def htaccess_text() -> str:
             own = _entry(lang + _LANG, bucket, "")
             lines += _set("MGLANG", lang, [f"{language} {own}"] + (
                 [f"{language} {first}"] if first else []))
-            if first is None:   # through "*" when the language is not listed
+            if first is None:   # through "*" when the language is not listed; French
+                # only when English is (both unlisted, "*" ties them, and English is the default)
                 lines += _set("MGLANG", lang, [
                     f"{language} !{_entry(lang + _LANG, None, '')}",
-                    f"{language} {_entry(_ANY_LANG, bucket, '')}"])
+                    f"{language} {_entry(_ANY_LANG, bucket, '')}"] + (
+                    [f"{language} {_entry('en' + _LANG, None, '')}"] if lang == "fr" else []))
     lines += ["", "# the representation: HTML unless Turtle or JSON-LD has a higher q-value",
               "RewriteRule ^ - [E=MGTYPE:html]"]
     for bucket in range(11):
