@@ -21,10 +21,10 @@ import pytest
 
 from metrograph.errors import RemoteError
 from metrograph.publishing.push import push
+from metrograph.sparql.binding import projection
 from metrograph.sparql.results import to_table
 from metrograph.stores.base import SelectResult
 from metrograph.stores.remote import RemoteStore
-from metrograph.stores.remote.store import projection
 from metrograph.terminal import printable
 
 from . import servers

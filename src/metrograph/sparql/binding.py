@@ -41,8 +41,8 @@ from rdflib.term import Node, Variable
 
 from metrograph.errors import QueryError
 
-__all__ = ["Substitution", "Token", "analyse", "iri_text", "query_form", "render_term",
-           "substitute", "tokenize"]
+__all__ = ["Substitution", "Token", "analyse", "iri_text", "projection", "query_form",
+           "render_term", "substitute", "tokenize"]
 
 
 @dataclass(frozen=True)
@@ -164,6 +164,44 @@ def substitute(query: str, bindings: Mapping[str, Node] | None) -> str:
     return analyse(tokenize(query), terms).text
 
 
+def _projected(tokens: list[Token], sig: list[int], pos: int) -> list[str] | None:
+    """The variables the ``SELECT`` at ``sig[pos]`` projects, in order (``?x`` and
+    ``(... AS ?x)``); None for ``SELECT *``."""
+    names: list[str] = []
+    paren = 0
+    for k in range(pos + 1, len(sig)):
+        t = tokens[sig[k]]
+        if paren == 0 and (t.text == "{" or t.text.upper() in ("WHERE", "FROM")):
+            break
+        if t.text == "(":
+            paren += 1
+        elif t.text == ")":
+            paren -= 1
+        elif t.text == "*" and paren == 0:
+            return None
+        elif t.kind == "var" and (paren == 0 or tokens[sig[k - 1]].text.upper() == "AS"):
+            names.append(t.text[1:])
+    return names
+
+
+def projection(query: str) -> list[str] | None:
+    """The variables projected by the top-level ``SELECT`` of ``query``, in order (``?x`` and
+    ``(... AS ?x)``); None for ``SELECT *``, an empty list or no ``SELECT`` (read from its
+    tokens: comments, strings and IRIs cannot mislead it)."""
+    tokens = tokenize(query)
+    sig = [i for i, t in enumerate(tokens) if t.kind not in ("ws", "comment")]
+    brace = 0
+    for pos, i in enumerate(sig):
+        tok = tokens[i]
+        if tok.text == "{":
+            brace += 1
+        elif tok.text == "}":
+            brace -= 1
+        elif tok.kind == "word" and tok.text.upper() == "SELECT" and brace == 0:
+            return _projected(tokens, sig, pos) or None
+    return None
+
+
 def _private(tokens: list[Token], sig: list[int], names: Collection[str]) -> set[int]:
     """The token indices of variables in ``names`` that belong to a sub-SELECT not projecting
     them: SPARQL scopes such a variable to the sub-SELECT, so a value given to the query's
@@ -182,23 +220,8 @@ def _private(tokens: list[Token], sig: list[int], names: Collection[str]) -> set
             while frames and frames[-1][0] > brace:
                 frames.pop()
         elif tok.kind == "word" and tok.text.upper() == "SELECT" and brace > 0:
-            projected: set[str] | None = set()
-            paren = 0
-            for k in range(pos + 1, len(sig)):
-                t = tokens[sig[k]]
-                if paren == 0 and (t.text == "{" or t.text.upper() in ("WHERE", "FROM")):
-                    break
-                if t.text == "(":
-                    paren += 1
-                elif t.text == ")":
-                    paren -= 1
-                elif t.text == "*" and paren == 0:
-                    projected = None
-                    break
-                elif t.kind == "var" and projected is not None and (
-                        paren == 0 or tokens[sig[k - 1]].text.upper() == "AS"):
-                    projected.add(t.text[1:])
-            frames.append((brace, projected))
+            listed = _projected(tokens, sig, pos)
+            frames.append((brace, None if listed is None else set(listed)))
         elif tok.kind == "var" and tok.text[1:] in names and any(
                 p is not None and tok.text[1:] not in p for _d, p in frames):
             hidden.add(i)

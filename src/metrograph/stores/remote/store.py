@@ -23,7 +23,14 @@ from rdflib.term import Node, Variable
 from metrograph.errors import QueryError, RemoteError, ResultTooLargeError, TruncatedResultError
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, default_graph_id
-from metrograph.sparql.binding import Substitution, analyse, iri_text, render_term, tokenize
+from metrograph.sparql.binding import (
+    Substitution,
+    analyse,
+    iri_text,
+    projection,
+    render_term,
+    tokenize,
+)
 from metrograph.stores.base import (
     SelectResult,
     SelectStream,
@@ -362,37 +369,6 @@ class RemoteStore:
 
 
 _COUNT = re.compile(r"[0-9]{1,18}")
-
-
-def projection(query: str) -> list[str] | None:
-    """The variables projected by the top-level ``SELECT`` of ``query``, in order (``?x`` and
-    ``(... AS ?x)``); None for ``SELECT *`` or no ``SELECT`` (read from its tokens: comments,
-    strings and IRIs cannot mislead it)."""
-    tokens = [t for t in tokenize(query) if t.kind not in ("ws", "comment")]
-    brace = paren = 0
-    names: list[str] | None = None
-    for i, tok in enumerate(tokens):
-        word = tok.text.upper() if tok.kind == "word" else ""
-        if names is None:
-            if tok.text == "{":
-                brace += 1
-            elif tok.text == "}":
-                brace -= 1
-            elif word == "SELECT" and brace == 0:
-                names = []
-            continue
-        if paren == 0 and (word in ("WHERE", "FROM") or tok.text == "{"):
-            break
-        if tok.text == "(":
-            paren += 1
-        elif tok.text == ")":
-            paren -= 1
-        elif tok.text == "*" and paren == 0:
-            return None
-        elif tok.kind == "var" and (paren == 0 or (paren == 1 and tokens[i - 1].kind == "word"
-                                                   and tokens[i - 1].text.upper() == "AS")):
-            names.append(tok.text[1:])
-    return names or None
 
 
 def _answer_variables(http_: HttpClient, result: Result, expected: list[str] | None,
