@@ -8,6 +8,7 @@ equal it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -111,8 +112,12 @@ def test_a_bound_query_gives_the_rows_of_the_query_with_values(
     # variables joined with the outer ones: SELECT ?s ?o WHERE { ?s <p> ?o . { SELECT ?s
     # WHERE { ?s <p> ?o } } } gives 3 rows, Oxigraph 5; nested UNIONs): where its answer to
     # the query without a value already differs from Oxigraph's, the engine is at fault and
-    # the binding is compared on Oxigraph only
-    if rows(stores["memory"], bound_text, None) != rows(stores["oxigraph"], bound_text, None):
+    # the binding is compared on Oxigraph only. A filter on ?v can hide that fault without a
+    # value (FILTER(BOUND(?v)) leaves no row on either store), so the query without its
+    # filters is compared too.
+    unfiltered = re.sub(r"FILTER\((?:[^()]|\([^()]*\))*\)", "", bound_text)
+    if any(rows(stores["memory"], text, None) != rows(stores["oxigraph"], text, None)
+           for text in (bound_text, unfiltered)):
         count("generated queries rdflib answers unlike Oxigraph, without any parameter")
     else:
         assert rows(stores["memory"], bound_text, {"v": value}) == reference, (bound_text, value)
