@@ -12,7 +12,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from metrograph.errors import InputError
 from metrograph.rdfio.guards import check_safe
 from metrograph.rdfio.inputs import read_input
-from metrograph.rdfio.syntax import check_xml, syntax_error
+from metrograph.rdfio.syntax import TERM_TOO_LONG, check_xml, reading
 
 __all__ = ["FORMATS", "MAX_TERM_BYTES", "TERM_TOO_LONG", "Format", "default_graph_id",
            "format_for", "parse_into", "read_graph"]
@@ -21,8 +21,6 @@ __all__ = ["FORMATS", "MAX_TERM_BYTES", "TERM_TOO_LONG", "Format", "default_grap
 #: 16 MiB token, and the rdflib route refuses the same, so one file gives one graph on both
 MAX_TERM_BYTES = 16 << 20
 
-#: what a store says of a term over :data:`MAX_TERM_BYTES`
-TERM_TOO_LONG = "a literal or IRI is longer than 16 MiB (the limit of both stores)"
 
 
 def _too_long(term: object) -> bool:
@@ -113,17 +111,11 @@ def parse_into(dataset: Dataset, data: bytes, *, source: str, fmt: Format,
         check_xml(data, source)
     name = ox.NamedNode(str(graph))
     held = ox.Store()
-    try:
+    with reading(data, fmt.name, source):
         held.extend(q if isinstance(q.graph_name, ox.NamedNode)
                     else ox.Quad(q.subject, q.predicate, q.object, name)
                     for q in ox.parse(io.BytesIO(data), format=getattr(
                         ox.RdfFormat, OXIGRAPH_FORMATS[fmt.name]), base_iri=base or str(graph)))
-    except SyntaxError as exc:
-        raise syntax_error(exc, data, fmt.name, source) from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"not valid {fmt.name}: {exc}", source=source) from None
-    except MemoryError:
-        raise InputError(TERM_TOO_LONG, source=source) from None
     quads = []
     for q in held:  # read back: each literal as the store holds it
         s, o = from_ox(q.subject), from_ox(q.object)

@@ -19,13 +19,17 @@ document cut short (measured on pyoxigraph 0.5.13: a file missing its closing
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from xml.parsers import expat
 
 from metrograph.errors import InputError
 
-__all__ = ["check_xml", "locate", "syntax_error"]
+__all__ = ["TERM_TOO_LONG", "check_xml", "locate", "reading", "syntax_error"]
 
+#: what a store says of a term over 16 MiB (Oxigraph's parser buffer)
+TERM_TOO_LONG = "a literal or IRI is longer than 16 MiB (the limit of both stores)"
 #: the texts a message quotes: 'text', `text`, or a prefixed name after "prefix "
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)+)'|`([^`]+)`|\bprefix:? ([\w.-]*:)")
 
@@ -70,3 +74,19 @@ def syntax_error(exc: SyntaxError, data: bytes | None, format_name: str,
             line, column = found
     return InputError(f"not valid {format_name}: {message}", source=source, line=line,
                       column=column)
+
+
+@contextlib.contextmanager
+def reading(data: bytes | None, format_name: str, source: str) -> Iterator[None]:
+    """Oxigraph's parser errors raised inside the block as :class:`InputError` naming
+    ``source``: a syntax error with its position (:func:`syntax_error`; ``data``: the input,
+    when at hand), an unreadable input, a term over 16 MiB (Oxigraph's "Reached the buffer
+    maximal size" is a ``MemoryError``)."""
+    try:
+        yield
+    except SyntaxError as exc:
+        raise syntax_error(exc, data, format_name, source) from None
+    except (OSError, ValueError) as exc:
+        raise InputError(f"not valid {format_name}: {exc}", source=source) from None
+    except MemoryError:
+        raise InputError(TERM_TOO_LONG, source=source) from None

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO, TypeVar, cast
 from rdflib import Dataset, Graph, URIRef
 from rdflib.term import Node
 
-from metrograph.errors import InputError, QueryError, QueryParameterError, StoreError
+from metrograph.errors import QueryError, QueryParameterError, StoreError
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.canonical import (
     canonical_quads,
@@ -33,9 +33,9 @@ from metrograph.rdfio.canonical import (
     to_ox,
 )
 from metrograph.rdfio.formats import OXIGRAPH_FORMATS as _FORMATS
-from metrograph.rdfio.formats import TERM_TOO_LONG, Format, default_graph_id
+from metrograph.rdfio.formats import Format, default_graph_id
 from metrograph.rdfio.guards import check_safe
-from metrograph.rdfio.syntax import check_xml, syntax_error
+from metrograph.rdfio.syntax import check_xml, reading
 from metrograph.stores.base import (
     SelectResult,
     SelectStream,
@@ -339,25 +339,20 @@ class OxigraphStore:
         before = len(self._store)
         name = ox.NamedNode(str(graph))
         rdf_format = getattr(ox.RdfFormat, _FORMATS[fmt.name])
-        try:
-            if not fmt.quads:
-                # Oxigraph reads the bytes as it parses them: the reader counts them as progress
+        if not fmt.quads:
+            # Oxigraph reads the bytes as it parses them: the reader counts them as progress
+            with reading(data, fmt.name, source):
                 self._store.load(input=progress.reader(io.BytesIO(data)), format=rdf_format,
                                  base_iri=str(graph), to_graph=name)
-                self._label_blank_nodes(name)
-                if len(self._store) > before:  # nothing new cannot repeat a triple
-                    self._deduplicate({name: len(self._store) - before})
-                return len(self._store) - before
+            self._label_blank_nodes(name)
+            if len(self._store) > before:  # nothing new cannot repeat a triple
+                self._deduplicate({name: len(self._store) - before})
+            return len(self._store) - before
+        with reading(data, fmt.name, source):
             quads = [q if isinstance(q.graph_name, ox.NamedNode)
                      else ox.Quad(q.subject, q.predicate, q.object, name)
                      for q in ox.parse(progress.reader(io.BytesIO(data)), format=rdf_format,
                                        base_iri=str(graph))]
-        except SyntaxError as exc:
-            raise syntax_error(exc, data, fmt.name, source) from None
-        except (OSError, ValueError) as exc:
-            raise InputError(f"not valid {fmt.name}: {exc}", source=source) from None
-        except MemoryError:  # "Reached the buffer maximal size of 16777216": one long token
-            raise InputError(TERM_TOO_LONG, source=source) from None
         self._insert(quads)
         return len(self._store) - before
 
@@ -383,18 +378,11 @@ class OxigraphStore:
         before = len(self._store) if size is None else size
         name = ox.NamedNode(str(graph))
         rdf_format = getattr(ox.RdfFormat, _FORMATS[fmt.name])
-        try:
-            with open(path, "rb") as raw:
-                if raw.read(len(BOM)) != BOM:  # a byte order mark is not part of the text
-                    raw.seek(0)
-                self._store.bulk_load(input=progress.reader(raw), format=rdf_format,
-                                      base_iri=str(graph), to_graph=name)
-        except SyntaxError as exc:
-            raise syntax_error(exc, None, fmt.name, source) from None
-        except (OSError, ValueError) as exc:
-            raise InputError(f"not valid {fmt.name}: {exc}", source=source) from None
-        except MemoryError:
-            raise InputError(TERM_TOO_LONG, source=source) from None
+        with reading(None, fmt.name, source), open(path, "rb") as raw:
+            if raw.read(len(BOM)) != BOM:  # a byte order mark is not part of the text
+                raw.seek(0)
+            self._store.bulk_load(input=progress.reader(raw), format=rdf_format,
+                                  base_iri=str(graph), to_graph=name)
         if blank_nodes:
             self._label_blank_nodes(name)
         after = len(self._store)
