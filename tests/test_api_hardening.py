@@ -165,12 +165,17 @@ m18:L1M1 mg:translatedLabel "Mesure (es)"@es .
 """
 
 
+def _bundled_with(text: str, store: str, folder: Path) -> metrograph.KnowledgeGraph:
+    """The bundled data and the Turtle ``text``, loaded into ``store``."""
+    extra = folder / "extra.ttl"
+    extra.write_text(text, encoding="utf-8")
+    return metrograph.load(extra, store=store)
+
+
 @pytest.mark.parametrize("store", STORES)
 def test_regional_labels_give_one_component_and_break_a_shape(store: str,
                                                               tmp_path: Path) -> None:
-    extra = tmp_path / "regional.ttl"
-    extra.write_text(REGIONAL, encoding="utf-8")
-    kg = metrograph.load(extra, store=store)
+    kg = _bundled_with(REGIONAL, store, tmp_path)
     bundled = metrograph.load(store=store)
     assert len(kg.deliverables()) == kg.counts()["deliverables"] == 65
     assert [p.deliverables for p in kg.plans()] == [65]
@@ -200,9 +205,7 @@ PLAN_LINKS = f"""\
 @pytest.mark.parametrize("store", STORES)
 def test_typed_filters_inherit_from_the_plan_as_the_queries_do(store: str,
                                                                tmp_path: Path) -> None:
-    extra = tmp_path / "plan-links.ttl"
-    extra.write_text(PLAN_LINKS, encoding="utf-8")
-    kg = metrograph.load(extra, store=store)
+    kg = _bundled_with(PLAN_LINKS, store, tmp_path)
     [youth] = [p for p in kg.progress("theme") if p.code == "youth"]
     assert len(kg.deliverables(theme="youth")) == youth.total == 65
     assert len(kg.measures(theme="youth")) == 27

@@ -490,12 +490,12 @@ def test_catalogues_match_the_templates() -> None:
 ODD = ("<script>alert('x')</script> & \"quoted\" <b>bold</b>", "Ça & <i>là</i> 'ici'")
 
 
-def test_text_is_escaped(tmp_path: Path) -> None:
-    plan = "https://w3id.org/metrograph/id/test-org/plan/2030-2031"
-    ttl = tmp_path / "odd.ttl"
-    ttl.write_text(f"""
+def _plan_turtle(plan: str, title_fr: str, title_en: str, guideline: tuple[str, str],
+                 measure: tuple[str, str]) -> str:
+    """Turtle of a plan of test-org, 2030-2031, with one guideline and one measure, labelled
+    (French, English) with the texts given."""
+    return f"""
 @prefix mg: <https://w3id.org/metrograph/ontology#> .
-@prefix mgs: <https://w3id.org/metrograph/vocab/status/> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
 @prefix schema: <https://schema.org/> .
@@ -503,11 +503,20 @@ def test_text_is_escaped(tmp_path: Path) -> None:
 <{plan}> a mg:ActionPlan ; skos:notation "2030-2031" ;
     dcterms:publisher <https://w3id.org/metrograph/id/org/test-org> ;
     mg:startYear "2030"^^xsd:gYear ; mg:endYear "2031"^^xsd:gYear ;
-    dcterms:title {json.dumps(ODD[0])}@fr ; mg:translatedLabel {json.dumps(ODD[1])}@en .
+    dcterms:title {json.dumps(title_fr)}@fr ; mg:translatedLabel {json.dumps(title_en)}@en .
 <{plan}/L1> a mg:Guideline ; skos:notation "L1" ; schema:position 1 ; mg:parent <{plan}> ;
-    skos:prefLabel {json.dumps(ODD[0])}@fr ; mg:translatedLabel {json.dumps(ODD[1])}@en .
+    skos:prefLabel {json.dumps(guideline[0])}@fr ;
+    mg:translatedLabel {json.dumps(guideline[1])}@en .
 <{plan}/L1M1> a mg:Measure ; skos:notation "L1M1" ; schema:position 1 ; mg:parent <{plan}/L1> ;
-    skos:prefLabel {json.dumps(ODD[1])}@fr ; mg:translatedLabel {json.dumps(ODD[0])}@en .
+    skos:prefLabel {json.dumps(measure[0])}@fr ; mg:translatedLabel {json.dumps(measure[1])}@en .
+"""
+
+
+def test_text_is_escaped(tmp_path: Path) -> None:
+    plan = "https://w3id.org/metrograph/id/test-org/plan/2030-2031"
+    ttl = tmp_path / "odd.ttl"
+    ttl.write_text(_plan_turtle(plan, ODD[0], ODD[1], (ODD[0], ODD[1]), (ODD[1], ODD[0]))
+                   + f"""@prefix mgs: <https://w3id.org/metrograph/vocab/status/> .
 <{plan}/L1M1D1> a mg:Deliverable ; skos:notation "L1M1D1" ; schema:position 1 ;
     mg:parent <{plan}/L1M1> ;
     skos:prefLabel {json.dumps(ODD[0])}@fr ; mg:translatedLabel {json.dumps(ODD[1])}@en .
@@ -542,21 +551,9 @@ _LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 def _hostile_plan(folder: Path) -> KnowledgeGraph:
     plan = "https://w3id.org/metrograph/id/test-org/plan/2030-2031"
     ttl = folder / "hostile.ttl"
-    ttl.write_text(f"""
-@prefix mg: <https://w3id.org/metrograph/ontology#> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix schema: <https://schema.org/> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-<{plan}> a mg:ActionPlan ; skos:notation "2030-2031" ;
-    dcterms:publisher <https://w3id.org/metrograph/id/org/test-org> ;
-    mg:startYear "2030"^^xsd:gYear ; mg:endYear "2031"^^xsd:gYear ;
-    dcterms:title {json.dumps(HOSTILE[3])}@fr ; mg:translatedLabel {json.dumps(HOSTILE[3])}@en .
-<{plan}/L1> a mg:Guideline ; skos:notation "L1" ; schema:position 1 ; mg:parent <{plan}> ;
-    skos:prefLabel {json.dumps(HOSTILE[1])}@fr ; mg:translatedLabel {json.dumps(HOSTILE[2])}@en .
-<{plan}/L1M1> a mg:Measure ; skos:notation "L1M1" ; schema:position 1 ; mg:parent <{plan}/L1> ;
-    skos:prefLabel {json.dumps(HOSTILE[2])}@fr ; mg:translatedLabel {json.dumps(HOSTILE[1])}@en .
-""" + "".join(f"""
+    ttl.write_text(_plan_turtle(plan, HOSTILE[3], HOSTILE[3], (HOSTILE[1], HOSTILE[2]),
+                                (HOSTILE[2], HOSTILE[1]))
+                   + "".join(f"""
 <{plan}/L1M1D{i}> a mg:Deliverable ; skos:notation "L1M1D{i}" ; schema:position {i} ;
     mg:parent <{plan}/L1M1> ;
     skos:prefLabel {json.dumps(text)}@fr ; mg:translatedLabel {json.dumps(text)}@en .
