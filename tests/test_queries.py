@@ -265,3 +265,31 @@ def test_codes_are_scoped_by_organisation_and_cycle(multi: KnowledgeGraph) -> No
     rows = [r for r in multi.query("components").rows if r["code"] == "L1M1D1"]
     assert {str(r["plan"]) for r in rows} == {M18, M21, EX22}
     assert len({str(r["item"]) for r in rows}) == 3
+
+
+def test_an_organisation_with_several_english_names_gives_one_order(tmp_path: Any) -> None:
+    """A partner may have several English names (no shape forbids it), in tags of any case:
+    its mentions come one row per name, in the same order on both stores and in plain rdflib
+    on the N-Triples dump (rdflib orders tagged literals by tag first, Oxigraph by text)."""
+    import rdflib
+
+    import metrograph
+    from metrograph.sparql.library import catalogue as library
+
+    names = tmp_path / "names.ttl"
+    names.write_text(f'<{ORG}uclg> <http://www.w3.org/2004/02/skos/core#prefLabel> '
+                     '"Zeta"@en, "Alpha"@en-GB, "Beta"@EN, "Alpha"@en .\n', encoding="utf-8")
+    text = library()["partner-mentions"].text
+    uclg = {"partner": rdflib.URIRef(ORG + "uclg")}
+    answers = []
+    for store in ("memory", "oxigraph"):
+        kg = metrograph.load(names, store=store)
+        answers.append([(local(r["item"]), r["name"].n3()) for r in
+                        kg.store.select(text, uclg).dicts()])  # type: ignore[union-attr]
+    kg.write(tmp_path / "kg.nt")
+    plain = rdflib.Graph().parse(tmp_path / "kg.nt", format="nt").query(text, initBindings=uclg)
+    answers.append([(local(r.item), r.name.n3()) for r in plain])  # type: ignore[union-attr]
+    assert answers[0] == answers[1] == answers[2]
+    first = [name for item, name in answers[0] if item == answers[0][0][0]]
+    assert first == ['"Alpha"@en', '"Alpha"@en-gb', '"Beta"@en',
+                     '"United Cities and Local Governments"@en', '"Zeta"@en']
