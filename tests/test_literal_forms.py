@@ -17,7 +17,16 @@ import rdflib
 from rdflib import Dataset, Literal
 
 import metrograph
+from metrograph.graph import GRAPH_BASE
+from metrograph.publishing.push import push
 from metrograph.publishing.release import check_release, publish
+from metrograph.stores.remote import RemoteStore
+
+from . import servers
+from .servers import Server
+
+oxigraph_scratch = servers.oxigraph_scratch
+virtuoso_limited = servers.virtuoso_limited
 
 LITERALS = [
     '"2021-04-13T10:00:00Z"^^xsd:dateTime', '"1000"^^xsd:double', '"1e3"^^xsd:double',
@@ -63,6 +72,29 @@ def test_every_dump_holds_the_literals_the_store_holds(store: str, tmp_path: Pat
     exported = tmp_path / "export.ttl"
     kg.write(exported, "ttl")
     assert _literals(exported, "turtle") == held
+
+
+@pytest.mark.parametrize("which", ["oxigraph_scratch", "virtuoso_limited"])
+def test_a_server_answers_the_literals_the_store_holds(request: pytest.FixtureRequest,
+                                                       which: str, tmp_path: Path) -> None:
+    """A server's answers are read with each literal in its lexical form, then as Oxigraph holds
+    it: rdflib's JSON parser dropped a date's time zone (another value) and wrote
+    ``"1"^^xsd:double`` as ``"1.0"``."""
+    server: Server = request.getfixturevalue(which)
+    data = tmp_path / "d.ttl"
+    data.write_text("@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n" + "".join(
+        f"<http://example.org/s{i}> <http://example.org/p> {lit} .\n"
+        for i, lit in enumerate(LITERALS)), encoding="utf-8")
+    kg = metrograph.load(data, bundled_data=False, graph_name=f"test-literals-{which}")
+    push(kg, server.gsp_url, update_url=server.update_url, query_url=server.query_url)
+    query = "SELECT ?s ?o WHERE { ?s <http://example.org/p> ?o } ORDER BY ?s"
+    remote = RemoteStore(server.query_url, graphs=[f"{GRAPH_BASE}user/test-literals-{which}"])
+    answered = {row[0]: row[1].n3() for row in remote.select(query).rows if row[0] and row[1]}
+    held = {row[0]: row[1].n3() for row in kg.store.select(query).rows if row[0] and row[1]}
+    assert answered == held
+    construct = "CONSTRUCT { ?s <http://example.org/p> ?o } WHERE { ?s <http://example.org/p> ?o }"
+    assert ({o.n3() for o in remote.construct(construct).objects()}
+            == {o.n3() for o in kg.store.construct(construct).objects()})
 
 
 def test_an_iri_confused_with_a_context_prefix_is_refused_in_json_ld(tmp_path: Path) -> None:

@@ -273,7 +273,7 @@ def _echoing(where: str) -> Callable[[Request], Reply]:
             return _answer(["g", "n"], [{"g": {"type": "uri", "value": "urn:g"},
                                          "n": _lit(pw)}])
         if where == "turtle":
-            return Reply(200, {"Content-Type": "text/turtle"}, f"<a> <b> {pw} .".encode())
+            return Reply(200, {"Content-Type": "text/turtle"}, f"<urn:a> <urn:b> {pw} .".encode())
         return Reply(200, {"Content-Type": JSON}, f"not json {pw!r}".encode())
     return behaviour
 
@@ -297,7 +297,10 @@ def test_a_password_echoed_in_an_answer_never_shows(fake: FakeFactory, clean_env
             store.select("SELECT ?s WHERE { ?s ?p ?o }")
     message = str(info.value)
     assert _leaks(message) == [], message  # not even 6 characters of it, where a cut falls
-    assert "***" in message or message.endswith("..."), message
+    if where == "turtle":  # Oxigraph's parser names a position and a few characters, no more
+        assert "not valid turtle (Parser error at line 1" in message, message
+    else:
+        assert "***" in message or message.endswith("..."), message
 
 
 # ------------------------------------------------------------------ 4. JSON nested deeply

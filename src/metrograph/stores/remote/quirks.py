@@ -46,7 +46,7 @@ from metrograph.errors import TruncatedResultError
 from metrograph.stores.base import SelectResult
 
 __all__ = ["canonical_size", "check_truncation", "comparable", "comparable_rows",
-           "is_system_graph", "server_count", "server_term"]
+           "is_system_graph", "server_count"]
 
 _INTEGERS = {str(XSD[n]) for n in (
     "integer", "int", "long", "short", "byte", "nonNegativeInteger", "nonPositiveInteger",
@@ -86,17 +86,6 @@ def comparable_rows(result: SelectResult) -> list[tuple[Any, ...]]:
     """The rows of ``result`` as a sorted list (a multiset) of tuples of :func:`comparable`
     values, in the order of ``result.variables``; two stores agree when these are equal."""
     return sorted((tuple(comparable(t) for t in row) for row in result.rows), key=repr)
-
-
-def server_term(term: Node | None) -> Node | None:
-    """A term as a server answered it, made as metrograph's stores give it: language tags
-    lowercased, ``xsd:string`` literals simple."""
-    if isinstance(term, Literal):
-        if term.language and term.language != term.language.lower():
-            return Literal(str(term), lang=term.language.lower())
-        if term.datatype is not None and str(term.datatype) == str(XSD.string):
-            return Literal(str(term))
-    return term
 
 
 #: a count as servers write it: decimal digits (``xsd:integer``), or ``2.0``/``2E0`` forms of an

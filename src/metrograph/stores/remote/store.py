@@ -11,17 +11,20 @@ differences: :mod:`.quirks`; writes: :mod:`.writer`.
 
 from __future__ import annotations
 
-import io
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import BinaryIO
 
-from rdflib import Dataset, Graph, URIRef
+import pyoxigraph
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.plugins.sparql.results.jsonresults import JSONResult, parseJsonTerm
 from rdflib.query import Result
 from rdflib.term import Node, Variable
 
 from metrograph.errors import QueryError, RemoteError, ResultTooLargeError, TruncatedResultError
 from metrograph.progress import SILENT, Reporter
+from metrograph.rdfio.canonical import from_ox
 from metrograph.rdfio.formats import Format, default_graph_id
 from metrograph.sparql.binding import (
     Substitution,
@@ -35,6 +38,7 @@ from metrograph.stores.base import (
     SelectResult,
     SelectStream,
     Store,
+    canonical_literals,
     load_through_rdflib,
     star_columns,
     write_sorted_ntriples,
@@ -44,7 +48,6 @@ from metrograph.stores.remote.quirks import (
     check_truncation,
     is_system_graph,
     server_count,
-    server_term,
 )
 from metrograph.stores.remote.state import STATE
 from metrograph.stores.remote.writer import GraphWriter, Upload, WriteResult
@@ -55,6 +58,7 @@ _FORM = "application/x-www-form-urlencoded; charset=UTF-8"
 _JSON = "application/sparql-results+json"
 _RDF = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": "turtle",
         "application/x-turtle": "turtle"}
+_OX_RDF = {"nt": pyoxigraph.RdfFormat.N_TRIPLES, "turtle": pyoxigraph.RdfFormat.TURTLE}
 
 
 class RemoteStore:
@@ -120,7 +124,7 @@ class RemoteStore:
             raise self.http.error(f"{where}: expected SPARQL JSON results, got "
                                   f"{self.http.describe(answer)}")
         try:
-            return Result.parse(io.BytesIO(answer.body), format="json")
+            return _ExactResult(json.loads(answer.body))
         except ValueError as exc:  # json's and orjson's decode errors
             problem = (f"the answer is not valid JSON: {self.http.describe(answer)}"
                        if "JSON" in type(exc).__name__ else f"a result is malformed ({exc})")
@@ -140,8 +144,12 @@ class RemoteStore:
         if result.type != "SELECT":
             raise RemoteError(f"{where}: the answer has no SELECT results")
         variables = _answer_variables(self.http, result, projection(query), where)
-        rows = [tuple(server_term(b.get(Variable(v))) for v in variables)
-                for b in result.bindings]
+        rows: list[tuple[Node | None, ...]] = [tuple(b.get(Variable(v)) for v in variables)
+                                               for b in result.bindings]
+        canonical = canonical_literals(t for row in rows for t in row if t is not None)
+        if canonical:  # each term as metrograph's stores hold it
+            rows = [tuple(None if t is None else canonical.get(t, t) for t in row)
+                    for row in rows]
         header = answer.headers.get("x-sparql-maxrows", "").strip()
         if _COUNT.fullmatch(header):
             self.max_rows = int(header)  # learnt before a cut answer raises
@@ -232,11 +240,16 @@ class RemoteStore:
                 raise self.http.error(f"{where}: expected N-Triples or Turtle, got "
                                   f"{self.http.describe(answer)}")
         out = Graph()
-        try:
-            out.parse(data=answer.body.decode("utf-8"), format=fmt)
-        except Exception as exc:  # rdflib's parsers raise many kinds, RecursionError too
+        try:  # Oxigraph's parser keeps each literal as written (rdflib's normalises)
+            triples = [(from_ox(t.subject), from_ox(t.predicate), from_ox(t.object))
+                       for t in pyoxigraph.parse(bytes(answer.body), format=_OX_RDF[fmt])]
+        except (SyntaxError, ValueError) as exc:
             raise self.http.error(f"{where}: the answer is not valid {fmt} ({exc})",
                                   cut=300) from None
+        canonical = canonical_literals(o for _s, _p, o in triples if o is not None)
+        for s, p, o in triples:
+            assert s is not None and p is not None and o is not None
+            out.add((s, p, canonical.get(o, o)))
         check_truncation(answer.headers, 0, None, where)
         if self.max_rows is not None and len(out) >= self.max_rows and not (
                 sub.limit is not None and sub.limit <= self.max_rows and len(out) <= sub.limit):
@@ -369,6 +382,24 @@ class RemoteStore:
 
 
 _COUNT = re.compile(r"[0-9]{1,18}")
+
+
+class _ExactResult(JSONResult):
+    """SPARQL JSON results with each literal as the server wrote it: rdflib's own parser
+    normalises lexical forms (a date's time zone dropped, ``"2019-06-30Z"`` read as
+    ``"2019-06-30"``, another value), which :func:`canonical_literals` cannot undo."""
+
+    def _get_bindings(self) -> list[dict[Variable, Node]]:  # type: ignore[override]
+        return [{Variable(k): _exact_term(v) for k, v in row.items()}
+                for row in self.json["results"]["bindings"]]
+
+
+def _exact_term(cell: dict[str, str]) -> Node:
+    """A term of SPARQL JSON results, a typed literal kept in its lexical form."""
+    if cell["type"] in ("literal", "typed-literal") and cell.get("datatype") \
+            and not cell.get("xml:lang"):
+        return Literal(cell["value"], datatype=URIRef(cell["datatype"]), normalize=False)
+    return parseJsonTerm(cell)
 
 
 def _answer_variables(http_: HttpClient, result: Result, expected: list[str] | None,
