@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -643,3 +644,30 @@ def test_a_failed_first_add_leaves_no_directory_and_a_file_is_not_a_store(
     a_file.touch()
     done = cli("query", "plans", "--store-dir", str(a_file))
     assert done.returncode == 2 and "not a folder" in one_line(done.stderr)
+
+
+def test_a_first_add_that_fails_leaves_the_directory_to_an_add_waiting_for_it(
+        tmp_path: Path) -> None:
+    """A first add holds the write lock, another process waits for it (and says so, naming
+    the holder), then the first fails: the directory it made is removed, and the waiting add
+    creates the store instead of failing on a directory gone from under it."""
+    from metrograph.stores.directory import StoreDirectory
+
+    store = tmp_path / "new"
+    waiting = None
+    with pytest.raises(RuntimeError), StoreDirectory(store)._write_lock():
+        waiting = subprocess.Popen([sys.executable, "-m", "metrograph", "add", "--store-dir",
+                                    str(store), str(STATUSES), "-q"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        assert waiting.stderr is not None
+        ready, _, _ = select.select([waiting.stderr], [], [], 20)
+        line = waiting.stderr.readline() if ready else ""  # it waits, and says so
+        if not ready:
+            waiting.kill()
+        assert "another add" in line and f"process {os.getpid()}" in line
+        raise RuntimeError("the first add fails")
+    assert waiting is not None
+    _out, err = waiting.communicate(timeout=TIMEOUT)
+    assert waiting.returncode == 0 and err == "", err
+    assert json.loads((store / "manifest.json").read_text())["files"][-1]["source"] == str(
+        STATUSES)

@@ -55,6 +55,7 @@ import fcntl
 import gc
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -71,6 +72,8 @@ from metrograph.progress import SILENT, Reporter
 from metrograph.stores.oxigraph import OxigraphStore, sweep_copies
 
 __all__ = ["ENV_VAR", "AddOutcome", "Entry", "Manifest", "StoreDirectory"]
+
+_LOG = logging.getLogger(__name__)
 
 #: the environment variable that names a store directory for the command line
 ENV_VAR = "METROGRAPH_STORE_DIR"
@@ -385,26 +388,60 @@ class StoreDirectory:
 
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
-        existed = self.path.is_dir()
+        """Hold the write lock (adds run one at a time). A first add that fails removes the
+        directory it made, but only its lock file and the folder once empty: an add waiting
+        for that lock finds its file gone and takes a new one (:meth:`_lock`)."""
+        fd, created = self._lock()
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"{self.path}: cannot create the store directory: "
-                             f"{exc.strerror}") from None
-        try:
-            fd = os.open(self.path / WRITE_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise StoreError(f"{self.path}: cannot write into the store directory: "
-                             f"{exc.strerror}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         except BaseException:
-            if not existed and not self.exists():  # a first add that failed leaves nothing
-                shutil.rmtree(self.path, ignore_errors=True)
+            if created and not self.exists():
+                with contextlib.suppress(OSError):
+                    (self.path / WRITE_LOCK).unlink()  # while locked: waiters see it gone
+                    self.path.rmdir()  # only if empty: another add may be creating it
             raise
         finally:
             os.close(fd)
+
+    def _lock(self) -> tuple[int, bool]:
+        """An exclusive flock on ``write.lock`` (the directory made if missing) and whether
+        this add made the directory. The lock file is checked to be the one in place once
+        locked (a failed first add removes it); an add that has to wait says so, naming the
+        process that holds the lock."""
+        for _ in range(_OPEN_ATTEMPTS):
+            created = not self.path.is_dir()
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot create the store directory: "
+                                 f"{exc.strerror}") from None
+            lock = self.path / WRITE_LOCK
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except FileNotFoundError:
+                continue  # the directory was removed meanwhile (a first add that failed)
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot write into the store directory: "
+                                 f"{exc.strerror}") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 20, 0).decode("ascii", "replace").strip() or "?"
+                _LOG.warning("%s: another add (process %s) is writing the store: waiting "
+                             "for it to finish", self.path, holder)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                with contextlib.suppress(OSError):  # who holds it, told to waiters if it can
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+                return fd, created
+            os.close(fd)
+        raise StoreError(f"{self.path}: the store directory kept being removed and made "
+                         "again by other adds; try again")
 
     def _committed(self) -> Manifest | None:
         """The manifest, or ``None`` for a directory that is empty (but for our lock file):
