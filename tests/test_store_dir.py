@@ -671,3 +671,23 @@ def test_a_first_add_that_fails_leaves_the_directory_to_an_add_waiting_for_it(
     assert waiting.returncode == 0 and err == "", err
     assert json.loads((store / "manifest.json").read_text())["files"][-1]["source"] == str(
         STATUSES)
+
+
+def test_a_graph_name_of_metrographs_own_graphs_is_refused(tmp_path: Path) -> None:
+    """A --graph-name naming a bundled part's graph (or reasoning's, or a file's content
+    graph) replaced it, and the next add put the bundled part back over the user's file."""
+    from metrograph.errors import InputError
+    from metrograph.stores.directory import StoreDirectory
+
+    store = StoreDirectory(tmp_path / "s")
+    store.add([MULTI_TTL], bundled_data=False)
+    manifest = (store.path / "manifest.json").read_bytes()
+    for name in ("https://w3id.org/metrograph/graph/ontology/metrograph",
+                 "https://w3id.org/metrograph/graph/data/organisations",
+                 "https://w3id.org/metrograph/graph/inferred",
+                 "sha256-0123456789abcdef0123456789abcdef"):
+        with pytest.raises(InputError, match="reserved for metrograph's own graphs"):
+            store.add([STATUSES], graph_name=name)
+        with pytest.raises(InputError, match="reserved"):
+            metrograph.load(STATUSES, graph_name=name, bundled_data=False)
+    assert (store.path / "manifest.json").read_bytes() == manifest
