@@ -691,3 +691,22 @@ def test_a_graph_name_of_metrographs_own_graphs_is_refused(tmp_path: Path) -> No
         with pytest.raises(InputError, match="reserved"):
             metrograph.load(STATUSES, graph_name=name, bundled_data=False)
     assert (store.path / "manifest.json").read_bytes() == manifest
+
+
+def test_a_saved_report_of_other_shapes_is_not_reused(tmp_path: Path) -> None:
+    """validation.json made by another metrograph's shapes (another digest) on the same
+    generation: validated again, not returned as saved."""
+    from metrograph.stores.directory import StoreDirectory
+    from metrograph.validation.stored import SAVED, validate_store
+
+    StoreDirectory(tmp_path / "s").add([MULTI_TTL], bundled_data=False)
+    kg = metrograph.open_store(tmp_path / "s")
+    first, how = validate_store(kg, tmp_path / "s")
+    assert how == "full" and validate_store(kg, tmp_path / "s")[1] == "saved"
+    saved = tmp_path / "s" / SAVED
+    doc = json.loads(saved.read_text(encoding="utf-8"))
+    doc["shapesDigest"], doc["results"] = "0" * 64, []
+    saved.write_text(json.dumps(doc), encoding="utf-8")
+    again, how = validate_store(kg, tmp_path / "s")
+    assert how == "full" and again.results == first.results
+    assert validate_store(kg, tmp_path / "s")[1] == "saved"
