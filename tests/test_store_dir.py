@@ -710,3 +710,15 @@ def test_a_saved_report_of_other_shapes_is_not_reused(tmp_path: Path) -> None:
     again, how = validate_store(kg, tmp_path / "s")
     assert how == "full" and again.results == first.results
     assert validate_store(kg, tmp_path / "s")[1] == "saved"
+
+
+def test_a_report_that_cannot_be_saved_is_still_given(tmp_path: Path) -> None:
+    """A store directory where the report cannot be written (here its scratch name is taken
+    by a folder; on a read-only mount the same): the report, unsaved, no error."""
+    from metrograph.stores.directory import StoreDirectory
+    from metrograph.validation.stored import SAVED, validate_store
+
+    StoreDirectory(tmp_path / "s").add([MULTI_TTL], bundled_data=False)
+    (tmp_path / "s" / f".{SAVED}.unsaved" / "x").mkdir(parents=True)
+    report, how = validate_store(metrograph.open_store(tmp_path / "s"), tmp_path / "s")
+    assert how == "full" and report.results and not (tmp_path / "s" / SAVED).exists()

@@ -35,6 +35,7 @@ gets its report). Extra shape files are never saved or reused.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -102,7 +103,8 @@ def _save(report: ValidationReport, path: Path, manifest: Manifest) -> None:
     except (InputError, OSError):
         pass
     finally:
-        scratch.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only directory: nothing was written
+            scratch.unlink(missing_ok=True)
 
 
 def validate_store(kg: KnowledgeGraph, directory: str | Path,
