@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -722,3 +723,33 @@ def test_a_report_that_cannot_be_saved_is_still_given(tmp_path: Path) -> None:
     (tmp_path / "s" / f".{SAVED}.unsaved" / "x").mkdir(parents=True)
     report, how = validate_store(metrograph.open_store(tmp_path / "s"), tmp_path / "s")
     assert how == "full" and report.results and not (tmp_path / "s" / SAVED).exists()
+
+
+def test_a_manifest_edited_with_wrong_types_is_refused(tmp_path: Path) -> None:
+    """A manifest edited by hand with a value of the wrong type: refused as damaged, naming
+    the field (a count given as text made a later add fail with a traceback)."""
+    import shutil
+
+    from metrograph.stores.directory import StoreDirectory
+
+    made = StoreDirectory(tmp_path / "made")
+    made.add([MULTI_TTL], graph_name="g", bundled_data=False)
+    edits: list[tuple[Any, str]] = [
+        (lambda m: m["files"][-1].update(triples="2"), 'triples is "2", not a count'),
+        (lambda m: m["files"][0].update(shared=None), "files[0].shared is null"),
+        (lambda m: m["files"][0].update(source=None), "files[0].source is null, not a string"),
+        (lambda m: m["files"][0].pop("graph"), "files[0].graph is missing"),
+        (lambda m: m.update(bundled_data="no"), 'bundled_data is "no", not true or false'),
+        (lambda m: m.update(files={}), "files is {}, not a list"),
+        (lambda m: m.update(files=["x"]), "files[0] is not an object"),
+        (lambda m: m.update(triples=-1), "triples is -1"),
+    ]
+    for i, (edit, said) in enumerate(edits):
+        store = StoreDirectory(shutil.copytree(made.path, tmp_path / f"s{i}"))
+        manifest = json.loads((store.path / "manifest.json").read_text(encoding="utf-8"))
+        edit(manifest)
+        (store.path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        with pytest.raises(StoreError, match=re.escape(said)):
+            store.add([STATUSES], graph_name="g")
+        with pytest.raises(StoreError, match="damaged manifest"):
+            metrograph.open_store(store.path)

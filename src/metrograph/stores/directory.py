@@ -144,20 +144,44 @@ class Manifest:
             raise StoreError(f"{where}: store format version {data.get('format_version')!r}; "
                              f"this metrograph reads version {FORMAT_VERSION}")
         try:
-            entries = tuple(Entry(**{k: e[k] for k in Entry.__dataclass_fields__ if k in e})
-                            for e in data["files"])
-            generation = str(data["generation"])
+            files = _typed(data, "files", list)
+            entries = tuple(Entry(**{k: _typed(e, k, _FIELD_TYPES[k], f"files[{i}].")
+                                     for k in Entry.__dataclass_fields__
+                                     if k != "shared" or k in e})  # older: no shared
+                            for i, e in enumerate(files))
+            generation = _typed(data, "generation", str)
             if not _GENERATION.fullmatch(generation):
                 raise ValueError(f"bad generation {generation!r}")
-            return cls(generation=generation, triples=int(data["triples"]), entries=entries,
-                       bundled_data=bool(data["bundled_data"]),
-                       metrograph=str(data["metrograph"]), created=str(data["created"]),
-                       updated=str(data["updated"]),
+            return cls(generation=generation, triples=_typed(data, "triples", int),
+                       entries=entries, bundled_data=_typed(data, "bundled_data", bool),
+                       metrograph=_typed(data, "metrograph", str),
+                       created=_typed(data, "created", str),
+                       updated=_typed(data, "updated", str),
                        # a store written before compaction was tracked: compact at next add
-                       uncompacted=int(data["uncompacted"] if "uncompacted" in data
-                                       else data["triples"]))
-        except (KeyError, TypeError, ValueError) as exc:
+                       uncompacted=_typed(data, "uncompacted" if "uncompacted" in data
+                                          else "triples", int))
+        except ValueError as exc:
             raise StoreError(f"{where}: damaged manifest ({exc})") from None
+
+
+#: the JSON type of each field of a manifest's file entry
+_FIELD_TYPES: dict[str, type] = {"source": str, "kind": str, "sha256": str, "size": int,
+                                 "graph": str, "triples": int, "added": str, "shared": int}
+
+
+def _typed(data: Any, key: str, kind: type, where: str = "") -> Any:
+    """``data[key]``, checked to be of JSON type ``kind`` (a count: a whole number, not
+    negative); :class:`ValueError` naming ``where + key`` otherwise."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where.rstrip('.')} is not an object")
+    if key not in data:
+        raise ValueError(f"{where}{key} is missing")
+    value = data[key]
+    count = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if not (count if kind is int else isinstance(value, kind)):
+        wanted = {int: "a count", str: "a string", bool: "true or false", list: "a list"}
+        raise ValueError(f"{where}{key} is {json.dumps(value)[:40]}, not {wanted[kind]}")
+    return value
 
 
 @dataclass
