@@ -753,3 +753,26 @@ def test_a_manifest_edited_with_wrong_types_is_refused(tmp_path: Path) -> None:
             store.add([STATUSES], graph_name="g")
         with pytest.raises(StoreError, match="damaged manifest"):
             metrograph.open_store(store.path)
+
+
+def test_a_full_disk_during_an_add_is_the_stores_error_not_the_files(tmp_path: Path) -> None:
+    """The store cannot be written (a file size limit: RocksDB's "IO error", as on a full
+    disk): exit 2 naming the store, not "FILE: not valid"; the store unchanged."""
+    import resource
+
+    store = tmp_path / "s"
+    assert cli("add", "--store-dir", str(store), str(STATUSES), "-q").returncode == 0
+    manifest = (store / "manifest.json").read_bytes()
+    big = synthetic_nt(tmp_path / "big.nt", 30_000)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+
+    done = subprocess.run([sys.executable, "-m", "metrograph", "add", "--store-dir",
+                           str(store), str(big), "-q"], capture_output=True, text=True,
+                          timeout=TIMEOUT, preexec_fn=limit)
+    line = one_line(done.stderr)
+    assert done.returncode == 2 and "cannot write the store" in line, line
+    assert "not valid" not in line and "big.nt" not in line
+    assert (store / "manifest.json").read_bytes() == manifest
+    assert generations(store) == ["gen-000001"]

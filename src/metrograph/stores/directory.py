@@ -597,10 +597,13 @@ class StoreDirectory:
                                 created=previous.created if previous else now, updated=now,
                                 uncompacted=uncompacted)
             self._commit(manifest)
-        except BaseException:
+        except BaseException as exc:
             gc.collect()
             shutil.rmtree(target, ignore_errors=True)
             lock.unlink(missing_ok=True)
+            if isinstance(exc, OSError):  # the disk (full...), not the input
+                raise StoreError(f"{self.path}: cannot write the store: "
+                                 f"{exc.strerror or ' '.join(str(exc).split())}") from None
             raise
         outcome.added = entries
         outcome.generation, outcome.triples = generation, triples
