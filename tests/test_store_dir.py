@@ -776,3 +776,14 @@ def test_a_full_disk_during_an_add_is_the_stores_error_not_the_files(tmp_path: P
     assert "not valid" not in line and "big.nt" not in line
     assert (store / "manifest.json").read_bytes() == manifest
     assert generations(store) == ["gen-000001"]
+
+
+def test_add_and_info_show_control_characters_in_file_names_escaped(tmp_path: Path) -> None:
+    evil = tmp_path / "evil\x1b[31m\x07.ttl"
+    evil.write_bytes(STATUSES.read_bytes())
+    store = tmp_path / "s"
+    for args in (["add", str(evil), "--no-bundled-data"], ["info"]):
+        done = cli(*args, "--store-dir", str(store), "-q")
+        assert done.returncode == 0, done.stderr
+        assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+        assert "evil\\x1b[31m\\x07.ttl" in done.stdout
