@@ -787,3 +787,12 @@ def test_add_and_info_show_control_characters_in_file_names_escaped(tmp_path: Pa
         assert done.returncode == 0, done.stderr
         assert "\x1b" not in done.stdout and "\x07" not in done.stdout
         assert "evil\\x1b[31m\\x07.ttl" in done.stdout
+
+
+def test_an_empty_store_dir_is_refused_not_ignored(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--store-dir ""`` loaded the bundled graph (or took METROGRAPH_STORE_DIR) silently."""
+    from metrograph.cli.app import main
+
+    for args in (["query", "plans"], ["add", str(STATUSES)]):
+        assert main([*args, "--store-dir", ""]) == 2
+        assert "--store-dir: an empty path" in one_line(capsys.readouterr().err)

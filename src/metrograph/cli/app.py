@@ -502,7 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--store", choices=STORES, default="oxigraph",
                         help="where the graph is held: an embedded Oxigraph store (default: "
                              "Rust parsers and SPARQL engine) or rdflib in memory")
-    common.add_argument("--store-dir", metavar="DIR",
+    common.add_argument("--store-dir", metavar="DIR", type=types.store_dir,
                         help="read the graph from this store directory (made by `metrograph "
                              "add`) instead of loading files: opened in milliseconds; default: "
                              "the METROGRAPH_STORE_DIR environment variable. --data and FILE "
@@ -540,7 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", type=types.input_path,
                    help="RDF files (Turtle, N-Triples, JSON-LD, TriG, N-Quads, RDF/XML) or "
                         "plan folders")
-    p.add_argument("--store-dir", metavar="DIR",
+    p.add_argument("--store-dir", metavar="DIR", type=types.store_dir,
                    help="the store directory (default: METROGRAPH_STORE_DIR)")
     p.add_argument("--graph-name", metavar="NAME",
                    help="the named graph the files go into (an IRI, or a name under "
