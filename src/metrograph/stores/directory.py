@@ -9,6 +9,7 @@ Layout::
     DIR/gen-000007/        one Oxigraph (RocksDB) store: the generation the manifest names
     DIR/gen-000007.lock    readers of that generation hold a shared flock on it
     DIR/write.lock         a writer holds an exclusive flock on it: adds run one at a time
+                           (it holds the writer's process id, told to an add that waits)
     DIR/.metrograph-copy-* a process's writable checkpoint of a generation (reasoning), locked
                            by its process; removed when it goes, or after a crash by the next
                            opening or add
