@@ -796,3 +796,19 @@ def test_an_empty_store_dir_is_refused_not_ignored(capsys: pytest.CaptureFixture
     for args in (["query", "plans"], ["add", str(STATUSES)]):
         assert main([*args, "--store-dir", ""]) == 2
         assert "--store-dir: an empty path" in one_line(capsys.readouterr().err)
+
+
+def test_a_file_given_twice_in_one_add_is_said(tmp_path: Path) -> None:
+    """The same content given twice in one add (a link, a copy): added once, and each repeat
+    said, not dropped from the outcome without a word."""
+    from metrograph.stores.directory import StoreDirectory
+
+    link, copy = tmp_path / "link.ttl", tmp_path / "copy.ttl"
+    link.symlink_to(STATUSES)
+    copy.write_bytes(STATUSES.read_bytes())
+    store = StoreDirectory(tmp_path / "s")
+    outcome = store.add([STATUSES, link, copy], bundled_data=False)
+    assert [e.source for e in outcome.added if e.kind == "file"] == [str(STATUSES)]
+    assert outcome.repeated == [(str(link), str(STATUSES)), (str(copy), str(STATUSES))]
+    again = store.add([copy, STATUSES])
+    assert again.unchanged == [str(copy)] and again.repeated == [(str(STATUSES), str(copy))]

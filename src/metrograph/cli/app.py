@@ -467,6 +467,8 @@ def cmd_add(args: argparse.Namespace) -> int:
               for e in outcome.added if e.kind != "bundled"]
     lines += [f"unchanged: {shown} is in the store already (same content, same graph); "
               "nothing to do" for shown in outcome.unchanged]
+    lines += [f"the same: {shown} has the content of {first} (taken once)"
+              for shown, first in outcome.repeated]
     state = "now holds" if outcome.changed else "holds"
     lines.append(f"store {directory} {state} {outcome.triples} triples (generation "
                  f"{outcome.generation})")

@@ -198,6 +198,9 @@ class AddOutcome:
     #: files added before from the same path with other content: graphs being named by
     #: content, their earlier triples stay (a graph name given with --graph-name replaces)
     earlier_versions: list[str] = field(default_factory=list)
+    #: sources given again in this add (the same content for the same graph as an earlier
+    #: one, through a link or a copy): (this one, the earlier one), added once
+    repeated: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -500,8 +503,13 @@ class StoreDirectory:
         store holds with other content is replaced."""
         progress.step("checksums", total=sum(_bytes(s) for s in sources) or None,
                       unit="bytes")
-        described = list({(d.sha256, d.graph): d for d in
-                          (_describe(s, graph_name, progress) for s in sources)}.values())
+        unique: dict[tuple[str, URIRef], _Source] = {}
+        repeated = []
+        for d in (_describe(s, graph_name, progress) for s in sources):
+            first = unique.setdefault((d.sha256, d.graph), d)
+            if first is not d:
+                repeated.append((d.shown, first.shown))
+        described = list(unique.values())
         earlier: list[str] = []
         if self.exists():  # nothing new: no writer, no lock
             current = self.manifest()
@@ -514,12 +522,12 @@ class StoreDirectory:
                     self._bundled_changes(current) == []):
                 return AddOutcome(unchanged=[s.shown for s in described],
                                   generation=current.generation, triples=current.triples,
-                                  earlier_versions=earlier)
+                                  earlier_versions=earlier, repeated=repeated)
         elif self.path.exists():
             self._refuse_foreign()  # before the lock file is made there
         with self._write_lock():
             outcome = self._add_locked(described, format, bundled_data, progress)
-        outcome.earlier_versions = earlier
+        outcome.earlier_versions, outcome.repeated = earlier, repeated
         return outcome
 
     def _bundled_changes(self, manifest: Manifest) -> list[tuple[str, Any, str, URIRef]]:
