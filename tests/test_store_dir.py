@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -643,3 +645,170 @@ def test_a_failed_first_add_leaves_no_directory_and_a_file_is_not_a_store(
     a_file.touch()
     done = cli("query", "plans", "--store-dir", str(a_file))
     assert done.returncode == 2 and "not a folder" in one_line(done.stderr)
+
+
+def test_a_first_add_that_fails_leaves_the_directory_to_an_add_waiting_for_it(
+        tmp_path: Path) -> None:
+    """A first add holds the write lock, another process waits for it (and says so, naming
+    the holder), then the first fails: the directory it made is removed, and the waiting add
+    creates the store instead of failing on a directory gone from under it."""
+    from metrograph.stores.directory import StoreDirectory
+
+    store = tmp_path / "new"
+    waiting = None
+    with pytest.raises(RuntimeError), StoreDirectory(store)._write_lock():
+        waiting = subprocess.Popen([sys.executable, "-m", "metrograph", "add", "--store-dir",
+                                    str(store), str(STATUSES), "-q"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        assert waiting.stderr is not None
+        ready, _, _ = select.select([waiting.stderr], [], [], 20)
+        line = waiting.stderr.readline() if ready else ""  # it waits, and says so
+        if not ready:
+            waiting.kill()
+        assert "another add" in line and f"process {os.getpid()}" in line
+        raise RuntimeError("the first add fails")
+    assert waiting is not None
+    _out, err = waiting.communicate(timeout=TIMEOUT)
+    assert waiting.returncode == 0 and err == "", err
+    assert json.loads((store / "manifest.json").read_text())["files"][-1]["source"] == str(
+        STATUSES)
+
+
+def test_a_graph_name_of_metrographs_own_graphs_is_refused(tmp_path: Path) -> None:
+    """A --graph-name naming a bundled part's graph (or reasoning's, or a file's content
+    graph) replaced it, and the next add put the bundled part back over the user's file."""
+    from metrograph.errors import InputError
+    from metrograph.stores.directory import StoreDirectory
+
+    store = StoreDirectory(tmp_path / "s")
+    store.add([MULTI_TTL], bundled_data=False)
+    manifest = (store.path / "manifest.json").read_bytes()
+    for name in ("https://w3id.org/metrograph/graph/ontology/metrograph",
+                 "https://w3id.org/metrograph/graph/data/organisations",
+                 "https://w3id.org/metrograph/graph/inferred",
+                 "sha256-0123456789abcdef0123456789abcdef"):
+        with pytest.raises(InputError, match="reserved for metrograph's own graphs"):
+            store.add([STATUSES], graph_name=name)
+        with pytest.raises(InputError, match="reserved"):
+            metrograph.load(STATUSES, graph_name=name, bundled_data=False)
+    assert (store.path / "manifest.json").read_bytes() == manifest
+
+
+def test_a_saved_report_of_other_shapes_is_not_reused(tmp_path: Path) -> None:
+    """validation.json made by another metrograph's shapes (another digest) on the same
+    generation: validated again, not returned as saved."""
+    from metrograph.stores.directory import StoreDirectory
+    from metrograph.validation.stored import SAVED, validate_store
+
+    StoreDirectory(tmp_path / "s").add([MULTI_TTL], bundled_data=False)
+    kg = metrograph.open_store(tmp_path / "s")
+    first, how = validate_store(kg, tmp_path / "s")
+    assert how == "full" and validate_store(kg, tmp_path / "s")[1] == "saved"
+    saved = tmp_path / "s" / SAVED
+    doc = json.loads(saved.read_text(encoding="utf-8"))
+    doc["shapesDigest"], doc["results"] = "0" * 64, []
+    saved.write_text(json.dumps(doc), encoding="utf-8")
+    again, how = validate_store(kg, tmp_path / "s")
+    assert how == "full" and again.results == first.results
+    assert validate_store(kg, tmp_path / "s")[1] == "saved"
+
+
+def test_a_report_that_cannot_be_saved_is_still_given(tmp_path: Path) -> None:
+    """A store directory where the report cannot be written (here its scratch name is taken
+    by a folder; on a read-only mount the same): the report, unsaved, no error."""
+    from metrograph.stores.directory import StoreDirectory
+    from metrograph.validation.stored import SAVED, validate_store
+
+    StoreDirectory(tmp_path / "s").add([MULTI_TTL], bundled_data=False)
+    (tmp_path / "s" / f".{SAVED}.unsaved" / "x").mkdir(parents=True)
+    report, how = validate_store(metrograph.open_store(tmp_path / "s"), tmp_path / "s")
+    assert how == "full" and report.results and not (tmp_path / "s" / SAVED).exists()
+
+
+def test_a_manifest_edited_with_wrong_types_is_refused(tmp_path: Path) -> None:
+    """A manifest edited by hand with a value of the wrong type: refused as damaged, naming
+    the field (a count given as text made a later add fail with a traceback)."""
+    import shutil
+
+    from metrograph.stores.directory import StoreDirectory
+
+    made = StoreDirectory(tmp_path / "made")
+    made.add([MULTI_TTL], graph_name="g", bundled_data=False)
+    edits: list[tuple[Any, str]] = [
+        (lambda m: m["files"][-1].update(triples="2"), 'triples is "2", not a count'),
+        (lambda m: m["files"][0].update(shared=None), "files[0].shared is null"),
+        (lambda m: m["files"][0].update(source=None), "files[0].source is null, not a string"),
+        (lambda m: m["files"][0].pop("graph"), "files[0].graph is missing"),
+        (lambda m: m.update(bundled_data="no"), 'bundled_data is "no", not true or false'),
+        (lambda m: m.update(files={}), "files is {}, not a list"),
+        (lambda m: m.update(files=["x"]), "files[0] is not an object"),
+        (lambda m: m.update(triples=-1), "triples is -1"),
+    ]
+    for i, (edit, said) in enumerate(edits):
+        store = StoreDirectory(shutil.copytree(made.path, tmp_path / f"s{i}"))
+        manifest = json.loads((store.path / "manifest.json").read_text(encoding="utf-8"))
+        edit(manifest)
+        (store.path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        with pytest.raises(StoreError, match=re.escape(said)):
+            store.add([STATUSES], graph_name="g")
+        with pytest.raises(StoreError, match="damaged manifest"):
+            metrograph.open_store(store.path)
+
+
+def test_a_full_disk_during_an_add_is_the_stores_error_not_the_files(tmp_path: Path) -> None:
+    """The store cannot be written (a file size limit: RocksDB's "IO error", as on a full
+    disk): exit 2 naming the store, not "FILE: not valid"; the store unchanged."""
+    import resource
+
+    store = tmp_path / "s"
+    assert cli("add", "--store-dir", str(store), str(STATUSES), "-q").returncode == 0
+    manifest = (store / "manifest.json").read_bytes()
+    big = synthetic_nt(tmp_path / "big.nt", 30_000)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))
+
+    done = subprocess.run([sys.executable, "-m", "metrograph", "add", "--store-dir",
+                           str(store), str(big), "-q"], capture_output=True, text=True,
+                          timeout=TIMEOUT, preexec_fn=limit)
+    line = one_line(done.stderr)
+    assert done.returncode == 2 and "cannot write the store" in line, line
+    assert "not valid" not in line and "big.nt" not in line
+    assert (store / "manifest.json").read_bytes() == manifest
+    assert generations(store) == ["gen-000001"]
+
+
+def test_add_and_info_show_control_characters_in_file_names_escaped(tmp_path: Path) -> None:
+    evil = tmp_path / "evil\x1b[31m\x07.ttl"
+    evil.write_bytes(STATUSES.read_bytes())
+    store = tmp_path / "s"
+    for args in (["add", str(evil), "--no-bundled-data"], ["info"]):
+        done = cli(*args, "--store-dir", str(store), "-q")
+        assert done.returncode == 0, done.stderr
+        assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+        assert "evil\\x1b[31m\\x07.ttl" in done.stdout
+
+
+def test_an_empty_store_dir_is_refused_not_ignored(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--store-dir ""`` loaded the bundled graph (or took METROGRAPH_STORE_DIR) silently."""
+    from metrograph.cli.app import main
+
+    for args in (["query", "plans"], ["add", str(STATUSES)]):
+        assert main([*args, "--store-dir", ""]) == 2
+        assert "--store-dir: an empty path" in one_line(capsys.readouterr().err)
+
+
+def test_a_file_given_twice_in_one_add_is_said(tmp_path: Path) -> None:
+    """The same content given twice in one add (a link, a copy): added once, and each repeat
+    said, not dropped from the outcome without a word."""
+    from metrograph.stores.directory import StoreDirectory
+
+    link, copy = tmp_path / "link.ttl", tmp_path / "copy.ttl"
+    link.symlink_to(STATUSES)
+    copy.write_bytes(STATUSES.read_bytes())
+    store = StoreDirectory(tmp_path / "s")
+    outcome = store.add([STATUSES, link, copy], bundled_data=False)
+    assert [e.source for e in outcome.added if e.kind == "file"] == [str(STATUSES)]
+    assert outcome.repeated == [(str(link), str(STATUSES)), (str(copy), str(STATUSES))]
+    again = store.add([copy, STATUSES])
+    assert again.unchanged == [str(copy)] and again.repeated == [(str(STATUSES), str(copy))]

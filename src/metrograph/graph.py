@@ -107,16 +107,25 @@ def _read(source: str | Path) -> bytes:
 def user_graph(name: str | None, content: bytes = b"", *, digest: str | None = None) -> URIRef:
     """The named graph of data a user loads: ``name`` (an absolute IRI, or a name under
     ``…/graph/user/``), or else a name made from a hash of ``content`` (or its SHA-256
-    ``digest`` in hexadecimal, when already computed)."""
+    ``digest`` in hexadecimal, when already computed). The graphs of the bundled parts, of
+    reasoning and of content (``…/graph/user/sha256-…``) are refused as names: data loaded
+    into one would be replaced by them, or replace them."""
     if name is None:
         digest = digest or hashlib.sha256(content).hexdigest()
         return URIRef(f"{GRAPH_BASE}user/sha256-{digest[:32]}")
     if _VALID_IRI.fullmatch(name) and "/" in name:
-        return URIRef(name)
-    if not _GRAPH_NAME.fullmatch(name):
+        graph = URIRef(name)
+    elif _GRAPH_NAME.fullmatch(name):
+        graph = URIRef(f"{GRAPH_BASE}user/{name}")
+    else:
         raise InputError(f"graph name {name!r}: give an absolute IRI or a name of letters, "
                          "digits, '.', '_', '-' and '/'")
-    return URIRef(f"{GRAPH_BASE}user/{name}")
+    if graph.startswith(GRAPH_BASE) and (not graph.startswith(f"{GRAPH_BASE}user/")
+                                         or graph.startswith(f"{GRAPH_BASE}user/sha256-")):
+        raise InputError(f"graph name {name!r}: reserved for metrograph's own graphs (the "
+                         f"bundled parts, reasoning, files named by content); give a name "
+                         f"under {GRAPH_BASE}user/ or another IRI")
+    return graph
 
 
 def folder_bytes(folder: Path) -> bytes:

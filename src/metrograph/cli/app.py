@@ -126,7 +126,7 @@ def _store_info(args: argparse.Namespace, directory: str) -> int:
              f"  files         {len(manifest.entries)}"]
     lines += [f"  {e.kind:<8} {e.source}  {e.size} bytes  sha256 {e.sha256[:16]}…  "
               f"{e.triples} triples  <{e.graph}>  {e.added}" for e in manifest.entries]
-    _write("\n".join(lines) + "\n", args.output)
+    _say("\n".join(lines) + "\n", args.output)
     return EXIT_OK
 
 
@@ -454,24 +454,25 @@ def cmd_add(args: argparse.Namespace) -> int:
         outcome = StoreDirectory(directory).add(
             args.files, graph_name=args.graph_name, format=args.format,
             bundled_data=not args.no_bundled_data, progress=progress)
-    if outcome.created:
-        print(f"created the store {directory} with the bundled ontology, schemes, "
-              "organisations" + ("" if args.no_bundled_data else " and plan"))
-    for graph in outcome.replaced:
-        print(f"replaced the graph <{graph}> (it held other content)")
     for shown in outcome.earlier_versions:
-        print(f"metrograph: warning: {shown} was added before with other content: its earlier "
-              "triples stay in the store (graphs are named by content); to keep one version "
-              "of a file, add each with the same --graph-name NAME", file=sys.stderr)
-    for entry in outcome.added:
-        if entry.kind != "bundled":
-            print(f"added {entry.source}: {entry.triples} new triples into <{entry.graph}>")
-    for shown in outcome.unchanged:
-        print(f"unchanged: {shown} is in the store already (same content, same graph); "
-              "nothing to do")
+        print(printable(f"metrograph: warning: {shown} was added before with other content: "
+                        "its earlier triples stay in the store (graphs are named by content); "
+                        "to keep one version of a file, add each with the same --graph-name "
+                        "NAME"), file=sys.stderr)
+    lines = [f"created the store {directory} with the bundled ontology, schemes, organisations"
+             + ("" if args.no_bundled_data else " and plan")] if outcome.created else []
+    lines += [f"replaced the graph <{graph}> (it held other content)"
+              for graph in outcome.replaced]
+    lines += [f"added {e.source}: {e.triples} new triples into <{e.graph}>"
+              for e in outcome.added if e.kind != "bundled"]
+    lines += [f"unchanged: {shown} is in the store already (same content, same graph); "
+              "nothing to do" for shown in outcome.unchanged]
+    lines += [f"the same: {shown} has the content of {first} (taken once)"
+              for shown, first in outcome.repeated]
     state = "now holds" if outcome.changed else "holds"
-    print(f"store {directory} {state} {outcome.triples} triples (generation "
-          f"{outcome.generation})")
+    lines.append(f"store {directory} {state} {outcome.triples} triples (generation "
+                 f"{outcome.generation})")
+    _say("\n".join(lines) + "\n", None)  # file names may hold control characters
     return EXIT_OK
 
 
@@ -503,7 +504,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--store", choices=STORES, default="oxigraph",
                         help="where the graph is held: an embedded Oxigraph store (default: "
                              "Rust parsers and SPARQL engine) or rdflib in memory")
-    common.add_argument("--store-dir", metavar="DIR",
+    common.add_argument("--store-dir", metavar="DIR", type=types.store_dir,
                         help="read the graph from this store directory (made by `metrograph "
                              "add`) instead of loading files: opened in milliseconds; default: "
                              "the METROGRAPH_STORE_DIR environment variable. --data and FILE "
@@ -541,7 +542,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", type=types.input_path,
                    help="RDF files (Turtle, N-Triples, JSON-LD, TriG, N-Quads, RDF/XML) or "
                         "plan folders")
-    p.add_argument("--store-dir", metavar="DIR",
+    p.add_argument("--store-dir", metavar="DIR", type=types.store_dir,
                    help="the store directory (default: METROGRAPH_STORE_DIR)")
     p.add_argument("--graph-name", metavar="NAME",
                    help="the named graph the files go into (an IRI, or a name under "

@@ -52,6 +52,14 @@ def input_path(value: str) -> str:
     return _checked(value, None)
 
 
+def store_dir(value: str) -> str:
+    """A store directory's path: not empty (an empty one fell back silently to loading the
+    bundled graph, or to ``METROGRAPH_STORE_DIR``)."""
+    if not value:
+        raise argparse.ArgumentTypeError("an empty path")
+    return value
+
+
 def status_target(value: str) -> str:
     """Where ``status set`` records: an existing regular file or folder, or a new file in an
     existing folder."""

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from xml.parsers import expat
 
-from metrograph.errors import InputError
+from metrograph.errors import InputError, StoreError
 
 __all__ = ["TERM_TOO_LONG", "check_xml", "locate", "reading", "syntax_error"]
 
@@ -81,12 +81,17 @@ def reading(data: bytes | None, format_name: str, source: str) -> Iterator[None]
     """Oxigraph's parser errors raised inside the block as :class:`InputError` naming
     ``source``: a syntax error with its position (:func:`syntax_error`; ``data``: the input,
     when at hand), an unreadable input, a term over 16 MiB (Oxigraph's "Reached the buffer
-    maximal size" is a ``MemoryError``)."""
+    maximal size" is a ``MemoryError``). An on-disk store that cannot be written (RocksDB's
+    "IO error", without an errno: a full disk) raises :class:`StoreError`: not the input's."""
     try:
         yield
     except SyntaxError as exc:
         raise syntax_error(exc, data, format_name, source) from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
+        if exc.errno is None and str(exc).startswith("IO error"):  # the store's disk failed
+            raise StoreError(f"cannot write the store: {' '.join(str(exc).split())}") from None
+        raise InputError(f"not valid {format_name}: {exc}", source=source) from None
+    except ValueError as exc:
         raise InputError(f"not valid {format_name}: {exc}", source=source) from None
     except MemoryError:
         raise InputError(TERM_TOO_LONG, source=source) from None

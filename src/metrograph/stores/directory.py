@@ -9,6 +9,7 @@ Layout::
     DIR/gen-000007/        one Oxigraph (RocksDB) store: the generation the manifest names
     DIR/gen-000007.lock    readers of that generation hold a shared flock on it
     DIR/write.lock         a writer holds an exclusive flock on it: adds run one at a time
+                           (it holds the writer's process id, told to an add that waits)
     DIR/.metrograph-copy-* a process's writable checkpoint of a generation (reasoning), locked
                            by its process; removed when it goes, or after a crash by the next
                            opening or add
@@ -55,6 +56,7 @@ import fcntl
 import gc
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -71,6 +73,8 @@ from metrograph.progress import SILENT, Reporter
 from metrograph.stores.oxigraph import OxigraphStore, sweep_copies
 
 __all__ = ["ENV_VAR", "AddOutcome", "Entry", "Manifest", "StoreDirectory"]
+
+_LOG = logging.getLogger(__name__)
 
 #: the environment variable that names a store directory for the command line
 ENV_VAR = "METROGRAPH_STORE_DIR"
@@ -141,20 +145,44 @@ class Manifest:
             raise StoreError(f"{where}: store format version {data.get('format_version')!r}; "
                              f"this metrograph reads version {FORMAT_VERSION}")
         try:
-            entries = tuple(Entry(**{k: e[k] for k in Entry.__dataclass_fields__ if k in e})
-                            for e in data["files"])
-            generation = str(data["generation"])
+            files = _typed(data, "files", list)
+            entries = tuple(Entry(**{k: _typed(e, k, _FIELD_TYPES[k], f"files[{i}].")
+                                     for k in Entry.__dataclass_fields__
+                                     if k != "shared" or k in e})  # older: no shared
+                            for i, e in enumerate(files))
+            generation = _typed(data, "generation", str)
             if not _GENERATION.fullmatch(generation):
                 raise ValueError(f"bad generation {generation!r}")
-            return cls(generation=generation, triples=int(data["triples"]), entries=entries,
-                       bundled_data=bool(data["bundled_data"]),
-                       metrograph=str(data["metrograph"]), created=str(data["created"]),
-                       updated=str(data["updated"]),
+            return cls(generation=generation, triples=_typed(data, "triples", int),
+                       entries=entries, bundled_data=_typed(data, "bundled_data", bool),
+                       metrograph=_typed(data, "metrograph", str),
+                       created=_typed(data, "created", str),
+                       updated=_typed(data, "updated", str),
                        # a store written before compaction was tracked: compact at next add
-                       uncompacted=int(data["uncompacted"] if "uncompacted" in data
-                                       else data["triples"]))
-        except (KeyError, TypeError, ValueError) as exc:
+                       uncompacted=_typed(data, "uncompacted" if "uncompacted" in data
+                                          else "triples", int))
+        except ValueError as exc:
             raise StoreError(f"{where}: damaged manifest ({exc})") from None
+
+
+#: the JSON type of each field of a manifest's file entry
+_FIELD_TYPES: dict[str, type] = {"source": str, "kind": str, "sha256": str, "size": int,
+                                 "graph": str, "triples": int, "added": str, "shared": int}
+
+
+def _typed(data: Any, key: str, kind: type, where: str = "") -> Any:
+    """``data[key]``, checked to be of JSON type ``kind`` (a count: a whole number, not
+    negative); :class:`ValueError` naming ``where + key`` otherwise."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where.rstrip('.')} is not an object")
+    if key not in data:
+        raise ValueError(f"{where}{key} is missing")
+    value = data[key]
+    count = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if not (count if kind is int else isinstance(value, kind)):
+        wanted = {int: "a count", str: "a string", bool: "true or false", list: "a list"}
+        raise ValueError(f"{where}{key} is {json.dumps(value)[:40]}, not {wanted[kind]}")
+    return value
 
 
 @dataclass
@@ -170,6 +198,9 @@ class AddOutcome:
     #: files added before from the same path with other content: graphs being named by
     #: content, their earlier triples stay (a graph name given with --graph-name replaces)
     earlier_versions: list[str] = field(default_factory=list)
+    #: sources given again in this add (the same content for the same graph as an earlier
+    #: one, through a link or a copy): (this one, the earlier one), added once
+    repeated: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -385,26 +416,60 @@ class StoreDirectory:
 
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
-        existed = self.path.is_dir()
+        """Hold the write lock (adds run one at a time). A first add that fails removes the
+        directory it made, but only its lock file and the folder once empty: an add waiting
+        for that lock finds its file gone and takes a new one (:meth:`_lock`)."""
+        fd, created = self._lock()
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"{self.path}: cannot create the store directory: "
-                             f"{exc.strerror}") from None
-        try:
-            fd = os.open(self.path / WRITE_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise StoreError(f"{self.path}: cannot write into the store directory: "
-                             f"{exc.strerror}") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         except BaseException:
-            if not existed and not self.exists():  # a first add that failed leaves nothing
-                shutil.rmtree(self.path, ignore_errors=True)
+            if created and not self.exists():
+                with contextlib.suppress(OSError):
+                    (self.path / WRITE_LOCK).unlink()  # while locked: waiters see it gone
+                    self.path.rmdir()  # only if empty: another add may be creating it
             raise
         finally:
             os.close(fd)
+
+    def _lock(self) -> tuple[int, bool]:
+        """An exclusive flock on ``write.lock`` (the directory made if missing) and whether
+        this add made the directory. The lock file is checked to be the one in place once
+        locked (a failed first add removes it); an add that has to wait says so, naming the
+        process that holds the lock."""
+        for _ in range(_OPEN_ATTEMPTS):
+            created = not self.path.is_dir()
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot create the store directory: "
+                                 f"{exc.strerror}") from None
+            lock = self.path / WRITE_LOCK
+            try:
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except FileNotFoundError:
+                continue  # the directory was removed meanwhile (a first add that failed)
+            except OSError as exc:
+                raise StoreError(f"{self.path}: cannot write into the store directory: "
+                                 f"{exc.strerror}") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 20, 0).decode("ascii", "replace").strip() or "?"
+                _LOG.warning("%s: another add (process %s) is writing the store: waiting "
+                             "for it to finish", self.path, holder)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                with contextlib.suppress(OSError):  # who holds it, told to waiters if it can
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+                return fd, created
+            os.close(fd)
+        raise StoreError(f"{self.path}: the store directory kept being removed and made "
+                         "again by other adds; try again")
 
     def _committed(self) -> Manifest | None:
         """The manifest, or ``None`` for a directory that is empty (but for our lock file):
@@ -438,8 +503,13 @@ class StoreDirectory:
         store holds with other content is replaced."""
         progress.step("checksums", total=sum(_bytes(s) for s in sources) or None,
                       unit="bytes")
-        described = list({(d.sha256, d.graph): d for d in
-                          (_describe(s, graph_name, progress) for s in sources)}.values())
+        unique: dict[tuple[str, URIRef], _Source] = {}
+        repeated = []
+        for d in (_describe(s, graph_name, progress) for s in sources):
+            first = unique.setdefault((d.sha256, d.graph), d)
+            if first is not d:
+                repeated.append((d.shown, first.shown))
+        described = list(unique.values())
         earlier: list[str] = []
         if self.exists():  # nothing new: no writer, no lock
             current = self.manifest()
@@ -452,12 +522,12 @@ class StoreDirectory:
                     self._bundled_changes(current) == []):
                 return AddOutcome(unchanged=[s.shown for s in described],
                                   generation=current.generation, triples=current.triples,
-                                  earlier_versions=earlier)
+                                  earlier_versions=earlier, repeated=repeated)
         elif self.path.exists():
             self._refuse_foreign()  # before the lock file is made there
         with self._write_lock():
             outcome = self._add_locked(described, format, bundled_data, progress)
-        outcome.earlier_versions = earlier
+        outcome.earlier_versions, outcome.repeated = earlier, repeated
         return outcome
 
     def _bundled_changes(self, manifest: Manifest) -> list[tuple[str, Any, str, URIRef]]:
@@ -536,10 +606,13 @@ class StoreDirectory:
                                 created=previous.created if previous else now, updated=now,
                                 uncompacted=uncompacted)
             self._commit(manifest)
-        except BaseException:
+        except BaseException as exc:
             gc.collect()
             shutil.rmtree(target, ignore_errors=True)
             lock.unlink(missing_ok=True)
+            if isinstance(exc, OSError):  # the disk (full...), not the input
+                raise StoreError(f"{self.path}: cannot write the store: "
+                                 f"{exc.strerror or ' '.join(str(exc).split())}") from None
             raise
         outcome.added = entries
         outcome.generation, outcome.triples = generation, triples

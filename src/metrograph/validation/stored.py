@@ -7,7 +7,8 @@ current one. :func:`validate_store` keeps the last report made with the shipped 
 ``DIR/validation.json`` (with the files, checksums and graphs it was made on) and, asked
 again:
 
-- on the same generation: returns the saved report (``how == "saved"``);
+- on the same generation: returns the saved report (``how == "saved"``), if it was made by
+  the shapes of this metrograph (else, after an upgrade, it validates again);
 - on a later one whose files include every file the report was made on (files were only
   added), on a store large enough for it to pay, with a small addition: validates
   incrementally, the graphs of the new files as the addition
@@ -34,6 +35,7 @@ gets its report). Extra shape files are never saved or reused.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -101,7 +103,8 @@ def _save(report: ValidationReport, path: Path, manifest: Manifest) -> None:
     except (InputError, OSError):
         pass
     finally:
-        scratch.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only directory: nothing was written
+            scratch.unlink(missing_ok=True)
 
 
 def validate_store(kg: KnowledgeGraph, directory: str | Path,
@@ -111,6 +114,7 @@ def validate_store(kg: KnowledgeGraph, directory: str | Path,
     there; return the report and how it was made: ``"saved"``, ``"incremental"`` or
     ``"full"``. With extra ``shapes``, a full run that is not saved."""
     from metrograph.stores.directory import StoreDirectory
+    from metrograph.validation.compiler import compiled_shapes
     from metrograph.validation.report import load_report
 
     if shapes:
@@ -131,6 +135,8 @@ def validate_store(kg: KnowledgeGraph, directory: str | Path,
             previous = load_report(path)
         except InputError:
             previous = None
+        if previous is not None and previous.shapes_digest != compiled_shapes().digest:
+            previous = None  # made by other shapes (another metrograph): validate again
         if previous is not None and generation == manifest.generation and files == now:
             return previous, "saved"
         held = {(sha, graph) for sha, graph in files}
