@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.term import Node
 
 from metrograph.errors import InputError
 from metrograph.rdfio.guards import check_safe
@@ -85,10 +86,21 @@ OXIGRAPH_FORMATS = {"ttl": "TURTLE", "nt": "N_TRIPLES", "jsonld": "JSON_LD", "tr
 def parse_into(dataset: Dataset, data: bytes, *, source: str, fmt: Format,
                graph: URIRef, base: str | None = None) -> int:
     """Parse ``data`` into ``dataset`` (triples into named graph ``graph``, relative IRIs
-    resolved against ``base``, by default ``graph``); return the number of statements read.
-    Raises :class:`InputError` naming ``source`` (and line, column) on failure,
+    resolved against ``base``, by default ``graph``); return the number of statements read,
+    as :func:`read_quads` reads them; on failure the dataset is left unchanged."""
+    quads = read_quads(data, source=source, fmt=fmt, graph=graph, base=base)
+    for s, p, o, target in quads:
+        dataset.graph(target).add((s, p, o))
+    return len(quads)
+
+
+def read_quads(data: bytes, *, source: str, fmt: Format, graph: URIRef,
+               base: str | None = None) -> list[tuple[Node, Node, Node, URIRef]]:
+    """The distinct statements of ``data`` as rdflib terms (triples in named graph ``graph``,
+    relative IRIs resolved against ``base``, by default ``graph``). Raises
+    :class:`InputError` naming ``source`` (and line, column) on failure,
     :class:`~metrograph.errors.UnsafeInputError` for input that would expand without bound or
-    fetch something (:mod:`metrograph.rdfio.guards`); on failure the dataset is left unchanged.
+    fetch something (:mod:`metrograph.rdfio.guards`).
 
     The parser is Oxigraph's, and the terms are those an Oxigraph store holds (each literal in
     its canonical form: ``"065"^^xsd:integer`` is ``"65"``, a date keeps its time zone): a file
@@ -116,15 +128,14 @@ def parse_into(dataset: Dataset, data: bytes, *, source: str, fmt: Format,
                     else ox.Quad(q.subject, q.predicate, q.object, name)
                     for q in ox.parse(io.BytesIO(data), format=getattr(
                         ox.RdfFormat, OXIGRAPH_FORMATS[fmt.name]), base_iri=base or str(graph)))
-    quads = []
+    quads: list[tuple[Node, Node, Node, URIRef]] = []
     for q in held:  # read back: each literal as the store holds it
-        s, o = from_ox(q.subject), from_ox(q.object)
+        s, p, o = from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)
+        assert s is not None and p is not None and o is not None  # a quad's terms are bound
         if _too_long(o) or _too_long(s):
             raise InputError(TERM_TOO_LONG, source=source)
-        quads.append((s, from_ox(q.predicate), o, URIRef(q.graph_name.value)))
-    for s, p, o, target in quads:
-        dataset.graph(target).add((s, p, o))  # type: ignore[arg-type]
-    return len(quads)
+        quads.append((s, p, o, URIRef(q.graph_name.value)))
+    return quads
 
 
 def read_graph(path: str | Path, format: str | None = None) -> Graph:
