@@ -444,8 +444,10 @@ def test_data_the_typed_api_cannot_represent_is_a_data_error(tmp_path: Path, sto
                         kg.reported_vs_recorded):
             with pytest.raises(metrograph.DataError, match=r"1 deliverable.*outside"):
                 summary()
-    focus = {str(r.focus) for r in kg.validate().results if r.severity == "Violation"}
-    assert "https://example.org/assessment/1" in focus
+    if store == "oxigraph":  # validation is the store's (the compiled shapes on rdflib's
+        # engine, 15 s here: tests/test_scale.py); the typed views above are the API's
+        focus = {str(r.focus) for r in kg.validate().results if r.severity == "Violation"}
+        assert "https://example.org/assessment/1" in focus
     done = subprocess.run([sys.executable, "-m", "metrograph", "report", "--data", str(path),
                            "--store", store], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
