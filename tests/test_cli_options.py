@@ -160,6 +160,28 @@ def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path: Path
     assert {p: p.read_bytes() for p in before} == before
 
 
+def test_an_output_into_the_store_directory_of_the_environment_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """METROGRAPH_STORE_DIR names an input as --store-dir does: -o onto its manifest (or into
+    the folder) is refused and the store still opens; --endpoint takes precedence over it."""
+    store = tmp_path / "net"
+    data = tmp_path / "one.nt"
+    data.write_text('<https://example.org/a> <https://example.org/b> "c" .\n', encoding="utf-8")
+    assert main(["add", "--store-dir", str(store), str(data), "-q"]) == 0
+    manifest = (store / "manifest.json").read_bytes()
+    monkeypatch.setenv("METROGRAPH_STORE_DIR", str(store))
+    capsys.readouterr()
+    for args in (["info", "-o", str(store / "manifest.json")],
+                 ["validate", "-o", str(store / "validation.json")],
+                 ["query", "plans", "--format", "csv", "-o", str(store)]):
+        assert main(args) == 2, args
+        assert "would overwrite an input" in _one_error(capsys.readouterr().err)
+    assert (store / "manifest.json").read_bytes() == manifest
+    assert main(["query", "plans", "--format", "csv", "-o", str(tmp_path / "plans.csv")]) == 0
+    assert (tmp_path / "plans.csv").read_text(encoding="utf-8").startswith("plan,cycle")
+
+
 @pytest.mark.parametrize("args", [
     ("query", "plans", "--limit", "99999999999999999999999"),
     ("query", "plans", "--offset", "99999999999999999999999", "--limit", "1"),

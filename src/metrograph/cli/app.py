@@ -53,14 +53,9 @@ def _store_dir(args: argparse.Namespace, files: Sequence[str] = ()) -> str | Non
     """The store directory to read (``--store-dir``, else ``METROGRAPH_STORE_DIR`` unless
     ``--endpoint`` is given), or ``None``; files to load are refused with it: they are added
     with ``metrograph add``."""
-    from metrograph.stores.directory import ENV_VAR
-
-    explicit = getattr(args, "store_dir", None)
-    if explicit and getattr(args, "endpoint", None):
+    if getattr(args, "store_dir", None) and getattr(args, "endpoint", None):
         raise MetrographError("give --store-dir or --endpoint, not both")
-    if explicit is None and getattr(args, "endpoint", None):
-        return None
-    chosen: str | None = explicit or os.environ.get(ENV_VAR) or None
+    chosen = _store_dir_given(args)
     if chosen is None:
         return None
     sources = [*getattr(args, "data", []), *files]
@@ -747,6 +742,18 @@ _INPUTS = ("data", "files", "shapes", "file", "source", "folder", "previous", "s
 _OUTPUTS = ("output", "site")
 
 
+def _store_dir_given(args: argparse.Namespace) -> str | None:
+    """The store directory a command reads: ``--store-dir``, else ``METROGRAPH_STORE_DIR``
+    unless ``--endpoint`` is given (as :func:`_store_dir` chooses, without its checks)."""
+    from metrograph.stores.directory import ENV_VAR
+
+    if not hasattr(args, "store_dir"):
+        return None
+    if args.store_dir or getattr(args, "endpoint", None):
+        return args.store_dir or None
+    return os.environ.get(ENV_VAR) or None
+
+
 def _refuse_output_clash(args: argparse.Namespace) -> None:
     """:class:`InputError` when an output (``-o``, ``--site``) is one of the command's inputs,
     holds one (a folder written whole replaces what it held) or lies inside an input folder:
@@ -758,6 +765,9 @@ def _refuse_output_clash(args: argparse.Namespace) -> None:
     if not outputs:
         return
     inputs: list[Path] = []
+    store_dir = _store_dir_given(args)
+    if store_dir:  # METROGRAPH_STORE_DIR is an input as --store-dir is
+        inputs.append(Path(store_dir))
     for name in _INPUTS:
         value = getattr(args, name, None)
         for item in value if isinstance(value, list) else [value]:
