@@ -182,6 +182,21 @@ def test_an_output_into_the_store_directory_of_the_environment_is_refused(
     assert (tmp_path / "plans.csv").read_text(encoding="utf-8").startswith("plan,cycle")
 
 
+def test_export_writes_the_format_its_output_suffix_names(tmp_path: Path) -> None:
+    """export -o FILE without --format writes what the suffix names (as import reads it): each
+    file reads back; RDF/XML and an unknown suffix are refused before anything is written."""
+    import metrograph
+
+    for name in ("kg.nt", "kg.jsonld", "kg.trig", "kg.nq"):
+        assert main(["export", "-q", "-o", str(tmp_path / name)]) == 0, name
+        assert len(metrograph.load(tmp_path / name, bundled_data=False)) > 2000, name
+    for name, needle in (("kg.rdf", "RDF/XML is read, not written"),
+                         ("kg.txt", "cannot tell the RDF format")):
+        code, _, err = _cli("export", "-q", "-o", str(tmp_path / name))
+        assert code == 2 and needle in _one_error(err)
+        assert not (tmp_path / name).exists()
+
+
 @pytest.mark.parametrize("args", [
     ("query", "plans", "--limit", "99999999999999999999999"),
     ("query", "plans", "--offset", "99999999999999999999999", "--limit", "1"),

@@ -265,7 +265,22 @@ def cmd_queries(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _export_format(args: argparse.Namespace) -> str:
+    """``export``'s format: ``--format``, else the one the ``-o`` suffix names (as ``import``
+    reads it), else Turtle (on standard output; into a folder, refused as such on writing)."""
+    if args.format or not args.output or Path(args.output).is_dir():
+        return str(args.format or "ttl")
+    from metrograph.rdfio.formats import format_for
+
+    name = format_for(args.output).name
+    if name == "xml":
+        raise InputError("RDF/XML is read, not written: give another suffix or --format ttl, "
+                         "nt, jsonld, trig or nq", source=args.output)
+    return name
+
+
 def cmd_export(args: argparse.Namespace) -> int:
+    args.format = _export_format(args)  # before loading: a bad suffix ends at once
     kg = _load(args)
     if args.format == "csv":
         from metrograph.authoring import export_plan, write_folder
@@ -610,7 +625,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write the graph as RDF, or (--format csv) one plan as a "
                                    "folder in the spreadsheet authoring format.")
     p.add_argument("--format", choices=("ttl", "nt", "jsonld", "trig", "nq", "csv"),
-                   default="ttl")
+                   help="default: from the -o suffix, else Turtle")
     p.add_argument("--plan", help="with --format csv: the plan (cycle code or IRI)")
     p.add_argument("--force", action="store_true", help="replace existing CSV files")
     _output(p, "FILE|DIR", "the RDF file to write (default: standard output); with "
