@@ -121,6 +121,26 @@ def test_a_full_standard_output_is_one_line_exit_2() -> None:
     assert "No space left" in _one_error(done.stderr)
 
 
+@pytest.mark.parametrize("args", [("query", "plans"), ("export", "--format", "nt"),
+                                  ("queries",), ("--help",)])
+def test_a_closed_standard_output_is_one_line_exit_2(args: tuple[str, ...],
+                                                     tmp_path: Path) -> None:
+    """Standard output closed (``>&-``): one line, exit 2, before anything is read or
+    written; standard error closed: the exit code still says what happened."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "metrograph", *args]
+    done = subprocess.run(command, preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "standard output is closed" in _one_error(done.stderr)
+    done = subprocess.run([sys.executable, "-m", "metrograph", "query", "nosuch"],
+                          preexec_fn=lambda: os.close(2), stdout=subprocess.PIPE, timeout=120)
+    assert done.returncode == 2 and done.stdout == b""
+
+
 def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path: Path) -> None:
     """-o naming an input, a folder holding an input, or a file inside an input folder:
     refused with exit 2 before anything is read or written; every input byte-identical."""

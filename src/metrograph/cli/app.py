@@ -806,6 +806,12 @@ def _refuse_output_clash(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return its exit code."""
+    if sys.stderr is None:  # closed (2>&-): errors have nowhere to go; the exit code stays
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    if sys.stdout is None:  # closed (>&-): refused before anything is read or written
+        print("metrograph: error: standard output is closed: give it a file or /dev/null",
+              file=sys.stderr)
+        return EXIT_USAGE
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
