@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -850,3 +851,25 @@ def test_temporary_files_of_killed_writers_are_removed(tmp_path: Path) -> None:
             proc.wait(timeout=30)
     write_atomic(target, b"data\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, "kg.ttl"]
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+def test_a_publish_stopped_by_a_signal_leaves_nothing_and_says_so(number: int,
+                                                                  tmp_path: Path) -> None:
+    """SIGTERM (as a service manager sends) or SIGINT (Ctrl-C) while the release is being
+    written: one line naming the signal, exit 128 + its number, and no temporary folder."""
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "metrograph", "publish", "-q", "-o",
+                             str(tmp_path / "rel")], stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".rel.*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(tmp_path.glob(".rel.*")), "the release was never being written"
+    proc.send_signal(number)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + number, err
+    lines = err.strip().splitlines()
+    assert lines == [f"metrograph: error: stopped by {signal.Signals(number).name}"], err
+    assert list(tmp_path.iterdir()) == []

@@ -6,12 +6,15 @@ Exit codes: 0 success; 1 validation found violations; 2 usage or input error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -824,11 +827,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for handler in logging.getLogger().handlers:
         handler.addFilter(_printable_record)
     try:
-        _refuse_output_clash(args)
-        with one_line_literal_warnings():
-            code: int = args.func(args)
-        sys.stdout.flush()  # a write error on standard output (a full disk) is reported here
-        return code
+        with _stoppable():
+            _refuse_output_clash(args)
+            with one_line_literal_warnings():
+                code: int = args.func(args)
+            sys.stdout.flush()  # a write error on standard output (a full disk) shows here
+            return code
     except MetrographError as exc:
         print(f"metrograph: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -838,8 +842,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else "cannot write the output: "
         print(printable(f"metrograph: error: {where}{exc.strerror or exc}"), file=sys.stderr)
         return EXIT_USAGE
-    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
-        return EXIT_OK
+    except (KeyboardInterrupt, _Stopped) as exc:  # the files being written are removed
+        number = exc.args[0] if isinstance(exc, _Stopped) else signal.SIGINT
+        print(f"metrograph: error: stopped by {signal.Signals(number).name}", file=sys.stderr)
+        return 128 + number
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP (its number in ``args``), raised as Ctrl-C raises
+    ``KeyboardInterrupt``: what was being written is cleaned up as on any error."""
+
+
+@contextlib.contextmanager
+def _stoppable() -> Iterator[None]:
+    """Within the block (in the main thread), SIGTERM and SIGHUP raise :class:`_Stopped`;
+    a second one ends the process at once, as by default."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(number: int, _frame: object) -> None:
+        signal.signal(number, signal.SIG_DFL)
+        raise _Stopped(number)
+
+    previous = {number: signal.signal(number, stop)
+                for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover
