@@ -154,14 +154,13 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def _check_shapes(paths: Sequence[str]) -> None:
-    """Refuse a shapes file that is not a readable RDF file or that would make its parser fetch
-    a URL, read another file or expand without bound (:mod:`metrograph.rdfio.guards`)."""
-    from metrograph.rdfio.formats import format_for
-    from metrograph.rdfio.guards import check_safe
-    from metrograph.rdfio.inputs import read_input
+    """Refuse, before the graph is loaded, a shapes file that is not a readable RDF file, that
+    would make its parser fetch a URL, read another file or expand without bound
+    (:mod:`metrograph.rdfio.guards`), or whose shapes a validator could not run safely
+    (:func:`metrograph.validation.report.check_shapes`)."""
+    from metrograph.validation.report import shapes_graph
 
-    for path in paths:
-        check_safe(read_input(path), format_for(path).name, path)
+    shapes_graph(paths)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
