@@ -807,6 +807,35 @@ def test_full_and_read_only_file_systems(tmp_path: Path) -> None:
             subprocess.run(["umount", str(folder)], check=False, timeout=30)
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small file system needs root")
+def test_an_html_report_on_a_full_disk_replaces_no_page(tmp_path: Path) -> None:
+    """A 150 KiB tmpfs holds some of the report's pages, not all: an earlier report's pages
+    stay as they were (none replaced, no temporary file), and a new folder is not left."""
+    from metrograph.reports.html import REPORT_MARKER
+
+    full = tmp_path / "full"
+    full.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=150k", "tmpfs", str(full)],
+                   check=True, timeout=30)
+    try:
+        _one_clear_line(_metrograph("report", "--format", "html", "-o", str(full / "new")),
+                        "No space left on device")
+        assert list(full.iterdir()) == []
+        earlier = full / "pages"
+        earlier.mkdir()
+        names = ["index.html", "network.en.html", "network.fr.html",
+                 "report-metropolis-2018-2020.en.html", "report-metropolis-2018-2020.fr.html"]
+        (earlier / REPORT_MARKER).write_text("".join(f"{n}\n" for n in names))
+        for name in names:
+            (earlier / name).write_text("earlier\n", encoding="utf-8")
+        _one_clear_line(_metrograph("report", "--format", "html", "-o", str(earlier)),
+                        "No space left on device")
+        assert sorted(p.name for p in earlier.iterdir()) == sorted([REPORT_MARKER, *names])
+        assert {(earlier / n).read_text(encoding="utf-8") for n in names} == {"earlier\n"}
+    finally:
+        subprocess.run(["umount", str(full)], check=False, timeout=30)
+
+
 def test_writing_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     from metrograph.rdfio.writers import write_atomic
 

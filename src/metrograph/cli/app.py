@@ -440,13 +440,24 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise InputError("is a file; --format html writes a folder: give -o DIR",
                              source=str(folder))
         pages = html_report(kg, plan=args.plan)  # made before the folder: an error leaves none
+        created = not folder.exists()
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"cannot create the folder: {exc.strerror}",
                              source=str(folder)) from None
-        for path in write_html_report(kg, folder, plan=args.plan, pages=pages,
-                                      overwrite=args.force):
+        try:
+            written = write_html_report(kg, folder, plan=args.plan, pages=pages,
+                                        overwrite=args.force)
+        except BaseException:
+            if created:  # the folder this run made, holding at most the list of its pages
+                from metrograph.reports.html import REPORT_MARKER
+
+                (folder / REPORT_MARKER).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
+        for path in written:
             print(path)
         return EXIT_OK
     from metrograph.reports.markdown import markdown_report
