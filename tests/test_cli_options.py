@@ -202,7 +202,8 @@ def test_an_output_into_the_store_directory_of_the_environment_is_refused(
     assert (tmp_path / "plans.csv").read_text(encoding="utf-8").startswith("plan,cycle")
 
 
-def test_export_writes_the_format_its_output_suffix_names(tmp_path: Path) -> None:
+def test_export_writes_the_format_its_output_suffix_names(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """export -o FILE without --format writes what the suffix names (as import reads it): each
     file reads back; RDF/XML and an unknown suffix are refused before anything is written."""
     import metrograph
@@ -212,9 +213,15 @@ def test_export_writes_the_format_its_output_suffix_names(tmp_path: Path) -> Non
         assert len(metrograph.load(tmp_path / name, bundled_data=False)) > 2000, name
     for name, needle in (("kg.rdf", "RDF/XML is read, not written"),
                          ("kg.txt", "cannot tell the RDF format")):
-        code, _, err = _cli("export", "-q", "-o", str(tmp_path / name))
-        assert code == 2 and needle in _one_error(err)
+        assert main(["export", "-q", "-o", str(tmp_path / name)]) == 2
+        assert needle in _one_error(capsys.readouterr().err)
         assert not (tmp_path / name).exists()
+    # the options of the CSV folder are not silently dropped for an RDF file
+    capsys.readouterr()
+    for option, name in ((["--plan", "2018-2020"], "kg.ttl"), (["--force"], "kg.trig")):
+        assert main(["export", *option, "-q", "-o", str(tmp_path / name)]) == 2
+        assert "goes with --format csv" in _one_error(capsys.readouterr().err)
+    assert not (tmp_path / "kg.ttl").exists()
 
 
 @pytest.mark.parametrize("args", [

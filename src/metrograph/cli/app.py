@@ -283,6 +283,9 @@ def _export_format(args: argparse.Namespace) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     args.format = _export_format(args)  # before loading: a bad suffix ends at once
+    if args.format != "csv" and (args.plan or args.force):
+        raise MetrographError(f"{'--plan' if args.plan else '--force'} goes with --format csv "
+                              f"(a plan folder); --format {args.format} writes the whole graph")
     kg = _load(args)
     if args.format == "csv":
         from metrograph.authoring import export_plan, write_folder
