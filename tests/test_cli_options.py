@@ -121,6 +121,26 @@ def test_a_full_standard_output_is_one_line_exit_2() -> None:
     assert "No space left" in _one_error(done.stderr)
 
 
+@pytest.mark.parametrize("args", [("query", "plans"), ("export", "--format", "nt"),
+                                  ("queries",), ("--help",)])
+def test_a_closed_standard_output_is_one_line_exit_2(args: tuple[str, ...],
+                                                     tmp_path: Path) -> None:
+    """Standard output closed (``>&-``): one line, exit 2, before anything is read or
+    written; standard error closed: the exit code still says what happened."""
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "metrograph", *args]
+    done = subprocess.run(command, preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE,
+                          text=True, timeout=120, cwd=tmp_path)
+    assert done.returncode == 2
+    assert "standard output is closed" in _one_error(done.stderr)
+    done = subprocess.run([sys.executable, "-m", "metrograph", "query", "nosuch"],
+                          preexec_fn=lambda: os.close(2), stdout=subprocess.PIPE, timeout=120)
+    assert done.returncode == 2 and done.stdout == b""
+
+
 def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path: Path) -> None:
     """-o naming an input, a folder holding an input, or a file inside an input folder:
     refused with exit 2 before anything is read or written; every input byte-identical."""
@@ -158,6 +178,50 @@ def test_an_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path: Path
         assert code == 2, (args, err)
         assert "would overwrite an input" in _one_error(err), err
     assert {p: p.read_bytes() for p in before} == before
+
+
+def test_an_output_into_the_store_directory_of_the_environment_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """METROGRAPH_STORE_DIR names an input as --store-dir does: -o onto its manifest (or into
+    the folder) is refused and the store still opens; --endpoint takes precedence over it."""
+    store = tmp_path / "net"
+    data = tmp_path / "one.nt"
+    data.write_text('<https://example.org/a> <https://example.org/b> "c" .\n', encoding="utf-8")
+    assert main(["add", "--store-dir", str(store), str(data), "-q"]) == 0
+    manifest = (store / "manifest.json").read_bytes()
+    monkeypatch.setenv("METROGRAPH_STORE_DIR", str(store))
+    capsys.readouterr()
+    for args in (["info", "-o", str(store / "manifest.json")],
+                 ["validate", "-o", str(store / "validation.json")],
+                 ["query", "plans", "--format", "csv", "-o", str(store)]):
+        assert main(args) == 2, args
+        assert "would overwrite an input" in _one_error(capsys.readouterr().err)
+    assert (store / "manifest.json").read_bytes() == manifest
+    assert main(["query", "plans", "--format", "csv", "-o", str(tmp_path / "plans.csv")]) == 0
+    assert (tmp_path / "plans.csv").read_text(encoding="utf-8").startswith("plan,cycle")
+
+
+def test_export_writes_the_format_its_output_suffix_names(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """export -o FILE without --format writes what the suffix names (as import reads it): each
+    file reads back; RDF/XML and an unknown suffix are refused before anything is written."""
+    import metrograph
+
+    for name in ("kg.nt", "kg.jsonld", "kg.trig", "kg.nq"):
+        assert main(["export", "-q", "-o", str(tmp_path / name)]) == 0, name
+        assert len(metrograph.load(tmp_path / name, bundled_data=False)) > 2000, name
+    for name, needle in (("kg.rdf", "RDF/XML is read, not written"),
+                         ("kg.txt", "cannot tell the RDF format")):
+        assert main(["export", "-q", "-o", str(tmp_path / name)]) == 2
+        assert needle in _one_error(capsys.readouterr().err)
+        assert not (tmp_path / name).exists()
+    # the options of the CSV folder are not silently dropped for an RDF file
+    capsys.readouterr()
+    for option, name in ((["--plan", "2018-2020"], "kg.ttl"), (["--force"], "kg.trig")):
+        assert main(["export", *option, "-q", "-o", str(tmp_path / name)]) == 2
+        assert "goes with --format csv" in _one_error(capsys.readouterr().err)
+    assert not (tmp_path / "kg.ttl").exists()
 
 
 @pytest.mark.parametrize("args", [
@@ -325,8 +389,17 @@ def test_a_shape_whose_sparql_cannot_run_is_named(store: str, tmp_path: Path,
 @prefix ex: <http://example.org/> .
 @prefix mg: <https://w3id.org/metrograph/ontology#> .
 ex:S a sh:NodeShape ; sh:targetClass mg:Deliverable ;
-  sh:sparql [ sh:select "SELECT $this WHERE { $this ?p ?o FILTER( }" ] .
+  sh:sparql [ sh:select "SELECT $this WHERE { $this nope:p ?o }" ] .
 """, encoding="utf-8")
     assert main(["validate", "--shapes", str(shapes), "--store", store]) == 2
     line = _one_error(capsys.readouterr().err)
     assert "<http://example.org/S>" in line and "cannot be run" in line
+    if store == "memory":  # pySHACL on one deliverable (on the bundled plan: 15 s)
+        data = tmp_path / "one.ttl"
+        data.write_text("<http://example.org/d> a "
+                        "<https://w3id.org/metrograph/ontology#Deliverable> .\n",
+                        encoding="utf-8")
+        assert main(["validate", str(data), "--shapes", str(shapes), "--engine",
+                     "pyshacl"]) == 2
+        line = _one_error(capsys.readouterr().err)
+        assert "pySHACL cannot validate" in line and "nope" in line

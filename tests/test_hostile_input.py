@@ -535,3 +535,57 @@ def test_a_quoted_text_found_twice_gives_no_position_rather_than_a_wrong_one(
         done = run_cli("info", "--no-bundled-data", "--data", str(path), "--store", store)
         assert done.returncode == 2
         one_line_naming(done.stderr, "twice.rdf: not valid xml: error while parsing IRI")
+
+
+def hostile_shapes(url: str) -> dict[str, tuple[str, str]]:
+    """Shapes files whose SPARQL, prefixes, patterns or lists would make a validator fetch
+    ``url``, write, or fail midway; with the words the refusal says."""
+    head = ("@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://x/> .\n"
+            "ex:S a sh:NodeShape ; sh:targetClass <https://w3id.org/metrograph/ontology#"
+            "Deliverable> ;\n")
+    return {
+        "SERVICE in sh:select": (head + f'sh:sparql [ sh:select "SELECT $this WHERE {{ '
+                                 f'SERVICE <{url}s> {{ $this ?p ?o }} }}" ] .', "SERVICE"),
+        "FROM in sh:select": (head + f'sh:sparql [ sh:select "SELECT $this FROM <{url}f> '
+                              f'WHERE {{ $this ?p ?o }}" ] .', "FROM"),
+        "SERVICE in a SPARQL target": (
+            head.replace("sh:targetClass", "ex:x") + f'sh:target [ a sh:SPARQLTarget ; '
+            f'sh:select "SELECT ?this WHERE {{ SERVICE <{url}t> {{ ?this ?p ?o }} }}" ] ; '
+            f'sh:property [ sh:path ex:p ; sh:maxCount 1 ] .', "SERVICE"),
+        "LOAD in sh:select": (head + f'sh:sparql [ sh:select "LOAD <{url}l>" ] .', "Update"),
+        "SERVICE in sh:ask": (head + f'sh:sparql [ sh:ask "ASK {{ SERVICE <{url}a> '
+                              f'{{ ?s ?p ?o }} }}" ] .', "SERVICE"),
+        "a prefix declaration that writes FROM": (
+            head + 'sh:sparql [ sh:prefixes ex:d ; sh:select "SELECT $this WHERE '
+            '{ $this a e:X }" ] .\nex:d sh:declare [ sh:prefix "e" ; sh:namespace '
+            f'"http://x/> SELECT * FROM <{url}p> WHERE {{}} #" ] .', "not an IRI"),
+        "a pattern that is no regular expression": (
+            head + "sh:property [ sh:path ex:p ; sh:pattern \"(((\" ] .", "sh:pattern"),
+        "a path list that loops": (
+            head + "sh:property [ sh:path _:l ; sh:minCount 1 ] .\n_:l <" + RDF_NS + "first> "
+            "ex:p ; <" + RDF_NS + "rest> _:l .", "loops back"),
+        "a query that does not parse": (head + 'sh:sparql [ sh:select "SELECT $this WHERE '
+                                        '{ FILTER( }" ] .', "not a valid SPARQL query"),
+    }
+
+
+def test_shapes_that_would_fetch_write_or_fail_are_refused_on_reading(
+        tmp_path: Path, listener: tuple[str, list[str]],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A shapes file is read as a query file is: its SPARQL read-only and local, its prefix
+    declarations and patterns well-formed, its lists finite. Both engines ran these before
+    (rdflib fetched FROM and SERVICE, Oxigraph SERVICE, pySHACL its SPARQL targets; the
+    others ended in tracebacks); now each is one line naming the file and the shape."""
+    url, hits = listener
+    kg = metrograph.load(store="memory")
+    for n, (name, (text, needle)) in enumerate(hostile_shapes(url).items()):
+        path = tmp_path / f"shapes-{n}.ttl"
+        path.write_text(text, encoding="utf-8")
+        assert main(["validate", "--shapes", str(path)]) == 2, name
+        [line] = capsys.readouterr().err.strip().splitlines()
+        assert str(path) in line and "<http://x/" in line and needle in line, (name, line)
+        for engine in ("fast", "pyshacl"):
+            with pytest.raises(InputError, match=needle):
+                kg.validate(shapes=[path], engine=engine)
+        count("hostile shapes files (SPARQL, prefixes, patterns, lists) refused")
+    assert hits == [], hits

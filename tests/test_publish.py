@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -806,6 +807,35 @@ def test_full_and_read_only_file_systems(tmp_path: Path) -> None:
             subprocess.run(["umount", str(folder)], check=False, timeout=30)
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small file system needs root")
+def test_an_html_report_on_a_full_disk_replaces_no_page(tmp_path: Path) -> None:
+    """A 150 KiB tmpfs holds some of the report's pages, not all: an earlier report's pages
+    stay as they were (none replaced, no temporary file), and a new folder is not left."""
+    from metrograph.reports.html import REPORT_MARKER
+
+    full = tmp_path / "full"
+    full.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=150k", "tmpfs", str(full)],
+                   check=True, timeout=30)
+    try:
+        _one_clear_line(_metrograph("report", "--format", "html", "-o", str(full / "new")),
+                        "No space left on device")
+        assert list(full.iterdir()) == []
+        earlier = full / "pages"
+        earlier.mkdir()
+        names = ["index.html", "network.en.html", "network.fr.html",
+                 "report-metropolis-2018-2020.en.html", "report-metropolis-2018-2020.fr.html"]
+        (earlier / REPORT_MARKER).write_text("".join(f"{n}\n" for n in names))
+        for name in names:
+            (earlier / name).write_text("earlier\n", encoding="utf-8")
+        _one_clear_line(_metrograph("report", "--format", "html", "-o", str(earlier)),
+                        "No space left on device")
+        assert sorted(p.name for p in earlier.iterdir()) == sorted([REPORT_MARKER, *names])
+        assert {(earlier / n).read_text(encoding="utf-8") for n in names} == {"earlier\n"}
+    finally:
+        subprocess.run(["umount", str(full)], check=False, timeout=30)
+
+
 def test_writing_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     from metrograph.rdfio.writers import write_atomic
 
@@ -850,3 +880,25 @@ def test_temporary_files_of_killed_writers_are_removed(tmp_path: Path) -> None:
             proc.wait(timeout=30)
     write_atomic(target, b"data\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, "kg.ttl"]
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+def test_a_publish_stopped_by_a_signal_leaves_nothing_and_says_so(number: int,
+                                                                  tmp_path: Path) -> None:
+    """SIGTERM (as a service manager sends) or SIGINT (Ctrl-C) while the release is being
+    written: one line naming the signal, exit 128 + its number, and no temporary folder."""
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "metrograph", "publish", "-q", "-o",
+                             str(tmp_path / "rel")], stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".rel.*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(tmp_path.glob(".rel.*")), "the release was never being written"
+    proc.send_signal(number)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + number, err
+    lines = err.strip().splitlines()
+    assert lines == [f"metrograph: error: stopped by {signal.Signals(number).name}"], err
+    assert list(tmp_path.iterdir()) == []

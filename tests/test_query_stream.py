@@ -144,6 +144,61 @@ def test_a_row_bound_while_streaming_writes_no_file(capsys: pytest.CaptureFixtur
     assert target.read_text() == "before\n" and os.listdir(tmp_path) == ["out.csv"]
 
 
+@pytest.mark.parametrize("store", ["oxigraph", "memory"])
+def test_a_time_bound_holds_before_the_first_row(store: str, tmp_path: Path) -> None:
+    """One long step of the engine before any row (a count over a three-way join: minutes)
+    is stopped by --timeout as the time is up, not when the step ends: exit 2, one line, no
+    file. Each run is a process, so the step Oxigraph cannot cancel ends with it."""
+    import time
+
+    query = tmp_path / "count.rq"
+    query.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }\n",
+                     encoding="utf-8")
+    target = tmp_path / "out.csv"
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "metrograph", "query", "--store", store,
+                           "--file", str(query), "--timeout", "0.5", "--format", "csv",
+                           "-o", str(target)], capture_output=True, text=True, timeout=120)
+    assert time.monotonic() - started < 20, "the bound waited for the step to end"
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert "longer than 0.5 s" in line
+    assert sorted(os.listdir(tmp_path)) == ["count.rq"]
+
+
+def test_a_timed_out_stream_stops_its_worker() -> None:
+    """The memory store's abandoned evaluation stops at once (rdflib is Python code): no thread
+    is left computing for a reader that is gone; an early close stops it too."""
+    import threading
+    import time
+
+    from metrograph.sparql.limits import QueryLimits
+
+    kg = metrograph.load(store="memory")
+    text = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+    def workers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "metrograph-query-rows"]
+
+    from metrograph.graph import _deadline_check
+
+    stream = kg.store.select_iter(text, check=_deadline_check(0.3))
+    with pytest.raises(QueryTimeoutError):
+        list(stream.rows)
+    deadline = time.monotonic() + 5
+    while workers() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not workers()
+    rows = kg.store.select_iter("SELECT ?s WHERE { ?s ?p ?o }", check=_deadline_check(60)).rows
+    assert next(rows)
+    rows.close()  # type: ignore[attr-defined]
+    while workers() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not workers()
+    assert len(kg.sparql("SELECT ?s WHERE { ?s a ?c } LIMIT 2",
+                         limits=QueryLimits(timeout=5))) == 2  # the store still answers
+
+
 @pytest.fixture(scope="module")
 def big(network: Path) -> KnowledgeGraph:
     return metrograph.load(network, bundled_data=False)

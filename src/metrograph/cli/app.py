@@ -6,12 +6,15 @@ Exit codes: 0 success; 1 validation found violations; 2 usage or input error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,14 +56,9 @@ def _store_dir(args: argparse.Namespace, files: Sequence[str] = ()) -> str | Non
     """The store directory to read (``--store-dir``, else ``METROGRAPH_STORE_DIR`` unless
     ``--endpoint`` is given), or ``None``; files to load are refused with it: they are added
     with ``metrograph add``."""
-    from metrograph.stores.directory import ENV_VAR
-
-    explicit = getattr(args, "store_dir", None)
-    if explicit and getattr(args, "endpoint", None):
+    if getattr(args, "store_dir", None) and getattr(args, "endpoint", None):
         raise MetrographError("give --store-dir or --endpoint, not both")
-    if explicit is None and getattr(args, "endpoint", None):
-        return None
-    chosen: str | None = explicit or os.environ.get(ENV_VAR) or None
+    chosen = _store_dir_given(args)
     if chosen is None:
         return None
     sources = [*getattr(args, "data", []), *files]
@@ -156,14 +154,13 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def _check_shapes(paths: Sequence[str]) -> None:
-    """Refuse a shapes file that is not a readable RDF file or that would make its parser fetch
-    a URL, read another file or expand without bound (:mod:`metrograph.rdfio.guards`)."""
-    from metrograph.rdfio.formats import format_for
-    from metrograph.rdfio.guards import check_safe
-    from metrograph.rdfio.inputs import read_input
+    """Refuse, before the graph is loaded, a shapes file that is not a readable RDF file, that
+    would make its parser fetch a URL, read another file or expand without bound
+    (:mod:`metrograph.rdfio.guards`), or whose shapes a validator could not run safely
+    (:func:`metrograph.validation.report.check_shapes`)."""
+    from metrograph.validation.report import shapes_graph
 
-    for path in paths:
-        check_safe(read_input(path), format_for(path).name, path)
+    shapes_graph(paths)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -270,7 +267,25 @@ def cmd_queries(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _export_format(args: argparse.Namespace) -> str:
+    """``export``'s format: ``--format``, else the one the ``-o`` suffix names (as ``import``
+    reads it), else Turtle (on standard output; into a folder, refused as such on writing)."""
+    if args.format or not args.output or Path(args.output).is_dir():
+        return str(args.format or "ttl")
+    from metrograph.rdfio.formats import format_for
+
+    name = format_for(args.output).name
+    if name == "xml":
+        raise InputError("RDF/XML is read, not written: give another suffix or --format ttl, "
+                         "nt, jsonld, trig or nq", source=args.output)
+    return name
+
+
 def cmd_export(args: argparse.Namespace) -> int:
+    args.format = _export_format(args)  # before loading: a bad suffix ends at once
+    if args.format != "csv" and (args.plan or args.force):
+        raise MetrographError(f"{'--plan' if args.plan else '--force'} goes with --format csv "
+                              f"(a plan folder); --format {args.format} writes the whole graph")
     kg = _load(args)
     if args.format == "csv":
         from metrograph.authoring import export_plan, write_folder
@@ -428,13 +443,24 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise InputError("is a file; --format html writes a folder: give -o DIR",
                              source=str(folder))
         pages = html_report(kg, plan=args.plan)  # made before the folder: an error leaves none
+        created = not folder.exists()
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"cannot create the folder: {exc.strerror}",
                              source=str(folder)) from None
-        for path in write_html_report(kg, folder, plan=args.plan, pages=pages,
-                                      overwrite=args.force):
+        try:
+            written = write_html_report(kg, folder, plan=args.plan, pages=pages,
+                                        overwrite=args.force)
+        except BaseException:
+            if created:  # the folder this run made, holding at most the list of its pages
+                from metrograph.reports.html import REPORT_MARKER
+
+                (folder / REPORT_MARKER).unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            raise
+        for path in written:
             print(path)
         return EXIT_OK
     from metrograph.reports.markdown import markdown_report
@@ -616,7 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write the graph as RDF, or (--format csv) one plan as a "
                                    "folder in the spreadsheet authoring format.")
     p.add_argument("--format", choices=("ttl", "nt", "jsonld", "trig", "nq", "csv"),
-                   default="ttl")
+                   help="default: from the -o suffix, else Turtle")
     p.add_argument("--plan", help="with --format csv: the plan (cycle code or IRI)")
     p.add_argument("--force", action="store_true", help="replace existing CSV files")
     _output(p, "FILE|DIR", "the RDF file to write (default: standard output); with "
@@ -748,6 +774,18 @@ _INPUTS = ("data", "files", "shapes", "file", "source", "folder", "previous", "s
 _OUTPUTS = ("output", "site")
 
 
+def _store_dir_given(args: argparse.Namespace) -> str | None:
+    """The store directory a command reads: ``--store-dir``, else ``METROGRAPH_STORE_DIR``
+    unless ``--endpoint`` is given (as :func:`_store_dir` chooses, without its checks)."""
+    from metrograph.stores.directory import ENV_VAR
+
+    if not hasattr(args, "store_dir"):
+        return None
+    if args.store_dir or getattr(args, "endpoint", None):
+        return args.store_dir or None
+    return os.environ.get(ENV_VAR) or None
+
+
 def _refuse_output_clash(args: argparse.Namespace) -> None:
     """:class:`InputError` when an output (``-o``, ``--site``) is one of the command's inputs,
     holds one (a folder written whole replaces what it held) or lies inside an input folder:
@@ -759,6 +797,9 @@ def _refuse_output_clash(args: argparse.Namespace) -> None:
     if not outputs:
         return
     inputs: list[Path] = []
+    store_dir = _store_dir_given(args)
+    if store_dir:  # METROGRAPH_STORE_DIR is an input as --store-dir is
+        inputs.append(Path(store_dir))
     for name in _INPUTS:
         value = getattr(args, name, None)
         for item in value if isinstance(value, list) else [value]:
@@ -782,6 +823,12 @@ def _refuse_output_clash(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return its exit code."""
+    if sys.stderr is None:  # closed (2>&-): errors have nowhere to go; the exit code stays
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    if sys.stdout is None:  # closed (>&-): refused before anything is read or written
+        print("metrograph: error: standard output is closed: give it a file or /dev/null",
+              file=sys.stderr)
+        return EXIT_USAGE
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -794,11 +841,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for handler in logging.getLogger().handlers:
         handler.addFilter(_printable_record)
     try:
-        _refuse_output_clash(args)
-        with one_line_literal_warnings():
-            code: int = args.func(args)
-        sys.stdout.flush()  # a write error on standard output (a full disk) is reported here
-        return code
+        with _stoppable():
+            _refuse_output_clash(args)
+            with one_line_literal_warnings():
+                code: int = args.func(args)
+            sys.stdout.flush()  # a write error on standard output (a full disk) shows here
+            return code
     except MetrographError as exc:
         print(f"metrograph: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -808,8 +856,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else "cannot write the output: "
         print(printable(f"metrograph: error: {where}{exc.strerror or exc}"), file=sys.stderr)
         return EXIT_USAGE
-    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
-        return EXIT_OK
+    except (KeyboardInterrupt, _Stopped) as exc:  # the files being written are removed
+        number = exc.args[0] if isinstance(exc, _Stopped) else signal.SIGINT
+        print(f"metrograph: error: stopped by {signal.Signals(number).name}", file=sys.stderr)
+        return 128 + number
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP (its number in ``args``), raised as Ctrl-C raises
+    ``KeyboardInterrupt``: what was being written is cleaned up as on any error."""
+
+
+@contextlib.contextmanager
+def _stoppable() -> Iterator[None]:
+    """Within the block (in the main thread), SIGTERM and SIGHUP raise :class:`_Stopped`;
+    a second one ends the process at once, as by default."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(number: int, _frame: object) -> None:
+        signal.signal(number, signal.SIG_DFL)
+        raise _Stopped(number)
+
+    previous = {number: signal.signal(number, stop)
+                for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

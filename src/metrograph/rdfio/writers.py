@@ -49,6 +49,7 @@ __all__ = [
     "trig_text",
     "turtle_text",
     "union_graph",
+    "write_all_atomic",
     "write_atomic",
 ]
 
@@ -486,6 +487,43 @@ def write_atomic(path: Path, data: bytes) -> None:
     folder, a read-only file system, a full disk, a file size limit)."""
     with atomic_writer(path) as fh:
         fh.write(data)
+
+
+def write_all_atomic(files: Mapping[Path, bytes]) -> None:
+    """Write several files so that a failure while writing (a full disk) replaces none of
+    them: each is written in full to a temporary file beside it (``.{name}.{pid}.*.tmp``,
+    removed on failure, or by the next write if the process dies), and only then are they all
+    renamed into place. Raises :class:`InputError` naming the file that could not be written."""
+    umask = os.umask(0)
+    os.umask(umask)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for given, data in files.items():
+            path = _target(Path(given))
+            _clean_stale(path)
+            try:
+                fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.",
+                                            suffix=".tmp", dir=path.parent)
+                staged.append((Path(name), path))
+                with os.fdopen(fd, "wb") as fh:
+                    os.fchmod(fh.fileno(), path.stat().st_mode & 0o7777 if path.exists()
+                              else 0o666 & ~umask)
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                raise InputError(f"cannot write: {exc.strerror or exc}",
+                                 source=str(path)) from None
+        for tmp, path in staged:
+            try:
+                os.replace(tmp, path)
+            except OSError as exc:
+                raise InputError(f"cannot write: {exc.strerror or exc}",
+                                 source=str(path)) from None
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 @contextlib.contextmanager

@@ -200,9 +200,10 @@ def write_html_report(kg: KnowledgeGraph, out_dir: str | Path, plan: str | None 
     folder that an earlier report did not write (listed in ``.metrograph-report``) is replaced
     only with ``overwrite``: :class:`~metrograph.errors.InputError` otherwise, before anything
     is written. The list is written before the pages, so a run killed midway is completed by
-    the next one without ``overwrite``."""
+    the next one without ``overwrite``; the pages are all written in full before any is
+    renamed into place, so a failed write (a full disk) replaces none."""
     from metrograph.errors import InputError
-    from metrograph.rdfio.writers import write_atomic
+    from metrograph.rdfio.writers import write_all_atomic, write_atomic
 
     folder = Path(out_dir)
     pages = pages if pages is not None else html_report(kg, plan=plan, plan_pages=plan_pages)
@@ -220,9 +221,7 @@ def write_html_report(kg: KnowledgeGraph, out_dir: str | Path, plan: str | None 
     # pages leaves a folder whose every page of ours is listed, so the next run replaces them
     # all (no --force needed) and the folder is whole again.
     write_atomic(marker, "".join(f"{n}\n" for n in sorted(ours | set(pages))).encode("utf-8"))
-    written = []
-    for name, text in sorted(pages.items()):
-        path = folder / name
-        write_atomic(path, text.encode("utf-8"))
-        written.append(path)
-    return written
+    # every page in full beside its place first, then all renamed: a full disk replaces none
+    written = {folder / name: text.encode("utf-8") for name, text in sorted(pages.items())}
+    write_all_atomic(written)
+    return list(written)

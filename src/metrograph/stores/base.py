@@ -7,9 +7,12 @@ its quads.
 
 from __future__ import annotations
 
+import ctypes
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Identifier, Node, Variable
@@ -21,7 +24,7 @@ from metrograph.rdfio.formats import Format, parse_into
 __all__ = ["SelectResult", "SelectStream", "Store", "bind_text", "bounded_rows",
            "canonical_bindings", "canonical_literals", "collect_rows",
            "load_through_rdflib", "rdflib_bindings", "star_columns", "star_extra",
-           "write_sorted_ntriples"]
+           "watched_stream", "write_sorted_ntriples"]
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,99 @@ def star_extra(variables: list[str], bindings: Mapping[str, Node] | None,
         return []
     return [(str(Variable(k)), v) for k, v in (bindings or {}).items()
             if str(Variable(k)) not in variables]
+
+
+class _Abandoned(BaseException):
+    """Raised inside a :func:`watched_stream` worker that its reader has left."""
+
+
+def _abandon(worker: threading.Thread) -> None:
+    """Stop ``worker`` at its next Python step (a native step, such as one call into
+    Oxigraph, ends first): its frames, and what they hold, are freed in it."""
+    if worker.is_alive() and worker.ident is not None:
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident),
+                                                   ctypes.py_object(_Abandoned))
+
+
+def watched_stream(start: Callable[[], tuple[list[str], Iterable[tuple[Node | None, ...]]]],
+                   check: Callable[[], None],
+                   hand_over: Callable[[BaseException], BaseException] = lambda e: e,
+                   ) -> SelectStream:
+    """The answer ``start()`` makes (its variables and rows), made in a worker thread and
+    handed over through a short queue, while the reader calls ``check`` every 50 ms: a time
+    bound then holds even during one long step of the engine (an aggregate, the sort before
+    the first row), where checking between rows would wait for the step to end. Errors of
+    ``start`` are raised here, those of its rows as they are read (each passed through
+    ``hand_over`` in the worker). When the reader stops (``check`` raised, the rows were
+    closed or are gone), the worker is stopped: memory stays bounded, and the engine's
+    objects are made, read and freed in that one thread."""
+    items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=256)
+    left = threading.Event()
+
+    def put(kind: str, value: Any) -> bool:
+        while not left.is_set():
+            try:
+                items.put((kind, value), timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            try:
+                variables, rows = start()
+                if put("variables", variables):
+                    for row in rows:
+                        if not put("row", row):
+                            return
+                    put("end", None)
+            except _Abandoned:
+                return
+            except BaseException as exc:  # handed over to the reader
+                put("error", hand_over(exc))
+        except _Abandoned:  # arrived while handing over
+            return
+
+    worker = threading.Thread(target=work, name="metrograph-query-rows", daemon=True)
+    worker.start()
+
+    def leave() -> None:
+        left.set()
+        worker.join(0.1)
+        _abandon(worker)
+
+    def take() -> tuple[str, Any]:
+        while True:
+            try:
+                return items.get(timeout=0.05)
+            except queue.Empty:
+                try:
+                    check()
+                except BaseException:
+                    leave()
+                    raise
+
+    kind, value = take()
+    if kind == "error":
+        leave()
+        raise value
+    if kind != "variables":  # pragma: no cover - the worker's protocol
+        raise AssertionError(kind)
+
+    def rows() -> Iterator[tuple[Node | None, ...]]:
+        try:
+            while True:
+                kind, row = take()
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise row
+                yield row
+        finally:
+            leave()
+
+    return SelectStream(list(value), rows())
 
 
 def bounded_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,

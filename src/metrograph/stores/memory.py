@@ -23,6 +23,7 @@ from metrograph.stores.base import (
     rdflib_bindings,
     star_columns,
     star_extra,
+    watched_stream,
     write_sorted_ntriples,
 )
 
@@ -117,25 +118,35 @@ class MemoryStore:
                     check: Callable[[], None] | None = None) -> SelectStream:
         """Run a SELECT and hand its rows over through rdflib's result iterator (rdflib keeps
         the solutions of a SELECT in a list as it evaluates: this store is for small graphs;
-        use the Oxigraph store for answers that must flow in bounded memory)."""
-        text, star = bind_text(query, bindings)
-        result = self._run_text(query, bindings, text)
-        if result.type != "SELECT":
-            raise QueryError(f"expected a SELECT query, got {result.type}")
-        variables = [str(v) for v in (result.vars or [])]
-        extra = star_extra(variables, bindings, star)
+        use the Oxigraph store for answers that must flow in bounded memory). With ``check``
+        (a time bound) the answer is made in a worker thread, stopped once the time is up
+        (:func:`~metrograph.stores.base.watched_stream`)."""
 
-        def rows() -> Iterator[tuple[Node | None, ...]]:
-            try:
-                for row in result:
-                    yield tuple(row)  # type: ignore[arg-type]
-            except MetrographError:
-                raise
-            except Exception as exc:  # evaluation is lazy in rdflib: errors surface here
-                raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+        def start() -> tuple[list[str], Iterator[tuple[Node | None, ...]]]:
+            text, star = bind_text(query, bindings)
+            result = self._run_text(query, bindings, text)
+            if result.type != "SELECT":
+                raise QueryError(f"expected a SELECT query, got {result.type}")
+            variables = [str(v) for v in (result.vars or [])]
+            extra = star_extra(variables, bindings, star)
 
-        return SelectStream(variables + [k for k, _ in extra],
-                            bounded_rows(rows(), max_rows, check, [v for _, v in extra]))
+            def rows() -> Iterator[tuple[Node | None, ...]]:
+                try:
+                    for row in result:
+                        yield tuple(row)  # type: ignore[arg-type]
+                except MetrographError:
+                    raise
+                except Exception as exc:  # evaluation is lazy in rdflib: errors surface here
+                    raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+
+            return (variables + [k for k, _ in extra],
+                    bounded_rows(rows(), max_rows, None, [v for _, v in extra]))
+
+        if check is None:
+            variables, rows = start()
+            return SelectStream(variables, rows)
+        stream = watched_stream(start, check)
+        return SelectStream(stream.variables, bounded_rows(stream.rows, None, check))
 
     def concurrent_reads(self) -> bool:
         """False: rdflib's SPARQL engine is not known to be thread-safe."""

@@ -44,6 +44,7 @@ from metrograph.stores.base import (
     collect_rows,
     star_columns,
     star_extra,
+    watched_stream,
 )
 from metrograph.stores.oxigraph_answers import Undecodable, decode_tsv
 
@@ -557,34 +558,44 @@ class OxigraphStore:
         """Run a SELECT and hand its rows over as Oxigraph produces them (``QuerySolutions``
         is lazy: a ``LIMIT`` or an abandoned iteration stops the evaluation). Terms are
         converted with a cache of at most :data:`STREAM_CACHE` terms, so memory stays bounded
-        whatever the length of the answer. ``check`` is called between rows: a single long
-        step of the engine (sorting before the first row of an ``ORDER BY``) ends before it
-        can stop."""
-        text, subs = self._prepare(query, bindings)
-        star = bind_text(query, bindings)[1]
-        result = self._solutions(text, subs)
-        variables = [v.value for v in result.variables]
-        extra = star_extra(variables, bindings, star)
+        whatever the length of the answer. With ``check`` (a time bound), the answer is made
+        in a worker thread and ``check`` called every 50 ms while it is awaited
+        (:func:`~metrograph.stores.base.watched_stream`), so one long step of the engine (the
+        sort before an ``ORDER BY``'s first row, an aggregate) is bounded too; Oxigraph cannot
+        cancel it: the abandoned step ends on its own in the background."""
 
-        def rows() -> Iterator[tuple[Node | None, ...]]:
-            seen: dict[Any, Node | None] = {}
-            try:
-                for sol in result:
-                    row = []
-                    for v in variables:
-                        term = sol[v]
-                        node = None if term is None else seen.get(term, _MISSING)
-                        if node is _MISSING:
-                            if len(seen) >= STREAM_CACHE:
-                                seen.clear()
-                            node = seen[term] = from_ox(term)
-                        row.append(node)
-                    yield tuple(row)  # type: ignore[arg-type]
-            except (OSError, ValueError, TypeError, RuntimeError) as exc:
-                raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+        def start() -> tuple[list[str], Iterator[tuple[Node | None, ...]]]:
+            text, subs = self._prepare(query, bindings)
+            star = bind_text(query, bindings)[1]
+            result = self._solutions(text, subs)
+            variables = [v.value for v in result.variables]
+            extra = star_extra(variables, bindings, star)
 
-        return SelectStream(variables + [k for k, _ in extra],
-                            bounded_rows(rows(), max_rows, check, [v for _, v in extra]))
+            def rows() -> Iterator[tuple[Node | None, ...]]:
+                seen: dict[Any, Node | None] = {}
+                try:
+                    for sol in result:
+                        row = []
+                        for v in variables:
+                            term = sol[v]
+                            node = None if term is None else seen.get(term, _MISSING)
+                            if node is _MISSING:
+                                if len(seen) >= STREAM_CACHE:
+                                    seen.clear()
+                                node = seen[term] = from_ox(term)
+                            row.append(node)
+                        yield tuple(row)  # type: ignore[arg-type]
+                except (OSError, ValueError, TypeError, RuntimeError) as exc:
+                    raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+
+            return (variables + [k for k, _ in extra],
+                    bounded_rows(rows(), max_rows, None, [v for _, v in extra]))
+
+        if check is None:
+            variables, rows = start()
+            return SelectStream(variables, rows)
+        stream = watched_stream(start, check, _detach)
+        return SelectStream(stream.variables, bounded_rows(stream.rows, None, check))
 
     @_frees_here
     def update(self, update: str) -> None:

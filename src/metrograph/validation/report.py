@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -10,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.namespace import SH, XSD
+from rdflib.namespace import RDF, SH, XSD
 from rdflib.term import Node
 
 from metrograph.rdfio.formats import read_graph
@@ -19,9 +21,22 @@ from metrograph.resources import shape_files
 if TYPE_CHECKING:
     from metrograph.stores.base import Store
 
-__all__ = ["Severity", "ValidationReport", "ValidationResult", "blank_node_description",
-           "load_report", "report_json", "result_order", "results_of", "run_pyshacl",
-           "save_report", "shapes_graph", "term_json", "validate_dataset"]
+__all__ = [
+    "Severity",
+    "ValidationReport",
+    "ValidationResult",
+    "blank_node_description",
+    "check_shapes",
+    "load_report",
+    "report_json",
+    "result_order",
+    "results_of",
+    "run_pyshacl",
+    "save_report",
+    "shapes_graph",
+    "term_json",
+    "validate_dataset",
+]
 
 Severity = str  # "Violation", "Warning" or "Info"
 
@@ -96,8 +111,93 @@ def shapes_graph(extra: Sequence[str | Path] = ()) -> Graph:
         g.parse(data=f.read_text(encoding="utf-8"), format="turtle")
     for path in extra:
         # read as every input is read: a regular file, nothing fetched or expanded
-        g += read_graph(path)
+        shapes = read_graph(path)
+        check_shapes(shapes, str(path))
+        g += shapes
     return g
+
+
+#: the SHACL properties whose values are SPARQL that a validator runs
+_SPARQL = (SH.select, SH.ask, SH.construct, SH.update)
+_PREFIX = re.compile(r"(?:[A-Za-z][\w.-]*)?")
+_NAMESPACE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*")
+_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+
+
+def _shape_of(graph: Graph, node: Node) -> str:
+    """``node``, or the first IRI found above it (a blank node is named by its shape)."""
+    seen = {node}
+    for _ in range(8):
+        if isinstance(node, URIRef):
+            return f"<{node}>"
+        owner = next((s for s, p in graph.subject_predicates(node)
+                      if p != RDF.rest and s not in seen), None)
+        if owner is None:
+            break
+        node = owner
+        seen.add(node)
+    return "a shape without an IRI"
+
+
+def check_shapes(graph: Graph, source: str) -> None:
+    """Refuse (:class:`~metrograph.errors.InputError` naming ``source`` and the shape) a shapes
+    graph that would make a validator fetch URLs, write, or fail midway: every ``sh:select``,
+    ``sh:ask``, ``sh:construct``, ``sh:update`` must be a valid read-only query without
+    ``SERVICE`` or ``FROM`` (:func:`~metrograph.sparql.limits.check_query`: run by pySHACL or
+    by rdflib, they would fetch URLs); every ``sh:declare`` a prefix name and an IRI (they
+    are written into the query text); every ``sh:pattern`` a regular expression; every RDF
+    list (paths, ``sh:in``, ``sh:or``...) a list, not a cycle or a branch."""
+    from metrograph.errors import InputError, QueryError
+    from metrograph.sparql.limits import check_query
+
+    def refuse(node: Node, what: str) -> InputError:
+        shape = _shape_of(graph, node)
+        return InputError(f"{what} (in {shape})" if shape.startswith("a ") else
+                          f"the shape {shape}: {what}", source=source)
+
+    for prop in _SPARQL:
+        for owner, text in sorted(graph.subject_objects(prop)):
+            try:
+                check_query(str(text))
+            except QueryError as exc:
+                raise refuse(owner, f"its {prop.n3(graph.namespace_manager)}: {exc}") from None
+    for prop, pattern in ((SH.prefix, _PREFIX), (SH.namespace, _NAMESPACE)):
+        for owner, value in sorted(graph.subject_objects(prop)):
+            if not pattern.fullmatch(str(value)):
+                raise refuse(owner, f"{prop.n3(graph.namespace_manager)} {str(value)!r} is "
+                                    f"not {'a prefix name' if prop == SH.prefix else 'an IRI'}")
+    for owner, value in sorted(graph.subject_objects(SH.pattern)):
+        flags = 0
+        for ch in str(graph.value(owner, SH.flags) or ""):
+            flags |= _FLAGS.get(ch, 0)
+        try:
+            re.compile(str(value), flags)
+        except re.error as exc:
+            raise refuse(owner, f"sh:pattern {str(value)!r} is not a regular expression "
+                                f"({exc})") from None
+    _check_lists(graph, refuse)
+
+
+def _check_lists(graph: Graph, refuse: Callable[[Node, str], Exception]) -> None:
+    """Every ``rdf:rest`` chain of ``graph`` ends (in linear time: each node walked once)."""
+    rests: dict[Node, Node] = {}
+    for item, rest in graph.subject_objects(RDF.rest):
+        if rests.setdefault(item, rest) != rest:
+            raise refuse(item, "an RDF list item has two rdf:rest")
+    walked: set[Node] = set()
+    heads = [n for n in rests if (None, RDF.rest, n) not in graph]
+    # from each head, then from whatever no head reaches (a cycle)
+    for head in sorted(heads, key=str) + sorted(rests, key=str):
+        node: Node = head
+        path: set[Node] = set()
+        while node in rests and node not in walked:
+            if node in path:
+                break
+            path.add(node)
+            node = rests[node]
+        if node in path:
+            raise refuse(head, "an RDF list loops back on itself (rdf:rest)")
+        walked |= path
 
 
 def _one(report: Graph, node: Node, prop: URIRef) -> Node | None:
@@ -107,17 +207,31 @@ def _one(report: Graph, node: Node, prop: URIRef) -> Node | None:
 def run_pyshacl(dataset: Dataset, shapes: Graph) -> Graph:
     """pySHACL's report graph for the union of ``dataset``'s graphs (a copy is validated: the
     caller's data is not touched); ``sh:conforms`` as the specification defines it."""
+    import warnings
+
     from pyshacl import validate
 
+    from metrograph.errors import InputError, MetrographError
     from metrograph.validation.literals import one_line_literal_warnings
 
-    with one_line_literal_warnings():
+    with one_line_literal_warnings(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         data = Graph()
         for s, p, o, _g in dataset.quads((None, None, None, None)):
             data.add((s, p, o))
-        _conforms, report, _text = validate(
-            data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=False,
-            inplace=True)
+        try:
+            _conforms, report, _text = validate(
+                data, shacl_graph=shapes, inference="none", advanced=True,
+                allow_warnings=False, inplace=True)
+        except MetrographError:
+            raise
+        except Exception as exc:  # rdflib raises a bare Exception (an undeclared prefix)
+            # the shapes passed check_shapes; what pySHACL still cannot run, in one line
+            message = " ".join(str(exc).split())[:500]
+            raise InputError(f"pySHACL cannot validate with these shapes: {message}",
+                             source="shapes") from None
+    for warning in {str(w.message).splitlines()[0] for w in caught}:
+        logging.getLogger(__name__).warning("pySHACL: %s", warning)
     return report  # type: ignore[no-any-return]
 
 
