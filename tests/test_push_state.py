@@ -252,14 +252,12 @@ def test_a_failed_write_into_an_empty_graph_leaves_it_empty(
     assert not [g for g in names if str(g).startswith("urn:metrograph:staging:")]
 
 
-def _flat_blank_graph(base: str, tag: str) -> Graph:
-    """Items under ``base`` with blank nodes that only ground terms surround (as
-    ``mg:statusCount``), and labels."""
+def _flat_blank_graph(tag: str) -> Graph:
+    """A graph with blank nodes that only ground terms surround (as ``mg:statusCount``)."""
     g = Graph()
     for i in range(3):
-        node, item = BNode(), URIRef(f"{base}item/{i}")
-        g.add((item, URIRef(EX + "label"), Literal(f"{tag} {i}", lang="fr")))
-        g.add((item, URIRef(EX + "count"), node))
+        node = BNode()
+        g.add((URIRef(f"{EX}item/{i}"), URIRef(EX + "count"), node))
         g.add((node, URIRef(EX + "value"), Literal(f"{tag} {i}")))
         g.add((node, URIRef(EX + "n"), Literal(i)))
     return g
@@ -273,25 +271,27 @@ def test_facts_pushed_again_under_another_graph_are_held_once(
     written last holds the facts, the earlier one keeps only the others; a server's union
     default graph then counts each fact once."""
     server: Server = request.getfixturevalue(which)
-    prefix, base = f"{GRAPH_BASE}test/settle/{which}/", f"{EX}settle/{which}/"
+    prefix = f"{GRAPH_BASE}test/settle/{which}/"
     urls = {"update_url": server.update_url, "query_url": server.query_url}
-    only_old = (URIRef(base + "old"), URIRef(EX + "label"), Literal("only in the old graph"))
-    old = _flat_blank_graph(base, "x")
+    only_old = (URIRef(EX + "old"), URIRef(EX + "label"), Literal("only in the old graph"))
+    old = _graph("x") + _flat_blank_graph("x")
     old.add(only_old)
     push(_release(prefix, old=old), server.gsp_url, **urls)
-    report = push(_release(prefix, new=_flat_blank_graph(base, "x")), server.gsp_url, **urls)
+    report = push(_release(prefix, new=_graph("x") + _flat_blank_graph("x")), server.gsp_url,
+                  **urls)
     assert report.settled == [URIRef(prefix + "old")]
     assert set(_remote(server, prefix + "old")) == {only_old}
-    assert isomorphic(_remote(server, prefix + "new"), _flat_blank_graph(base, "x"))
+    assert isomorphic(_remote(server, prefix + "new"), _graph("x") + _flat_blank_graph("x"))
     store = RemoteStore(server.query_url)
-    [[n]] = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ <{base}item/1> ?p ?o . ?o ?q ?v }}"
+    [[n]] = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ <{EX}item/1> ?p ?o . ?o ?q ?v }}"
                          ).rows
     assert int(str(n)) == 2  # one blank node, two values: not one per graph
     # pushed again unchanged: nothing sent, nothing to settle
-    again = push(_release(prefix, new=_flat_blank_graph(base, "x")), server.gsp_url, **urls)
+    again = push(_release(prefix, new=_graph("x") + _flat_blank_graph("x")), server.gsp_url,
+                 **urls)
     assert [r.method for r in again.graphs] == ["unchanged"] and again.settled == []
     # added through the store (metrograph.load(store=RemoteStore)): only what is new goes in
     writer = RemoteStore(server.query_url, server.update_url, server.gsp_url)
-    writer.add(_flat_blank_graph(base, "x") + _flat_blank_graph(base + "y/", "y"),
-               URIRef(prefix + "added"))
-    assert isomorphic(_remote(server, prefix + "added"), _flat_blank_graph(base + "y/", "y"))
+    extra = _graph("x", 3) + _graph("y", 2)
+    writer.add(extra, URIRef(prefix + "added"))
+    assert isomorphic(_remote(server, prefix + "added"), _graph("y", 2))
