@@ -13,7 +13,6 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from metrograph.errors import PushError
-from metrograph.graph import GRAPH_BASE
 from metrograph.publishing.push import push
 from metrograph.stores.remote import RemoteStore
 from metrograph.stores.remote.state import STATE
@@ -250,48 +249,3 @@ def test_a_failed_write_into_an_empty_graph_leaves_it_empty(
     assert len(_remote(oxigraph_scratch, name)) == 0
     names = RemoteStore(oxigraph_scratch.query_url).graph_names()
     assert not [g for g in names if str(g).startswith("urn:metrograph:staging:")]
-
-
-def _flat_blank_graph(tag: str) -> Graph:
-    """A graph with blank nodes that only ground terms surround (as ``mg:statusCount``)."""
-    g = Graph()
-    for i in range(3):
-        node = BNode()
-        g.add((URIRef(f"{EX}item/{i}"), URIRef(EX + "count"), node))
-        g.add((node, URIRef(EX + "value"), Literal(f"{tag} {i}")))
-        g.add((node, URIRef(EX + "n"), Literal(i)))
-    return g
-
-
-@pytest.mark.parametrize("which", SERVERS)
-def test_facts_pushed_again_under_another_graph_are_held_once(
-        request: pytest.FixtureRequest, which: str) -> None:
-    """A part renamed (a knowledge graph's layout, then a release's), a file pushed again after
-    an edit (its content-named graph renamed), a file loaded into the server twice: the graph
-    written last holds the facts, the earlier one keeps only the others; a server's union
-    default graph then counts each fact once."""
-    server: Server = request.getfixturevalue(which)
-    prefix = f"{GRAPH_BASE}test/settle/{which}/"
-    urls = {"update_url": server.update_url, "query_url": server.query_url}
-    only_old = (URIRef(EX + "old"), URIRef(EX + "label"), Literal("only in the old graph"))
-    old = _graph("x") + _flat_blank_graph("x")
-    old.add(only_old)
-    push(_release(prefix, old=old), server.gsp_url, **urls)
-    report = push(_release(prefix, new=_graph("x") + _flat_blank_graph("x")), server.gsp_url,
-                  **urls)
-    assert report.settled == [URIRef(prefix + "old")]
-    assert set(_remote(server, prefix + "old")) == {only_old}
-    assert isomorphic(_remote(server, prefix + "new"), _graph("x") + _flat_blank_graph("x"))
-    store = RemoteStore(server.query_url)
-    [[n]] = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ <{EX}item/1> ?p ?o . ?o ?q ?v }}"
-                         ).rows
-    assert int(str(n)) == 2  # one blank node, two values: not one per graph
-    # pushed again unchanged: nothing sent, nothing to settle
-    again = push(_release(prefix, new=_graph("x") + _flat_blank_graph("x")), server.gsp_url,
-                 **urls)
-    assert [r.method for r in again.graphs] == ["unchanged"] and again.settled == []
-    # added through the store (metrograph.load(store=RemoteStore)): only what is new goes in
-    writer = RemoteStore(server.query_url, server.update_url, server.gsp_url)
-    extra = _graph("x", 3) + _graph("y", 2)
-    writer.add(extra, URIRef(prefix + "added"))
-    assert isomorphic(_remote(server, prefix + "added"), _graph("y", 2))

@@ -9,8 +9,7 @@ push is recorded on the server (the SHA-256 of its sorted N-Triples and the coun
 :mod:`metrograph.stores.remote.state`): a graph whose digest and count are those recorded is not
 sent again, so pushing the same thing twice sends nothing and changes nothing. Then, with
 ``prune``, the server's graphs under metrograph's graph namespace that earlier pushes recorded
-and the source does not hold are dropped (without it, they lose the facts the source holds:
-each fact once); and where the server's default graph is not the
+and the source does not hold are dropped; and where the server's default graph is not the
 union of its named graphs (Oxigraph by default) and something changed, it is rebuilt as their
 distinct union, so that plain SPARQL clients running the ``queries/*.rq`` files see each fact
 once.
@@ -53,14 +52,12 @@ _OXIGRAPH_FORMATS = {"trig": ox.RdfFormat.TRIG, "nq": ox.RdfFormat.N_QUADS,
 class PushReport:
     """What :func:`push` did: one :class:`~metrograph.stores.remote.WriteResult` per named graph,
     the default-graph triples of the source that were not pushed (see ``default_graph``), the
-    graphs pruned, whether the server's default graph was rebuilt as the union, and the graphs
-    of earlier pushes left in place from which the facts pushed now were removed."""
+    graphs pruned, and whether the server's default graph was rebuilt as the union."""
 
     graphs: list[WriteResult] = field(default_factory=list)
     skipped_default_triples: int = 0
     pruned: list[URIRef] = field(default_factory=list)
     default_union: bool = False
-    settled: list[URIRef] = field(default_factory=list)
 
     @property
     def triples(self) -> int:
@@ -74,8 +71,6 @@ class PushReport:
                  + f" ({r.method}{', staged' if r.staged else ''}"
                  + f"{', one transaction' if r.transactional else ''})" for r in self.graphs]
         lines += [f"{g}: pruned (not in this release)" for g in self.pruned]
-        lines += [f"{g}: kept, without the facts this push holds (each fact once)"
-                  for g in self.settled]
         if self.default_union:
             lines.append("default graph: rebuilt as the union of the named graphs")
         if self.skipped_default_triples:
@@ -249,8 +244,6 @@ def _push_parts(writer: GraphWriter, parts: dict[URIRef, Upload], *, replace: bo
                             f"{pushed})", done) from exc
     try:
         pruned = writer.prune([r.graph for r in done], GRAPH_BASE) if prune else []
-        settled = (writer.settle([r.graph for r in done], GRAPH_BASE)
-                   if writer.update_url and writer.query_url else [])
         changed = pruned or state.default_stale or any(r.method != "unchanged" for r in done)
         union = False
         if writer.update_url and writer.query_url and changed:
@@ -261,4 +254,4 @@ def _push_parts(writer: GraphWriter, parts: dict[URIRef, Upload], *, replace: bo
                 writer.default_graph_settled()
     except MetrographError as exc:
         raise PushError(f"every graph was pushed, but then: {exc}", done) from exc
-    return PushReport(done, skipped, pruned, union, settled)
+    return PushReport(done, skipped, pruned, union)

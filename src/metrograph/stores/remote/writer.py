@@ -297,10 +297,6 @@ class GraphWriter:
                            record, empty=fresh)  # says what it left
             else:
                 placing = True
-                others = [g for g in (self.graph_names() if self.query_url else [])
-                          if not str(g).startswith(STAGING)]
-                if others:  # each fact once: what another graph holds is not added
-                    self.update(_settle_text(tmp, others), what=f"adding to <{name}>")
                 self.update(f"ADD GRAPH {iri_text(str(tmp))} TO {iri_text(str(name))} ;\n"
                             f"{forget_text(name)}", what=f"adding to <{name}>")
                 self._drop(tmp)
@@ -466,38 +462,18 @@ class GraphWriter:
                                "listing graphs")
         return sorted(URIRef(r["g"]) for r in rows if "g" in r and r["g"] != STATE)
 
-    def _left(self, keep: Iterable[URIRef], under: str) -> list[URIRef]:
-        """The graphs whose names start with ``under``, that are not in ``keep`` and that
-        metrograph's pushes recorded (:mod:`.state`)."""
-        kept = set(keep)
-        found = ServerState.from_rows(self.select(state_query(), "reading the push state"))
-        return sorted(g for g in found.recorded if str(g).startswith(under) and g not in kept)
-
     def prune(self, keep: Iterable[URIRef], under: str) -> list[URIRef]:
         """Drop the named graphs whose names start with ``under``, that are not in ``keep``,
         and that metrograph's pushes recorded (:mod:`.state`); return their names. A graph
         without a record (written by someone else, or only added to) is never dropped."""
-        gone = self._left(keep, under)
+        kept = set(keep)
+        found = ServerState.from_rows(self.select(state_query(), "reading the push state"))
+        gone = sorted(g for g in found.recorded if str(g).startswith(under) and g not in kept)
         for g in gone:
             stale = "" if self._virtuoso() else f" ;\n{default_stale_text()}"
             self.update(f"DROP SILENT GRAPH {iri_text(str(g))} ;\n{forget_text(g)}{stale}",
                         what=f"pruning <{g}>")
         return gone
-
-    def settle(self, keep: Iterable[URIRef], under: str) -> list[URIRef]:
-        """Each fact once: remove from each graph that :meth:`prune` would drop the facts that
-        a graph of ``keep`` (those just pushed) holds (``settle.ru``: ground triples, and
-        blank nodes described alike); return the graphs that held some. Their records stay,
-        so a later push of one of them sends it whole again (its count changed)."""
-        kept = sorted(set(keep))
-        left = self._left(kept, under)
-        changed = []
-        for g in left if kept else []:
-            before = self.count(g)
-            self.update(_settle_text(g, kept), what=f"removing from <{g}> the facts pushed now")
-            if self.count(g) != before:
-                changed.append(g)
-        return changed
 
     def default_is_union(self) -> bool:
         """Whether the server's default graph is the union of its named graphs (probed with a
@@ -538,13 +514,6 @@ _AGAIN = ("the next push sends it again, and rebuilds the default graph where th
 def _text(name: str) -> str:
     """The SPARQL Update ``name`` of this package."""
     return files("metrograph.stores.remote").joinpath(name).read_text("utf-8")
-
-
-def _settle_text(target: URIRef, kept: Iterable[URIRef]) -> str:
-    """``settle.ru``: remove from ``target`` the facts a graph of ``kept`` holds."""
-    values = " ".join(iri_text(str(g)) for g in kept)
-    text = _text("settle.ru").replace("<urn:metrograph:kept>", values)
-    return text.replace("<urn:metrograph:target>", iri_text(str(target)))
 
 
 def _form(**fields: str) -> bytes:
