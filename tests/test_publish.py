@@ -902,3 +902,22 @@ def test_a_publish_stopped_by_a_signal_leaves_nothing_and_says_so(number: int,
     lines = err.strip().splitlines()
     assert lines == [f"metrograph: error: stopped by {signal.Signals(number).name}"], err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_signal_ignored_by_the_caller_stays_ignored(tmp_path: Path) -> None:
+    """Under ``nohup`` (SIGHUP ignored, inherited through exec) a hangup while the release is
+    being written changes nothing: the command ends its work, exit 0."""
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "metrograph", "publish", "-q", "-o",
+                             str(tmp_path / "rel")], stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".rel.*")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(tmp_path.glob(".rel.*")), "the release was never being written"
+    proc.send_signal(signal.SIGHUP)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert (tmp_path / "rel" / "metrograph.ttl").is_file()

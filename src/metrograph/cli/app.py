@@ -870,7 +870,9 @@ class _Stopped(BaseException):
 @contextlib.contextmanager
 def _stoppable() -> Iterator[None]:
     """Within the block (in the main thread), SIGTERM and SIGHUP raise :class:`_Stopped`;
-    a second one ends the process at once, as by default."""
+    a second one ends the process at once, as by default. A signal whose handler is not the
+    default is left alone: ignored under ``nohup``, or a caller's own handler when ``main()``
+    is called from a program."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -880,7 +882,8 @@ def _stoppable() -> Iterator[None]:
         raise _Stopped(number)
 
     previous = {number: signal.signal(number, stop)
-                for number in (signal.SIGTERM, signal.SIGHUP)}
+                for number in (signal.SIGTERM, signal.SIGHUP)
+                if signal.getsignal(number) == signal.SIG_DFL}
     try:
         yield
     finally:
