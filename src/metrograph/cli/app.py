@@ -13,8 +13,7 @@ import logging
 import os
 import signal
 import sys
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -841,12 +840,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for handler in logging.getLogger().handlers:
         handler.addFilter(_printable_record)
     try:
-        with _stoppable():
-            _refuse_output_clash(args)
-            with one_line_literal_warnings():
-                code: int = args.func(args)
-            sys.stdout.flush()  # a write error on standard output (a full disk) shows here
-            return code
+        _refuse_output_clash(args)
+        with one_line_literal_warnings():
+            code: int = args.func(args)
+        sys.stdout.flush()  # a write error on standard output (a full disk) shows here
+        return code
     except MetrographError as exc:
         print(f"metrograph: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -856,39 +854,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else "cannot write the output: "
         print(printable(f"metrograph: error: {where}{exc.strerror or exc}"), file=sys.stderr)
         return EXIT_USAGE
-    except (KeyboardInterrupt, _Stopped) as exc:  # the files being written are removed
-        number = exc.args[0] if isinstance(exc, _Stopped) else signal.SIGINT
-        print(f"metrograph: error: stopped by {signal.Signals(number).name}", file=sys.stderr)
-        return 128 + number
-
-
-class _Stopped(BaseException):
-    """SIGTERM or SIGHUP (its number in ``args``), raised as Ctrl-C raises
-    ``KeyboardInterrupt``: what was being written is cleaned up as on any error."""
-
-
-@contextlib.contextmanager
-def _stoppable() -> Iterator[None]:
-    """Within the block (in the main thread), SIGTERM and SIGHUP raise :class:`_Stopped`;
-    a second one ends the process at once, as by default. A signal whose handler is not the
-    default is left alone: ignored under ``nohup``, or a caller's own handler when ``main()``
-    is called from a program."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(number: int, _frame: object) -> None:
-        signal.signal(number, signal.SIG_DFL)
-        raise _Stopped(number)
-
-    previous = {number: signal.signal(number, stop)
-                for number in (signal.SIGTERM, signal.SIGHUP)
-                if signal.getsignal(number) == signal.SIG_DFL}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+    except KeyboardInterrupt:  # Ctrl-C: the files being written are removed
+        # (SIGTERM and SIGHUP keep their default action: a Python handler runs only between
+        # bytecodes, so it held the process for as long as a native step such as an Oxigraph
+        # query lasted; a folder a killed run leaves is cleared by the next run)
+        print("metrograph: error: stopped by SIGINT", file=sys.stderr)
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":  # pragma: no cover
