@@ -178,6 +178,20 @@ def _abandon(worker: threading.Thread) -> None:
                                                    ctypes.py_object(_Abandoned))
 
 
+def checked_stream(start: Callable[[], tuple[list[str], Iterable[tuple[Node | None, ...]]]],
+                   check: Callable[[], None] | None,
+                   hand_over: Callable[[BaseException], BaseException] = lambda e: e,
+                   ) -> SelectStream:
+    """The answer ``start()`` makes: read as it comes without ``check``; with it, made by
+    :func:`watched_stream` and bounded by ``check`` between rows too (each store's
+    ``select_iter``)."""
+    if check is None:
+        variables, rows = start()
+        return SelectStream(variables, iter(rows))
+    stream = watched_stream(start, check, hand_over)
+    return SelectStream(stream.variables, bounded_rows(stream.rows, None, check))
+
+
 def watched_stream(start: Callable[[], tuple[list[str], Iterable[tuple[Node | None, ...]]]],
                    check: Callable[[], None],
                    hand_over: Callable[[BaseException], BaseException] = lambda e: e,

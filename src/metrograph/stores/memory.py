@@ -18,12 +18,12 @@ from metrograph.stores.base import (
     bind_text,
     bounded_rows,
     canonical_literals,
+    checked_stream,
     collect_rows,
     load_through_rdflib,
     rdflib_bindings,
     star_columns,
     star_extra,
-    watched_stream,
     write_sorted_ntriples,
 )
 
@@ -142,11 +142,7 @@ class MemoryStore:
             return (variables + [k for k, _ in extra],
                     bounded_rows(rows(), max_rows, None, [v for _, v in extra]))
 
-        if check is None:
-            variables, rows = start()
-            return SelectStream(variables, rows)
-        stream = watched_stream(start, check)
-        return SelectStream(stream.variables, bounded_rows(stream.rows, None, check))
+        return checked_stream(start, check)
 
     def concurrent_reads(self) -> bool:
         """False: rdflib's SPARQL engine is not known to be thread-safe."""

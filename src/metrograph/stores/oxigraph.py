@@ -41,10 +41,10 @@ from metrograph.stores.base import (
     SelectStream,
     bind_text,
     bounded_rows,
+    checked_stream,
     collect_rows,
     star_columns,
     star_extra,
-    watched_stream,
 )
 from metrograph.stores.oxigraph_answers import Undecodable, decode_tsv
 
@@ -591,11 +591,7 @@ class OxigraphStore:
             return (variables + [k for k, _ in extra],
                     bounded_rows(rows(), max_rows, None, [v for _, v in extra]))
 
-        if check is None:
-            variables, rows = start()
-            return SelectStream(variables, rows)
-        stream = watched_stream(start, check, _detach)
-        return SelectStream(stream.variables, bounded_rows(stream.rows, None, check))
+        return checked_stream(start, check, _detach)
 
     @_frees_here
     def update(self, update: str) -> None:
