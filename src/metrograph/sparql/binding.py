@@ -32,7 +32,7 @@ variable, the variable is kept and its meaning written out:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 
 from rdflib import BNode, Literal, URIRef
@@ -190,16 +190,20 @@ def projection(query: str) -> list[str] | None:
     tokens: comments, strings and IRIs cannot mislead it)."""
     tokens = tokenize(query)
     sig = [i for i, t in enumerate(tokens) if t.kind not in ("ws", "comment")]
+    for pos, _i, tok, brace in _nesting(tokens, sig):
+        if tok.kind == "word" and tok.text.upper() == "SELECT" and brace == 0:
+            return _projected(tokens, sig, pos) or None
+    return None
+
+
+def _nesting(tokens: list[Token], sig: list[int]) -> Iterator[tuple[int, int, Token, int]]:
+    """Each significant token (its position in ``sig``, its index, itself) with the brace
+    depth after it."""
     brace = 0
     for pos, i in enumerate(sig):
         tok = tokens[i]
-        if tok.text == "{":
-            brace += 1
-        elif tok.text == "}":
-            brace -= 1
-        elif tok.kind == "word" and tok.text.upper() == "SELECT" and brace == 0:
-            return _projected(tokens, sig, pos) or None
-    return None
+        brace += (tok.text == "{") - (tok.text == "}")
+        yield pos, i, tok, brace
 
 
 def _private(tokens: list[Token], sig: list[int], names: Collection[str]) -> set[int]:
@@ -210,13 +214,10 @@ def _private(tokens: list[Token], sig: list[int], names: Collection[str]) -> set
     if not names:
         return hidden
     frames: list[tuple[int, set[str] | None]] = []  # (brace depth, projected; None for *)
-    brace = 0
-    for pos, i in enumerate(sig):
-        tok = tokens[i]
+    for pos, i, tok, brace in _nesting(tokens, sig):
         if tok.text == "{":
-            brace += 1
-        elif tok.text == "}":
-            brace -= 1
+            continue
+        if tok.text == "}":
             while frames and frames[-1][0] > brace:
                 frames.pop()
         elif tok.kind == "word" and tok.text.upper() == "SELECT" and brace > 0:
