@@ -1,29 +1,22 @@
 """Blank nodes labelled by content, with W3C RDF Dataset Canonicalization (RDFC-1.0) as
 pyoxigraph ships it (``pyoxigraph.Dataset.canonicalize``).
 
-Two uses:
+- :func:`canonical_quads` gives blank nodes their RDFC-1.0 labels (``c14n0``...), so dumps are
+  byte-identical whatever ids a parser gave; only quads mentioning a blank node are
+  canonicalised. 1,000 blank nodes: 0.01 s, where rdflib's ``to_canonical_graph`` took > 2 min.
+- :func:`content_labelled` relabels each *component* of blank nodes (joined by the quads that
+  mention them) by a hash of its canonical form: two files holding the same structure with the
+  same attachments (a checksum, an SDG link) give it the same labels, and the store holds it
+  once. A component in one graph is hashed without its graph name (N-Triples and TriG dumps
+  then agree).
 
-- :func:`canonical_quads` gives a dataset's blank nodes their RDFC-1.0 labels (``c14n0``...),
-  so that dumps are byte-identical whatever ids a parser gave. Only the quads that mention a
-  blank node are canonicalised: the others cannot change a label. Measured on 1,000 blank
-  nodes: 0.01 s here, where rdflib's ``to_canonical_graph`` took more than 2 minutes.
-- :func:`content_labelled` relabels each *component* of blank nodes (the blank nodes joined by
-  the quads that mention them) by a hash of its canonical form. Two files that hold the same
-  blank-node structure with the same attachments (a source's checksum, an SDG link) then give
-  it the same labels, and the store holds it once: under RDF's semantics the two copies say
-  the same thing. A component held in one graph is hashed without its graph name, so that a
-  dump loaded as N-Triples or as TriG gives the same labels.
-
-RDFC-1.0 is exponential in the worst case: blank nodes that only their place tells apart
-take it minutes (measured with pyoxigraph 0.5.13: a list of 1,000 equal items 129 s, lists
-nested 1,000 deep 6 min; 200 blank nodes in a ring 5 s). A component of more than
-:data:`TREE_FROM` blank nodes in which every blank node is the object of at most one quad and
-no blank node leads back to itself (a tree: lists, nested descriptions) is labelled instead
-by :func:`_tree_labels`, in linear time: a node's label hashes its parent's label, the
-predicate that leads to it, the content of its subtree, and its rank among siblings with the
-same content (such siblings are interchangeable, so the labelled triples are the same
-whichever gets which rank). Other large components (a blank node referenced twice, a cycle)
-still go to RDFC-1.0; data with such structures should use IRIs.
+RDFC-1.0 is exponential in the worst case (pyoxigraph 0.5.13: a list of 1,000 equal items
+129 s, lists nested 1,000 deep 6 min, 200 blank nodes in a ring 5 s). A component of more than
+:data:`TREE_FROM` blank nodes that is a tree (each blank node the object of at most one quad,
+none leading back to itself: lists, nested descriptions) is labelled in linear time by
+:func:`_tree_labels`: a node's label hashes its parent's label, the predicate leading to it, its
+subtree's content and its rank among siblings of the same content (interchangeable, so the
+labelled triples do not depend on the ranks). Other large components still go to RDFC-1.0.
 """
 
 from __future__ import annotations
@@ -194,7 +187,6 @@ def _tree_labels(component: Sequence[Any]) -> dict[Any, str] | None:
         if kids:
             rank(kids, labels[node])
     return {n: "t" + label for n, label in labels.items()}
-
 
 
 def _components(quads: Sequence[Any]) -> list[list[Any]]:

@@ -46,8 +46,6 @@ def replaceable(folder: Path, overwrite: bool, marker: str, kind: str) -> None:
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
-_SCRATCH = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.(?:new|old)\Z")
-
 
 def process_alive(pid: int) -> bool:
     """Whether process ``pid`` still runs (its scratch files are then still in use)."""
@@ -60,17 +58,23 @@ def process_alive(pid: int) -> bool:
     return True
 
 
-def clean_stale(target: Path) -> None:
-    """Remove the scratch folders beside ``target`` (``.{name}.{pid}.*.new`` / ``.old``) left
-    by runs whose process is gone (killed during a publish)."""
+def clean_stale(target: Path, suffix: str = "new|old") -> None:
+    """Remove the scratch folders beside ``target`` (``.{name}.{pid}.*.new`` / ``.old``; with
+    ``suffix="tmp"``, the temporary files ``.{name}.{pid}.*.tmp``) left by runs whose process
+    is gone (killed while writing)."""
+    pattern = re.compile(re.escape(f".{target.name}.")
+                         + rf"(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.(?:{suffix})\Z")
     try:
         entries = list(target.parent.iterdir())
     except OSError:
         return
     for entry in entries:
-        match = _SCRATCH.fullmatch(entry.name)
-        if (match and match["name"] == target.name and entry.is_dir()
-                and not entry.is_symlink() and not process_alive(int(match["pid"]))):
+        match = pattern.fullmatch(entry.name)
+        if match is None or process_alive(int(match["pid"])):
+            continue
+        if suffix == "tmp" and not entry.is_dir():
+            entry.unlink(missing_ok=True)
+        elif suffix != "tmp" and entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
 
 

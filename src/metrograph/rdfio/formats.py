@@ -23,7 +23,6 @@ __all__ = ["FORMATS", "MAX_TERM_BYTES", "TERM_TOO_LONG", "Format", "default_grap
 MAX_TERM_BYTES = 16 << 20
 
 
-
 def _too_long(term: object) -> bool:
     return (isinstance(term, str) and len(term) > MAX_TERM_BYTES // 4
             and len(term.encode("utf-8")) > MAX_TERM_BYTES)
@@ -102,11 +101,10 @@ def read_quads(data: bytes, *, source: str, fmt: Format, graph: URIRef,
     :class:`~metrograph.errors.UnsafeInputError` for input that would expand without bound or
     fetch something (:mod:`metrograph.rdfio.guards`).
 
-    The parser is Oxigraph's, and the terms are those an Oxigraph store holds (each literal in
-    its canonical form: ``"065"^^xsd:integer`` is ``"65"``, a date keeps its time zone): a file
-    means the same in rdflib's store as in Oxigraph's. rdflib's parsers accepted what Oxigraph
-    refuses (an RDF/XML root that is not RDF, a numeric ``@id``, an IRI with a space) and
-    dropped a date's time zone."""
+    The parser is Oxigraph's and the terms those an Oxigraph store holds (literals canonical:
+    ``"065"^^xsd:integer`` is ``"65"``; a date keeps its time zone), so a file means the same in
+    both stores. rdflib's parsers accepted what Oxigraph refuses (an RDF/XML root that is not
+    RDF, a numeric ``@id``, an IRI with a space) and dropped a date's time zone."""
     import pyoxigraph as ox
 
     from metrograph.rdfio.canonical import from_ox
@@ -143,11 +141,8 @@ def read_graph(path: str | Path, format: str | None = None) -> Graph:
     :func:`parse_into` reads: a regular file of bounded size, nothing fetched or expanded
     without bound, errors naming the file. For callers that want an rdflib ``Graph`` (extra
     shapes, a statuses file) instead of ``Graph.parse(path)``, which fetches URLs."""
-    fmt = format_for(path, format)
-    dataset = Dataset()
-    parse_into(dataset, read_input(path), source=str(path), fmt=fmt,
-               graph=URIRef(Path(path).resolve().as_uri()))
+    quads = read_quads(read_input(path), source=str(path), fmt=format_for(path, format),
+                       graph=URIRef(Path(path).resolve().as_uri()))
     out = Graph()
-    for s, p, o, _g in dataset.quads((None, None, None, None)):
-        out.add((s, p, o))
+    out.addN((s, p, o, out) for s, p, o, _g in quads)
     return out

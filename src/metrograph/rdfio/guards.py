@@ -1,21 +1,18 @@
 """Refusing RDF that would make a parser do more than read it: expand entities without bound,
 fetch a URL or read another file.
 
-Both stores are exposed, each in its own way (measured on rdflib 7.6, pyoxigraph 0.5):
+Measured on rdflib 7.6, pyoxigraph 0.5:
 
-- RDF/XML. Oxigraph's parser expands nested DTD entities without limit: a 700-byte "billion
-  laughs" file asks for 2.4 GB and aborts the process; rdflib (expat through SAX) spends more
-  than a minute on a 10^6 expansion. defusedxml would refuse every entity declaration, but
-  RDF/XML written by ontology editors declares ``<!ENTITY owl "http://...#">`` as a matter of
-  course, so :func:`check_rdfxml` reads the prolog with expat (stopping at the first element)
-  and refuses only what can grow or reach out: parameter entities, external entities, entities
-  defined through other entities, and documents whose entity references would expand past
-  ``10 x`` the file's size plus 1 MiB. It also refuses ``<!ATTLIST>`` default values, which
-  rdflib turns into statements and Oxigraph ignores (one file, two graphs).
-- JSON-LD. rdflib fetches a context given as a URL over HTTP, and reads a ``file:`` or
-  relative one from disk; Oxigraph refuses both. :func:`check_jsonld` refuses any context
-  given by reference (``"@context": "..."``, at any depth, scoped contexts included) and any
-  ``@import``, with the same message on both stores.
+- RDF/XML. Oxigraph expands nested DTD entities without limit (a 700-byte "billion laughs"
+  file asks for 2.4 GB and aborts the process); rdflib spends over a minute on a 10^6
+  expansion. defusedxml would refuse every entity, but ontology editors declare ``<!ENTITY owl
+  "http://...#">`` as a matter of course, so :func:`check_rdfxml` reads the prolog with expat
+  and refuses only what can grow or reach out: parameter, external and nested entities, and
+  references expanding past 10 x the file's size plus 1 MiB. It also refuses ``<!ATTLIST>``
+  default values, which rdflib turns into statements and Oxigraph ignores.
+- JSON-LD. rdflib fetches a context given as a URL and reads a ``file:`` or relative one;
+  Oxigraph refuses both. :func:`check_jsonld` refuses any context given by reference (at any
+  depth, scoped contexts included) and any ``@import``, with one message on both stores.
 
 Turtle, TriG, N-Triples and N-Quads have no construct that fetches or expands anything.
 """
@@ -25,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 from xml.parsers import expat
 
 from metrograph.errors import InputError, UnsafeInputError
@@ -52,7 +49,7 @@ def check_rdfxml(data: bytes, source: str) -> None:
     parser = expat.ParserCreate()
     sizes: dict[str, int] = {}
 
-    def refuse(message: str) -> None:
+    def refuse(message: str) -> NoReturn:
         raise UnsafeInputError(message, source=source, line=parser.CurrentLineNumber)
 
     def on_entity(name: str, is_parameter: int, value: str | None, _base: str | None,
@@ -64,7 +61,6 @@ def check_rdfxml(data: bytes, source: str) -> None:
         if value is None:
             refuse(f"declares the external entity &{name}; ({system_id!r}: refused, reading it "
                    "would open another file or fetch a URL)")
-        assert value is not None
         if "&" in value:
             refuse(f"the entity &{name}; is defined through other entities (refused: nested "
                    "entities expand a small file without bound, the 'billion laughs' attack)")

@@ -23,19 +23,22 @@ __all__ = ["MAX_INPUT_BYTES", "check_input_path", "read_input"]
 MAX_INPUT_BYTES = 4 << 30
 
 
-def _kind(mode: int) -> str | None:
-    """What a non-regular file is, in words (``None`` for a regular file)."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a folder, not a file"
-    if stat.S_ISFIFO(mode):
-        return "is a named pipe (FIFO), not a regular file"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "is a device, not a regular file"
-    if stat.S_ISSOCK(mode):
-        return "is a socket, not a regular file"
-    return "is not a regular file"
+_KINDS = ((stat.S_ISDIR, "is a folder, not a file"),
+          (stat.S_ISFIFO, "is a named pipe (FIFO), not a regular file"),
+          (stat.S_ISCHR, "is a device, not a regular file"),
+          (stat.S_ISBLK, "is a device, not a regular file"),
+          (stat.S_ISSOCK, "is a socket, not a regular file"))
+
+
+def _check_regular(st: os.stat_result, shown: str, max_bytes: int) -> None:
+    """Raise :class:`InputError` naming ``shown`` unless ``st`` is a regular file of at most
+    ``max_bytes``."""
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((k for test, k in _KINDS if test(st.st_mode)), "is not a regular file")
+        raise InputError(kind, source=shown)
+    if st.st_size > max_bytes:
+        raise InputError(f"is {st.st_size:,} bytes, over the limit of {max_bytes:,} bytes",
+                         source=shown)
 
 
 def _os_message(exc: OSError) -> str:
@@ -48,10 +51,6 @@ def _os_message(exc: OSError) -> str:
     if exc.errno == errno.ENOTDIR:
         return "a part of the path is not a folder"
     return f"cannot read: {exc.strerror or exc}"
-
-
-def _size_message(size: int, limit: int) -> str:
-    return f"is {size:,} bytes, over the limit of {limit:,} bytes"
 
 
 def check_input_path(path: str | Path, *, folder: bool | None = False,
@@ -73,11 +72,7 @@ def check_input_path(path: str | Path, *, folder: bool | None = False,
         return p
     if folder is True:
         raise InputError("is not a folder", source=shown)
-    kind = _kind(st.st_mode)
-    if kind:
-        raise InputError(kind, source=shown)
-    if st.st_size > max_bytes:
-        raise InputError(_size_message(st.st_size, max_bytes), source=shown)
+    _check_regular(st, shown, max_bytes)
     if not os.access(p, os.R_OK):
         raise InputError("permission denied", source=shown)
     return p
@@ -89,10 +84,9 @@ BOM = b"\xef\xbb\xbf"
 
 def read_input(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
     """The bytes of the regular file ``path`` (at most ``max_bytes``; a leading UTF-8 byte
-    order mark dropped). Never blocks on a pipe
-    and never reads more than the file's size: a FIFO, device, socket or folder, a missing or
-    unreadable file, one over the limit or one that grows while read raise
-    :class:`InputError` naming it."""
+    order mark dropped). Never blocks on a pipe and never reads more than the file's size: a
+    FIFO, device, socket or folder, a missing or unreadable file, one over the limit or one
+    that grows while read raise :class:`InputError` naming it."""
     p = Path(path)
     shown = str(path)
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
@@ -104,11 +98,7 @@ def read_input(path: str | Path, *, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
         raise InputError(_os_message(exc), source=shown) from None
     try:
         st = os.fstat(fd)
-        kind = _kind(st.st_mode)
-        if kind:
-            raise InputError(kind, source=shown)
-        if st.st_size > max_bytes:
-            raise InputError(_size_message(st.st_size, max_bytes), source=shown)
+        _check_regular(st, shown, max_bytes)
         chunks: list[bytes] = []
         want = st.st_size + 1  # one byte more than the size seen tells a growing file
         while want > 0:

@@ -1,20 +1,16 @@
 """Syntax errors that name their line and column, in every format Oxigraph reads.
 
-Oxigraph's Turtle, TriG, N-Triples, N-Quads and JSON parsers give the position of an error;
-its RDF/XML parser and JSON-LD's checks above JSON give none, and its RDF/XML parser accepts a
-document cut short (measured on pyoxigraph 0.5.13: a file missing its closing
-``</rdf:Description>`` and ``</rdf:RDF>`` reads as a graph, without a word). So:
+Oxigraph's RDF/XML parser and JSON-LD's checks above JSON give no position, and its RDF/XML
+parser accepts a document cut short (pyoxigraph 0.5.13 reads a file missing its closing
+``</rdf:Description>`` and ``</rdf:RDF>`` without a word). So:
 
-- :func:`check_xml` reads RDF/XML with expat, the standard library's XML parser, before
-  Oxigraph does: an ill-formed document (a truncated one included) is refused with expat's
-  line and column. :mod:`metrograph.rdfio.guards` has already refused what could expand or
-  reach out, and expat here neither loads external entities nor reads parameter entities.
-  Measured: 0.23 s for a 14 MB, 100k-triple RDF/XML file, which Oxigraph parses in 0.28 s.
-- :func:`syntax_error` turns a parser's ``SyntaxError`` into :class:`InputError`. When the
-  error carries no position it locates the text the message quotes (``'http://e x/'``,
-  ``Unknown prefix zz:``) in the input, when that text occurs there once: where it occurs
-  more than once (in a literal before the attribute that breaks the rule, say) the error keeps
-  no position rather than a wrong one.
+- :func:`check_xml` reads RDF/XML with expat first: an ill-formed (or truncated) document is
+  refused with expat's line and column (0.23 s for a 14 MB, 100k-triple file, which Oxigraph
+  parses in 0.28 s). :mod:`~metrograph.rdfio.guards` has already refused what could expand or
+  reach out.
+- :func:`syntax_error` turns a parser's ``SyntaxError`` into :class:`InputError`; without a
+  position it locates the text the message quotes (``'http://e x/'``, ``Unknown prefix zz:``)
+  in the input when it occurs there once (else no position rather than a wrong one).
 """
 
 from __future__ import annotations

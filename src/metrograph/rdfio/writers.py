@@ -1,16 +1,13 @@
-"""Serialising the graph deterministically, and writing files atomically.
+"""Serialising the graph deterministically (``export``, ``publish``), and writing files atomically.
 
-The same graph gives the same bytes, blank nodes included: blank nodes are relabelled
-canonically, lines, graphs, subjects and values are sorted, and no prefix is left for the
-writer to invent. These writers serve ``metrograph export`` and ``metrograph publish``.
-
-Turtle and N-Quads go through rdflib's serialisers; TriG and JSON-LD are written here for
-byte-stable output (see their functions). RDF/XML is written here because both maintained
-writers were measured to write other graphs than they were given (rdflib 7.6, pyoxigraph
-0.5.13): rdflib's ``pretty-xml`` wrote ``xml:lang`` as an undeclared
-``ns1:lang`` and dropped the statements about list nodes; Oxigraph's RDF/XML writer wrote a
-literal's carriage return raw (XML readers read it as a line feed), and ill-formed XML, without
-an error, for a property IRI ending in ``/`` or a literal holding a control character.
+The same graph gives the same bytes: blank nodes relabelled canonically, lines, graphs,
+subjects and values sorted, no prefix left for the writer to invent. Turtle and N-Quads go
+through rdflib's serialisers; TriG and JSON-LD are written here for byte-stable output (see
+their functions). RDF/XML is written here because both maintained writers wrote other graphs
+than they were given (rdflib 7.6, pyoxigraph 0.5.13): rdflib's ``pretty-xml`` wrote
+``xml:lang`` as an undeclared ``ns1:lang`` and dropped the statements about list nodes;
+Oxigraph's wrote a literal's carriage return raw (read back as a line feed), and ill-formed XML,
+without an error, for a property IRI ending in ``/`` or a literal holding a control character.
 """
 
 from __future__ import annotations
@@ -33,7 +30,7 @@ from rdflib.term import Node
 from metrograph.errors import DataError, InputError
 from metrograph.namespaces import PREFIXES, bind_prefixes
 from metrograph.rdfio.canonical import canonical_quads, from_ox, to_ox
-from metrograph.rdfio.folders import process_alive
+from metrograph.rdfio.folders import clean_stale
 from metrograph.rdfio.formats import format_for
 
 __all__ = [
@@ -62,19 +59,16 @@ _DEFAULT = URIRef(DATASET_DEFAULT_GRAPH_ID)
 def union_graph(dataset: Dataset) -> Graph:
     """The union of ``dataset``'s graphs as one graph (prefixes bound)."""
     g = bind_prefixes(Graph())
-    for s, p, o, _g in dataset.quads((None, None, None, None)):
-        g.add((s, p, o))
+    g.addN((s, p, o, g) for s, p, o, _g in dataset.quads((None, None, None, None)))
     return g
 
 
 def canonical_parts(dataset: Dataset,
                     group: Callable[[URIRef], URIRef] | None = None) -> dict[URIRef, Graph]:
-    """``dataset``'s graphs (grouped by ``group``, e.g. into a release's parts), with every blank
-    node relabelled by W3C RDFC-1.0 (:func:`~metrograph.rdfio.canonical.canonical_quads`, run
-    over the grouped dataset): the label depends only on the blank node's place in the grouped
-    dataset, so the same graph gets the same labels whatever ids its parser gave. Blank nodes
-    shared by several parts stay shared. Keys are sorted; ``rdflib``'s default graph identifier
-    stands for triples outside any named graph."""
+    """``dataset``'s graphs (grouped by ``group``, e.g. into a release's parts), every blank
+    node relabelled by W3C RDFC-1.0 over the grouped dataset (:func:`canonical_quads`), so the
+    same graph gets the same labels whatever ids its parser gave; blank nodes shared by parts
+    stay shared. Keys sorted; rdflib's default graph identifier holds the unnamed triples."""
     import pyoxigraph as ox
 
     parts: dict[URIRef, Graph] = {}
@@ -97,8 +91,7 @@ def merge_parts(parts: Mapping[URIRef, Graph]) -> Graph:
     """The union of ``parts``' graphs."""
     union = Graph()
     for graph in parts.values():
-        for triple in graph:
-            union.add(triple)
+        union += graph
     return union
 
 
@@ -107,8 +100,7 @@ def _prefixed(graph: Graph) -> Graph:
     predicate namespace, so that the serialiser never invents one (rdflib numbers invented
     prefixes in the order it meets them, which varies between runs)."""
     out = bind_prefixes(Graph(bind_namespaces="none"))
-    for triple in graph:
-        out.add(triple)
+    out += graph
     known = {str(ns) for _prefix, ns in out.namespaces()}
     missing = set()
     for predicate in out.predicates(unique=True):
@@ -148,11 +140,14 @@ def turtle_text(graph: Graph) -> str:
     return _prefixed(exact).serialize(format="longturtle")
 
 
+def _sorted_lines(text: str) -> str:
+    # split on LF only: literals may hold other line separators (U+2028, VT, FF...)
+    return "".join(line + "\n" for line in sorted(set(text.split("\n"))) if line.strip())
+
+
 def ntriples_text(graph: Graph) -> str:
     """``graph`` as N-Triples, one sorted line per triple."""
-    # split on LF only: literals may hold other line separators (U+2028, VT, FF...)
-    lines = graph.serialize(format="nt").split("\n")
-    return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
+    return _sorted_lines(graph.serialize(format="nt"))
 
 
 def _compact(iri: str) -> str:
@@ -297,10 +292,8 @@ def nquads_text(parts: Mapping[URIRef, Graph]) -> str:
     ds = Dataset()
     for name, graph in parts.items():
         target = ds.graph(name)
-        for triple in graph:
-            target.add(triple)
-    lines = ds.serialize(format="nquads").split("\n")
-    return "".join(line + "\n" for line in sorted(set(lines)) if line.strip())
+        target += graph
+    return _sorted_lines(ds.serialize(format="nquads"))
 
 
 _RDF = str(RDF)
@@ -351,13 +344,11 @@ def _xml_node(node: Node) -> str:
 
 
 def rdfxml_text(graph: Graph) -> str:
-    """``graph`` as RDF/XML: one ``rdf:Description`` per subject (sorted), one property element
-    per triple (sorted), blank nodes by ``rdf:nodeID``, metrograph's prefixes for the namespaces
-    it knows and ``ns1``, ``ns2``... (in namespace order) for the others, so that the same
-    graph gives the same bytes and the text always reads back as the same graph. A graph
-    RDF/XML cannot carry (a property IRI without an XML name at its end, a literal holding a
-    control character) raises :class:`InputError`. Give it a graph whose blank nodes are
-    already canonical (:func:`canonical_parts`)."""
+    """``graph`` (blank nodes already canonical) as RDF/XML: one ``rdf:Description`` per
+    subject, one property element per triple (both sorted), blank nodes by ``rdf:nodeID``,
+    metrograph's prefixes and ``ns1``, ``ns2``... (in namespace order) for other namespaces. A
+    graph RDF/XML cannot carry (a property IRI without an XML name at its end, a literal
+    holding a control character) raises :class:`InputError`."""
     known = {namespace: prefix for prefix, namespace in sorted(PREFIXES.items())
              if prefix not in ("xml", "rdf")}
     subjects: dict[Node, list[tuple[str, str, str]]] = defaultdict(list)
@@ -422,20 +413,6 @@ def serialize(dataset: Dataset, fmt: str) -> str:
     raise InputError(f"cannot export as {fmt!r}")
 
 
-def _clean_stale(path: Path) -> None:
-    """Remove the temporary files beside ``path`` (``.{name}.{pid}.*.tmp``) left by runs whose
-    process is gone (killed while writing)."""
-    pattern = re.compile(re.escape(f".{path.name}.") + r"(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.tmp\Z")
-    try:
-        entries = list(path.parent.iterdir())
-    except OSError:
-        return
-    for entry in entries:
-        match = pattern.fullmatch(entry.name)
-        if match and not process_alive(int(match["pid"])) and not entry.is_dir():
-            entry.unlink(missing_ok=True)
-
-
 def _target(path: Path) -> Path:
     """Where writing ``path`` goes: a symbolic link is written through (its target is
     replaced, the link stays); a folder is refused."""
@@ -449,17 +426,35 @@ def _target(path: Path) -> Path:
 
 
 @contextlib.contextmanager
+def _cannot_write(path: Path) -> Iterator[None]:
+    """An :class:`OSError` in the block raised as an :class:`InputError` naming ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
+
+
+def _mode(path: Path) -> int:
+    """The mode a plain open() would give ``path`` (or the mode of the file it replaces)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask
+
+
+def _hidden(path: Path) -> dict[str, Any]:
+    """Where and how the temporary files of ``path`` are named: ``.{name}.{pid}.*.tmp``."""
+    return {"prefix": f".{path.name}.{os.getpid()}.", "suffix": ".tmp", "dir": path.parent}
+
+
+@contextlib.contextmanager
 def _special_file(path: Path) -> Iterator[BinaryIO]:
     """``path`` (not a regular file) opened for writing; write errors name it."""
-    try:
+    with _cannot_write(path):
         fh = open(path, "wb")  # noqa: SIM115 - closed below, its errors reported
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
     try:
-        yield fh
-        fh.flush()
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
+        with _cannot_write(path):
+            yield fh
+            fh.flush()
     finally:
         with contextlib.suppress(OSError):
             fh.close()
@@ -475,16 +470,14 @@ def _temporary(path: Path) -> tuple[int, Path | None]:
             return os.open(path.parent, flag | os.O_WRONLY, 0o600), None
         except OSError:
             pass  # not supported by this file system
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp",
-                               dir=path.parent)
+    fd, tmp = tempfile.mkstemp(**_hidden(path))
     return fd, Path(tmp)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file renamed into place, so that a failed
-    or interrupted run leaves any previous file intact. Writing through a symbolic link
-    replaces its target. Raises :class:`InputError` naming the file on any write error (a
-    folder, a read-only file system, a full disk, a file size limit)."""
+    """Write ``data`` to ``path`` through a temporary file renamed into place (a failed run
+    leaves the previous file intact; a symbolic link's target is replaced). Raises
+    :class:`InputError` naming the file on any write error (a folder, a full disk...)."""
     with atomic_writer(path) as fh:
         fh.write(data)
 
@@ -494,32 +487,22 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> None:
     them: each is written in full to a temporary file beside it (``.{name}.{pid}.*.tmp``,
     removed on failure, or by the next write if the process dies), and only then are they all
     renamed into place. Raises :class:`InputError` naming the file that could not be written."""
-    umask = os.umask(0)
-    os.umask(umask)
     staged: list[tuple[Path, Path]] = []
     try:
         for given, data in files.items():
             path = _target(Path(given))
-            _clean_stale(path)
-            try:
-                fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.",
-                                            suffix=".tmp", dir=path.parent)
+            clean_stale(path, "tmp")
+            with _cannot_write(path):
+                fd, name = tempfile.mkstemp(**_hidden(path))
                 staged.append((Path(name), path))
                 with os.fdopen(fd, "wb") as fh:
-                    os.fchmod(fh.fileno(), path.stat().st_mode & 0o7777 if path.exists()
-                              else 0o666 & ~umask)
+                    os.fchmod(fh.fileno(), _mode(path))
                     fh.write(data)
                     fh.flush()
                     os.fsync(fh.fileno())
-            except OSError as exc:
-                raise InputError(f"cannot write: {exc.strerror or exc}",
-                                 source=str(path)) from None
         for tmp, path in staged:
-            try:
+            with _cannot_write(path):
                 os.replace(tmp, path)
-            except OSError as exc:
-                raise InputError(f"cannot write: {exc.strerror or exc}",
-                                 source=str(path)) from None
     except BaseException:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
@@ -539,32 +522,26 @@ def atomic_writer(path: Path) -> Iterator[BinaryIO]:
             with _special_file(path) as fh:
                 yield fh
             return
-        _clean_stale(path)
-        # give the file the mode a plain open() would (or keep the mode of the file replaced)
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~umask
+        clean_stale(path, "tmp")
+        mode = _mode(path)
         fd, tmp = _temporary(path)
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
     try:
-        try:
+        with _cannot_write(path):
             with os.fdopen(fd, "wb") as fh:
                 os.fchmod(fh.fileno(), mode)
                 yield fh
                 fh.flush()
                 os.fsync(fh.fileno())
                 if tmp is None:  # name the unnamed file, then rename it into place
-                    tmp = Path(tempfile.mktemp(prefix=f".{path.name}.{os.getpid()}.",
-                                               suffix=".tmp", dir=path.parent))
+                    tmp = Path(tempfile.mktemp(**_hidden(path)))
                     folder = os.open(path.parent, os.O_RDONLY)
                     try:  # linkat(..., AT_SYMLINK_FOLLOW): a dst_dir_fd makes Python use it
                         os.link(f"/proc/self/fd/{fh.fileno()}", tmp.name, dst_dir_fd=folder)
                     finally:
                         os.close(folder)
             os.replace(tmp, path)
-        except OSError as exc:
-            raise InputError(f"cannot write: {exc.strerror or exc}", source=str(path)) from None
     except BaseException:
         if tmp is not None:
             tmp.unlink(missing_ok=True)
