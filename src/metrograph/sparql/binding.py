@@ -70,11 +70,7 @@ def tokenize(text: str) -> list[Token]:
     """Split SPARQL ``text`` into tokens; joining their texts gives ``text`` back. Strings
     (``'…'``, ``"…"``, ``'''…'''``, ``\"\"\"…\"\"\"``), IRIs and comments are single tokens, so
     nothing inside them is ever taken for a variable or a keyword."""
-    out: list[Token] = []
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup or "punct"
-        out.append(Token(kind, m.group()))
-    return out
+    return [Token(m.lastgroup or "punct", m.group()) for m in _TOKEN.finditer(text)]
 
 
 _IRI_OK = re.compile(r"[^<>\"{}|^`\\\x00-\x20]*\Z")
@@ -104,8 +100,7 @@ def _quote(text: str) -> str:
         else:
             parts.append(_ESCAPES.get(c, c))
             uchar = False
-    body = "".join(parts)
-    return f'"{body}"'
+    return '"' + "".join(parts) + '"'
 
 
 def iri_text(iri: str, what: str = "IRI") -> str:

@@ -63,11 +63,8 @@ class NamedQuery:
 
     def bindings(self, values: Mapping[str, object]) -> dict[str, Node]:
         """Check and convert ``values`` (strings or Python values) into RDF terms."""
-        out: dict[str, Node] = {}
-        for key, value in values.items():
-            if value is None:
-                continue
-            out[key] = coerce(self.parameter(key), value)
+        out = {key: coerce(self.parameter(key), value) for key, value in values.items()
+               if value is not None}
         missing = [p.name for p in self.parameters if p.required and p.name not in out]
         if missing:
             raise QueryParameterError(
@@ -155,9 +152,7 @@ def coerce(param: Parameter, value: object) -> Node:
         if param.type == "iri":
             return _iri(str(value))
         if param.type == "string":
-            if isinstance(value, Literal):
-                return value
-            return Literal(str(value))
+            return value if isinstance(value, Literal) else Literal(str(value))
         if param.type == "integer":
             if isinstance(value, bool):
                 raise ValueError("a boolean is not an integer")

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from metrograph.errors import QueryError, QueryRefusedError, QueryTimeoutError, ResultTooLargeError
 
@@ -26,8 +26,6 @@ __all__ = [
     "check_query",
     "time_limit",
 ]
-
-T = TypeVar("T")
 
 #: the longest time bound, in seconds (as the command line's --timeout)
 MAX_TIMEOUT = 10_000_000

@@ -52,22 +52,26 @@ def _json_term(term: Node) -> dict[str, str]:
     raise TypeError(f"not an RDF term: {term!r}")
 
 
+def _bindings(variables: list[str], row: tuple[Node | None, ...]) -> dict[str, dict[str, str]]:
+    return {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
+
+
 def to_json(result: SelectResult) -> str:
     """SPARQL 1.1 Query Results JSON."""
-    bindings = [{v: _json_term(t) for v, t in zip(result.variables, row, strict=True)
-                 if t is not None} for row in result.rows]
+    bindings = [_bindings(result.variables, row) for row in result.rows]
     return json.dumps({"head": {"vars": result.variables}, "results": {"bindings": bindings}},
                       ensure_ascii=False, indent=2) + "\n"
 
 
+def _written(fmt: str, result: SelectResult) -> str:
+    buf = io.StringIO()
+    write_rows(fmt, result.variables, iter(result.rows), buf)
+    return buf.getvalue()
+
+
 def to_csv(result: SelectResult) -> str:
     """SPARQL 1.1 Query Results CSV (plain values, CRLF line ends)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(result.variables)
-    for row in result.rows:
-        writer.writerow(["" if t is None else str(t) for t in row])
-    return buf.getvalue()
+    return _written("csv", result)
 
 
 def _tsv_term(term: Node | None) -> str:
@@ -79,9 +83,7 @@ def _tsv_term(term: Node | None) -> str:
 
 def to_tsv(result: SelectResult) -> str:
     """SPARQL 1.1 Query Results TSV (terms in Turtle/N-Triples syntax)."""
-    lines = ["\t".join("?" + v for v in result.variables)]
-    lines += ["\t".join(_tsv_term(t) for t in row) for row in result.rows]
-    return "\n".join(lines) + "\n"
+    return _written("tsv", result)
 
 
 _COMPACT = sorted([*PREFIXES.items(), ("id", str(ID))], key=lambda kv: -len(kv[1]))
@@ -114,11 +116,6 @@ def to_table(result: SelectResult, width: int = 48) -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _json_row(variables: list[str], row: tuple[Node | None, ...]) -> str:
-    return json.dumps({v: _json_term(t) for v, t in zip(variables, row, strict=True)
-                       if t is not None}, ensure_ascii=False)
-
-
 def write_rows(fmt: str, variables: list[str], rows: Iterator[tuple[Node | None, ...]],
                out: TextIO) -> int:
     """Write ``rows`` to ``out`` as SPARQL 1.1 ``json``, ``csv`` or ``tsv`` results, each row
@@ -140,7 +137,8 @@ def write_rows(fmt: str, variables: list[str], rows: Iterator[tuple[Node | None,
         head = json.dumps({"vars": variables}, ensure_ascii=False)
         out.write(f'{{"head": {head}, "results": {{"bindings": [')
         for count, row in enumerate(rows, 1):
-            out.write(("\n" if count == 1 else ",\n") + _json_row(variables, row))
+            text = json.dumps(_bindings(variables, row), ensure_ascii=False)
+            out.write(("\n" if count == 1 else ",\n") + text)
         out.write("\n]}}\n")
     else:
         raise ValueError(f"not a streamed results format: {fmt!r}")
