@@ -41,16 +41,23 @@ def plan_graph(union: Graph, plan: URIRef) -> Graph:
         subjects |= set(union.subjects(MG.contributor, c))
     for rep in union.subjects(MG.reportedFor, plan):
         subjects |= {rep, *union.objects(rep, MG.statusCount)}
-    documents: set[Any] = set()
-    frontier = set(subjects)
-    while frontier:
-        found = {o for s in frontier for p in (DCTERMS.source, PROV.wasDerivedFrom)
-                 for o in union.objects(s, p)
-                 if isinstance(o, URIRef) and (o, RDF.type, MG.SourceDocument) in union}
-        frontier = found - documents
-        documents |= found
-    _describe(union, out, subjects | documents)
+    documents = {d for d in union.subjects(RDF.type, MG.SourceDocument) if isinstance(d, URIRef)}
+    _describe(union, out, subjects | _cited(union, subjects, documents))
     return out
+
+
+_CITES = (DCTERMS.source, PROV.wasDerivedFrom)
+
+
+def _cited(union: Graph, citing: set[Any], documents: set[Any]) -> set[Any]:
+    """The ``documents`` that ``citing`` cite, directly or through other documents."""
+    cited: set[Any] = set()
+    frontier = citing
+    while frontier:
+        frontier = {o for s in frontier for p in _CITES for o in union.objects(s, p)
+                    if o in documents} - cited
+        cited |= frontier
+    return cited
 
 
 def _describe(union: Graph, out: Graph, subjects: set[Any]) -> None:
@@ -80,17 +87,11 @@ def _shipped() -> Graph:
 def _uncited_documents(union: Graph) -> set[Any]:
     """The source documents no plan, component, assessment... cites, directly or through
     another document, that metrograph does not ship: a sources.csv row kept for the record."""
-    cites = (DCTERMS.source, PROV.wasDerivedFrom)
     documents = set(union.subjects(RDF.type, MG.SourceDocument))
-    frontier = {o for p in cites for s, o in union.subject_objects(p)
-                if o in documents and s not in documents}
-    cited: set[Any] = set()
-    while frontier:
-        cited |= frontier
-        frontier = {o for s in frontier for p in cites for o in union.objects(s, p)
-                    if o in documents} - cited
+    citing = {s for p in _CITES for s in union.subjects(p) if s not in documents}
     shipped = _shipped()
-    return {d for d in documents - cited if (d, None, None) not in shipped}
+    return {d for d in documents - _cited(union, citing, documents)
+            if (d, None, None) not in shipped}
 
 
 @cache

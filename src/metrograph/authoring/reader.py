@@ -64,14 +64,11 @@ def _records(table: Table, text: str,
             out.append((len(out) + 1, cells))
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
-            problems.append(Problem(table.file, len(out) + 1, None,
-                                    f"a cell is longer than {csv.field_size_limit():,} "
-                                    "characters (a spreadsheet cell holds at most 32,767): is a "
-                                    "quote (\") unbalanced?"))
-            return None
-        problems.append(Problem(table.file, len(out) + 1, None,
-                                f"not valid CSV (line {reader.line_num}: {exc}); is a quote (\") "
-                                "unbalanced?"))
+            message = (f"a cell is longer than {csv.field_size_limit():,} characters (a "
+                       "spreadsheet cell holds at most 32,767): is a quote (\") unbalanced?")
+        else:
+            message = f"not valid CSV (line {reader.line_num}: {exc}); is a quote (\") unbalanced?"
+        problems.append(Problem(table.file, len(out) + 1, None, message))
         return None
     # a swallowed row has as many delimiters as the file's own header (not the metadata's: a
     # file may leave optional columns out)

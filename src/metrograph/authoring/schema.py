@@ -1,32 +1,25 @@
 """The spreadsheet authoring format, described once: ``csv-metadata.json``, a W3C CSVW metadata
 document (https://www.w3.org/TR/tabular-metadata/) shipped beside this module. Every file of a
-plan folder is a table of it; every column has a datatype (base, format) and a description, and
-a simple column also says what it stands for in RDF (``propertyUrl``, ``valueUrl``, ``lang``).
-The reader checks each cell against it, the importer and exporter map the simple columns with
-it, the writers take their headers from it, and the README a template carries is generated
-from it.
+plan folder is a table of it, every column has a datatype (base, format) and a description, and
+a simple column says what it stands for in RDF (``propertyUrl``, ``valueUrl``, ``lang``). The
+reader checks cells against it, the importer and exporter map simple columns with it, the
+writers take their headers from it, and the template's README is generated from it.
 
-Cells are parsed as CSVW section 6.4 says: whitespace around a value is dropped unless the
-datatype's base is ``string`` (free text is kept exactly), an empty cell takes the column's
-``default``, a ``separator`` makes a list, ``format`` is a regular expression the whole value
-must match (an ECMAScript regular expression, as CSVW says: ``\\d`` is ``[0-9]``, so the
-patterns are compiled ASCII-only), and an IRI, written or made by a ``valueUrl``, must be one
-Oxigraph accepts (:func:`iri_problem`). Before that, one convention of the format (not of CSVW):
-a cell starting with ``'`` followed by a formula character (or by more ``'`` and then one)
-loses its first ``'`` (:func:`unescape`), so that text a spreadsheet would run as a formula
-travels safely and comes back exactly. Two liberties with CSVW: prefixed
-names in ``propertyUrl`` and ``valueUrl`` use metrograph's prefixes (``mg:``, ``mgo:``...), and
-which files are required, and how many rows they hold, are annotations of metrograph's own
+Cells are parsed as CSVW 6.4 says: whitespace around a value is dropped unless the base is
+``string``, an empty cell takes the column's ``default``, a ``separator`` makes a list,
+``format`` is a regular expression the whole value must match (ECMAScript, so compiled
+ASCII-only: ``\\d`` is ``[0-9]``), and an IRI must be one Oxigraph accepts (:func:`iri_problem`).
+metrograph's own conventions: a cell starting with ``'`` then a formula character (or more
+``'`` and then one) loses its first ``'`` (:func:`unescape`), so text a spreadsheet would run as
+a formula comes back exactly; ``propertyUrl`` and ``valueUrl`` use metrograph's prefixes; which
+files are required and how many rows they hold are annotations
 (``https://w3id.org/metrograph/csv#required``, ``#rows``).
 
-Why not the ``csvw`` package (4.1, measured on the 2021-2023 fixture folder): it reports an
-invalid cell as a ``UserWarning`` with neither row nor column and passes the value through; an
-unbalanced quote ends the file with ``Error: unexpected end of data`` and no row; it does not
-know the ``token`` and ``language`` bases (it falls back to ``string``, so identifiers keep
-their spaces); and it brings nine dependencies. Reading the folder took it 50 ms (60 with the
-metadata), this module and the reader 19 ms with the RDF mapping. The subset metrograph uses
-(seven bases, format, required, default, separator, propertyUrl, valueUrl, lang) is the ~90
-lines of :class:`Column` below.
+Why not the ``csvw`` package (4.1, on the 2021-2023 fixture folder): it reports an invalid cell
+as a ``UserWarning`` with neither row nor column and passes the value through; an unbalanced
+quote ends the file with no row; it does not know the ``token`` and ``language`` bases (so
+identifiers keep their spaces); it brings nine dependencies; and it read the folder in 50 ms,
+where this module and the reader take 19 ms with the RDF mapping.
 """
 
 from __future__ import annotations

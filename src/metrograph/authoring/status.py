@@ -1,16 +1,12 @@
 """Recording a status update: a new dated assessment with its source, never an overwrite.
 
-Concurrent updates of one file or plan folder are serialised by a lock file beside it
-(``.NAME.lock``, ``filelock``): under the lock the target is read again, the same-day check is
-made on what it holds now, and the new content is written atomically, so no update is lost and
-none is reported recorded that the file does not hold.
-
-An update is refused, and nothing written, where the result would be refused later: a source
-that is not an IRI the CSV format and the stores accept, a date before the plan starts, and, for
-a plan folder, anything ``metrograph import`` would refuse because of the new row (the folder
-read with it, then validated with the loaded graph as the import validates it: a violation
-that was not there without the row refuses it). The row is appended in the column order of
-the file's own header.
+Concurrent updates of one target are serialised by a lock file beside it (``.NAME.lock``):
+under the lock the target is read again, checked for the same day, and rewritten atomically,
+so no update is lost. An update is refused, nothing written, where the result would be refused
+later: a source that is not an IRI the CSV format and the stores accept, a date before the plan
+starts, and for a plan folder anything ``metrograph import`` would refuse because of the new row
+(a violation the folder, validated with the loaded graph, did not have without it). The row
+follows the column order of the file's own header.
 """
 
 from __future__ import annotations
