@@ -9,6 +9,7 @@ site's ``.metrograph-site``) and the caller allows it (``--force``): nothing els
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import re
@@ -95,12 +96,9 @@ def fsync_dir(folder: Path) -> None:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:  # pragma: no cover - platforms that cannot open folders
         return
-    try:
+    with contextlib.suppress(OSError):
         os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
+    os.close(fd)
 
 
 def _exchange(a: Path, b: Path) -> bool:
