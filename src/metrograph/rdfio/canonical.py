@@ -138,9 +138,7 @@ def _tree_labels(component: Sequence[Any]) -> dict[Any, str] | None:
     single = len({q.graph_name for q in component}) == 1
     for q in component:
         g = "" if single else f" {q.graph_name}"
-        for t in (q.subject, q.object):
-            if isinstance(t, ox.BlankNode):
-                nodes.add(t)
+        nodes.update(t for t in (q.subject, q.object) if isinstance(t, ox.BlankNode))
         if isinstance(q.object, ox.BlankNode):
             incoming[q.object] = incoming.get(q.object, 0) + 1
             if isinstance(q.subject, ox.BlankNode):

@@ -343,16 +343,14 @@ class NetworkGenerator:
         rng = self._rng
         topic_fr, topic_en, theme, _targets = _TOPICS[topics[comp.code]]
         code = comp.code
-        if comp.kind == "Guideline":
-            verb_fr, verb_en = _GUIDELINE_VERBS[rng.randrange(len(_GUIDELINE_VERBS))]
-            fr, en = f"{verb_fr} {topic_fr}", f"{verb_en} {topic_en}"
-        elif comp.kind == "Measure":
-            out_fr, out_en = _OUTCOMES[rng.randrange(len(_OUTCOMES))]
+        if comp.kind == "Measure":
+            out_fr, out_en = rng.choice(_OUTCOMES)
             fr = f"Les villes membres {out_fr} {topic_fr}."
             en = f"Member cities {out_en} {topic_en}."
         else:
-            what_fr, what_en = _DELIVERABLES[rng.randrange(len(_DELIVERABLES))]
-            fr, en = f"{what_fr} {topic_fr}", f"{what_en} {topic_en}"
+            head_fr, head_en = rng.choice(_GUIDELINE_VERBS if comp.kind == "Guideline"
+                                          else _DELIVERABLES)
+            fr, en = f"{head_fr} {topic_fr}", f"{head_en} {topic_en}"
         defect = self._defect("deliverable", comp.iri) if comp.kind == "Deliverable" else None
         if defect == "deliverable-code-parent":
             measure_number = int(code.split("M")[1].split("D")[0])
@@ -372,8 +370,7 @@ class NetworkGenerator:
         if theme is not None and comp.kind != "Guideline":
             pairs.append(("mg:theme", self._q(f"mgt:{theme}")))
         if comp.kind == "Deliverable" and rng.random() < 0.15:
-            partner = _PARTNERS[rng.randrange(len(_PARTNERS))]
-            pairs.append(("schema:mentions", self._q(f"mgo:{partner}")))
+            pairs.append(("schema:mentions", self._q(f"mgo:{rng.choice(_PARTNERS)}")))
         before = earlier.get(comp.code)
         if before is not None and comp.code in own_codes:
             draw = rng.random()
