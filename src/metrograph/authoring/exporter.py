@@ -27,6 +27,7 @@ __all__ = ["export_plan", "plan_graph", "shipped_organisations"]
 
 Tables = dict[str, list[dict[str, str]]]
 ORG_TYPES = ("FormalOrganization", "Organization", "OrganizationalUnit")
+_CITES = (DCTERMS.source, PROV.wasDerivedFrom)  # how a resource cites a source document
 
 
 def plan_graph(union: Graph, plan: URIRef) -> Graph:
@@ -44,9 +45,6 @@ def plan_graph(union: Graph, plan: URIRef) -> Graph:
     documents = {d for d in union.subjects(RDF.type, MG.SourceDocument) if isinstance(d, URIRef)}
     _describe(union, out, subjects | _cited(union, subjects, documents))
     return out
-
-
-_CITES = (DCTERMS.source, PROV.wasDerivedFrom)
 
 
 def _cited(union: Graph, citing: set[Any], documents: set[Any]) -> set[Any]:
