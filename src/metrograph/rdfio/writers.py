@@ -30,7 +30,7 @@ from rdflib.term import Node
 from metrograph.errors import DataError, InputError
 from metrograph.namespaces import PREFIXES, bind_prefixes
 from metrograph.rdfio.canonical import canonical_quads, from_ox, to_ox
-from metrograph.rdfio.folders import clean_stale
+from metrograph.rdfio.folders import clean_stale, write_synced
 from metrograph.rdfio.formats import format_for
 
 __all__ = [
@@ -494,12 +494,10 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> None:
             clean_stale(path, "tmp")
             with _cannot_write(path):
                 fd, name = tempfile.mkstemp(**_hidden(path))
+                os.close(fd)
                 staged.append((Path(name), path))
-                with os.fdopen(fd, "wb") as fh:
-                    os.fchmod(fh.fileno(), _mode(path))
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
+                os.chmod(name, _mode(path))
+                write_synced(Path(name), data)
         for tmp, path in staged:
             with _cannot_write(path):
                 os.replace(tmp, path)
