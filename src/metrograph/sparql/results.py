@@ -150,12 +150,11 @@ STREAM_FORMATS = ("csv", "tsv", "json")
 
 
 class QueryStream:
-    """An answer read row by row from the store, in bounded memory: iterate it for rows of
-    Python values (as :attr:`metrograph.graph.QueryResult.rows`), :meth:`terms` for rows of RDF
-    terms, or :meth:`write` it. It is read once; the query's time and row bounds are checked as
-    it is read (their errors are raised by the iteration). ``offset`` rows are skipped and at
-    most ``limit`` handed over: pages are stable when the query orders its rows (``ORDER BY``
-    on enough variables to tell every row apart); the skipped rows are still evaluated."""
+    """An answer read once, row by row, in bounded memory: iterate it for rows of Python values
+    (as :attr:`metrograph.graph.QueryResult.rows`), :meth:`terms` for RDF terms, or
+    :meth:`write` it; the query's time and row bounds are checked (and raised) as it is read.
+    ``offset`` rows are skipped (still evaluated) and at most ``limit`` handed over: pages are
+    stable when the query's ``ORDER BY`` tells every row apart."""
 
     def __init__(self, name: str, stream: SelectStream, *, offset: int = 0,
                  limit: int | None = None) -> None:

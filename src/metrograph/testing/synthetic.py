@@ -174,10 +174,7 @@ class NetworkGenerator:
         self.seed = seed
         self.defect_rate = defect_rate
         self.fmt = fmt
-        self.triples = 0
-        self.organisations = 0
-        self.plans = 0
-        self.opportunities = 0
+        self.triples = self.organisations = self.plans = self.opportunities = 0
         self.defects: list[Defect] = []
         self.edge_cases: list[tuple[str, str]] = []
         self._edge = edge_cases
