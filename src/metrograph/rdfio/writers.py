@@ -183,10 +183,6 @@ def _jsonld_value(node: Node) -> Any:
     return {"@id": _jsonld_node_id(node)}
 
 
-def _key(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
-
-
 def jsonld_text(parts: Mapping[URIRef, Graph]) -> str:
     """``parts`` (graph name -> graph) as flattened JSON-LD: one graph object per named graph,
     one node object per subject (blank nodes by label, never embedded), IRIs compacted with
@@ -206,7 +202,8 @@ def jsonld_text(parts: Mapping[URIRef, Graph]) -> str:
         for subject in sorted(nodes):
             obj: dict[str, Any] = {"@id": subject}
             for key, values in nodes[subject].items():
-                ordered = sorted(values, key=_key)
+                ordered = sorted(values, key=lambda v: json.dumps(v, ensure_ascii=False,
+                                                                  sort_keys=True))
                 obj[key] = ordered[0] if len(ordered) == 1 else ordered
             objects.append(obj)
         return objects
