@@ -83,20 +83,14 @@ class Unrecorded(RemoteError):
         self.result = result
 
 
-class _Labels:
-    """Blank node labels for one document or request: ``_:b0``, ``_:b1``…"""
-
-    def __init__(self) -> None:
-        self._ids: dict[BNode, str] = {}
-
-    def __call__(self, node: BNode) -> str:
-        return self._ids.setdefault(node, f"_:b{len(self._ids)}")
-
-
 def ntriples(triples: Iterable[tuple[Node, Node, Node]]) -> str:
     """N-Triples text of ``triples`` (terms checked and escaped by :func:`render_term`; blank
     nodes relabelled ``_:b0``…)."""
-    labels = _Labels()
+    ids: dict[BNode, str] = {}
+
+    def labels(node: BNode) -> str:
+        return ids.setdefault(node, f"_:b{len(ids)}")
+
     return "".join(f"{render_term(s, labels)} {render_term(p, labels)} "
                    f"{render_term(o, labels)} .\n" for s, p, o in triples)
 
