@@ -17,14 +17,13 @@ from typing import Any, BinaryIO, Protocol, runtime_checkable
 from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Identifier, Node, Variable
 
-from metrograph.errors import QueryError, QueryParameterError
+from metrograph.errors import QueryError, QueryParameterError, ResultTooLargeError
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, parse_into
 
 __all__ = ["SelectResult", "SelectStream", "Store", "bind_text", "bounded_rows",
-           "canonical_bindings", "canonical_literals", "collect_rows",
-           "load_through_rdflib", "rdflib_bindings", "star_columns", "star_extra",
-           "watched_stream", "write_sorted_ntriples"]
+           "canonical_bindings", "canonical_literals", "checked_stream", "load_through_rdflib",
+           "rdflib_bindings", "star_columns", "star_extra", "write_sorted_ntriples"]
 
 
 @dataclass(frozen=True)
@@ -167,7 +166,7 @@ def star_extra(variables: list[str], bindings: Mapping[str, Node] | None,
 
 
 class _Abandoned(BaseException):
-    """Raised inside a :func:`watched_stream` worker that its reader has left."""
+    """Raised inside a :func:`checked_stream` worker that its reader has left."""
 
 
 def _abandon(worker: threading.Thread) -> None:
@@ -182,28 +181,18 @@ def checked_stream(start: Callable[[], tuple[list[str], Iterable[tuple[Node | No
                    check: Callable[[], None] | None,
                    hand_over: Callable[[BaseException], BaseException] = lambda e: e,
                    ) -> SelectStream:
-    """The answer ``start()`` makes: read as it comes without ``check``; with it, made by
-    :func:`watched_stream` and bounded by ``check`` between rows too (each store's
-    ``select_iter``)."""
-    if check is None:
-        variables, rows = start()
-        return SelectStream(variables, iter(rows))
-    stream = watched_stream(start, check, hand_over)
-    return SelectStream(stream.variables, bounded_rows(stream.rows, None, check))
-
-
-def watched_stream(start: Callable[[], tuple[list[str], Iterable[tuple[Node | None, ...]]]],
-                   check: Callable[[], None],
-                   hand_over: Callable[[BaseException], BaseException] = lambda e: e,
-                   ) -> SelectStream:
-    """The answer ``start()`` makes (its variables and rows), made in a worker thread and
-    handed over through a short queue, while the reader calls ``check`` every 50 ms: a time
-    bound then holds even during one long step of the engine (an aggregate, the sort before
-    the first row), where checking between rows would wait for the step to end. Errors of
-    ``start`` are raised here, those of its rows as they are read (each passed through
-    ``hand_over`` in the worker). When the reader stops (``check`` raised, the rows were
-    closed or are gone), the worker is stopped: memory stays bounded, and the engine's
+    """The answer ``start()`` makes (its variables and rows; each store's ``select_iter``),
+    read as it comes without ``check``. With it, the answer is made in a worker thread and
+    handed over through a short queue, while the reader calls ``check`` between rows and every
+    50 ms: a time bound then holds even during one long step of the engine (an aggregate, the
+    sort before the first row), where checking between rows would wait for the step to end.
+    Errors of ``start`` are raised here, those of its rows as they are read (each passed
+    through ``hand_over`` in the worker). When the reader stops (``check`` raised, the rows
+    were closed or are gone), the worker is stopped: memory stays bounded, and the engine's
     objects are made, read and freed in that one thread."""
+    if check is None:
+        variables, made = start()
+        return SelectStream(variables, iter(made))
     items: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=256)
     left = threading.Event()
 
@@ -266,6 +255,7 @@ def watched_stream(start: Callable[[], tuple[list[str], Iterable[tuple[Node | No
                     return
                 if kind == "error":
                     raise row
+                check()
                 yield row
         finally:
             leave()
@@ -283,8 +273,6 @@ def bounded_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,
         if check is not None:
             check()
         if max_rows is not None and count > max_rows:
-            from metrograph.errors import ResultTooLargeError
-
             raise ResultTooLargeError(f"the query returned more than {max_rows} rows; narrow "
                                       "it (parameters, LIMIT) or raise the bound")
         yield row + tail if tail else row
@@ -294,10 +282,7 @@ def star_columns(result: SelectResult, bindings: Mapping[str, Node] | None,
                  star: bool) -> SelectResult:
     """Add to a ``SELECT *`` answer (``star``) the bound variables its text no longer
     mentions; any other answer is returned as it is."""
-    if not star:
-        return result
-    extra = [(str(Variable(k)), v) for k, v in (bindings or {}).items()
-             if str(Variable(k)) not in result.variables]
+    extra = star_extra(result.variables, bindings, star)
     if not extra:
         return result
     return SelectResult(result.variables + [k for k, _ in extra],
@@ -337,22 +322,6 @@ def write_sorted_ntriples(store: Store, out: BinaryIO) -> None:
             quads.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph))
     scratch.bulk_extend(quads)
     write_sorted_lines(scratch, out, extra=generalised)
-
-
-def collect_rows(rows: Iterable[tuple[Node | None, ...]], max_rows: int | None,
-                 check: Callable[[], None] | None) -> list[tuple[Node | None, ...]]:
-    """Gather result rows, calling ``check`` between them and stopping past ``max_rows``."""
-    out: list[tuple[Node | None, ...]] = []
-    for row in rows:
-        if check is not None:
-            check()
-        out.append(row)
-        if max_rows is not None and len(out) > max_rows:
-            from metrograph.errors import ResultTooLargeError
-
-            raise ResultTooLargeError(f"the query returned more than {max_rows} rows; narrow "
-                                      "it (parameters, LIMIT) or raise the bound")
-    return out
 
 
 def canonical_literals(terms: Iterable[Node]) -> dict[Node, Node]:

@@ -15,17 +15,15 @@ Layout::
                            opening or add
 
 Why generations: pyoxigraph's ``Store.read_only`` is "undefined behaviour" while another
-process writes the same store, and RocksDB allows one read-write opening at a time. So a
+process writes the same store, and RocksDB allows one read-write opening at a time, so a
 committed generation is never written again. A writer checkpoints the current generation into
-a new one (``Store.backup``: RocksDB's checkpoint, hard links to the immutable SST files, a few
-milliseconds whatever the size), loads into the new one, flushes and closes it, then writes the
-new manifest (temporary file, fsync, rename, fsync of the folder). Killed anywhere before the
-rename, the previous generation is still the current one, untouched; the next writer removes
-the leftover. Readers open the manifest's generation read-only under a shared lock on its lock
-file; a writer removes an old generation only when it can take that lock exclusively (without
-waiting), so a reader never sees its store vanish. Because a new generation is thrown away on
-any error, it can be loaded with Oxigraph's bulk loader (not transactional, much faster, and
-fed from the file as it is read).
+a new one (``Store.backup``: hard links to RocksDB's immutable SST files, milliseconds at any
+size), loads into it, flushes and closes it, then writes the new manifest (temporary file,
+fsync, rename, fsync of the folder): killed before the rename, the previous generation is still
+current, untouched, and the next writer removes the leftover. Readers hold a shared lock on
+their generation's lock file; a writer removes an old generation only when it can lock it
+exclusively without waiting. A new generation being thrown away on any error, it is loaded
+with Oxigraph's bulk loader (not transactional, much faster, fed from the file as it is read).
 
 A file whose SHA-256 and target graph are in the manifest already is skipped without taking
 the write lock; nothing changes (no new generation). A file added under a graph name the store
@@ -61,6 +59,7 @@ import os
 import re
 import shutil
 import tempfile
+import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -240,12 +239,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _version() -> str:
-    from metrograph import __version__
-
-    return __version__
-
-
 def _sha256_file(path: Path, progress: Reporter = SILENT) -> tuple[str, int, str]:
     """The SHA-256 and size of a regular file, read in chunks (never whole), and which of the
     characters that start a blank node it holds: ``_`` for ``_:`` (the only way N-Triples
@@ -322,21 +315,6 @@ def _bundled_bytes(name: str) -> bytes:
     return next(part.read_bytes() for n, part in bundled_parts() if n == name)
 
 
-class _Lease:
-    """A shared flock on a generation's lock file, released when the store holding it goes."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd: int | None = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def __del__(self) -> None:
-        self.release()
-
-
 class StoreDirectory:
     """A store directory (see the module's documentation): open it read-only, add files."""
 
@@ -391,22 +369,21 @@ class StoreDirectory:
                                      "(its current generation has no lock file)") from None
                 missing = manifest.generation
                 continue  # a writer removed that generation after we read the manifest
-            lease = _Lease(fd)
             fcntl.flock(fd, fcntl.LOCK_SH)
             try:
                 same = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
             except FileNotFoundError:
                 same = False
             if not same:  # removed while we waited for the lock: read the manifest again
-                lease.release()
+                os.close(fd)
                 continue
             try:
                 store = OxigraphStore.open_read_only(self.path / manifest.generation, why)
             except OSError as exc:
-                lease.release()
+                os.close(fd)
                 raise StoreError(f"{self.path}/{manifest.generation}: damaged store "
                                  f"({' '.join(str(exc).split())})") from None
-            store.lease = lease
+            weakref.finalize(store, os.close, fd)  # the shared lock lives as long as the store
             sweep_copies(self.path)
             return store
         raise StoreError(f"{self.path}: the current generation kept changing while it was "
@@ -538,6 +515,10 @@ class StoreDirectory:
 
     def _add_locked(self, described: list[_Source], format: str | None, bundled_data: bool,
                     progress: Reporter) -> AddOutcome:
+        from pyoxigraph import NamedNode
+
+        from metrograph import __version__
+
         previous = self._committed()
         outcome = AddOutcome(created=previous is None)
         if previous is not None:
@@ -568,7 +549,7 @@ class StoreDirectory:
         try:
             store = self._start(previous, target)
             for g in sorted(replaced):
-                store.native.clear_graph(_named(g))
+                store.native.clear_graph(NamedNode(g))
             entries = self._load_bundled(store, parts, progress)
             # on disk, len() walks every quad: the store's size is known without it unless
             # graphs were cleared or bundled parts loaded
@@ -602,7 +583,7 @@ class StoreDirectory:
             now = _now()
             manifest = Manifest(generation=generation, triples=triples,
                                 entries=tuple(kept + entries), bundled_data=bundled_data,
-                                metrograph=_version(),
+                                metrograph=__version__,
                                 created=previous.created if previous else now, updated=now,
                                 uncompacted=uncompacted)
             self._commit(manifest)
@@ -730,12 +711,8 @@ class StoreDirectory:
             os.close(dir_fd)
 
     def _generations(self) -> list[str]:
-        names = set()
-        for p in self.path.iterdir():
-            stem = p.name.removesuffix(".lock")
-            if _GENERATION.fullmatch(stem):
-                names.add(stem)
-        return sorted(names, key=lambda n: int(n[4:]))
+        stems = {p.name.removesuffix(".lock") for p in self.path.iterdir()}
+        return sorted((n for n in stems if _GENERATION.fullmatch(n)), key=lambda n: int(n[4:]))
 
     def _next_generation(self) -> str:
         numbers = [int(n[4:]) for n in self._generations()]
@@ -763,9 +740,3 @@ class StoreDirectory:
                 lock.unlink(missing_ok=True)  # while locked: a waiting reader sees it gone
             finally:
                 os.close(fd)
-
-
-def _named(graph: str) -> Any:
-    import pyoxigraph
-
-    return pyoxigraph.NamedNode(graph)

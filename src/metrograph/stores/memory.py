@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.query import Result
@@ -19,10 +19,8 @@ from metrograph.stores.base import (
     bounded_rows,
     canonical_literals,
     checked_stream,
-    collect_rows,
     load_through_rdflib,
     rdflib_bindings,
-    star_columns,
     star_extra,
     write_sorted_ntriples,
 )
@@ -63,20 +61,22 @@ class MemoryStore:
     def _insert(self, quads: list[tuple[Node, Node, Node, URIRef]]) -> None:
         """Add ``quads``, blank nodes labelled by content, each triple kept once: a triple
         already held, or held by a graph of the batch whose name sorts first, is not added.
-        Literals are held in the form Oxigraph holds them (:func:`_canonical_literals`), so
+        Literals are held in the form Oxigraph holds them (:func:`.canonical_literals`), so
         that both stores hold the same triples whatever path brought them."""
         _check_terms(quads)
         canonical = canonical_literals(o for _s, _p, o, _g in quads)
         quads = [(s, p, canonical.get(o, o), g) for s, p, o, g in quads]
         blank = [q for q in quads if isinstance(q[0], BNode) or isinstance(q[2], BNode)]
         if blank:
+            import pyoxigraph
+
             from metrograph.rdfio.canonical import content_labelled, from_ox, to_ox
 
             try:
-                ox = content_labelled([_ox_quad(to_ox, q) for q in blank])
+                ox = content_labelled([pyoxigraph.Quad(*map(to_ox, q)) for q in blank])
             except TypeError:  # generalised RDF (a literal subject, from owlrl): kept as is
-                ox = None
-            if ox is not None:
+                pass
+            else:
                 quads = [q for q in quads
                          if not (isinstance(q[0], BNode) or isinstance(q[2], BNode))]
                 quads += [(from_ox(q.subject), from_ox(q.predicate), from_ox(q.object),
@@ -96,22 +96,34 @@ class MemoryStore:
         except Exception as exc:  # rdflib's SPARQL parser raises pyparsing errors, among others
             raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
 
-    def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
-               max_rows: int | None = None,
-               check: Callable[[], None] | None = None) -> SelectResult:
+    def _answer(self, query: str, bindings: Mapping[str, Node] | None, max_rows: int | None,
+                check: Callable[[], None] | None,
+                ) -> tuple[list[str], Iterator[tuple[Node | None, ...]]]:
+        """The variables and rows of a SELECT, bounded by ``max_rows`` and ``check``."""
         text, star = bind_text(query, bindings)
         result = self._run_text(query, bindings, text)
         if result.type != "SELECT":
             raise QueryError(f"expected a SELECT query, got {result.type}")
         variables = [str(v) for v in (result.vars or [])]
-        try:
-            rows = collect_rows((tuple(row) for row in result  # type: ignore[arg-type]
-                                 ), max_rows, check)
-        except MetrographError:
-            raise
-        except Exception as exc:  # evaluation is lazy in rdflib: errors surface here
-            raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
-        return star_columns(SelectResult(variables, rows), bindings, star)
+        extra = star_extra(variables, bindings, star)
+
+        def rows() -> Iterator[tuple[Node | None, ...]]:
+            try:
+                for row in result:
+                    yield tuple(row)  # type: ignore[arg-type]
+            except MetrographError:
+                raise
+            except Exception as exc:  # evaluation is lazy in rdflib: errors surface here
+                raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+
+        return (variables + [k for k, _ in extra],
+                bounded_rows(rows(), max_rows, check, [v for _, v in extra]))
+
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
+               max_rows: int | None = None,
+               check: Callable[[], None] | None = None) -> SelectResult:
+        variables, rows = self._answer(query, bindings, max_rows, check)
+        return SelectResult(variables, list(rows))
 
     def select_iter(self, query: str, bindings: Mapping[str, Node] | None = None, *,
                     max_rows: int | None = None,
@@ -120,29 +132,8 @@ class MemoryStore:
         the solutions of a SELECT in a list as it evaluates: this store is for small graphs;
         use the Oxigraph store for answers that must flow in bounded memory). With ``check``
         (a time bound) the answer is made in a worker thread, stopped once the time is up
-        (:func:`~metrograph.stores.base.watched_stream`)."""
-
-        def start() -> tuple[list[str], Iterator[tuple[Node | None, ...]]]:
-            text, star = bind_text(query, bindings)
-            result = self._run_text(query, bindings, text)
-            if result.type != "SELECT":
-                raise QueryError(f"expected a SELECT query, got {result.type}")
-            variables = [str(v) for v in (result.vars or [])]
-            extra = star_extra(variables, bindings, star)
-
-            def rows() -> Iterator[tuple[Node | None, ...]]:
-                try:
-                    for row in result:
-                        yield tuple(row)  # type: ignore[arg-type]
-                except MetrographError:
-                    raise
-                except Exception as exc:  # evaluation is lazy in rdflib: errors surface here
-                    raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
-
-            return (variables + [k for k, _ in extra],
-                    bounded_rows(rows(), max_rows, None, [v for _, v in extra]))
-
-        return checked_stream(start, check)
+        (:func:`~metrograph.stores.base.checked_stream`)."""
+        return checked_stream(lambda: self._answer(query, bindings, max_rows, None), check)
 
     def concurrent_reads(self) -> bool:
         """False: rdflib's SPARQL engine is not known to be thread-safe."""
@@ -159,8 +150,7 @@ class MemoryStore:
         if result.type not in ("CONSTRUCT", "DESCRIBE") or result.graph is None:
             raise QueryError(f"expected a CONSTRUCT or DESCRIBE query, got {result.type}")
         out = Graph()
-        for triple in result.graph:
-            out.add(triple)
+        out += result.graph
         return out
 
     def update(self, update: str) -> None:
@@ -251,10 +241,3 @@ def _check_terms(quads: list[tuple[Node, Node, Node, URIRef]]) -> None:
                     isinstance(term, Literal) and term.language)):
                 seen.add(term)
                 to_ox(term)
-
-
-def _ox_quad(to_ox: Callable[[Node], Any], quad: tuple[Node, Node, Node, URIRef]) -> Any:
-    import pyoxigraph
-
-    s, p, o, g = quad
-    return pyoxigraph.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(g))

@@ -1,6 +1,5 @@
 """An embedded Oxigraph store (pyoxigraph): the same :class:`~metrograph.stores.base.Store`
-interface,
-with Oxigraph's Rust parsers and SPARQL engine for large graphs."""
+interface, with Oxigraph's Rust parsers and SPARQL engine for large graphs."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ import threading
 import time
 import traceback
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
@@ -42,7 +42,6 @@ from metrograph.stores.base import (
     bind_text,
     bounded_rows,
     checked_stream,
-    collect_rows,
     star_columns,
     star_extra,
 )
@@ -97,6 +96,7 @@ def sweep_copies(directory: Path) -> list[Path]:
         finally:
             os.close(fd)
     return removed
+
 
 def _ox() -> Any:
     try:
@@ -186,8 +186,6 @@ _MISSING = object()
 #: the most terms :meth:`OxigraphStore.select_iter` keeps converted at a time
 STREAM_CACHE = 65536
 
-
-
 _WRITES = re.compile(r"\b(?:INSERT|LOAD|ADD|COPY|MOVE)\b", re.IGNORECASE)
 
 #: The quads of one graph (given as the query's default graph) that mention a blank node: a fixed
@@ -257,9 +255,8 @@ def write_sorted_lines(store: Any, out: BinaryIO, run_lines: int = SORT_RUN_LINE
 
 def _nt_line(ox: Any, quad: Any) -> bytes:
     """The N-Triples line Oxigraph writes for ``quad``'s triple."""
-    data: bytes = ox.serialize([ox.Triple(quad.subject, quad.predicate, quad.object)],
-                               format=ox.RdfFormat.N_TRIPLES)
-    return data
+    return cast(bytes, ox.serialize([ox.Triple(quad.subject, quad.predicate, quad.object)],
+                                    format=ox.RdfFormat.N_TRIPLES))
 
 
 class OxigraphStore:
@@ -291,8 +288,6 @@ class OxigraphStore:
         #: already, counted since the store was opened (a store directory records it per file)
         self.dropped = 0
         self.read_only: str | None = None
-        #: kept alive as long as the store (a store directory's shared lock on its generation)
-        self.lease: object | None = None
 
     @classmethod
     def open_read_only(cls, path: str | Path, why: str = "") -> OxigraphStore:
@@ -300,14 +295,10 @@ class OxigraphStore:
         (pyoxigraph: "undefined behaviour"), which a store directory ensures by never writing
         a generation once committed. A change asked of it raises :class:`StoreError` saying
         ``why`` (what to do instead)."""
-        ox = _ox()
-        store = cls.__new__(cls)
-        store._store = ox.Store.read_only(str(path))
+        store = cls()
+        store._store = _ox().Store.read_only(str(path))
         store.path = Path(path)
-        store._bulk = False
-        store.dropped = 0
         store.read_only = why or f"the store at {path} is opened read-only"
-        store.lease = None
         return store
 
     def _writable(self) -> None:
@@ -345,10 +336,7 @@ class OxigraphStore:
             with reading(data, fmt.name, source):
                 self._store.load(input=progress.reader(io.BytesIO(data)), format=rdf_format,
                                  base_iri=str(graph), to_graph=name)
-            self._label_blank_nodes(name)
-            if len(self._store) > before:  # nothing new cannot repeat a triple
-                self._deduplicate({name: len(self._store) - before})
-            return len(self._store) - before
+            return self._settle(name, before, True)
         with reading(data, fmt.name, source):
             quads = [q if isinstance(q.graph_name, ox.NamedNode)
                      else ox.Quad(q.subject, q.predicate, q.object, name)
@@ -384,33 +372,29 @@ class OxigraphStore:
                 raw.seek(0)
             self._store.bulk_load(input=progress.reader(raw), format=rdf_format,
                                   base_iri=str(graph), to_graph=name)
-        if blank_nodes:
-            self._label_blank_nodes(name)
-        after = len(self._store)
-        if after > before:
-            after -= self._deduplicate({name: after - before}, total=after)
-        return after - before
+        return self._settle(name, before, blank_nodes)
 
-    def _label_blank_nodes(self, graph: Any) -> None:
-        """Relabel by content the blank nodes of ``graph`` (already in the store)."""
+    def _settle(self, graph: Any, before: int, blank_nodes: bool) -> int:
+        """After a load into ``graph`` of a store that held ``before`` triples: relabel by
+        content the graph's blank nodes (if it may hold some), remove the triples another
+        graph holds (nothing new cannot repeat a triple); return the triples added."""
         ox = _ox()
-        blank = [ox.Quad(sol[0], sol[1], sol[2], graph)
-                 for sol in self._store.query(_BLANK_QUADS, default_graph=graph)]
-        if not blank:
-            return
+        blank = [ox.Quad(sol[0], sol[1], sol[2], graph) for sol in (
+            self._store.query(_BLANK_QUADS, default_graph=graph) if blank_nodes else ())]
         for q in blank:
             self._store.remove(q)
         self._store.extend(content_labelled(blank))
+        after = len(self._store)
+        if after > before:
+            after -= self._deduplicate({graph: after - before}, total=after)
+        return after - before
 
     def _insert(self, quads: list[Any]) -> None:
         """Add ``quads``, blank nodes labelled by content, each triple kept once."""
         if any(has_blank(q) for q in quads):
             quads = content_labelled(quads)
-        sizes: dict[Any, int] = {}
-        for q in quads:
-            sizes[q.graph_name] = sizes.get(q.graph_name, 0) + 1
         self._store.extend(quads)
-        self._deduplicate(sizes)
+        self._deduplicate(Counter(q.graph_name for q in quads))
 
     def _deduplicate(self, new: dict[Any, int], total: int | None = None) -> int:
         """Remove from each graph of ``new`` (graph -> quads added) the triples another graph
@@ -508,9 +492,39 @@ class OxigraphStore:
         except (OSError, ValueError, TypeError, RuntimeError) as exc:
             raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
         try:
-            return SelectResult(variables, decode_tsv(data, variables).rows)
+            return SelectResult(variables, decode_tsv(data, variables))
         except Undecodable:
             return None
+
+    def _answer(self, query: str, bindings: Mapping[str, Node] | None, max_rows: int | None,
+                ) -> tuple[list[str], Iterator[tuple[Node | None, ...]]]:
+        """The variables and rows of a SELECT, solution by solution, bounded by ``max_rows``.
+        Terms are converted with a cache of at most :data:`STREAM_CACHE` terms, so memory
+        stays bounded whatever the length of the answer."""
+        result = self._solutions(*self._prepare(query, bindings))
+        variables = [v.value for v in result.variables]
+        extra = star_extra(variables, bindings, bind_text(query, bindings)[1])
+
+        def rows() -> Iterator[tuple[Node | None, ...]]:
+            seen: dict[Any, Node | None] = {}
+            try:
+                for sol in result:
+                    row = []
+                    for v in variables:
+                        term = sol[v]
+                        node = None if term is None else seen.get(term, _MISSING)
+                        if node is _MISSING:
+                            if len(seen) >= STREAM_CACHE:
+                                seen.clear()
+                            node = seen[term] = from_ox(term)
+                        row.append(node)
+                    yield tuple(row)  # type: ignore[arg-type]
+            except (OSError, ValueError, TypeError, RuntimeError) as exc:
+                # evaluation is lazy: errors (a SERVICE call that failed...) surface here
+                raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
+
+        return (variables + [k for k, _ in extra],
+                bounded_rows(rows(), max_rows, None, [v for _, v in extra]))
 
     @_frees_here
     def select(self, query: str, bindings: Mapping[str, Node] | None = None, *,
@@ -521,77 +535,27 @@ class OxigraphStore:
         stopping past ``max_rows``."""
 
         def evaluate() -> SelectResult:
-            text, subs = self._prepare(query, bindings)
-            star = bind_text(query, bindings)[1]
             if max_rows is None:
-                fast = self._select_tsv(text, subs)
+                fast = self._select_tsv(*self._prepare(query, bindings))
                 if fast is not None:
-                    return star_columns(fast, bindings, star)
-            result = self._solutions(text, subs)
-            variables = [v.value for v in result.variables]
-            # each distinct term converted once per answer (plans, classes, statuses and
-            # parents repeat from row to row; rdflib's Literal constructor is the costly part)
-            seen: dict[Any, Node | None] = {None: None}
+                    return star_columns(fast, bindings, bind_text(query, bindings)[1])
+            variables, rows = self._answer(query, bindings, max_rows)
+            return SelectResult(variables, list(rows))
 
-            def convert(term: Any) -> Node | None:
-                node = seen.get(term, _MISSING)
-                if node is _MISSING:
-                    node = seen[term] = from_ox(term)
-                return node  # type: ignore[return-value]
-
-            try:
-                rows = collect_rows(
-                    (tuple(convert(sol[v]) for v in variables) for sol in result), max_rows, None)
-            except (OSError, ValueError, TypeError, RuntimeError) as exc:
-                # evaluation is lazy: errors (a SERVICE call that failed...) surface here
-                raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
-            return star_columns(SelectResult(variables, rows), bindings, star)
-
-        if check is None:
-            return evaluate()
-        return _bounded(evaluate, check)
+        return evaluate() if check is None else _bounded(evaluate, check)
 
     @_frees_here
     def select_iter(self, query: str, bindings: Mapping[str, Node] | None = None, *,
                     max_rows: int | None = None,
                     check: Callable[[], None] | None = None) -> SelectStream:
         """Run a SELECT and hand its rows over as Oxigraph produces them (``QuerySolutions``
-        is lazy: a ``LIMIT`` or an abandoned iteration stops the evaluation). Terms are
-        converted with a cache of at most :data:`STREAM_CACHE` terms, so memory stays bounded
-        whatever the length of the answer. With ``check`` (a time bound), the answer is made
-        in a worker thread and ``check`` called every 50 ms while it is awaited
-        (:func:`~metrograph.stores.base.watched_stream`), so one long step of the engine (the
+        is lazy: a ``LIMIT`` or an abandoned iteration stops the evaluation), in bounded
+        memory. With ``check`` (a time bound), the answer is made in a worker thread and
+        ``check`` called every 50 ms while it is awaited
+        (:func:`~metrograph.stores.base.checked_stream`), so one long step of the engine (the
         sort before an ``ORDER BY``'s first row, an aggregate) is bounded too; Oxigraph cannot
         cancel it: the abandoned step ends on its own in the background."""
-
-        def start() -> tuple[list[str], Iterator[tuple[Node | None, ...]]]:
-            text, subs = self._prepare(query, bindings)
-            star = bind_text(query, bindings)[1]
-            result = self._solutions(text, subs)
-            variables = [v.value for v in result.variables]
-            extra = star_extra(variables, bindings, star)
-
-            def rows() -> Iterator[tuple[Node | None, ...]]:
-                seen: dict[Any, Node | None] = {}
-                try:
-                    for sol in result:
-                        row = []
-                        for v in variables:
-                            term = sol[v]
-                            node = None if term is None else seen.get(term, _MISSING)
-                            if node is _MISSING:
-                                if len(seen) >= STREAM_CACHE:
-                                    seen.clear()
-                                node = seen[term] = from_ox(term)
-                            row.append(node)
-                        yield tuple(row)  # type: ignore[arg-type]
-                except (OSError, ValueError, TypeError, RuntimeError) as exc:
-                    raise QueryError(f"query failed: {' '.join(str(exc).split())}") from exc
-
-            return (variables + [k for k, _ in extra],
-                    bounded_rows(rows(), max_rows, None, [v for _, v in extra]))
-
-        return checked_stream(start, check, _detach)
+        return checked_stream(lambda: self._answer(query, bindings, max_rows), check, _detach)
 
     @_frees_here
     def update(self, update: str) -> None:
@@ -662,14 +626,12 @@ class OxigraphStore:
 
     @_frees_here
     def write_ntriples(self, out: BinaryIO) -> None:
-        """Every distinct triple as N-Triples. In memory: one sorted line each, blank nodes by
-        RDFC-1.0, the same bytes as every other store, streamed in bounded memory
-        (:func:`write_sorted_lines`). On disk: written by Oxigraph
-        graph by graph (names in order, then the default graph) as it reads them, in constant
-        memory at any size, in the order of its on-disk index, which depends only on the
-        content (terms are keyed by a fixed hash of their text; blank nodes were labelled by
-        content when loaded): the same graph gives the same bytes. (The in-memory store's
-        order varies from one process to the next, hence the sort there.)"""
+        """Every distinct triple as N-Triples, the same graph giving the same bytes. In memory:
+        one sorted line each, blank nodes by RDFC-1.0, as every other store, in bounded memory
+        (:func:`write_sorted_lines`). On disk: dumped by Oxigraph graph by graph (names in
+        order, then the default graph) in constant memory, in the order of its on-disk index,
+        which depends only on the content (terms keyed by a fixed hash of their text, blank
+        nodes labelled by content when loaded); the in-memory order varies between processes."""
         if self.path is None:
             write_sorted_lines(self._store, out)
             return

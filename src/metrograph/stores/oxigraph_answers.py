@@ -1,39 +1,31 @@
 """Reading Oxigraph's SELECT answers fast, for the embedded store.
 
-Once Oxigraph has evaluated a large answer (tens of thousands of rows), the cost is building
-one Python object per solution and per term through pyoxigraph's bindings (~1 µs each).
-:func:`decode_tsv` instead takes the answer serialised by Oxigraph itself in SPARQL 1.1 TSV
-(one call into Rust, which releases the GIL) and decodes each *distinct* cell once into an
-rdflib term, giving exactly what :func:`metrograph.rdfio.canonical.from_ox` gives for the same
-term.
+On a large answer, building one Python object per solution and per term through pyoxigraph's
+bindings costs ~1 µs each. :func:`decode_tsv` instead takes the answer serialised by Oxigraph in
+SPARQL 1.1 TSV (one call into Rust, which releases the GIL) and decodes each *distinct* cell once
+into the rdflib term :func:`metrograph.rdfio.canonical.from_ox` gives.
 
-Oxigraph orders answers itself. A re-implementation of a final ``ORDER BY`` on variables in
-Python (evaluating the query without it, then sorting the decoded rows) was measured against
-Oxigraph's own on every shipped query (``benchmarks/run.py``'s query task, best of five): on a
-10,000-triple network 0.255 s vs 0.278 s in total, on 100,000 triples 2.95 s vs 2.62 s, the
-same rows: no gain beyond the noise, so it was removed (about 170 lines). Pausing the garbage
-collector while decoding (a process-wide side effect) gained nothing measurable either
-(100,000 triples: 3.33 s vs 3.29 s) and was removed.
+Measured and removed (``benchmarks/run.py``'s query task, best of five, the same rows): a final
+``ORDER BY`` sorted in Python rather than by Oxigraph (10,000 triples: 0.255 s vs 0.278 s;
+100,000: 2.95 s vs 2.62 s; about 170 lines), and pausing the garbage collector while decoding
+(100,000 triples: 3.33 s vs 3.29 s): no gain beyond the noise.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-__all__ = ["Decoded", "Undecodable", "decode_tsv"]
+__all__ = ["Undecodable", "decode_tsv"]
 
 
 class Undecodable(ValueError):
     """A TSV cell this module does not read (an RDF-star triple term...): use the slow path."""
 
-
-# ---------------------------------------------------------------------- TSV answers
 
 _LITERAL = re.compile(r'"(?P<body>.*)"(?:@(?P<lang>[A-Za-z0-9-]+)|\^\^<(?P<dt>[^<>]*)>)?\Z',
                       re.DOTALL)
@@ -89,19 +81,12 @@ def _cell_term(cell: str) -> Node | None:
     raise Undecodable(f"not a term: {cell[:40]!r}")
 
 
-@dataclass(frozen=True)
-class Decoded:
-    """A decoded TSV answer: its rows."""
-
-    rows: list[tuple[Node | None, ...]]
-
-
 #: bytes of TSV decoded at a time: the cells of one chunk exist as strings together, not those
 #: of the whole answer
 CHUNK = 1 << 22
 
 
-def decode_tsv(data: bytes, variables: Sequence[str]) -> Decoded:
+def decode_tsv(data: bytes, variables: Sequence[str]) -> list[tuple[Node | None, ...]]:
     """The rows of a SPARQL 1.1 TSV answer written by Oxigraph for ``variables`` (which must
     not be empty: a TSV answer without columns cannot tell its rows apart). Each distinct cell
     is decoded once; the text is split a few megabytes at a time. Raises :class:`Undecodable`
@@ -128,4 +113,4 @@ def decode_tsv(data: bytes, variables: Sequence[str]) -> Decoded:
         column = iter(map(terms.__getitem__, cells))
         rows.extend(zip(*([column] * width), strict=False))
         pos = cut + 1
-    return Decoded(rows)
+    return rows

@@ -376,7 +376,7 @@ class HttpClient:
                 limit = self.max_bytes if resp.is_success else _ERROR_BYTES
                 data = bytearray()  # grown in place: the answer is never held twice
                 inflate = _Inflate(resp.headers.get("content-encoding", ""))
-                for chunk in _bounded(resp.iter_raw(), inflate):
+                for chunk in inflate.pieces(resp.iter_raw()):
                     if len(data) + len(chunk) > limit:
                         if not resp.is_success:
                             data += chunk[:limit - len(data)]
@@ -454,29 +454,24 @@ class _Inflate:
                          "does not read (it asks for gzip or deflate)")
         self._started = False
 
-    def pieces(self, raw: bytes) -> Iterator[bytes]:
-        """The bytes ``raw`` inflates to, :data:`_STEP` at most at a time."""
-        if self._z is None:
-            yield raw
-            return
-        while raw and not self._z.eof:
-            try:
-                out = self._z.decompress(raw, _STEP)
-            except zlib.error:
-                if self.encoding == "deflate" and not self._started:  # raw deflate, no header
-                    self._z, self._started = zlib.decompressobj(-zlib.MAX_WBITS), True
-                    continue
-                raise _Fatal(f"the answer's {self.encoding} encoding is damaged") from None
-            self._started = True
-            raw = self._z.unconsumed_tail
-            if out:
-                yield out
-
-
-def _bounded(raw: Iterable[bytes], inflate: _Inflate) -> Iterator[bytes]:
-    """The decoded bytes of the answer whose raw bytes are ``raw``, piece by piece."""
-    for chunk in raw:
-        yield from inflate.pieces(chunk)
+    def pieces(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """The bytes the raw ``chunks`` inflate to, :data:`_STEP` at most at a time."""
+        for raw in chunks:
+            if self._z is None:
+                yield raw
+                continue
+            while raw and not self._z.eof:
+                try:
+                    out = self._z.decompress(raw, _STEP)
+                except zlib.error:
+                    if self.encoding == "deflate" and not self._started:  # raw deflate
+                        self._z, self._started = zlib.decompressobj(-zlib.MAX_WBITS), True
+                        continue
+                    raise _Fatal(f"the answer's {self.encoding} encoding is damaged") from None
+                self._started = True
+                raw = self._z.unconsumed_tail
+                if out:
+                    yield out
 
 
 class _Retryable(Exception):

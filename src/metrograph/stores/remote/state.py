@@ -32,14 +32,15 @@ from metrograph.sparql.binding import iri_text, render_term
 from metrograph.stores.remote.quirks import server_count
 
 __all__ = ["STATE", "ServerState", "default_stale_text", "forget_text", "record_text",
-           "state_query"]
+           "resource", "state_query"]
 
 #: the named graph of the records
 STATE = "urn:metrograph:push-state"
 _TARGET = "<urn:metrograph:target>"
 
 
-def _text(name: str) -> str:
+def resource(name: str) -> str:
+    """The SPARQL text ``name`` of this package."""
     return files("metrograph.stores.remote").joinpath(name).read_text("utf-8")
 
 
@@ -80,22 +81,18 @@ class ServerState:
             if g == STATE and row.get("sha") == "stale":
                 stale = True
             elif "sha" in row:
-                recorded[URIRef(g)] = (row["sha"], _integer(row.get("pushed", "")))
+                recorded[URIRef(g)] = (row["sha"], server_count(row.get("pushed", "")))
         return cls({}, recorded, stale)
-
-
-def _integer(text: str) -> int | None:
-    return server_count(text)
 
 
 def state_query() -> str:
     """``push-state.rq``."""
-    return _text("push-state.rq")
+    return resource("push-state.rq")
 
 
 def record_text(name: URIRef, digest: str, stored: int) -> str:
     """``record.ru`` for ``name``."""
-    return (_text("record.ru").replace(_TARGET, iri_text(str(name), "graph name"))
+    return (resource("record.ru").replace(_TARGET, iri_text(str(name), "graph name"))
             .replace('"DIGEST"', render_term(Literal(digest)))
             .replace('"-1"^^<http://www.w3.org/2001/XMLSchema#integer>',
                      render_term(Literal(stored))))
@@ -103,9 +100,9 @@ def record_text(name: URIRef, digest: str, stored: int) -> str:
 
 def forget_text(name: URIRef) -> str:
     """``forget.ru`` for ``name``."""
-    return _text("forget.ru").replace(_TARGET, iri_text(str(name), "graph name"))
+    return resource("forget.ru").replace(_TARGET, iri_text(str(name), "graph name"))
 
 
 def default_stale_text() -> str:
     """``default-stale.ru``."""
-    return _text("default-stale.ru")
+    return resource("default-stale.ru")

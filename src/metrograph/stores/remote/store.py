@@ -12,7 +12,7 @@ differences: :mod:`.quirks`; writes: :mod:`.writer`.
 from __future__ import annotations
 
 import json
-import re
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import BinaryIO
 
@@ -22,7 +22,7 @@ from rdflib.plugins.sparql.results.jsonresults import JSONResult, parseJsonTerm
 from rdflib.query import Result
 from rdflib.term import Node, Variable
 
-from metrograph.errors import QueryError, RemoteError, ResultTooLargeError, TruncatedResultError
+from metrograph.errors import QueryError, RemoteError, TruncatedResultError
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.canonical import from_ox
 from metrograph.rdfio.formats import Format, default_graph_id
@@ -38,17 +38,14 @@ from metrograph.stores.base import (
     SelectResult,
     SelectStream,
     Store,
+    bounded_rows,
     canonical_literals,
     load_through_rdflib,
     star_columns,
     write_sorted_ntriples,
 )
 from metrograph.stores.remote.http import DEFAULT_MAX_BYTES, Answer, HttpClient, display
-from metrograph.stores.remote.quirks import (
-    check_truncation,
-    is_system_graph,
-    server_count,
-)
+from metrograph.stores.remote.quirks import _COUNT, check_truncation, is_system_graph, server_count
 from metrograph.stores.remote.state import STATE
 from metrograph.stores.remote.writer import GraphWriter, Upload, WriteResult
 
@@ -109,8 +106,6 @@ class RemoteStore:
         fields: list[tuple[str, str]] = [("query", query)]
         if dataset:
             fields += [("default-graph-uri", str(g)) for g in self._default_graphs()]
-        import urllib.parse
-
         answer = self.http.request("POST", self.query_url, content_type=_FORM, accept=accept,
                                    body=urllib.parse.urlencode(fields).encode("ascii"),
                                    what=what)
@@ -163,7 +158,7 @@ class RemoteStore:
             self.union_default_graph = self._probe_union()
         if self.union_default_graph is False:
             if self._names is None:
-                self._names = self._list_graphs()
+                self._names = self.graph_names()
             return self._names
         return []
 
@@ -205,10 +200,8 @@ class RemoteStore:
         result = self._select_raw(sub.text, limit=sub.limit)
         if check is not None:
             check()
-        if max_rows is not None and len(result.rows) > max_rows:
-            raise ResultTooLargeError(f"the query returned more than {max_rows} rows; narrow "
-                                      "it (parameters, LIMIT) or raise the bound")
-        return star_columns(result, bindings, sub.star)
+        rows = list(bounded_rows(result.rows, max_rows, None))
+        return star_columns(SelectResult(result.variables, rows), bindings, sub.star)
 
     def select_iter(self, query: str, bindings: Mapping[str, Node] | None = None, *,
                     max_rows: int | None = None,
@@ -285,19 +278,13 @@ class RemoteStore:
             counts = {g: n for g, n in counts.items() if g in self.graphs}
         return counts
 
-    def _list_graphs(self) -> list[URIRef]:
-        return sorted(self._graph_counts())
-
     def triples(self) -> Iterator[tuple[Node, Node, Node]]:
         """Every distinct triple of the server's graphs (read through :meth:`dataset`)."""
-        seen: set[tuple[Node, Node, Node]] = set()
-        for s, p, o, _g in self.dataset().quads((None, None, None, None)):
-            if (s, p, o) not in seen:
-                seen.add((s, p, o))
-                yield s, p, o
+        yield from dict.fromkeys((s, p, o) for s, p, o, _g in self.dataset().quads(
+            (None, None, None, None)))
 
     def graph_names(self) -> list[URIRef]:
-        return self._list_graphs()
+        return sorted(self._graph_counts())
 
     def write_ntriples(self, out: BinaryIO) -> None:
         """Every distinct triple of the server's graphs, one sorted line each (read through
@@ -379,9 +366,6 @@ class RemoteStore:
         """Replace the named graph ``name`` by ``graph`` (see :class:`GraphWriter`)."""
         self._names = None
         return self.writer.write(URIRef(name), Upload.of(graph), replace=True)
-
-
-_COUNT = re.compile(r"[0-9]{1,18}")
 
 
 class _ExactResult(JSONResult):

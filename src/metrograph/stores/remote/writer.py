@@ -1,41 +1,39 @@
 """Writing named graphs to a SPARQL server atomically (no library stages graphs).
 
 A graph is uploaded into a new staging graph (``urn:metrograph:staging:<uuid>``) by one Graph
-Store ``PUT`` of N-Triples (or, on a server without the Graph Store protocol, by SPARQL
-``INSERT DATA`` requests of ``chunk_size`` triples), its triple count is checked, and one update
-request puts it in place: the target graph is never seen half-loaded, and a failure leaves it as
-it was (the staging graph is dropped; the message names it if it cannot be). Without an update
-URL a graph goes straight to its place by a Graph Store ``PUT`` or ``POST``, atomic only where
-the server's PUT is (Oxigraph's is, Virtuoso's is not).
+Store ``PUT`` of N-Triples (without the Graph Store protocol, by SPARQL ``INSERT DATA`` requests
+of ``chunk_size`` triples), its triple count is checked, and one update request puts it in
+place: the target is never seen half-loaded, and a failure leaves it as it was (the staging
+graph is dropped, or named in the message). Without an update URL a graph goes straight to its
+place by a Graph Store ``PUT`` or ``POST``, atomic only where the server's PUT is (Oxigraph's
+is, Virtuoso's is not).
 
-**Speed** (measured on Oxigraph 0.5.13, graphs of 125,000 triples; ``benchmarks/push.py``): a
+**Speed** (Oxigraph 0.5.13, graphs of 125,000 triples; ``benchmarks/push.py``): a
 transactional write costs Oxigraph several times more per triple than its bulk loader. A graph
-with no recorded push that the server holds empty is written by one transactional Graph Store
-``PUT`` (Oxigraph's is atomic: :meth:`GraphWriter._direct`), which measured faster than any
-staging. Otherwise the staging upload asks for the bulk loader (``no_transaction``: the staging
-graph is private, atomicity comes from the next step), and one request puts the graph in place,
-drops the staging graph and records the push (:mod:`.state`): into a graph with no recorded push
-it copies the staged graph (``place.ru``: ``ADD``, 1.3 to 1.8 times faster than ``MOVE GRAPH``
-or a comparison when the target is empty); over a graph pushed before it writes only the
-difference (``replace.ru``: delete what the new graph lacks,
-insert what the old one lacks). An unchanged graph is not sent at all: its recorded digest says
-so (:mod:`.state`). Virtuoso runs a multi-operation request without a transaction, so there the
-graph is put in place by ``MOVE GRAPH`` (one operation), its record removed before and written
-after.
+with no recorded push that the server holds empty is written by one transactional ``PUT``
+(:meth:`GraphWriter._direct`), faster than any staging. Otherwise the staging upload asks for
+the bulk loader (``no_transaction``: the staging graph is private), and one request puts the
+graph in place, drops the staging graph and records the push (:mod:`.state`): into a graph with
+no recorded push it copies the staged graph (``place.ru``: ``ADD``, 1.3 to 1.8 times faster
+than ``MOVE GRAPH`` or a comparison into an empty target); over a graph pushed before it writes
+only the difference (``replace.ru``). An unchanged graph is not sent at all (:mod:`.state`).
+Virtuoso runs a multi-operation request without a transaction: there the graph is put in place
+by ``MOVE GRAPH``, its record removed before and written after.
 
 On a server whose default graph is a graph of its own (Oxigraph without
 ``--union-default-graph``), :meth:`GraphWriter.union_default_graph` makes it the distinct union
-of the named graphs (``default-union.ru``, one update request), so that the raw ``queries/*.rq``
-files sent by any SPARQL client see what metrograph's stores see.
+of the named graphs (``default-union.ru``), so that the raw ``queries/*.rq`` files sent by any
+SPARQL client see what metrograph's stores see.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import urllib.parse
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from importlib.resources import files
 
 from rdflib import BNode, Graph, URIRef
 from rdflib.term import Node
@@ -50,6 +48,7 @@ from metrograph.stores.remote.state import (
     default_stale_text,
     forget_text,
     record_text,
+    resource,
     state_query,
 )
 
@@ -84,20 +83,14 @@ class Unrecorded(RemoteError):
         self.result = result
 
 
-class _Labels:
-    """Blank node labels for one document or request: ``_:b0``, ``_:b1``…"""
-
-    def __init__(self) -> None:
-        self._ids: dict[BNode, str] = {}
-
-    def __call__(self, node: BNode) -> str:
-        return self._ids.setdefault(node, f"_:b{len(self._ids)}")
-
-
 def ntriples(triples: Iterable[tuple[Node, Node, Node]]) -> str:
     """N-Triples text of ``triples`` (terms checked and escaped by :func:`render_term`; blank
     nodes relabelled ``_:b0``…)."""
-    labels = _Labels()
+    ids: dict[BNode, str] = {}
+
+    def labels(node: BNode) -> str:
+        return ids.setdefault(node, f"_:b{len(ids)}")
+
     return "".join(f"{render_term(s, labels)} {render_term(p, labels)} "
                    f"{render_term(o, labels)} .\n" for s, p, o in triples)
 
@@ -131,6 +124,12 @@ class Upload:
     def graph(self) -> Graph:
         """The triples as an rdflib graph (for the SPARQL Update route and counts)."""
         return Graph().parse(data=self.body.decode("utf-8"), format="nt")
+
+    def short(self, stored: int | None) -> bool:
+        """Whether a graph counted ``stored`` triples (None: not counted) lacks some of these,
+        as sent or with numerically equal literals merged (as servers store them)."""
+        return stored is not None and stored != self.triples \
+            and stored != canonical_size(self.graph())
 
 
 def _chunks(graph: Graph, size: int) -> Iterator[tuple[bool, list[tuple[Node, Node, Node]]]]:
@@ -225,9 +224,7 @@ class GraphWriter:
     def _gsp(self, method: str, graph: URIRef, upload: Upload, what: str) -> bool:
         """Send ``upload`` to ``graph`` with the Graph Store protocol; False when the server
         has no Graph Store protocol at that URL."""
-        assert self.gsp_url is not None
-        sep = "&" if "?" in self.gsp_url else "?"
-        url = f"{self.gsp_url}{sep}{_form(graph=str(graph)).decode()}"
+        url = self._gsp_target(graph)
         if graph.startswith(STAGING) and self._bulk:
             answer = self.http.request(method, f"{url}&no_transaction", body=upload.body,
                                        what=what, content_type=_NT, accept="*/*")
@@ -236,6 +233,12 @@ class GraphWriter:
                 return self._gsp_answer(answer, what)
         return self._gsp_answer(self.http.request(method, url, body=upload.body, what=what,
                                                   accept="*/*", content_type=_NT), what)
+
+    def _gsp_target(self, graph: URIRef) -> str:
+        """The Graph Store URL of ``graph``."""
+        assert self.gsp_url is not None
+        sep = "&" if "?" in self.gsp_url else "?"
+        return f"{self.gsp_url}{sep}{_form(graph=str(graph)).decode()}"
 
     def _gsp_answer(self, answer: Answer, what: str) -> bool:
         if answer.status in (404, 405, 415, 501):
@@ -327,29 +330,23 @@ class GraphWriter:
         machine). A wrong count empties the graph again, as it was. None when the server has no
         Graph Store protocol there after all."""
         what = f"upload of <{name}>"
-        sep = "&" if "?" in (self.gsp_url or "") else "?"
-        url = f"{self.gsp_url}{sep}{_form(graph=str(name)).decode()}"
-        note = (f"<{name}> is unchanged (or, if only the answer was lost, written whole: the "
-                "upload is one transaction)")
         self._mark_default_stale()  # before the write: a failure after it leaves the mark
         try:
-            answer = self.http.request("PUT", url, body=upload.body, what=what,
-                                       content_type=_NT, accept="*/*", idempotent=False)
+            answer = self.http.request("PUT", self._gsp_target(name), body=upload.body,
+                                       what=what, content_type=_NT, accept="*/*",
+                                       idempotent=False)
+            if not self._gsp_answer(answer, what):
+                return None
         except RemoteError as exc:
-            raise RemoteError(f"{exc}; {note}") from exc
-        if answer.status in (404, 405, 415, 501):
-            self._gsp_missing = True
-            return None
-        if not answer.ok:
-            raise RemoteError(f"{self.http.failure(answer, what)}; {note}")
+            raise RemoteError(f"{exc}; <{name}> is unchanged (or, if only the answer was lost, "
+                              "written whole: the upload is one transaction)") from exc
         written = WriteResult(name, upload.triples, None, "graph-store", False, True)
         try:
             stored = self.count(name)
         except MetrographError as exc:
             raise Unrecorded(f"{exc}; <{name}> was written whole (one transaction) but could "
                              f"not be counted: {_AGAIN}", written) from exc
-        if stored is not None and stored != upload.triples \
-                and stored != canonical_size(upload.graph()):
+        if upload.short(stored):
             try:
                 self.update(f"DROP SILENT GRAPH {iri_text(str(name))}", what="cleaning up")
             except MetrographError as exc:
@@ -395,8 +392,7 @@ class GraphWriter:
 
     def _verify(self, tmp: URIRef, upload: Upload, name: URIRef) -> int | None:
         stored = self.count(tmp)
-        if stored is not None and stored != upload.triples \
-                and stored != canonical_size(upload.graph()):
+        if upload.short(stored):
             raise RemoteError(f"upload of <{name}>: the server holds {stored} of the "
                               f"{upload.triples} triples sent; nothing was replaced")
         return stored
@@ -411,7 +407,7 @@ class GraphWriter:
         transaction, else after."""
         what = f"replacing <{name}>"
         if not self._virtuoso():
-            text = _text("place.ru" if empty else "replace.ru")
+            text = resource("place.ru" if empty else "replace.ru")
             text = text.replace("<urn:metrograph:new>", iri_text(str(tmp)))
             parts = [text.replace("<urn:metrograph:target>", iri_text(str(name)))]
             if not empty:
@@ -496,35 +492,26 @@ class GraphWriter:
         names = [g for g in self.graph_names() if not str(g).startswith(STAGING)]
         if empty and names:
             adds = [f"ADD SILENT {iri_text(str(g))} TO DEFAULT" for g in [*names, URIRef(STATE)]]
-            text = " ;\n".join([_text("default-settled.ru"), *adds])
+            text = " ;\n".join([resource("default-settled.ru"), *adds])
         else:
-            text = f"{_text('default-settled.ru')} ;\n{_text('default-union.ru')}"
+            text = f"{resource('default-settled.ru')} ;\n{resource('default-union.ru')}"
         self.update(text, idempotent=False, what="rebuilding the default graph")
 
     def default_graph_settled(self) -> None:
         """Remove the marker of ``default-stale.ru`` (on a server whose default graph is the
         union of its graphs, where nothing is rebuilt)."""
-        self.update(_text("default-settled.ru"), what="push state")
+        self.update(resource("default-settled.ru"), what="push state")
 
 
 _AGAIN = ("the next push sends it again, and rebuilds the default graph where the server keeps "
           "one of its own")
 
 
-def _text(name: str) -> str:
-    """The SPARQL Update ``name`` of this package."""
-    return files("metrograph.stores.remote").joinpath(name).read_text("utf-8")
-
-
 def _form(**fields: str) -> bytes:
-    import urllib.parse
-
     return urllib.parse.urlencode(fields).encode("ascii")
 
 
 def _bindings(http_: HttpClient, answer: Answer, what: str) -> list[dict[str, str]]:
-    import json
-
     try:
         data = json.loads(answer.body)
         return [{str(k): str(v["value"]) for k, v in b.items()}
