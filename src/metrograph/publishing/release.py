@@ -405,26 +405,23 @@ def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: s
 
     section("Added", listed(c for iri, c in new.items() if iri not in old))
     section("Removed", listed(c for iri, c in old.items() if iri not in new))
-    status_changes = []
-    for iri, c in new.items():
-        was = old.get(iri)
-        if not isinstance(c, Deliverable) or not isinstance(was, Deliverable):
-            continue
-        if c.status is not was.status:
-            as_of = f" (as of {c.current.as_of.isoformat()})" if c.current else ""
-            status_changes.append(f"- {_where(c, plans)}: {was.status.label_en} → "
-                                  f"{c.status.label_en}{as_of}")
-    section("Status changes", status_changes)
-    text_changes = []
+    status_changes: list[str] = []
+    text_changes: list[str] = []
     for iri, c in new.items():
         was = old.get(iri)
         if was is None:
             continue
+        if (isinstance(c, Deliverable) and isinstance(was, Deliverable)
+                and c.status is not was.status):
+            as_of = f" (as of {c.current.as_of.isoformat()})" if c.current else ""
+            status_changes.append(f"- {_where(c, plans)}: {was.status.label_en} → "
+                                  f"{c.status.label_en}{as_of}")
         for lang, what in (("fr", "French text"), ("en", "English translation")):
             if c.label(lang) != was.label(lang):
                 text_changes.append(f"- {_where(c, plans)}, {what}:\n"
                                     f"  - was: {_quoted(was.label(lang))}\n"
                                     f"  - now: {_quoted(c.label(lang))}")
+    section("Status changes", status_changes)
     section("Text changes", text_changes)
     return "\n".join(out)
 
@@ -597,9 +594,8 @@ def _check_description(folder: Path, void: Graph, triples: int) -> None:
     stated = void.value(ds, VOID.triples)
     if not isinstance(stated, Literal) or stated.toPython() != triples:
         raise ReleaseCheckError(VOID_FILE, f"void:triples is {stated}, the dumps hold {triples}")
-    described: dict[str, Node] = {}
-    for node, url in void.subject_objects(DCAT.downloadURL):
-        described[str(url).rsplit("/", 1)[-1]] = node
+    described = {str(url).rsplit("/", 1)[-1]: node
+                 for node, url in void.subject_objects(DCAT.downloadURL)}
     distributions = {str(void.value(d, DCAT.downloadURL)).rsplit("/", 1)[-1]
                      for d in void.objects(ds, DCAT.distribution)}
     if distributions != set(DUMPS):

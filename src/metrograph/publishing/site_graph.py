@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NoReturn, cast
 
+import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
@@ -117,7 +118,7 @@ class SiteGraph:
             for values in lists.values():
                 values.sort()
         #: lang -> the best label in that language; "" -> the best label in any language
-        self._labels: dict[URIRef, dict[str, Literal]] = {}
+        self._labels: dict[Node, dict[str, Literal]] = {}
         for iri, ranked in self._ranked.items():
             ranked.sort()
             best: dict[str, Literal] = {"": ranked[0][3]}
@@ -145,10 +146,8 @@ class SiteGraph:
     def label(self, iri: Node, lang: str) -> Literal | None:
         """The label of ``iri`` in ``lang`` (by :data:`LABEL_PROPERTIES`), else the best one in
         any language, else its ``skos:notation``; None when it has none."""
-        best = self._labels.get(iri) if isinstance(iri, URIRef) else None
-        if best is None:
-            return None
-        return best.get(lang) or best[""]
+        best = self._labels.get(iri)
+        return None if best is None else best.get(lang) or best[""]
 
     def values(self, subject: Node, prop: URIRef) -> list[Node]:
         """The objects of ``subject``'s ``prop`` triples."""
@@ -209,14 +208,11 @@ def _relabel(triples: set[tuple[Node, URIRef, Node]]) -> list[tuple[Node, URIRef
     """``triples`` sorted, their blank nodes labelled by RDF Dataset Canonicalization
     (:func:`~metrograph.rdfio.canonical.canonical_quads`, as the release dumps are): the same
     graph gives the same labels, whatever labels the store gave and in whatever order."""
-    if not any(isinstance(s, BNode) or isinstance(o, BNode) for s, _p, o in triples):
-        return sorted(triples, key=_n3)
-    import pyoxigraph as ox
-
-    quads = canonical_quads([ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples])
-    out = [(cast(Node, from_ox(q.subject)), URIRef(q.predicate.value),
-            cast(Node, from_ox(q.object))) for q in quads]
-    return sorted(out, key=_n3)
+    if any(isinstance(s, BNode) or isinstance(o, BNode) for s, _p, o in triples):
+        quads = canonical_quads([ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples])
+        triples = {(cast(Node, from_ox(q.subject)), URIRef(q.predicate.value),
+                    cast(Node, from_ox(q.object))) for q in quads}
+    return sorted(triples, key=_n3)
 
 
 def _n3(t: tuple[Node, URIRef, Node]) -> tuple[str, ...]:
