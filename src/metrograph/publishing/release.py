@@ -338,8 +338,7 @@ def _describe(kg: KnowledgeGraph, union: Graph, files: Mapping[str, bytes], *, v
         g.add((ds, DCAT.distribution, dist))
         g.add((ds, VOID.dataDump, _url(name, base)))
         g.add((dist, RDF.type, DCAT.Distribution))
-        g.add((dist, DCTERMS.title, Literal(
-            f"metrograph {version} as {_TITLES[name]}", lang="en")))
+        g.add((dist, DCTERMS.title, Literal(f"metrograph {version} as {_TITLES[name]}", lang="en")))
         g.add((dist, DCTERMS.description, Literal(
             PLAIN_NOTE if name in PLAIN_DUMPS else NAMED_NOTE, lang="en")))
         _file_node(g, dist, name, files[name], base)

@@ -58,7 +58,7 @@ from metrograph.errors import InputError
 from metrograph.namespaces import BASE, MGO, PREFIXES
 from metrograph.publishing.release import DATASET, DUMPS, LICENSE, part_of
 from metrograph.publishing.site_graph import SiteGraph, document_path
-from metrograph.publishing.site_views import LANGUAGES, PageViews, load_messages
+from metrograph.publishing.site_views import LANGUAGES, Page, PageViews, load_messages
 from metrograph.rdfio.canonical import to_ox
 from metrograph.rdfio.folders import (
     clean_stale,
@@ -76,7 +76,6 @@ __all__ = ["HTACCESS", "LANGUAGES", "SiteSummary", "minted_triples", "render_sit
 
 #: the content-negotiation rules, written at the site's root
 HTACCESS = ".htaccess"
-_STATIC = {"site.css": "site_templates/site.css"}
 
 #: the file that marks a folder as a metrograph site (``--force`` replaces only such)
 SITE_MARKER = ".metrograph-site"
@@ -198,23 +197,19 @@ def render_site(kg: KnowledgeGraph, *, version: str | None = None,
     env = _environment()
     templates = {name: env.get_template(f"{name}.html")
                  for name in ("resource", "ontology", "index")}
-    out: dict[str, bytes] = {}
+
+    def render(page: Page) -> bytes:
+        template = templates.get(page.kind, templates["resource"])
+        return template.render(page=page, t=messages[page.lang], langs=LANGUAGES).encode("utf-8")
+
+    out = {f"index.{lang}.html": render(views.index_page(lang)) for lang in LANGUAGES}
     terms: dict[Node, Any] = {}
-    for lang in LANGUAGES:
-        page = views.index_page(lang)
-        out[f"index.{lang}.html"] = templates["index"].render(
-            page=page, t=messages[lang], langs=LANGUAGES).encode("utf-8")
     for path in sorted(site.documents):
         doc = site.documents[path]
         for lang in LANGUAGES:
-            page = views.page(doc, lang)
-            template = templates["ontology" if page.kind == "ontology" else "resource"]
-            out[f"{path}.{lang}.html"] = template.render(
-                page=page, t=messages[lang], langs=LANGUAGES).encode("utf-8")
+            out[f"{path}.{lang}.html"] = render(views.page(doc, lang))
         out[f"{path}.ttl"], out[f"{path}.jsonld"] = _data(site.description(doc), terms)
-    package = files("metrograph.publishing")
-    for name, source in _STATIC.items():
-        out[name] = package.joinpath(source).read_bytes()
+    out["site.css"] = (files("metrograph.publishing") / "site_templates" / "site.css").read_bytes()
     out[HTACCESS] = htaccess_text().encode("utf-8")
     return out
 
@@ -289,13 +284,11 @@ def htaccess_text() -> str:
               "RewriteRule ^ - [E=MGTYPE:html]"]
     for bucket in range(11):
         for value, ranges in _MEDIA:
-            for exact, wild in ranges:
-                lines += _set("MGTYPE", value, [f"{accept} {_entry(exact, bucket)}"])
-                lines += _set("MGTYPE", value, [f"{accept} !{_entry(exact, None)}",
-                                                f"{accept} {_entry(wild, bucket)}"])
-                lines += _set("MGTYPE", value, [f"{accept} !{_entry(exact, None)}",
-                                                f"{accept} !{_entry(wild, None)}",
-                                                f"{accept} {_entry(_ANY_TYPE, bucket)}"])
+            for exact, wild in ranges:  # the type; else, unlisted, its wildcard; else */*
+                chain = (exact, wild, _ANY_TYPE)
+                for i, name in enumerate(chain):
+                    unlisted = [f"{accept} !{_entry(n, None)}" for n in chain[:i]]
+                    lines += _set("MGTYPE", value, [*unlisted, f"{accept} {_entry(name, bucket)}"])
     lines += [
         "", "# the site's root: the home page, by language",
         "RewriteRule ^$ index.%{ENV:MGLANG}.html [R=303,L]",
