@@ -84,7 +84,7 @@ class SiteGraph:
         self.base = base
         self.out: dict[Node, list[tuple[URIRef, Node]]] = defaultdict(list)
         self.incoming: dict[URIRef, list[tuple[URIRef, Node]]] = defaultdict(list)
-        self._ranked: dict[URIRef, list[tuple[int, str, str, Literal]]] = defaultdict(list)
+        ranked: dict[URIRef, list[tuple[int, str, str, Literal]]] = defaultdict(list)
         self.types: dict[Node, list[URIRef]] = defaultdict(list)
         self.instances: dict[URIRef, list[URIRef]] = defaultdict(list)
         self.uses: dict[URIRef, list[tuple[Node, Node]]] = defaultdict(list)
@@ -101,7 +101,7 @@ class SiteGraph:
                 if isinstance(s, URIRef):
                     self.instances[o].append(s)
             elif p in rank and isinstance(s, URIRef) and isinstance(o, Literal):
-                self._ranked[s].append((rank[p], o.language or "", str(o), o))
+                ranked[s].append((rank[p], o.language or "", str(o), o))
             if isinstance(s, URIRef):   # the first three uses, in term order, and a count
                 self.use_count[p] += 1
                 kept = self.uses[p]
@@ -119,14 +119,13 @@ class SiteGraph:
                 values.sort()
         #: lang -> the best label in that language; "" -> the best label in any language
         self._labels: dict[Node, dict[str, Literal]] = {}
-        for iri, ranked in self._ranked.items():
-            ranked.sort()
-            best: dict[str, Literal] = {"": ranked[0][3]}
-            for r, lang, _text, lit in ranked:
+        for iri, labels in ranked.items():
+            labels.sort()
+            best: dict[str, Literal] = {"": labels[0][3]}
+            for r, lang, _text, lit in labels:
                 if lang and r < len(LABEL_PROPERTIES):
                     best.setdefault(lang, lit)
             self._labels[iri] = best
-        del self._ranked
         for node in self.out:
             if isinstance(node, URIRef):
                 path = document_path(str(node), self.base)

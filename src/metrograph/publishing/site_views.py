@@ -270,9 +270,7 @@ class PageViews:
         """A property, linked to its documentation where the site has it (external
         properties are named, not linked: they would be most of a page's links)."""
         value = self.value(p, lang, here)
-        if value.external:
-            return Value(value.text, iri=value.iri)
-        return value
+        return Value(value.text, iri=value.iri) if value.external else value
 
     def rows(self, subject: Node, lang: str, here: str, depth: int = 0,
              skip: frozenset[URIRef] = frozenset()) -> list[Row]:
@@ -346,8 +344,7 @@ class PageViews:
 
     def code(self, iri: URIRef) -> str | None:
         """``iri``'s ``skos:notation`` (a plan's cycle, a component's code), if it has one."""
-        codes = sorted(str(o) for o in self.site.values(iri, _NOTATION))
-        return codes[0] if codes else None
+        return min((str(o) for o in self.site.values(iri, _NOTATION)), default=None)
 
     # ------------------------------------------------------------------ pages
 

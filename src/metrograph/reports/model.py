@@ -33,7 +33,6 @@ STATUSES: tuple[Status, ...] = (Status.DONE, Status.IN_PROGRESS, Status.NOT_ELAB
 _SDG = "http://metadata.un.org/sdg/"
 #: The agent of the metrograph project's own editorial work (its proposed SDG links...).
 PROJECT = URIRef("https://w3id.org/metrograph/id/org/metrograph-project")
-_RELATIONS = ("continues", "replaces", "splitFrom")
 
 
 @dataclass(frozen=True)
@@ -480,7 +479,7 @@ def _cycles(g: _Graph, plan: Plan) -> Cycles:
     mine = [p for p in g.plans if p.organisation == plan.organisation]
     before = [p for p in mine if (p.start_year or 0) < (plan.start_year or 0)]
     flows = []
-    for rel in (*_RELATIONS, "drops"):
+    for rel in ("continues", "replaces", "splitFrom", "drops"):
         chosen = [x for x in into if x.relation == rel]
         if chosen:
             flows.append(Flow(rel, len({x.earlier_code for x in chosen}),
@@ -525,16 +524,14 @@ def _network(g: _Graph, reports: Sequence[PlanReport]) -> NetworkReport:
     theme_stats: dict[str, tuple[Text, set[URIRef], int, Tally]] = {}
     for iri, plans in by_org.items():
         goals = [0] * 17
-        codes: set[str] = set()
         for p in plans:
             for goal in p.goals:
                 goals[goal.number - 1] += goal.tally.total
             for t in p.themes:
-                codes.add(t.code)
                 name, seen, n, tally = theme_stats.get(t.code, (t.name, set(), 0, Tally()))
                 theme_stats[t.code] = (name, seen | {iri}, n + 1, tally + t.tally)
         orgs.append(OrgView(slug(local(iri)), plans[0].organisation, tuple(plans), tuple(goals),
-                            tuple(sorted(codes))))
+                            tuple(sorted({t.code for p in plans for t in p.themes}))))
     return NetworkReport(
         organisations=tuple(orgs),
         themes=tuple((code, name, len(seen), n, tally)
