@@ -1,23 +1,17 @@
 """Upload a release, a knowledge graph or one named graph to a SPARQL server.
 
-:func:`push` sends each named graph as one N-Triples body with the SPARQL 1.1 Graph Store HTTP
-Protocol (SPARQL Update where the server lacks it), through
-:class:`~metrograph.stores.remote.GraphWriter`: with an update URL, each graph is uploaded into a
-staging graph (Oxigraph's bulk loader), counted, then put in place by one update request, so a
-replaced graph is never seen half-loaded and a failed push leaves it as it was. Each graph's
-push is recorded on the server (the SHA-256 of its sorted N-Triples and the count stored,
-:mod:`metrograph.stores.remote.state`): a graph whose digest and count are those recorded is not
-sent again, so pushing the same thing twice sends nothing and changes nothing. Then, with
-``prune``, the server's graphs under metrograph's graph namespace that earlier pushes recorded
-and the source does not hold are dropped; and where the server's default graph is not the
-union of its named graphs (Oxigraph by default) and something changed, it is rebuilt as their
-distinct union, so that plain SPARQL clients running the ``queries/*.rq`` files see each fact
-once.
+:func:`push` sends each named graph as one N-Triples body (SPARQL 1.1 Graph Store HTTP
+Protocol, else SPARQL Update) through :class:`~metrograph.stores.remote.GraphWriter`: with an
+update URL, each graph is staged (Oxigraph's bulk loader), counted, then put in place by one
+update request, so a replaced graph is never seen half-loaded. Each push is recorded on the
+server (the SHA-256 of the sorted N-Triples and the count, :mod:`metrograph.stores.remote.state`),
+so pushing the same thing twice sends nothing. ``prune`` drops the recorded graphs the source no
+longer holds; a default graph that is not the union of the named graphs (Oxigraph's) is rebuilt
+as their distinct union, so that the ``queries/*.rq`` files see each fact once.
 
-Release files in TriG, N-Quads, N-Triples or Turtle are parsed and split by pyoxigraph (its bulk
-loader into a scratch in-memory store, then one N-Triples dump per graph, all in Rust: a
-1M-triple release in a few seconds, where rdflib took minutes); JSON-LD and RDF/XML go through
-rdflib.
+Release files in TriG, N-Quads, N-Triples or Turtle are split by pyoxigraph (its bulk loader,
+then one N-Triples dump per graph: a 1M-triple release in a few seconds, where rdflib took
+minutes); JSON-LD and RDF/XML go through rdflib.
 
 >>> push("release/", "http://127.0.0.1:7878/store", update_url="http://127.0.0.1:7878/update",
 ...      query_url="http://127.0.0.1:7878/query")

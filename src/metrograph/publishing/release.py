@@ -52,20 +52,12 @@ from urllib.parse import quote
 
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.namespace import (
-    DCAT,
-    DCTERMS,
-    FOAF,
-    OWL,
-    RDF,
-    SKOS,
-    VOID,
-    XSD,
-)
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID as _DEFAULT
+from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, RDF, SKOS, VOID, XSD
 from rdflib.term import Node
 
 from metrograph.errors import InputError, ReleaseCheckError
+from metrograph.model import Component, Deliverable
 from metrograph.namespaces import BASE, ID, MG, MGO, SDG
 from metrograph.rdfio.folders import (
     clean_stale,
@@ -87,44 +79,27 @@ from metrograph.rdfio.writers import (
     trig_text,
     turtle_text,
 )
+from metrograph.reports.markdown import md_text
 
 if TYPE_CHECKING:
     from metrograph.graph import KnowledgeGraph
-    from metrograph.model import Component
 
-__all__ = [
-    "DUMPS",
-    "GRAPH_BASE",
-    "Release",
-    "ReleaseCheckError",
-    "ReleaseFile",
-    "canonical_parts",
-    "changelog",
-    "check_release",
-    "jsonld_text",
-    "ntriples_text",
-    "part_of",
-    "publish",
-    "trig_text",
-    "turtle_text",
-]
+__all__ = ["DUMPS", "GRAPH_BASE", "Release", "ReleaseCheckError", "ReleaseFile",
+           "canonical_parts", "changelog", "check_release", "jsonld_text", "ntriples_text",
+           "part_of", "publish", "trig_text", "turtle_text"]
 
 GRAPH_BASE = BASE + "graph/"
 
 #: The RDF dumps of a release: file name -> format name (a key of :data:`FORMATS`).
 DUMPS: dict[str, str] = {
-    "metrograph.ttl": "ttl",
-    "metrograph.nt": "nt",
-    "metrograph.jsonld": "jsonld",
-    "metrograph.trig": "trig",
-    "metrograph.nq": "nq",
-    "metrograph.graphs.jsonld": "jsonld",
-}
+    "metrograph.ttl": "ttl", "metrograph.nt": "nt", "metrograph.jsonld": "jsonld",
+    "metrograph.trig": "trig", "metrograph.nq": "nq", "metrograph.graphs.jsonld": "jsonld"}
 #: The dumps that hold one plain graph (the others hold named graphs, one per part).
 PLAIN_DUMPS = ("metrograph.ttl", "metrograph.nt", "metrograph.jsonld")
-_TITLES = {"metrograph.ttl": "Turtle", "metrograph.nt": "N-Triples",
-           "metrograph.jsonld": "JSON-LD", "metrograph.trig": "TriG",
-           "metrograph.nq": "N-Quads", "metrograph.graphs.jsonld": "JSON-LD with named graphs"}
+_FORMAT_TITLES = {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "trig": "TriG",
+                  "nq": "N-Quads"}
+_TITLES = {**{name: _FORMAT_TITLES[fmt] for name, fmt in DUMPS.items()},
+           "metrograph.graphs.jsonld": "JSON-LD with named graphs"}
 PLAIN_NOTE = ("One plain graph, the union of the parts: load it into a default graph (rdflib "
               "Graph().parse, a SPARQL store's default graph).")
 NAMED_NOTE = ("Named graphs, one per part (the ontology, the vocabularies, the organisations, "
@@ -140,12 +115,8 @@ SUMS_FILE = "SHA256SUMS"
 
 _MEDIA_TYPES: dict[str, str] = {
     **{name: FORMATS[fmt].media_type for name, fmt in DUMPS.items()},
-    CONTEXT_FILE: FORMATS["jsonld"].media_type,
-    VOID_FILE: FORMATS["ttl"].media_type,
-    CHANGES_FILE: "text/markdown",
-    SUMS_FILE: "text/plain",
-    MARKER_FILE: "text/plain",
-}
+    CONTEXT_FILE: FORMATS["jsonld"].media_type, VOID_FILE: FORMATS["ttl"].media_type,
+    CHANGES_FILE: "text/markdown", SUMS_FILE: "text/plain", MARKER_FILE: "text/plain"}
 _IANA = "https://www.iana.org/assignments/media-types/"
 
 # Vocabularies the release description uses besides metrograph's own prefixes.
@@ -169,8 +140,6 @@ SDG_CITATION = (
     "Amit Joshi, Luis Gonzalez Morales, Szymon Klarman, and Aaron Helton. 2019. A Knowledge "
     "Organization System for the United Nations Sustainable Development Goals. New York, NY. "
     "http://metadata.un.org/sdg")
-
-_DEFAULT = URIRef(DATASET_DEFAULT_GRAPH_ID)
 
 
 @dataclass(frozen=True)
@@ -256,15 +225,6 @@ def _union_of(quads: Iterable[Quad]) -> set[Triple]:
     """The distinct triples of ``quads``, whatever graph holds them. (Sets of terms, not rdflib
     graphs: checking a release of the bundled data spent 4 of its 7 s adding to rdflib's store.)"""
     return {(s, p, o) for s, p, o, _g in quads}
-
-
-# ---------------------------------------------------------------------------- writers
-
-
-def _context_text() -> str:
-    """The published JSON-LD context, as ``context.jsonld``."""
-    return json.dumps({"@context": JSONLD_CONTEXT}, ensure_ascii=False, indent=2,
-                      sort_keys=True) + "\n"
 
 
 # ---------------------------------------------------------------------------- description
@@ -378,8 +338,7 @@ def _describe(kg: KnowledgeGraph, union: Graph, files: Mapping[str, bytes], *, v
         g.add((ds, DCAT.distribution, dist))
         g.add((ds, VOID.dataDump, _url(name, base)))
         g.add((dist, RDF.type, DCAT.Distribution))
-        g.add((dist, DCTERMS.title, Literal(
-            f"metrograph {version} as {_TITLES[name]}", lang="en")))
+        g.add((dist, DCTERMS.title, Literal(f"metrograph {version} as {_TITLES[name]}", lang="en")))
         g.add((dist, DCTERMS.description, Literal(
             PLAIN_NOTE if name in PLAIN_DUMPS else NAMED_NOTE, lang="en")))
         _file_node(g, dist, name, files[name], base)
@@ -392,23 +351,10 @@ def _describe(kg: KnowledgeGraph, union: Graph, files: Mapping[str, bytes], *, v
     return g
 
 
-def _fmt_title(fmt: str) -> str:
-    """The usual name of a dump format."""
-    return {"ttl": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD", "trig": "TriG",
-            "nq": "N-Quads"}[fmt]
-
-
-def _description_text(description: Graph) -> str:
-    """The description as Turtle (``void.ttl``); its blank nodes have fixed labels."""
-    return turtle_text(description)
-
-
 # ---------------------------------------------------------------------------- changelog
 
 
 def _where(c: Component, plans: Mapping[URIRef, str]) -> str:
-    from metrograph.reports.markdown import md_text
-
     return f"{md_text(c.code)} ({md_text(plans.get(c.plan, str(c.plan)))})"
 
 
@@ -423,8 +369,6 @@ def _all_components(kg: KnowledgeGraph) -> list[Component]:
 def _quoted(text: str | None) -> str:
     """A text from the data as literal Markdown (:func:`~metrograph.reports.markdown.md_text`),
     between guillemets."""
-    from metrograph.reports.markdown import md_text
-
     return "(none)" if text is None else "« " + md_text(" ".join(text.split())) + " »"
 
 
@@ -433,12 +377,8 @@ def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: s
     """``CHANGES.md``: what changed between the release of ``previous`` and that of ``kg``:
     components added or removed, deliverables whose current status changed, and components whose
     French text or English translation changed, each with its code."""
-    from metrograph.model import Deliverable
-
     counts = kg.counts()
     triples = len(_union_of(_quads(kg.store.dataset())))
-    from metrograph.reports.markdown import md_text
-
     head = [f"# metrograph {md_text(version)}", "", f"Issued {issued.isoformat()}.", ""]
     summary = (f"{triples} triples; {counts['plans']} plan(s), "
                f"{counts['guidelines']} guidelines, {counts['measures']} measures, "
@@ -464,26 +404,23 @@ def changelog(kg: KnowledgeGraph, previous: KnowledgeGraph | None, *, version: s
 
     section("Added", listed(c for iri, c in new.items() if iri not in old))
     section("Removed", listed(c for iri, c in old.items() if iri not in new))
-    status_changes = []
-    for iri, c in new.items():
-        was = old.get(iri)
-        if not isinstance(c, Deliverable) or not isinstance(was, Deliverable):
-            continue
-        if c.status is not was.status:
-            as_of = f" (as of {c.current.as_of.isoformat()})" if c.current else ""
-            status_changes.append(f"- {_where(c, plans)}: {was.status.label_en} → "
-                                  f"{c.status.label_en}{as_of}")
-    section("Status changes", status_changes)
-    text_changes = []
+    status_changes: list[str] = []
+    text_changes: list[str] = []
     for iri, c in new.items():
         was = old.get(iri)
         if was is None:
             continue
+        if (isinstance(c, Deliverable) and isinstance(was, Deliverable)
+                and c.status is not was.status):
+            as_of = f" (as of {c.current.as_of.isoformat()})" if c.current else ""
+            status_changes.append(f"- {_where(c, plans)}: {was.status.label_en} → "
+                                  f"{c.status.label_en}{as_of}")
         for lang, what in (("fr", "French text"), ("en", "English translation")):
             if c.label(lang) != was.label(lang):
                 text_changes.append(f"- {_where(c, plans)}, {what}:\n"
                                     f"  - was: {_quoted(was.label(lang))}\n"
                                     f"  - now: {_quoted(c.label(lang))}")
+    section("Status changes", status_changes)
     section("Text changes", text_changes)
     return "\n".join(out)
 
@@ -519,17 +456,18 @@ def _same_graph(a: set[Triple], b: set[Triple]) -> bool:
     triples by :func:`rdflib.compare.isomorphic`)."""
     if len(a) != len(b):
         return False
+    ground_a, ground_b = {t for t in a if _ground(t)}, {t for t in b if _ground(t)}
+    return ground_a == ground_b and isomorphic(_graph(a - ground_a), _graph(b - ground_b))
 
-    def split(triples: set[Triple]) -> tuple[set[Triple], Graph]:
-        ground = {t for t in triples if not any(isinstance(x, BNode) for x in t)}
-        rest = Graph()
-        for t in triples - ground:
-            rest.add(t)
-        return ground, rest
 
-    ground_a, rest_a = split(a)
-    ground_b, rest_b = split(b)
-    return ground_a == ground_b and isomorphic(rest_a, rest_b)
+def _ground(triple: Triple) -> bool:
+    return not any(isinstance(x, BNode) for x in triple)
+
+
+def _graph(triples: Iterable[Triple]) -> Graph:
+    graph = Graph()
+    graph += triples
+    return graph
 
 
 def _parse(path: Path, fmt: str) -> list[Quad]:
@@ -542,19 +480,19 @@ def _parse(path: Path, fmt: str) -> list[Quad]:
                           base=path.resolve().as_uri())
     except InputError as exc:
         message = str(exc).removeprefix(f"{path.name}")
-        raise ReleaseCheckError(path.name, f"does not parse as {_fmt_title(fmt)}: "
+        raise ReleaseCheckError(path.name, f"does not parse as {_FORMAT_TITLES[fmt]}: "
                                 f"{message.lstrip(': ')}") from None
 
 
 def _difference(graph: set[Triple], reference: set[Triple]) -> str:
     """One ground triple that one graph holds and the other does not, for a message."""
-    extra = sorted(" ".join(t.n3() for t in triple) for triple in graph
-                   if not any(isinstance(x, BNode) for x in triple) and triple not in reference)
+    def first(a: set[Triple], b: set[Triple]) -> str | None:
+        return min((" ".join(t.n3() for t in x) for x in a - b if _ground(x)), default=None)
+
+    extra, missing = first(graph, reference), first(reference, graph)
     if extra:
-        return f"; it holds {extra[0][:200]}, which is not expected"
-    missing = sorted(" ".join(t.n3() for t in triple) for triple in reference
-                     if not any(isinstance(x, BNode) for x in triple) and triple not in graph)
-    return f"; it lacks {missing[0][:200]}" if missing else ""
+        return f"; it holds {extra[:200]}, which is not expected"
+    return f"; it lacks {missing[:200]}" if missing else ""
 
 
 def _read_sums(folder: Path) -> dict[str, str]:
@@ -579,8 +517,7 @@ def check_release(directory: str | Path, expected: Dataset | None = None) -> dic
     fault."""
     folder = Path(directory)
     sums = _read_sums(folder)
-    present = sorted(p.name for p in folder.iterdir())
-    for name in present:
+    for name in sorted(p.name for p in folder.iterdir()):
         if name != SUMS_FILE and name not in sums:
             raise ReleaseCheckError(name, f"not listed in {SUMS_FILE}")
     for name, digest in sorted(sums.items()):
@@ -644,10 +581,7 @@ def check_release(directory: str | Path, expected: Dataset | None = None) -> dic
                 raise ReleaseCheckError(dump, f"named graph <{name}> differs")
     void = _parse(folder / VOID_FILE, "ttl")
     counts[VOID_FILE] = len(void)
-    description = Graph()
-    for triple in _union_of(void):
-        description.add(triple)
-    _check_description(folder, description, len(reference))
+    _check_description(folder, _graph(_union_of(void)), len(reference))
     return counts
 
 
@@ -659,9 +593,8 @@ def _check_description(folder: Path, void: Graph, triples: int) -> None:
     stated = void.value(ds, VOID.triples)
     if not isinstance(stated, Literal) or stated.toPython() != triples:
         raise ReleaseCheckError(VOID_FILE, f"void:triples is {stated}, the dumps hold {triples}")
-    described: dict[str, Node] = {}
-    for node, url in void.subject_objects(DCAT.downloadURL):
-        described[str(url).rsplit("/", 1)[-1]] = node
+    described = {str(url).rsplit("/", 1)[-1]: node
+                 for node, url in void.subject_objects(DCAT.downloadURL)}
     distributions = {str(void.value(d, DCAT.downloadURL)).rsplit("/", 1)[-1]
                      for d in void.objects(ds, DCAT.distribution)}
     if distributions != set(DUMPS):
@@ -721,13 +654,11 @@ def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = No
     served from (ending in ``/``); without it the description's download URLs are relative to
     ``void.ttl``.
 
-    Everything is written into a temporary folder beside ``out_dir``, checked
-    (:func:`check_release`), then renamed into place. An ``out_dir`` that exists and is not
-    empty is refused (:class:`~metrograph.errors.InputError`) unless it holds a release (its
-    marker file) and ``overwrite`` is True; it is then replaced as a whole. A folder that is
-    not a release is never replaced. Write errors (a read-only file system, a full disk) raise
-    :class:`~metrograph.errors.InputError` and leave ``out_dir`` as it was. A failed check
-    raises :class:`ReleaseCheckError` naming the file and leaves ``out_dir`` as it was.
+    Everything is written beside ``out_dir``, checked (:func:`check_release`), then renamed
+    into place. A non-empty ``out_dir`` is refused (:class:`~metrograph.errors.InputError`)
+    unless it holds a release (its marker file) and ``overwrite`` is True. Write errors raise
+    :class:`~metrograph.errors.InputError`, a failed check :class:`ReleaseCheckError` naming
+    the file; either leaves ``out_dir`` as it was.
     """
     from metrograph import __version__
 
@@ -749,14 +680,15 @@ def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = No
         "metrograph.trig": trig_text(parts).encode("utf-8"),
         "metrograph.nq": nquads_text(parts).encode("utf-8"),
         "metrograph.graphs.jsonld": jsonld_text(parts).encode("utf-8"),
-        CONTEXT_FILE: _context_text().encode("utf-8"),
+        CONTEXT_FILE: (json.dumps({"@context": JSONLD_CONTEXT}, ensure_ascii=False, indent=2,
+                                  sort_keys=True) + "\n").encode("utf-8"),
         MARKER_FILE: b"metrograph release: publish --force may replace this folder\n",
     }
     changes = changelog(kg, old_kg, version=version, issued=issued,
                         previous_version=old_version)
     files[CHANGES_FILE] = changes.encode("utf-8")
-    description = _description_text(_describe(kg, union, files, version=version, issued=issued,
-                                            endpoint=endpoint, base=base))
+    description = turtle_text(_describe(kg, union, files, version=version, issued=issued,
+                                        endpoint=endpoint, base=base))
     files[VOID_FILE] = description.encode("utf-8")
     files[SUMS_FILE] = "".join(f"{_sha256(data)}  {name}\n"
                                for name, data in sorted(files.items())).encode("utf-8")
@@ -775,11 +707,10 @@ def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = No
         counts = check_release(work, expected=source)
         replaceable(target, overwrite, MARKER_FILE, "release")
         move_into_place(work, target)
-    except OSError as exc:
+    except BaseException as exc:
         shutil.rmtree(work, ignore_errors=True)
-        raise InputError(f"cannot write: {exc.strerror}", source=str(target)) from None
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write: {exc.strerror}", source=str(target)) from None
         raise
     fsync_dir(target.parent)
     return Release(

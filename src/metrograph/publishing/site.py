@@ -23,16 +23,12 @@ representation asked for (``text/html`` by language, ``text/turtle``, ``applicat
 The site is written to a temporary folder and renamed into place: a failed run leaves any
 earlier site intact.
 
-Why our own Jinja2 templates and not pyLODE (tried, offline, on ``ontology/metrograph.ttl``):
-pyLODE 3.4.1, the newest release our package index offers, fails at import (its ``version.py``
-reads a ``pyproject.toml`` its wheel does not ship); 3.3.4 runs without network in about 4 s
-and writes one self-contained page for one ontology, in one language, with no ``lang``
-attribute on any element, its own CSS and layout, and nothing of the instance data (so no
-examples taken from the plans), and it would bring httpx, dominate and markdown along. Our
-templates (``site_templates/``, autoescaped) give the ontology, vocabulary and data pages one
-layout, one skip link, one language switch and one message catalogue
-(``site_templates/messages.json``), in both languages, and take each term's examples from the
-data it documents.
+Why our own Jinja2 templates and not pyLODE (tried offline on ``ontology/metrograph.ttl``):
+pyLODE 3.4.1 fails at import (its ``version.py`` reads a ``pyproject.toml`` its wheel lacks);
+3.3.4 takes about 4 s to write one page for one ontology in one language, with no ``lang``
+attributes and no instance data (so no examples from the plans), and brings httpx, dominate and
+markdown. Our templates (``site_templates/``, autoescaped) give ontology, vocabulary and data
+pages one layout and one message catalogue in both languages, with examples from the data.
 
 Turtle and JSON-LD are written by Oxigraph (``pyoxigraph.serialize``): 0.09 ms per description
 of the bundled plan against 1.34 ms with rdflib's serialisers (measured on 60 descriptions,
@@ -53,14 +49,17 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from rdflib import BNode, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, VOID
 from rdflib.term import Node
 
+from metrograph import __version__
 from metrograph.errors import InputError
-from metrograph.namespaces import BASE, PREFIXES
-from metrograph.publishing.site_graph import SiteGraph
-from metrograph.publishing.site_views import LANGUAGES, PageViews, load_messages
+from metrograph.namespaces import BASE, MGO, PREFIXES
+from metrograph.publishing.release import DATASET, DUMPS, LICENSE, part_of
+from metrograph.publishing.site_graph import SiteGraph, document_path
+from metrograph.publishing.site_views import LANGUAGES, Page, PageViews, load_messages
+from metrograph.rdfio.canonical import to_ox
 from metrograph.rdfio.folders import (
     clean_stale,
     fsync_dir,
@@ -77,7 +76,6 @@ __all__ = ["HTACCESS", "LANGUAGES", "SiteSummary", "minted_triples", "render_sit
 
 #: the content-negotiation rules, written at the site's root
 HTACCESS = ".htaccess"
-_STATIC = {"site.css": "site_templates/site.css"}
 
 #: the file that marks a folder as a metrograph site (``--force`` replaces only such)
 SITE_MARKER = ".metrograph-site"
@@ -97,25 +95,11 @@ class SiteSummary:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("metrograph.publishing", "site_templates"),
-                      autoescape=select_autoescape(enabled_extensions=("html",),
-                                                   default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True, auto_reload=False)
-    return env
-
-
-def _to_ox(node: Node) -> Any:
-    if isinstance(node, URIRef):
-        return ox.NamedNode(str(node))
-    if isinstance(node, BNode):
-        return ox.BlankNode(str(node))
-    assert isinstance(node, Literal)
-    if node.language:
-        return ox.Literal(str(node), language=node.language)
-    if node.datatype:
-        return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
-    return ox.Literal(str(node))
+    return Environment(loader=PackageLoader("metrograph.publishing", "site_templates"),
+                       autoescape=select_autoescape(enabled_extensions=("html",),
+                                                    default_for_string=True),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                       keep_trailing_newline=True, auto_reload=False)
 
 
 def _data(triples: list[tuple[Node, URIRef, Node]],
@@ -124,7 +108,7 @@ def _data(triples: list[tuple[Node, URIRef, Node]],
     def ox_term(node: Node) -> Any:
         found = terms.get(node)
         if found is None:
-            found = terms[node] = _to_ox(node)
+            found = terms[node] = to_ox(node)
         return found
 
     converted = [ox.Triple(ox_term(s), ox_term(p), ox_term(o)) for s, p, o in triples]
@@ -153,11 +137,6 @@ def minted_triples(kg: KnowledgeGraph, version: str | None = None,
     for a release of ``kg`` (``version``: metrograph's by default; ``base_url``: where the
     release is served, for its dumps): the dataset, the release, and the release's named
     graphs under the site's base, with what each graph holds."""
-    from metrograph import __version__
-    from metrograph.namespaces import MGO
-    from metrograph.publishing.release import DATASET, DUMPS, LICENSE, part_of
-    from metrograph.publishing.site_graph import document_path
-
     version = version or __version__
     release = URIRef(f"{DATASET}/{quote(version, safe='')}")
     if base_url is not None and not base_url.endswith("/"):
@@ -186,9 +165,7 @@ def minted_triples(kg: KnowledgeGraph, version: str | None = None,
     if base_url is not None:
         for name in DUMPS:
             out.add((release, VOID.dataDump, URIRef(base_url + name)))
-    roots: dict[URIRef, set[URIRef]] = {}
-    for name in kg.store.graph_names():
-        roots.setdefault(part_of(name), set())
+    roots: dict[URIRef, set[URIRef]] = {part_of(name): set() for name in kg.store.graph_names()}
     with as_file(files("metrograph.publishing") / "queries" / "graph-roots.rq") as path:
         for row in kg.query_file(path).rows:
             roots.setdefault(part_of(row["graph"]), set()).add(row["root"])
@@ -220,23 +197,19 @@ def render_site(kg: KnowledgeGraph, *, version: str | None = None,
     env = _environment()
     templates = {name: env.get_template(f"{name}.html")
                  for name in ("resource", "ontology", "index")}
-    out: dict[str, bytes] = {}
+
+    def render(page: Page) -> bytes:
+        template = templates.get(page.kind, templates["resource"])
+        return template.render(page=page, t=messages[page.lang], langs=LANGUAGES).encode("utf-8")
+
+    out = {f"index.{lang}.html": render(views.index_page(lang)) for lang in LANGUAGES}
     terms: dict[Node, Any] = {}
-    for lang in LANGUAGES:
-        page = views.index_page(lang)
-        out[f"index.{lang}.html"] = templates["index"].render(
-            page=page, t=messages[lang], langs=LANGUAGES).encode("utf-8")
     for path in sorted(site.documents):
         doc = site.documents[path]
         for lang in LANGUAGES:
-            page = views.page(doc, lang)
-            template = templates["ontology" if page.kind == "ontology" else "resource"]
-            out[f"{path}.{lang}.html"] = template.render(
-                page=page, t=messages[lang], langs=LANGUAGES).encode("utf-8")
+            out[f"{path}.{lang}.html"] = render(views.page(doc, lang))
         out[f"{path}.ttl"], out[f"{path}.jsonld"] = _data(site.description(doc), terms)
-    package = files("metrograph.publishing")
-    for name, source in _STATIC.items():
-        out[name] = package.joinpath(source).read_bytes()
+    out["site.css"] = (files("metrograph.publishing") / "site_templates" / "site.css").read_bytes()
     out[HTACCESS] = htaccess_text().encode("utf-8")
     return out
 
@@ -311,13 +284,11 @@ def htaccess_text() -> str:
               "RewriteRule ^ - [E=MGTYPE:html]"]
     for bucket in range(11):
         for value, ranges in _MEDIA:
-            for exact, wild in ranges:
-                lines += _set("MGTYPE", value, [f"{accept} {_entry(exact, bucket)}"])
-                lines += _set("MGTYPE", value, [f"{accept} !{_entry(exact, None)}",
-                                                f"{accept} {_entry(wild, bucket)}"])
-                lines += _set("MGTYPE", value, [f"{accept} !{_entry(exact, None)}",
-                                                f"{accept} !{_entry(wild, None)}",
-                                                f"{accept} {_entry(_ANY_TYPE, bucket)}"])
+            for exact, wild in ranges:  # the type; else, unlisted, its wildcard; else */*
+                chain = (exact, wild, _ANY_TYPE)
+                for i, name in enumerate(chain):
+                    unlisted = [f"{accept} !{_entry(n, None)}" for n in chain[:i]]
+                    lines += _set("MGTYPE", value, [*unlisted, f"{accept} {_entry(name, bucket)}"])
     lines += [
         "", "# the site's root: the home page, by language",
         "RewriteRule ^$ index.%{ENV:MGLANG}.html [R=303,L]",

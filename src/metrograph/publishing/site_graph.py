@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import NoReturn, cast
 
+import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
@@ -83,7 +84,7 @@ class SiteGraph:
         self.base = base
         self.out: dict[Node, list[tuple[URIRef, Node]]] = defaultdict(list)
         self.incoming: dict[URIRef, list[tuple[URIRef, Node]]] = defaultdict(list)
-        self._ranked: dict[URIRef, list[tuple[int, str, str, Literal]]] = defaultdict(list)
+        ranked: dict[URIRef, list[tuple[int, str, str, Literal]]] = defaultdict(list)
         self.types: dict[Node, list[URIRef]] = defaultdict(list)
         self.instances: dict[URIRef, list[URIRef]] = defaultdict(list)
         self.uses: dict[URIRef, list[tuple[Node, Node]]] = defaultdict(list)
@@ -100,7 +101,7 @@ class SiteGraph:
                 if isinstance(s, URIRef):
                     self.instances[o].append(s)
             elif p in rank and isinstance(s, URIRef) and isinstance(o, Literal):
-                self._ranked[s].append((rank[p], o.language or "", str(o), o))
+                ranked[s].append((rank[p], o.language or "", str(o), o))
             if isinstance(s, URIRef):   # the first three uses, in term order, and a count
                 self.use_count[p] += 1
                 kept = self.uses[p]
@@ -117,15 +118,14 @@ class SiteGraph:
             for values in lists.values():
                 values.sort()
         #: lang -> the best label in that language; "" -> the best label in any language
-        self._labels: dict[URIRef, dict[str, Literal]] = {}
-        for iri, ranked in self._ranked.items():
-            ranked.sort()
-            best: dict[str, Literal] = {"": ranked[0][3]}
-            for r, lang, _text, lit in ranked:
+        self._labels: dict[Node, dict[str, Literal]] = {}
+        for iri, labels in ranked.items():
+            labels.sort()
+            best: dict[str, Literal] = {"": labels[0][3]}
+            for r, lang, _text, lit in labels:
                 if lang and r < len(LABEL_PROPERTIES):
                     best.setdefault(lang, lit)
             self._labels[iri] = best
-        del self._ranked
         for node in self.out:
             if isinstance(node, URIRef):
                 path = document_path(str(node), self.base)
@@ -145,10 +145,8 @@ class SiteGraph:
     def label(self, iri: Node, lang: str) -> Literal | None:
         """The label of ``iri`` in ``lang`` (by :data:`LABEL_PROPERTIES`), else the best one in
         any language, else its ``skos:notation``; None when it has none."""
-        best = self._labels.get(iri) if isinstance(iri, URIRef) else None
-        if best is None:
-            return None
-        return best.get(lang) or best[""]
+        best = self._labels.get(iri)
+        return None if best is None else best.get(lang) or best[""]
 
     def values(self, subject: Node, prop: URIRef) -> list[Node]:
         """The objects of ``subject``'s ``prop`` triples."""
@@ -209,14 +207,11 @@ def _relabel(triples: set[tuple[Node, URIRef, Node]]) -> list[tuple[Node, URIRef
     """``triples`` sorted, their blank nodes labelled by RDF Dataset Canonicalization
     (:func:`~metrograph.rdfio.canonical.canonical_quads`, as the release dumps are): the same
     graph gives the same labels, whatever labels the store gave and in whatever order."""
-    if not any(isinstance(s, BNode) or isinstance(o, BNode) for s, _p, o in triples):
-        return sorted(triples, key=_n3)
-    import pyoxigraph as ox
-
-    quads = canonical_quads([ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples])
-    out = [(cast(Node, from_ox(q.subject)), URIRef(q.predicate.value),
-            cast(Node, from_ox(q.object))) for q in quads]
-    return sorted(out, key=_n3)
+    if any(isinstance(s, BNode) or isinstance(o, BNode) for s, _p, o in triples):
+        quads = canonical_quads([ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples])
+        triples = {(cast(Node, from_ox(q.subject)), URIRef(q.predicate.value),
+                    cast(Node, from_ox(q.object))) for q in quads}
+    return sorted(triples, key=_n3)
 
 
 def _n3(t: tuple[Node, URIRef, Node]) -> tuple[str, ...]:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 from importlib.resources import files
 from typing import Any
 
@@ -48,12 +48,9 @@ _ORG_CLASSES = tuple(URIRef(PREFIXES[p] + n) for p, n in (
 _KINDS = ((MG.ActionPlan, "plan"), (MG.Guideline, "guideline"), (MG.Measure, "measure"),
           (MG.Deliverable, "deliverable"), *((c, "organisation") for c in _ORG_CLASSES),
           (SKOS.ConceptScheme, "scheme"), (SKOS.Concept, "concept"), (OWL.Ontology, "ontology"))
-#: shown above the property table, not in it
 # rdflib's namespace attributes are slow to look up: the hot paths use these
 _TYPE, _PARENT, _PUBLISHER, _NOTATION = RDF.type, MG.parent, DCTERMS.publisher, SKOS.notation
 _OWNERS = (MG.parent, MG.assessedItem, MG.contributor, MG.reportedFor)
-_DEFINITION, _COMMENT, _ONTOLOGY = SKOS.definition, RDFS.comment, OWL.Ontology
-_DESCRIPTION = DCTERMS.description
 _DIGITS = re.compile(r"(\d+)")
 _PLAIN = {"xsd:string", "rdf:langString", "xsd:integer"}
 
@@ -69,9 +66,8 @@ def _reldir(target_dir: str, here_dir: str) -> str:
 def load_messages() -> dict[str, Any]:
     """The message catalogue (``site_templates/messages.json``): interface texts by language,
     labels of the external terms the data uses, and the inverse names of properties."""
-    text = files("metrograph.publishing").joinpath("site_templates/messages.json").read_text(
-        encoding="utf-8")
-    messages: dict[str, Any] = json.loads(text)
+    messages: dict[str, Any] = json.loads(files("metrograph.publishing").joinpath(
+        "site_templates/messages.json").read_text(encoding="utf-8"))
     return messages
 
 
@@ -100,15 +96,13 @@ class Value:
     external: bool = False
     datatype: str | None = None
     rows: list[Row] | None = None
-    _html: Markup | None = field(default=None, repr=False, compare=False)
 
     def __html__(self) -> Markup:
         """The value as the templates show it (made once per value)."""
-        if self._html is None:
-            self._html = self._markup()
-        return self._html
+        return self.markup
 
-    def _markup(self) -> Markup:
+    @cached_property
+    def markup(self) -> Markup:
         """The value as the templates show it: a link, a literal (with its datatype where it
         is not a plain string), or a blank node's properties as a nested list.
 
@@ -167,14 +161,12 @@ class Page:
     """The values of one page in one language."""
 
     lang: str
-    path: str
     iri: str
     kind: str
     title: Text
     code: str | None
     root: str
     css: str
-    self_href: str
     other_href: str
     ttl: str
     jsonld: str
@@ -189,8 +181,8 @@ class Page:
     index: dict[str, list[Value]] = field(default_factory=dict)
 
 
-def _natural(iri: str) -> tuple[Any, ...]:
-    return tuple(int(x) if x.isdigit() else x for x in _DIGITS.split(iri))
+def _natural(iri: object) -> tuple[Any, ...]:
+    return tuple(int(x) if x.isdigit() else x for x in _DIGITS.split(str(iri)))
 
 
 def curie(iri: str) -> str:
@@ -244,8 +236,7 @@ class PageViews:
         label = self.site.label(iri, lang)
         if label is not None:
             return self.text(label, lang)
-        path = document_path(str(iri), self.site.base) if str(iri).startswith(
-            self.site.base) else None
+        path = document_path(str(iri), self.site.base)
         types = self.site.types.get(iri)
         if path is not None and "#" not in str(iri) and types:
             # an unlabelled resource of the site: what it is and where (SDG link L1M2/11)
@@ -255,9 +246,7 @@ class PageViews:
             return Text(f"{what[:1].upper()}{what[1:]} {where}")
         short = curie(str(iri))
         known = self.terms.get(short)
-        if known:
-            return Text(known[lang])
-        return Text(short)
+        return Text(known[lang] if known else short)
 
     def value(self, node: Node, lang: str, here: str, depth: int = 0) -> Value:
         """How ``node`` is shown on the page at ``here`` (the same IRI seen from the same
@@ -266,7 +255,9 @@ class PageViews:
             key = (node, lang, here.rpartition("/")[0])
             found = self._seen.get(key)
             if found is None:
-                found = self._seen[key] = self._iri_value(node, lang, here)
+                href = self.href(str(node), lang, here)
+                found = self._seen[key] = Value(self.name(node, lang), href=href or str(node),
+                                                iri=str(node), external=href is None)
             return found
         if isinstance(node, BNode):
             rows = self.rows(node, lang, here, depth + 1) if depth < 4 else []
@@ -275,18 +266,11 @@ class PageViews:
         datatype = curie(str(node.datatype)) if node.datatype else None
         return Value(self.text(node, lang), datatype=datatype)
 
-    def _iri_value(self, node: URIRef, lang: str, here: str) -> Value:
-        href = self.href(str(node), lang, here)
-        return Value(self.name(node, lang), href=href if href else str(node), iri=str(node),
-                     external=href is None)
-
     def prop(self, p: URIRef, lang: str, here: str) -> Value:
         """A property, linked to its documentation where the site has it (external
         properties are named, not linked: they would be most of a page's links)."""
         value = self.value(p, lang, here)
-        if value.external:
-            return Value(value.text, iri=value.iri)
-        return value
+        return Value(value.text, iri=value.iri) if value.external else value
 
     def rows(self, subject: Node, lang: str, here: str, depth: int = 0,
              skip: frozenset[URIRef] = frozenset()) -> list[Row]:
@@ -313,27 +297,25 @@ class PageViews:
                 grouped.setdefault(p, []).append(s)
         out = []
         for p in sorted(grouped, key=str):
-            subjects = sorted(set(grouped[p]), key=lambda s: _natural(str(s)))
+            subjects = sorted(set(grouped[p]), key=_natural)
             shown = [self.value(s, lang, here) for s in subjects[:INCOMING_LIMIT]]
             inverse = self.inverse.get(curie(str(p)))
             if inverse:
                 label = Value(Text(inverse[lang]))
             else:
                 named = self.prop(p, lang, here)
-                label = Value(Text(self.messages[lang]["of"].format(named.text.text),
-                                   named.text.lang), href=named.href, iri=named.iri,
-                              external=named.external)
+                label = replace(named, text=Text(self.messages[lang]["of"].format(
+                    named.text.text), named.text.lang))
             out.append(Row(label, shown, max(0, len(subjects) - INCOMING_LIMIT)))
         return out
 
     def kind(self, doc: Document) -> str:
         """The kind of page: plan, guideline, measure, deliverable, organisation, scheme,
         concept, ontology, or resource."""
-        for subject in doc.subjects:
-            for cls, kind in _KINDS:
-                if self.site.is_a(subject, cls) and subject == doc.iri:
-                    return kind
-        if any(self.site.is_a(s, _ONTOLOGY) for s in doc.subjects):
+        for cls, kind in _KINDS:  # (a document's IRI has types only if it is a subject)
+            if self.site.is_a(doc.iri, cls):
+                return kind
+        if any(self.site.is_a(s, OWL.Ontology) for s in doc.subjects):
             return "ontology"
         return "resource"
 
@@ -350,8 +332,7 @@ class PageViews:
             if isinstance(node, URIRef):
                 chain.append(node)
         top = chain[-1] if chain else iri
-        publishers = [p for p in self.site.values(top, _PUBLISHER)
-                      if isinstance(p, URIRef)]
+        publishers = [p for p in self.site.values(top, _PUBLISHER) if isinstance(p, URIRef)]
         if publishers:
             chain.append(publishers[0])
         out = []
@@ -363,12 +344,7 @@ class PageViews:
 
     def code(self, iri: URIRef) -> str | None:
         """``iri``'s ``skos:notation`` (a plan's cycle, a component's code), if it has one."""
-        codes = sorted(str(o) for o in self.site.values(iri, _NOTATION))
-        return codes[0] if codes else None
-
-    def title(self, doc: Document, lang: str) -> Text:
-        """What the page is called (see :meth:`name`)."""
-        return self.name(doc.iri, lang)
+        return min((str(o) for o in self.site.values(iri, _NOTATION)), default=None)
 
     # ------------------------------------------------------------------ pages
 
@@ -376,35 +352,31 @@ class PageViews:
         """The page of ``doc`` in ``lang``."""
         here = f"{doc.path}.{lang}.html"
         other = next(x for x in LANGUAGES if x != lang)
-        here_dir = here.rpartition("/")[0]
         base_name = posixpath.basename(doc.path)
         kind = self.kind(doc)
-        page = Page(lang=lang, path=doc.path, iri=str(doc.iri), kind=kind,
-                    title=self.title(doc, lang), code=self.code(doc.iri),
-                    root=_reldir("", here_dir) + f"index.{lang}.html",
-                    css=_reldir("", here_dir) + "site.css",
-                    self_href=f"{base_name}.{lang}.html",
+        up = _reldir("", here.rpartition("/")[0])
+        page = Page(lang=lang, iri=str(doc.iri), kind=kind, title=self.name(doc.iri, lang),
+                    code=self.code(doc.iri), root=f"{up}index.{lang}.html", css=f"{up}site.css",
                     other_href=f"{base_name}.{other}.html",
                     ttl=f"{base_name}.ttl", jsonld=f"{base_name}.jsonld")
-        page.headline = [self.text(lit, lang) for prop in (_DEFINITION, _COMMENT, _DESCRIPTION)
-                         for lit in [self.site.value_in(doc.iri, prop, lang)] if lit is not None]
+        shown = (self.site.value_in(doc.iri, prop, lang)
+                 for prop in (SKOS.definition, RDFS.comment, DCTERMS.description))
+        page.headline = [self.text(lit, lang) for lit in shown if lit is not None]
         page.types = [self.value(t, lang, here) for t in self.site.types.get(doc.iri, ())]
+        page.rows = self.rows(doc.iri, lang, here)
         if kind == "ontology":
-            page.rows = self.rows(doc.iri, lang, here)
             page.sections = self.ontology_sections(doc, lang, here)
         else:
             page.crumbs = self.crumbs(doc.iri, lang, here)
-            page.rows = self.rows(doc.iri, lang, here)
-            extra = [s for s in doc.subjects if s != doc.iri]
-            for s in extra:  # fragment IRIs of a document that is not the ontology
-                page.rows.extend(self.rows(s, lang, here))
+            for s in doc.subjects:  # fragment IRIs of a document that is not the ontology
+                if s != doc.iri:
+                    page.rows.extend(self.rows(s, lang, here))
             if kind in ("plan", "guideline", "measure"):
                 page.outline = self.outline(doc.iri, lang, here)
             if kind == "scheme":
                 concepts = {s for p, s in self.site.incoming.get(doc.iri, ())
                             if p in (SKOS.inScheme, SKOS.topConceptOf) and isinstance(s, URIRef)}
-                page.members = [self.term(c, lang, here)
-                                for c in sorted(concepts, key=lambda s: _natural(str(s)))]
+                page.members = [self.term(c, lang, here) for c in sorted(concepts, key=_natural)]
         page.incoming = self.incoming(doc.iri, lang, here)
         return page
 
@@ -428,24 +400,18 @@ class PageViews:
         labels = both(RDFS.label) or both(SKOS.prefLabel)
         shown = frozenset({RDFS.label, SKOS.prefLabel, SKOS.definition, RDFS.comment, RDF.type,
                            SKOS.inScheme, SKOS.topConceptOf})
-        examples: list[list[Value]] = []
-        used = 0
-        instances = self.site.instances.get(iri, [])
-        if instances:
-            used = len(instances)
-            examples = [[self.value(s, lang, here)] for s in instances[:3]]
-        elif self.site.uses.get(iri):
-            uses = self.site.uses[iri]
+        instances = self.site.instances.get(iri) or []
+        if not instances and self.site.uses.get(iri):
             used = self.site.use_count[iri]
             examples = [[self.value(s, lang, here), self.value(o, lang, here)]
-                        for s, o in uses[:3]]
+                        for s, o in self.site.uses[iri][:3]]
         else:
-            # what uses the concept (its own vocabulary listing it is no example)
-            users = sorted({s for p, s in self.site.incoming.get(iri, ())
-                            if isinstance(s, URIRef) and p != SKOS.hasTopConcept},
-                           key=lambda s: _natural(str(s)))
-            used = len(users)
-            examples = [[self.value(s, lang, here)] for s in users[:3]]
+            # its instances, else what uses it (its own vocabulary listing it is no example)
+            subjects = instances or sorted({s for p, s in self.site.incoming.get(iri, ())
+                                            if isinstance(s, URIRef) and p != SKOS.hasTopConcept},
+                                           key=_natural)
+            used = len(subjects)
+            examples = [[self.value(s, lang, here)] for s in subjects[:3]]
         kinds = [curie(str(t)) for t in self.site.types.get(iri, ())]
         return Term(anchor=str(iri).rsplit("#", 1)[-1].rsplit("/", 1)[-1], iri=str(iri),
                     curie=curie(str(iri)), kind=", ".join(kinds), labels=labels,
@@ -473,16 +439,15 @@ class PageViews:
         """The site's home page: organisations, plans, the ontology and the vocabularies."""
         here = f"index.{lang}.html"
         other = next(x for x in LANGUAGES if x != lang)
-        page = Page(lang=lang, path="", iri=self.site.base, kind="index",
+        page = Page(lang=lang, iri=self.site.base, kind="index",
                     title=Text(self.messages[lang]["site_title"]), code=None, root=here,
-                    css="site.css",
-                    self_href=here, other_href=f"index.{other}.html", ttl="", jsonld="")
+                    css="site.css", other_href=f"index.{other}.html", ttl="", jsonld="")
         docs = self.site.documents
 
         def listed(cls: tuple[URIRef, ...]) -> list[Value]:
             found = sorted({s for c in cls for s in self.site.instances.get(c, ())
                             if document_path(str(s), self.site.base) in docs
-                            and "#" not in str(s)}, key=lambda s: _natural(str(s)))
+                            and "#" not in str(s)}, key=_natural)
             return [self.value(s, lang, here) for s in found]
 
         page.index = {"organisations": listed(_ORG_CLASSES), "plans": listed((MG.ActionPlan,)),

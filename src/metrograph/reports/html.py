@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
+from metrograph.errors import InputError
 from metrograph.model import Plan, Status
+from metrograph.rdfio.writers import write_all_atomic, write_atomic
 from metrograph.reports.model import STATUSES, Flow, NetworkReport, PlanReport, Tally, build
 
 if TYPE_CHECKING:
@@ -66,17 +68,16 @@ def page_name(plan: Plan | PlanReport, lang: str) -> str:
 @cache
 def messages(lang: str) -> dict[str, str]:
     """The interface messages of ``lang``, read from the packaged catalogue."""
-    text = (files("metrograph.reports") / "messages" / f"{lang}.json").read_text("utf-8")
-    found: dict[str, str] = json.loads(text)
+    found: dict[str, str] = json.loads(
+        (files("metrograph.reports") / "messages" / f"{lang}.json").read_text("utf-8"))
     return found
 
 
 @cache
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("metrograph.reports", "templates"),
-                      autoescape=select_autoescape(["html.j2"]), undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    return env
+    return Environment(loader=PackageLoader("metrograph.reports", "templates"),
+                       autoescape=select_autoescape(["html.j2"]), undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def _ink(goal: int) -> str:
@@ -202,9 +203,6 @@ def write_html_report(kg: KnowledgeGraph, out_dir: str | Path, plan: str | None 
     is written. The list is written before the pages, so a run killed midway is completed by
     the next one without ``overwrite``; the pages are all written in full before any is
     renamed into place, so a failed write (a full disk) replaces none."""
-    from metrograph.errors import InputError
-    from metrograph.rdfio.writers import write_all_atomic, write_atomic
-
     folder = Path(out_dir)
     pages = pages if pages is not None else html_report(kg, plan=plan, plan_pages=plan_pages)
     marker = folder / REPORT_MARKER

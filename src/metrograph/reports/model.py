@@ -23,23 +23,9 @@ from metrograph.model import Component, Deliverable, Plan, ProgressRow, Status, 
 if TYPE_CHECKING:
     from metrograph.graph import KnowledgeGraph
 
-__all__ = [
-    "STATUSES",
-    "CycleLink",
-    "Cycles",
-    "Flow",
-    "GoalView",
-    "Item",
-    "LinkView",
-    "NetworkReport",
-    "OrgView",
-    "PlanReport",
-    "Reported",
-    "Tally",
-    "Text",
-    "ThemeView",
-    "build",
-]
+__all__ = ["STATUSES", "CycleLink", "Cycles", "Flow", "GoalView", "Item", "LinkView",
+           "NetworkReport", "OrgView", "PlanReport", "Reported", "Tally", "Text", "ThemeView",
+           "build"]
 
 #: Statuses in the order every table and chart shows them; the last is "none recorded".
 STATUSES: tuple[Status, ...] = (Status.DONE, Status.IN_PROGRESS, Status.NOT_ELABORATED,
@@ -47,7 +33,6 @@ STATUSES: tuple[Status, ...] = (Status.DONE, Status.IN_PROGRESS, Status.NOT_ELAB
 _SDG = "http://metadata.un.org/sdg/"
 #: The agent of the metrograph project's own editorial work (its proposed SDG links...).
 PROJECT = URIRef("https://w3id.org/metrograph/id/org/metrograph-project")
-_RELATIONS = ("continues", "replaces", "splitFrom")
 
 
 @dataclass(frozen=True)
@@ -153,10 +138,8 @@ class LinkView:
     sdg_name: Text
     stated: bool
     justification: str
-    #: the agents the link is attributed to (``prov:wasAttributedTo``), by IRI
-    attributed_to: tuple[URIRef, ...] = ()
-    #: their names, in the same order
-    proposers: tuple[Text, ...] = ()
+    attributed_to: tuple[URIRef, ...] = ()   # its agents (prov:wasAttributedTo), by IRI
+    proposers: tuple[Text, ...] = ()         # their names, in the same order
 
     @property
     def basis(self) -> str:
@@ -298,12 +281,9 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
 
 
-def _kind_prefix(code: str) -> str:
-    return "d" if re.search(r"D\d+$", code) else "m" if re.search(r"M\d+$", code) else "g"
-
-
 def _anchor(code: str) -> str:
-    return f"{_kind_prefix(code)}-{slug(code)}"
+    kind = "d" if re.search(r"D\d+$", code) else "m" if re.search(r"M\d+$", code) else "g"
+    return f"{kind}-{slug(code)}"
 
 
 def _goal_number(iri: object) -> int:
@@ -319,12 +299,16 @@ def _status(value: object, item: object) -> Status:
     return Status.of_assessment(value, f"the latest assessment of {name}")
 
 
+def _rows(kg: KnowledgeGraph, query: str) -> list[dict[str, Any]]:
+    """The rows of the packaged query ``queries/{query}.rq``."""
+    with as_file(files("metrograph.reports") / "queries" / f"{query}.rq") as path:
+        return kg.query_file(path).rows
+
+
 def _names(kg: KnowledgeGraph) -> dict[str, dict[URIRef, Text]]:
     """pref/alt -> thing -> its French and English names (the first of each, in order)."""
-    with as_file(files("metrograph.reports") / "queries" / "labels.rq") as path:
-        rows = kg.query_file(path).rows
     found: dict[str, dict[URIRef, dict[str, str]]] = {"pref": {}, "alt": {}}
-    for r in rows:
+    for r in _rows(kg, "labels"):
         found[str(r["kind"])].setdefault(r["item"], {}).setdefault(str(r["lang"]), str(r["name"]))
     return {k: {i: Text(v.get("fr", ""), v.get("en", "")) for i, v in d.items()}
             for k, d in found.items()}
@@ -332,10 +316,8 @@ def _names(kg: KnowledgeGraph) -> dict[str, dict[URIRef, Text]]:
 
 def _attributions(kg: KnowledgeGraph) -> dict[URIRef, tuple[URIRef, ...]]:
     """SDG link -> the agents it is attributed to, in IRI order."""
-    with as_file(files("metrograph.reports") / "queries" / "attributions.rq") as path:
-        rows = kg.query_file(path).rows
     found: dict[URIRef, set[URIRef]] = defaultdict(set)
-    for r in rows:
+    for r in _rows(kg, "attributions"):
         found[r["link"]].add(r["agent"])
     return {link: tuple(sorted(agents)) for link, agents in found.items()}
 
@@ -395,7 +377,6 @@ def _gather(kg: KnowledgeGraph) -> _Graph:
         comps[c.plan].append(c)
     reported = {c.plan: Reported(c.reported_total, dict(c.reported))
                 for c in kg.reported_vs_recorded()}
-    many = len(kg.plans()) > 1
     g = _Graph(
         plans=plan_sequence(kg.plans()), names=_names(kg), comps=comps,
         by_iri={c.iri: c for cs in comps.values() for c in cs},
@@ -403,7 +384,7 @@ def _gather(kg: KnowledgeGraph) -> _Graph:
                   ("plan", "guideline", "measure", "theme", "sdg-goal")},
         reported=reported, into=defaultdict(list), onward=defaultdict(list),
         themes_over=defaultdict(list), attributions=_attributions(kg))
-    if many:
+    if len(g.plans) > 1:
         rows = [(r, local(r["relation"])) for r in kg.query("carried-over").rows]
         for r, relation in rows + [(r, "drops") for r in kg.query("dropped").rows]:
             link = _link(g, r, relation)
@@ -498,7 +479,7 @@ def _cycles(g: _Graph, plan: Plan) -> Cycles:
     mine = [p for p in g.plans if p.organisation == plan.organisation]
     before = [p for p in mine if (p.start_year or 0) < (plan.start_year or 0)]
     flows = []
-    for rel in (*_RELATIONS, "drops"):
+    for rel in ("continues", "replaces", "splitFrom", "drops"):
         chosen = [x for x in into if x.relation == rel]
         if chosen:
             flows.append(Flow(rel, len({x.earlier_code for x in chosen}),
@@ -543,26 +524,21 @@ def _network(g: _Graph, reports: Sequence[PlanReport]) -> NetworkReport:
     theme_stats: dict[str, tuple[Text, set[URIRef], int, Tally]] = {}
     for iri, plans in by_org.items():
         goals = [0] * 17
-        codes: set[str] = set()
         for p in plans:
             for goal in p.goals:
                 goals[goal.number - 1] += goal.tally.total
             for t in p.themes:
-                codes.add(t.code)
                 name, seen, n, tally = theme_stats.get(t.code, (t.name, set(), 0, Tally()))
                 theme_stats[t.code] = (name, seen | {iri}, n + 1, tally + t.tally)
         orgs.append(OrgView(slug(local(iri)), plans[0].organisation, tuple(plans), tuple(goals),
-                            tuple(sorted(codes))))
-    total = Tally()
-    for r in reports:
-        total = total + r.recorded
+                            tuple(sorted({t.code for p in plans for t in p.themes}))))
     return NetworkReport(
         organisations=tuple(orgs),
         themes=tuple((code, name, len(seen), n, tally)
                      for code, (name, seen, n, tally) in sorted(theme_stats.items())),
         goal_names=tuple(g.names["alt"].get(goal_of(URIRef(f"{_SDG}{n}")), Text(str(n), str(n)))
                          for n in range(1, 18)),
-        tally=total)
+        tally=sum((r.recorded for r in reports), Tally()))
 
 
 def build(kg: KnowledgeGraph, plan: str | None = None) -> tuple[list[PlanReport], NetworkReport]:
