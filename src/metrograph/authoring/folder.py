@@ -11,19 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 from importlib.resources import files
 from pathlib import Path
 
 from metrograph.authoring.schema import METADATA, escape, metadata_bytes, readme, tables
 from metrograph.errors import InputError
-from metrograph.rdfio.folders import (
-    clean_stale,
-    fsync_dir,
-    move_into_place,
-    scratch,
-    write_synced,
-)
+from metrograph.rdfio.folders import write_whole
 
 __all__ = ["csv_text", "write_folder", "write_template"]
 
@@ -59,19 +52,7 @@ def _write_whole(files: dict[str, bytes], target: Path, *, overwrite: bool) -> l
             names = ", ".join(foreign[:3])
             raise InputError(f"holds files that are not part of a plan folder ({names}); "
                              "not replaced", source=str(target))
-    clean_stale(target)
-    new = scratch(target, ".new")
-    try:
-        for name, data in files.items():
-            write_synced(new / name, data)
-        new.chmod(0o777 & ~_umask())
-        fsync_dir(new)
-        move_into_place(new, target)
-    except OSError as exc:
-        shutil.rmtree(new, ignore_errors=True)
-        raise InputError(f"cannot write the plan folder: {exc.strerror}; the folder is "
-                         "unchanged", source=str(target)) from None
-    fsync_dir(target.parent)
+    write_whole(files, target, what="the plan folder", mode=0o777 & ~_umask())
     return [target / name for name in files]
 
 

@@ -42,7 +42,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -59,14 +58,7 @@ from rdflib.term import Node
 from metrograph.errors import InputError, ReleaseCheckError
 from metrograph.model import Component, Deliverable
 from metrograph.namespaces import BASE, ID, MG, MGO, SDG
-from metrograph.rdfio.folders import (
-    clean_stale,
-    fsync_dir,
-    move_into_place,
-    replaceable,
-    scratch,
-    write_synced,
-)
+from metrograph.rdfio.folders import replaceable, write_whole
 from metrograph.rdfio.formats import FORMATS, read_quads
 from metrograph.rdfio.inputs import read_input
 from metrograph.rdfio.writers import (
@@ -693,26 +685,17 @@ def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = No
     files[SUMS_FILE] = "".join(f"{_sha256(data)}  {name}\n"
                                for name, data in sorted(files.items())).encode("utf-8")
 
+    counts: dict[str, int] = {}
+
+    def check(work: Path) -> None:
+        counts.update(check_release(work, expected=source))
+        replaceable(target, overwrite, MARKER_FILE, "release")  # again: it may have changed
+
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        clean_stale(target)
-        work = scratch(target, ".new")
     except OSError as exc:
         raise InputError(f"cannot write: {exc.strerror}", source=str(target)) from None
-    try:
-        work.chmod(0o755)
-        for name, data in files.items():
-            write_synced(work / name, data)
-        fsync_dir(work)
-        counts = check_release(work, expected=source)
-        replaceable(target, overwrite, MARKER_FILE, "release")
-        move_into_place(work, target)
-    except BaseException as exc:
-        shutil.rmtree(work, ignore_errors=True)
-        if isinstance(exc, OSError):
-            raise InputError(f"cannot write: {exc.strerror}", source=str(target)) from None
-        raise
-    fsync_dir(target.parent)
+    write_whole(files, target, what="the release", check=check)
     return Release(
         directory=target, version=version, issued=issued, triples=len(union),
         parts=tuple(parts), description=description, changes=changes,

@@ -37,9 +37,7 @@ both formats), and a 100k-triple network has some 17,000 descriptions.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import time
 from dataclasses import dataclass
 from importlib.resources import as_file, files
@@ -60,13 +58,7 @@ from metrograph.publishing.release import DATASET, DUMPS, LICENSE, part_of
 from metrograph.publishing.site_graph import SiteGraph, document_path
 from metrograph.publishing.site_views import LANGUAGES, Page, PageViews, load_messages
 from metrograph.rdfio.canonical import to_ox
-from metrograph.rdfio.folders import (
-    clean_stale,
-    fsync_dir,
-    move_into_place,
-    replaceable,
-    scratch,
-)
+from metrograph.rdfio.folders import replaceable, write_whole
 
 if TYPE_CHECKING:
     from metrograph.graph import KnowledgeGraph
@@ -320,26 +312,8 @@ def write_site(kg: KnowledgeGraph, directory: str | Path, *, overwrite: bool = F
         raise InputError("the folder does not exist", source=str(target.parent))
     content = {**render_site(kg, version=version, base_url=base_url),
                SITE_MARKER: b"metrograph site: publish --site --force may replace this folder\n"}
-    clean_stale(target)
-    work = scratch(target, ".new")
-    try:
-        made: set[Path] = set()
-        for name, data in content.items():
-            path = work / name
-            if path.parent not in made:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                made.add(path.parent)
-            path.write_bytes(data)
-        os.chmod(work, 0o755)
-        fsync_dir(work)
-        replaceable(target, overwrite, SITE_MARKER, "site")  # again: it may have changed
-        move_into_place(work, target)
-    except BaseException as exc:
-        shutil.rmtree(work, ignore_errors=True)
-        if isinstance(exc, OSError):  # a full disk, a read-only file system: one line
-            raise InputError(f"cannot write the site: {exc.strerror}",
-                             source=str(target)) from None
-        raise
+    write_whole(content, target, what="the site", synced=False,
+                check=lambda _work: replaceable(target, overwrite, SITE_MARKER, "site"))
     pages = sum(name.endswith(".html") for name in content)
     documents = sum(name.endswith(".ttl") for name in content)
     return SiteSummary(target, documents, pages, len(content),

@@ -15,12 +15,13 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from metrograph.errors import InputError
 
 __all__ = ["clean_stale", "fsync_dir", "move_into_place", "occupied", "process_alive",
-           "replaceable", "scratch", "write_synced"]
+           "replaceable", "scratch", "write_synced", "write_whole"]
 
 
 def occupied(folder: Path) -> bool:
@@ -136,3 +137,37 @@ def move_into_place(new: Path, target: Path) -> None:
         os.rename(old, target)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def write_whole(files: Mapping[str, bytes], target: Path, *, what: str, mode: int = 0o755,
+                synced: bool = True, check: Callable[[Path], None] | None = None) -> None:
+    """Write ``files`` (names relative to ``target``) as the folder ``target``, whole: in a
+    scratch folder beside it, checked by ``check`` (given the scratch folder), then moved into
+    place. ``synced`` writes each file through to the disk (a site's thousands of pages skip
+    it: the folder is synced). Any failure removes the scratch folder and leaves ``target`` as
+    it was; a write error is :class:`~metrograph.errors.InputError` ``cannot write {what}``."""
+    work: Path | None = None
+    try:
+        clean_stale(target)
+        work = scratch(target, ".new")
+        for name, data in files.items():
+            path = work / name
+            if path.parent != work:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            if synced:
+                write_synced(path, data)
+            else:
+                path.write_bytes(data)
+        work.chmod(mode)
+        fsync_dir(work)
+        if check is not None:
+            check(work)
+        move_into_place(work, target)
+    except BaseException as exc:
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write {what}: {exc.strerror}; the folder is unchanged",
+                             source=str(target)) from None
+        raise
+    fsync_dir(target.parent)
