@@ -90,11 +90,6 @@ MGO = Namespace(BASE + "id/org/")
 SDG = Namespace("http://metadata.un.org/sdg/")
 SDGO = Namespace("http://metadata.un.org/sdg/ontology#")
 
-STATUS_SCHEME = URIRef(BASE + "vocab/status")
-THEME_SCHEME = URIRef(BASE + "vocab/theme")
-LINK_BASIS_SCHEME = URIRef(BASE + "vocab/link-basis")
-SDG_SCHEME = URIRef("http://metadata.un.org/sdg")
-
 PREFIXES: dict[str, str] = {
     "mg": str(MG),
     "mgs": str(MGS),
