@@ -14,21 +14,9 @@ from rdflib import URIRef
 from metrograph.errors import DataError
 from metrograph.namespaces import MGS, SDG
 
-__all__ = [
-    "Component",
-    "Deliverable",
-    "FrozenDict",
-    "Guideline",
-    "Measure",
-    "Plan",
-    "ProgressRow",
-    "ReportedComparison",
-    "SDGLinkInfo",
-    "Status",
-    "StatusRecord",
-    "assessment_date",
-    "goal_of",
-]
+__all__ = ["Component", "Deliverable", "FrozenDict", "Guideline", "Measure", "Plan",
+           "ProgressRow", "ReportedComparison", "SDGLinkInfo", "Status", "StatusRecord",
+           "assessment_date", "goal_of"]
 
 
 K = TypeVar("K")
