@@ -535,11 +535,8 @@ class KnowledgeGraph:
                       Status.NOT_ELABORATED: int(r["notElaborated"]),
                       Status.NOT_RECORDED: int(r["notRecorded"])}
             _all_counted(r, counts, f"{by} {r[group].n3()}")
-            label = r[code]
-            if by == "theme":
-                label = str(r[code]).rsplit("/", 1)[-1]
-            out.append(ProgressRow(group=r[group], code=str(label), plan=r["plan"],
-                                   counts=counts))
+            label = str(r[code]).rsplit("/", 1)[-1] if by == "theme" else str(r[code])
+            out.append(ProgressRow(group=r[group], code=label, plan=r["plan"], counts=counts))
         if by == "sdg-goal":
             out.sort(key=lambda p: (str(p.plan), int(p.code) if p.code.isdigit() else 0))
         return out

@@ -364,7 +364,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from metrograph.errors import AuthoringError
     from metrograph.graph import KnowledgeGraph
     from metrograph.rdfio.formats import format_for
-    from metrograph.rdfio.writers import serialize, union_graph, write_atomic
+    from metrograph.rdfio.writers import serialize, union_graph
 
     folder = read_folder(args.folder)
     graph = folder.graph
@@ -393,13 +393,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     ds = Dataset()
     target = ds.graph(name)
     target += graph
-    text = serialize(ds, fmt.name)
+    _write(serialize(ds, fmt.name), args.output)
     if args.output:
-        write_atomic(Path(args.output), text.encode("utf-8"))
         print(f"wrote {len(graph)} triples to {args.output} ({warnings} warning(s); "
               "use --verbose to list them)", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
     return EXIT_OK
 
 
