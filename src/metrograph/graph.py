@@ -641,13 +641,11 @@ class KnowledgeGraph:
         if format_for("x", _format_name(fmt)).name == "nt":
             buffer = io.BytesIO()
             self.store.write_ntriples(buffer)
-            data = buffer.getvalue()
-            text = data.decode("utf-8")
+            text = buffer.getvalue().decode("utf-8")
         else:
             text = serialize(self.store.dataset(), fmt)
-            data = text.encode("utf-8")
         if path is not None:
-            write_atomic(Path(path), data)
+            write_atomic(Path(path), text.encode("utf-8"))
         return text
 
     def write(self, path: str | Path | BinaryIO, fmt: str = "nt") -> None:
