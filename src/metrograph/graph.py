@@ -821,9 +821,10 @@ def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
     RDF files or plan folders on top. ``store`` is ``"oxigraph"`` (default), ``"memory"``
     (rdflib) or a :class:`Store`; ``graph_name``: see :meth:`KnowledgeGraph.load_file`;
     ``progress`` is told the bytes parsed. With ``store_dir``, the sources are added to that
-    store directory (created on first use with the bundled parts; files already in it are
-    skipped), opened read-only (:func:`open_store`); ``store`` and ``bundled=False`` cannot go
-    with it. A triple loaded twice is one fact, counted once by every query, on every store.
+    store directory (created on first use with the bundled parts, as ``bundled_data`` says;
+    files already in it are skipped), opened read-only (:func:`open_store`); ``store`` and
+    ``bundled=False`` cannot go with it. A triple loaded twice is one fact, counted once by
+    every query, on every store.
 
     >>> kg = metrograph.load()
     >>> len(kg.deliverables())
