@@ -38,48 +38,18 @@ _LAZY = {
     # errors
     **{name: "errors" for name in (
         "MetrographError", "InputError", "AuthoringError", "DataError", "NotFoundError",
-        "QueryError",
-        "QueryParameterError", "QueryRefusedError", "QueryTimeoutError", "RemoteError",
-        "ResultTooLargeError", "StoreError", "UnknownQueryError")},
+        "QueryError", "QueryParameterError", "QueryRefusedError", "QueryTimeoutError",
+        "RemoteError", "ResultTooLargeError", "StoreError", "UnknownQueryError")},
 }
 
-__all__ = [
-    "AuthoringError",
-    "Component",
-    "DataError",
-    "Deliverable",
-    "Guideline",
-    "InputError",
-    "KnowledgeGraph",
-    "Measure",
-    "MemoryStore",
-    "MetrographError",
-    "NotFoundError",
-    "OxigraphStore",
-    "Plan",
-    "ProgressRow",
-    "QueryError",
-    "QueryLimits",
-    "QueryParameterError",
-    "QueryRefusedError",
-    "QueryResult",
-    "QueryStream",
-    "QueryTimeoutError",
-    "RemoteError",
-    "RemoteStore",
-    "ReportedComparison",
-    "ResultTooLargeError",
-    "Status",
-    "StatusRecord",
-    "Store",
-    "StoreError",
-    "UnknownQueryError",
-    "ValidationReport",
-    "ValidationResult",
-    "__version__",
-    "load",
-    "open_store",
-]
+__all__ = ["AuthoringError", "Component", "DataError", "Deliverable", "Guideline", "InputError",
+           "KnowledgeGraph", "Measure", "MemoryStore", "MetrographError", "NotFoundError",
+           "OxigraphStore", "Plan", "ProgressRow", "QueryError", "QueryLimits",
+           "QueryParameterError", "QueryRefusedError", "QueryResult", "QueryStream",
+           "QueryTimeoutError", "RemoteError", "RemoteStore", "ReportedComparison",
+           "ResultTooLargeError", "Status", "StatusRecord", "Store", "StoreError",
+           "UnknownQueryError", "ValidationReport", "ValidationResult", "__version__", "load",
+           "open_store"]
 
 if TYPE_CHECKING:
     from metrograph.errors import (

@@ -29,26 +29,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "AuthoringError",
-    "DataError",
-    "InputError",
-    "MetrographError",
-    "NotFoundError",
-    "PushError",
-    "QueryError",
-    "QueryParameterError",
-    "QueryRefusedError",
-    "QueryTimeoutError",
-    "ReleaseCheckError",
-    "RemoteError",
-    "ResultTooLargeError",
-    "StoreError",
-    "TruncatedResultError",
-    "UnknownQueryError",
-    "UnsafeInputError",
-    "UnsupportedShapeError",
-]
+__all__ = ["AuthoringError", "DataError", "InputError", "MetrographError", "NotFoundError",
+           "PushError", "QueryError", "QueryParameterError", "QueryRefusedError",
+           "QueryTimeoutError", "ReleaseCheckError", "RemoteError", "ResultTooLargeError",
+           "StoreError", "TruncatedResultError", "UnknownQueryError", "UnsafeInputError",
+           "UnsupportedShapeError"]
 
 
 class MetrographError(Exception):

@@ -14,6 +14,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
@@ -44,6 +45,7 @@ from metrograph.model import (
 from metrograph.namespaces import BASE, MG, MGT, SDG
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, format_for
+from metrograph.rdfio.inputs import read_input
 from metrograph.resources import bundled_parts
 from metrograph.sparql.library import NamedQuery, get_query, parse_query_text
 from metrograph.sparql.limits import (
@@ -98,12 +100,6 @@ class QueryResult:
         return writers[fmt](self.raw)
 
 
-def _read(source: str | Path) -> bytes:
-    from metrograph.rdfio.inputs import read_input
-
-    return read_input(source)
-
-
 def user_graph(name: str | None, content: bytes = b"", *, digest: str | None = None) -> URIRef:
     """The named graph of data a user loads: ``name`` (an absolute IRI, or a name under
     ``…/graph/user/``), or else a name made from a hash of ``content`` (or its SHA-256
@@ -130,10 +126,8 @@ def user_graph(name: str | None, content: bytes = b"", *, digest: str | None = N
 
 def folder_bytes(folder: Path) -> bytes:
     """A plan folder's content: each CSV file's name and bytes, in name order."""
-    out = []
-    for path in sorted(folder.glob("*.csv")):
-        out.append(path.name.encode() + b"\0" + _read(path) + b"\0")
-    return b"".join(out)
+    return b"".join(path.name.encode() + b"\0" + read_input(path) + b"\0"
+                    for path in sorted(folder.glob("*.csv")))
 
 
 def _as_int(node: Node | None) -> int | None:
@@ -170,16 +164,11 @@ class KnowledgeGraph:
     def load_file(self, source: str | Path, format: str | None = None,
                   graph_name: str | None = None, *, progress: Reporter = SILENT) -> int:
         """Add an RDF file (Turtle, N-Triples, JSON-LD, TriG, N-Quads or RDF/XML, told by its
-        suffix or by ``format``) or a plan folder in the spreadsheet authoring format; return
-        the number of distinct triples added. A file that cannot be read raises
-        :class:`InputError` naming it (for a plan folder: file, row and column), and adds
-        nothing.
-
-        Its triples go into the named graph ``graph_name`` (an absolute IRI, or a name: then
-        ``…/graph/user/{name}``), or else into one named by the file's content
-        (``…/graph/user/sha256-{hash}``), never by its path: the same data loaded from two
-        folders is the same graph, and a release does not show where the files were.
-        ``progress`` is advanced by the bytes parsed."""
+        suffix or by ``format``) or a plan folder in the authoring format; return the number of
+        distinct triples added. An unreadable file raises :class:`InputError` naming it (file,
+        row and column for a folder) and adds nothing. The triples go into the named graph
+        ``graph_name`` (:func:`user_graph`), by default one named by the file's content, never
+        by its path. ``progress`` is advanced by the bytes parsed."""
         path = _path(source)
         if path.is_dir():
             from metrograph.authoring.csv_format import import_folder
@@ -190,7 +179,7 @@ class KnowledgeGraph:
             self._cache.clear()
             return len(graph)
         fmt: Format = format_for(source, format)
-        data = _read(path)
+        data = read_input(path)
         if not data.strip():
             raise InputError("the file is empty", source=str(path))
         count = self.store.load(data, fmt=fmt, graph=user_graph(graph_name, data),
@@ -278,8 +267,7 @@ class KnowledgeGraph:
                      limit: int | None = None) -> QueryStream:
         """:meth:`run_query` read row by row, rows ``offset`` to ``offset + limit``; ``limits``
         are checked as the rows are read."""
-        q = get_query(name)
-        return self._stream(q, params, limits, offset, limit)
+        return self._stream(get_query(name), params, limits, offset, limit)
 
     def stream_file(self, path: str | Path, params: Mapping[str, object] | None = None,
                     limits: QueryLimits = SAFE, *, offset: int = 0,
@@ -547,11 +535,8 @@ class KnowledgeGraph:
                       Status.NOT_ELABORATED: int(r["notElaborated"]),
                       Status.NOT_RECORDED: int(r["notRecorded"])}
             _all_counted(r, counts, f"{by} {r[group].n3()}")
-            label = r[code]
-            if by == "theme":
-                label = str(r[code]).rsplit("/", 1)[-1]
-            out.append(ProgressRow(group=r[group], code=str(label), plan=r["plan"],
-                                   counts=counts))
+            label = str(r[code]).rsplit("/", 1)[-1] if by == "theme" else str(r[code])
+            out.append(ProgressRow(group=r[group], code=label, plan=r["plan"], counts=counts))
         if by == "sdg-goal":
             out.sort(key=lambda p: (str(p.plan), int(p.code) if p.code.isdigit() else 0))
         return out
@@ -560,12 +545,8 @@ class KnowledgeGraph:
                              date: dt.date | str | None = None) -> list[ReportedComparison]:
         """For each plan with reported figures: the figures the source reports, next to those
         recorded per deliverable (as they stood on ``date`` when given)."""
-        params: dict[str, object] = {}
-        plan_iri = self._plan_iri(plan)
-        if plan_iri is not None:
-            params["plan"] = plan_iri
-        if date is not None:
-            params["date"] = date
+        given = {"plan": self._plan_iri(plan), "date": date}
+        params = {key: value for key, value in given.items() if value is not None}
         out = []
         for r in _require(self.run_query("reported-vs-recorded", params).rows,
                           "reported-vs-recorded"):
@@ -601,16 +582,12 @@ class KnowledgeGraph:
                  progress: Reporter = SILENT, since: ValidationReport | None = None,
                  added: Iterable[str | URIRef] | Graph = ()) -> ValidationReport:
         """Validate against the shipped SHACL shapes (plus extra shape files); the graph is not
-        modified. ``engine="fast"`` (the default) runs the shapes compiled to SPARQL in the
-        store itself, with the same results as pySHACL (tested) at a fraction of the time;
-        ``engine="pyshacl"`` runs pySHACL on a copy of the graph. ``progress`` (a
-        :class:`~metrograph.progress.Reporter`) is told the constraints validated of N.
-
-        Incremental validation: with ``since`` (the full report made before some data was
-        added, e.g. read back with :func:`metrograph.validation.report.load_report`) and
-        ``added`` (the named graphs that data went into, or an rdflib graph of its triples),
-        only the focus nodes the addition can affect are validated again, and the report is
-        the one a full validation gives (:mod:`metrograph.validation.incremental`)."""
+        modified. ``engine="fast"`` (default) runs the shapes compiled to SPARQL in the store,
+        with pySHACL's results (tested) at a fraction of the time; ``engine="pyshacl"`` runs
+        pySHACL on a copy. ``progress`` is told the constraints validated of N. With ``since``
+        (a full report made before some data was added) and ``added`` (the named graphs it went
+        into, or an rdflib graph of its triples), only the focus nodes the addition can affect
+        are validated again, for the report a full validation gives."""
         shapes = [shapes] if isinstance(shapes, str | Path) else shapes
         try:
             shapes = [_path(shape) for shape in shapes]
@@ -621,16 +598,16 @@ class KnowledgeGraph:
                 raise InputError("incremental validation (since=...) runs the fast engine")
             from metrograph.validation.incremental import validate_added
 
-            return validate_added(self.store, since, added, extra_shapes=list(shapes),
+            return validate_added(self.store, since, added, extra_shapes=shapes,
                                   progress=progress)
         if engine == "fast":
             from metrograph.validation.compiler import validate_fast
 
-            return validate_fast(self.store, extra_shapes=list(shapes), progress=progress)
+            return validate_fast(self.store, extra_shapes=shapes, progress=progress)
         if engine == "pyshacl":
             from metrograph.validation.report import validate_dataset
 
-            return validate_dataset(self.store.dataset(), extra_shapes=list(shapes))
+            return validate_dataset(self.store.dataset(), extra_shapes=shapes)
         raise InputError(f"unknown validation engine {engine!r} (fast, pyshacl)")
 
     def reasoned(self, engine: str = "owlrl") -> KnowledgeGraph:
@@ -664,13 +641,11 @@ class KnowledgeGraph:
         if format_for("x", _format_name(fmt)).name == "nt":
             buffer = io.BytesIO()
             self.store.write_ntriples(buffer)
-            data = buffer.getvalue()
-            text = data.decode("utf-8")
+            text = buffer.getvalue().decode("utf-8")
         else:
             text = serialize(self.store.dataset(), fmt)
-            data = text.encode("utf-8")
         if path is not None:
-            write_atomic(Path(path), data)
+            write_atomic(Path(path), text.encode("utf-8"))
         return text
 
     def write(self, path: str | Path | BinaryIO, fmt: str = "nt") -> None:
@@ -681,20 +656,17 @@ class KnowledgeGraph:
         from metrograph.rdfio.writers import atomic_writer
 
         fmt = _format_name(fmt)
-        if not isinstance(path, str | Path) and not callable(getattr(path, "write", None)):
+        if isinstance(path, str | Path):
+            target: AbstractContextManager[BinaryIO] = atomic_writer(Path(path))
+        elif callable(getattr(path, "write", None)):
+            target = contextlib.nullcontext(path)
+        else:
             raise InputError(f"write() takes a file name or a binary stream, not {path!r}")
-
-        def emit(out: BinaryIO) -> None:
+        with target as out:
             if format_for("x", fmt).name == "nt":
                 self.store.write_ntriples(out)
             else:
                 out.write(self.export(fmt).encode("utf-8"))
-
-        if isinstance(path, (str, Path)):
-            with atomic_writer(Path(path)) as fh:
-                emit(fh)
-        else:
-            emit(path)
 
 
 def _deadline_check(seconds: float | None) -> Callable[[], None] | None:
@@ -734,7 +706,7 @@ def _query_file(path: str | Path, limits: QueryLimits) -> NamedQuery:
     parameters declared in its header like the library's."""
     path = _path(path)
     try:
-        text = _read(path).decode("utf-8")
+        text = read_input(path).decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("not valid UTF-8", source=str(path)) from None
     if not re.sub(r"#[^\n]*", "", text).strip():
@@ -846,21 +818,13 @@ def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
          store_dir: str | Path | None = None) -> KnowledgeGraph:
     """Load a knowledge graph: the bundled ontology, schemes and organisations (unless
     ``bundled=False``), the bundled 2018-2020 plan (unless ``bundled_data=False``), and the given
-    RDF files or plan folders on top.
-    ``store`` is ``"oxigraph"`` (the embedded Oxigraph store, the default), ``"memory"``
-    (rdflib) or a :class:`Store`. ``graph_name`` names the graph the sources go into
-    (:meth:`KnowledgeGraph.load_file`; by default each is named by its content). ``progress``
-    (a :class:`~metrograph.progress.Reporter`) is told the bytes parsed of the sources' size.
-
-    With ``store_dir``, the graph lives in that store directory
-    (:mod:`metrograph.stores.directory`): the sources are added to it (the directory is
-    created on first use, with the bundled parts; files already in it are skipped), and the
-    store is opened read-only (:func:`open_store`). ``bundled_data`` then only matters when the
-    directory is created; ``store`` and ``bundled=False`` cannot be combined with it.
-
-    The graph is the set of distinct triples of everything loaded: a triple loaded twice (the
-    same file twice, a release on top of the bundled data it holds) is one fact, counted once
-    by every query, on every store.
+    RDF files or plan folders on top. ``store`` is ``"oxigraph"`` (default), ``"memory"``
+    (rdflib) or a :class:`Store`; ``graph_name``: see :meth:`KnowledgeGraph.load_file`;
+    ``progress`` is told the bytes parsed. With ``store_dir``, the sources are added to that
+    store directory (created on first use with the bundled parts, as ``bundled_data`` says;
+    files already in it are skipped), opened read-only (:func:`open_store`); ``store`` and
+    ``bundled=False`` cannot go with it. A triple loaded twice is one fact, counted once by
+    every query, on every store.
 
     >>> kg = metrograph.load()
     >>> len(kg.deliverables())
@@ -894,13 +858,10 @@ def load(*sources: str | Path, bundled: bool = True, bundled_data: bool = True,
 
 
 def open_store(store_dir: str | Path) -> KnowledgeGraph:
-    """The knowledge graph held in the store directory ``store_dir``
-    (:mod:`metrograph.stores.directory`; fill it with ``metrograph add`` or
-    ``load(..., store_dir=...)``), opened read-only as it stands now: files added later are
-    seen by a graph opened later. Opening takes milliseconds whatever the store's size;
-    :meth:`KnowledgeGraph.update` and the ``load_*`` methods raise
-    :class:`~metrograph.errors.StoreError` on it. Raises :class:`StoreError` when the
-    directory is not a metrograph store.
+    """The knowledge graph in the store directory ``store_dir`` (filled by ``metrograph add`` or
+    ``load(..., store_dir=...)``), opened read-only in milliseconds as it stands now: updates
+    and loads raise :class:`~metrograph.errors.StoreError`, as does a directory that is not a
+    metrograph store.
 
     >>> kg = metrograph.open_store("/srv/network-store")
     """

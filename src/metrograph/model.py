@@ -14,21 +14,9 @@ from rdflib import URIRef
 from metrograph.errors import DataError
 from metrograph.namespaces import MGS, SDG
 
-__all__ = [
-    "Component",
-    "Deliverable",
-    "FrozenDict",
-    "Guideline",
-    "Measure",
-    "Plan",
-    "ProgressRow",
-    "ReportedComparison",
-    "SDGLinkInfo",
-    "Status",
-    "StatusRecord",
-    "assessment_date",
-    "goal_of",
-]
+__all__ = ["Component", "Deliverable", "FrozenDict", "Guideline", "Measure", "Plan",
+           "ProgressRow", "ReportedComparison", "SDGLinkInfo", "Status", "StatusRecord",
+           "assessment_date", "goal_of"]
 
 
 K = TypeVar("K")
@@ -105,10 +93,8 @@ class Status(Enum):
         key = text.lower().replace("_", "-").replace(" ", "-")
         aliases = {"v": "done", "o": "in-progress", "x": "not-elaborated", "none": "not-recorded",
                    "réalisé": "done", "en-cours": "in-progress", "non-élaboré": "not-elaborated"}
-        key = aliases.get(key, key)
-        for status in cls:
-            if status.value == key:
-                return status
+        with contextlib.suppress(ValueError):
+            return cls(aliases.get(key, key))
         known = ", ".join(s.value for s in cls)
         raise ValueError(f"unknown status {value!r} (known: {known}, or V / O / X)")
 
@@ -205,8 +191,9 @@ class Component:
 
     def __post_init__(self) -> None:
         _frozen(self, "labels")
-        for name in ("themes", "mentions", "sdg_links"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+        for name in ("themes", "mentions", "sdg_links", "history"):
+            if hasattr(self, name):  # history: a deliverable's
+                object.__setattr__(self, name, tuple(getattr(self, name)))
 
     def label(self, lang: str = "fr") -> str | None:
         """The text in ``lang`` (``fr``: the source's words; ``en``: the project's translation)."""
@@ -238,10 +225,6 @@ class Deliverable(Component):
 
     history: tuple[StatusRecord, ...] = ()
     kind = "deliverable"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "history", tuple(self.history))
 
     @property
     def current(self) -> StatusRecord | None:

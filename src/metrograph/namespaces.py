@@ -22,20 +22,8 @@ from rdflib.namespace import (
     DefinedNamespace,
 )
 
-__all__ = [
-    "BASE",
-    "ID",
-    "MG",
-    "MGB",
-    "MGO",
-    "MGS",
-    "MGT",
-    "PREFIXES",
-    "SDG",
-    "SDGO",
-    "bind_prefixes",
-    "plan_iri",
-]
+__all__ = ["BASE", "ID", "MG", "MGB", "MGO", "MGS", "MGT", "PREFIXES", "SDG", "SDGO",
+           "bind_prefixes", "plan_iri"]
 
 
 class MG(DefinedNamespace):
@@ -90,34 +78,14 @@ MGO = Namespace(BASE + "id/org/")
 SDG = Namespace("http://metadata.un.org/sdg/")
 SDGO = Namespace("http://metadata.un.org/sdg/ontology#")
 
-STATUS_SCHEME = URIRef(BASE + "vocab/status")
-THEME_SCHEME = URIRef(BASE + "vocab/theme")
-LINK_BASIS_SCHEME = URIRef(BASE + "vocab/link-basis")
-SDG_SCHEME = URIRef("http://metadata.un.org/sdg")
-
 PREFIXES: dict[str, str] = {
-    "mg": str(MG),
-    "mgs": str(MGS),
-    "mgt": str(MGT),
-    "mgb": str(MGB),
-    "mgo": str(MGO),
-    "sdg": str(SDG),
-    "sdgo": str(SDGO),
-    "skos": str(SKOS),
-    "dcterms": str(DCTERMS),
-    "prov": str(PROV),
-    "org": str(ORG),
-    "foaf": str(FOAF),
-    "schema": str(SDO),
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "owl": str(OWL),
-    "xsd": str(XSD),
-    "sh": str(SH),
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "void": "http://rdfs.org/ns/void#",
-    "spdx": "http://spdx.org/rdf/terms#",
-    "vann": "http://purl.org/vocab/vann/",
+    "mg": str(MG), "mgs": str(MGS), "mgt": str(MGT), "mgb": str(MGB), "mgo": str(MGO),
+    "sdg": str(SDG), "sdgo": str(SDGO),
+    "skos": str(SKOS), "dcterms": str(DCTERMS), "prov": str(PROV), "org": str(ORG),
+    "foaf": str(FOAF), "schema": str(SDO), "rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL),
+    "xsd": str(XSD), "sh": str(SH),
+    "dcat": "http://www.w3.org/ns/dcat#", "void": "http://rdfs.org/ns/void#",
+    "spdx": "http://spdx.org/rdf/terms#", "vann": "http://purl.org/vocab/vann/",
 }
 
 

@@ -1,22 +1,12 @@
 """Progress of long operations (loading, validating, pushing, writing), drawn by ``rich``.
 
-Library functions that can take long accept a ``progress`` argument: anything with the two
-methods of :class:`Reporter` (``step`` names a phase and its size, ``advance`` counts work done).
-They default to :data:`SILENT`, which does nothing. The command line passes a :class:`Progress`,
-which draws a live line on standard error with ``rich`` (refreshed by rich's own thread, so the
-spinner and the clock move while a long parse runs), and only when standard error is a terminal
-and the user did not ask for ``--quiet``: redirected output, pipes and CI logs stay clean::
-
-    from metrograph.progress import Progress
+Library functions that can take long accept a ``progress`` :class:`Reporter` (default
+:data:`SILENT`). The command line passes a :class:`Progress`, a live line on standard error
+(refreshed by rich's own thread, so it moves while a long parse runs), drawn only on a terminal
+and without ``--quiet``: redirected output, pipes and CI logs stay clean::
 
     with Progress("loading", quiet=args.quiet) as progress:
         kg = metrograph.load(*files, progress=progress)   # bytes parsed of each file
-
-    with Progress("validating", quiet=args.quiet) as progress:
-        report = kg.validate(progress=progress)           # shapes validated of N
-
-:meth:`Progress.reader` wraps a binary file so that every read advances the count by the bytes
-read: a parser that reads as it parses then shows real progress (bytes parsed of the file's size).
 """
 
 from __future__ import annotations
@@ -96,22 +86,14 @@ class Progress:
         self._bar: Any = None
         self._task: Any = None
         if self.enabled:
+            from rich import progress as rp
             from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                SpinnerColumn,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-            from rich.progress import (
-                Progress as Bar,
-            )
 
-            self._bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                            _CountColumn(), TimeElapsedColumn(),
-                            TextColumn("{task.fields[detail]}"),
-                            console=Console(file=self.stream, force_terminal=True),
-                            refresh_per_second=8, transient=False)
+            self._bar = rp.Progress(rp.SpinnerColumn(), rp.TextColumn("{task.description}"),
+                                    rp.BarColumn(), _CountColumn(), rp.TimeElapsedColumn(),
+                                    rp.TextColumn("{task.fields[detail]}"),
+                                    console=Console(file=self.stream, force_terminal=True),
+                                    refresh_per_second=8, transient=False)
             self._task = self._bar.add_task(label, total=total, unit=unit, detail="")
 
     def __enter__(self) -> Progress:

@@ -39,9 +39,8 @@ def _walk_named(folder: Traversable, suffix: str, prefix: str) -> Iterator[tuple
             yield f"{prefix}/{entry.name}", entry
 
 
-def _walk(folder: Traversable, suffix: str) -> Iterator[Traversable]:
-    for _name, entry in _walk_named(folder, suffix, ""):
-        yield entry
+def _files(folder: str, suffix: str = ".ttl") -> list[Traversable]:
+    return [entry for _name, entry in _walk_named(package_dir(folder), suffix, folder)]
 
 
 def bundled_parts() -> list[tuple[str, Traversable]]:
@@ -53,19 +52,19 @@ def bundled_parts() -> list[tuple[str, Traversable]]:
 
 def ontology_files() -> list[Traversable]:
     """The ontology and its SKOS schemes (status, themes, link basis, SDG goals and targets)."""
-    return list(_walk(package_dir("ontology"), ".ttl"))
+    return _files("ontology")
 
 
 def shape_files() -> list[Traversable]:
     """The SHACL shapes."""
-    return list(_walk(package_dir("shapes"), ".ttl"))
+    return _files("shapes")
 
 
 def data_files() -> list[Traversable]:
     """The bundled data: organisations and every plan under ``data/``."""
-    return list(_walk(package_dir("data"), ".ttl"))
+    return _files("data")
 
 
 def query_files() -> list[Traversable]:
     """The ``.rq`` files of the query library."""
-    return list(_walk(package_dir("queries"), ".rq"))
+    return _files("queries", ".rq")

@@ -1,12 +1,9 @@
 """Text shown on a terminal that came from a server or from data: :func:`printable`.
 
-A message or a table cell may hold text that someone else wrote (a server's error page, a
-literal of the data). Written raw to a terminal, its control characters act: an escape sequence
-clears the screen, sets the window title or colours a fake line, a carriage return overwrites
+Written raw to a terminal, the control characters of a server's error page or of a literal
+act: an escape sequence clears the screen or sets the window title, a carriage return overwrites
 what came before, a bidirectional override reorders what follows. :func:`printable` shows each
-such character as a visible escape (``\\x1b``, ``\\u202e``), so the text reads as it is and
-acts on nothing. Data outputs (CSV, TSV, JSON, RDF) are never passed through it: they stay
-byte-faithful.
+as a visible escape. Data outputs (CSV, TSV, JSON, RDF) never pass through it: byte-faithful.
 """
 
 from __future__ import annotations

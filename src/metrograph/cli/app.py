@@ -13,12 +13,14 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metrograph import __version__
 from metrograph.cli import types
 from metrograph.errors import InputError, MetrographError
+from metrograph.progress import Progress
 from metrograph.stores import STORES
 from metrograph.terminal import printable
 
@@ -45,10 +47,14 @@ def _printable_record(record: logging.LogRecord) -> bool:
     return True
 
 
-def _say(text: str, output: str | None) -> None:
-    """:func:`_write` of a text made for a terminal that may hold data or a server's text
+def _say(lines: list[str], output: str | None) -> None:
+    """:func:`_write` of lines made for a terminal that may hold data or a server's text
     (control characters shown as escapes; data formats never pass through here)."""
-    _write(printable(text), output)
+    _write(printable("\n".join(lines) + "\n"), output)
+
+
+def _json(payload: object, output: str | None) -> None:
+    _write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", output)
 
 
 def _store_dir(args: argparse.Namespace, files: Sequence[str] = ()) -> str | None:
@@ -72,14 +78,11 @@ def _store_dir(args: argparse.Namespace, files: Sequence[str] = ()) -> str | Non
 
 
 def _load(args: argparse.Namespace, files: Sequence[str] = ()) -> KnowledgeGraph:
-    from metrograph.graph import KnowledgeGraph, load
-    from metrograph.progress import Progress
+    from metrograph.graph import KnowledgeGraph, load, open_store
 
     sources = [*getattr(args, "data", []), *files]
     store_dir = _store_dir(args, files)
     if store_dir is not None:
-        from metrograph.graph import open_store
-
         return open_store(store_dir)
     if getattr(args, "endpoint", None):
         from metrograph.stores.remote import RemoteStore
@@ -106,14 +109,13 @@ def _write(text: str, output: str | None) -> None:
 
 def _store_info(args: argparse.Namespace, directory: str) -> int:
     """``info --store-dir``: the store's files and graphs, from its manifest (no query)."""
-    from metrograph import __version__
     from metrograph.stores.directory import StoreDirectory
 
     manifest = StoreDirectory(directory).manifest()
     if args.format == "json":
         payload = {"version": __version__, "store": "oxigraph", "store_dir": directory,
                    **manifest.to_json()}
-        _write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", args.output)
+        _json(payload, args.output)
         return EXIT_OK
     lines = [f"metrograph {__version__}, store directory: {directory} (generation "
              f"{manifest.generation}, made by metrograph {manifest.metrograph}, updated "
@@ -123,13 +125,11 @@ def _store_info(args: argparse.Namespace, directory: str) -> int:
              f"  files         {len(manifest.entries)}"]
     lines += [f"  {e.kind:<8} {e.source}  {e.size} bytes  sha256 {e.sha256[:16]}…  "
               f"{e.triples} triples  <{e.graph}>  {e.added}" for e in manifest.entries]
-    _say("\n".join(lines) + "\n", args.output)
+    _say(lines, args.output)
     return EXIT_OK
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from metrograph import __version__
-
     directory = _store_dir(args)
     if directory is not None:
         return _store_info(args, directory)
@@ -142,35 +142,27 @@ def cmd_info(args: argparse.Namespace) -> int:
                               "organisation": str(p.organisation),
                               "guidelines": p.guidelines, "measures": p.measures,
                               "deliverables": p.deliverables} for p in plans]}
-        _write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", args.output)
+        _json(payload, args.output)
         return EXIT_OK
     lines = [f"metrograph {__version__}, store: {kg.store.name}"]
     lines += [f"  {key:<13} {value}" for key, value in counts.items()]
     lines += [f"  plan {p.cycle} ({p.iri}): {p.guidelines} guidelines, {p.measures} measures, "
               f"{p.deliverables} deliverables" for p in plans]
-    _say("\n".join(lines) + "\n", args.output)
+    _say(lines, args.output)
     return EXIT_OK
-
-
-def _check_shapes(paths: Sequence[str]) -> None:
-    """Refuse, before the graph is loaded, a shapes file that is not a readable RDF file, that
-    would make its parser fetch a URL, read another file or expand without bound
-    (:mod:`metrograph.rdfio.guards`), or whose shapes a validator could not run safely
-    (:func:`metrograph.validation.report.check_shapes`)."""
-    from metrograph.validation.report import shapes_graph
-
-    shapes_graph(paths)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from metrograph.graph import load
+    from metrograph.validation.report import shapes_graph
 
-    _check_shapes(args.shapes or ())
+    # refused before the graph is loaded: a shapes file that is not readable RDF, that would
+    # make its parser fetch a URL, read another file or expand without bound, or whose shapes
+    # a validator could not run safely
+    shapes_graph(args.shapes or ())
     store_dir = _store_dir(args, args.files)
     kg = (load(*args.files, bundled_data=False, store=args.store) if args.files
           else _load(args))
-    from metrograph.progress import Progress
-
     with Progress("validating", quiet=args.quiet) as progress:
         if store_dir is not None and args.engine == "fast":
             from metrograph.validation.stored import validate_store
@@ -186,7 +178,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         from metrograph.validation.report import blank_node_description, report_json
 
         payload = report_json(report, lambda node: blank_node_description(kg.store, node))
-        _write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n", args.output)
+        _json(payload, args.output)
     else:
         shown = report.results if args.verbose else report.violations + report.warnings[:20]
         lines = [str(r) for r in shown]
@@ -194,7 +186,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if hidden > 0:
             lines.append(f"... and {hidden} more (use --verbose or --format json)")
         lines.append(report.summary())
-        _say("\n".join(lines) + "\n", args.output)
+        _say(lines, args.output)
     return EXIT_INVALID if report.has_violations else EXIT_OK
 
 
@@ -301,19 +293,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         kg.write(args.output or sys.stdout.buffer, "nt")
         return EXIT_OK
-    text = kg.export(args.format)
-    _write(text, args.output)
+    _write(kg.export(args.format), args.output)
     return EXIT_OK
 
 
 def cmd_push(args: argparse.Namespace) -> int:
     from metrograph.publishing.push import push
 
-    source: object = args.source
-    if args.source is None:
-        source = _load(args)
-    from metrograph.progress import Progress
-
+    source: object = args.source or _load(args)
     with Progress("pushing", quiet=args.quiet) as progress:
         report = push(source, args.graph_store, graph=args.graph,  # type: ignore[arg-type]
                       update_url=args.update, query_url=args.query, replace=not args.add,
@@ -325,7 +312,6 @@ def cmd_push(args: argparse.Namespace) -> int:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from metrograph.progress import Progress
     from metrograph.publishing.release import publish
 
     if not args.output and not args.site:
@@ -378,7 +364,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from metrograph.errors import AuthoringError
     from metrograph.graph import KnowledgeGraph
     from metrograph.rdfio.formats import format_for
-    from metrograph.rdfio.writers import serialize, union_graph, write_atomic
+    from metrograph.rdfio.writers import serialize, union_graph
 
     folder = read_folder(args.folder)
     graph = folder.graph
@@ -406,15 +392,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     warnings = sum(r.severity == "Warning" for r in mine)
     ds = Dataset()
     target = ds.graph(name)
-    for triple in graph:
-        target.add(triple)
-    text = serialize(ds, fmt.name)
+    target += graph
+    _write(serialize(ds, fmt.name), args.output)
     if args.output:
-        write_atomic(Path(args.output), text.encode("utf-8"))
         print(f"wrote {len(graph)} triples to {args.output} ({warnings} warning(s); "
               "use --verbose to list them)", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
     return EXIT_OK
 
 
@@ -469,7 +451,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    from metrograph.progress import Progress
     from metrograph.stores.directory import ENV_VAR, StoreDirectory
 
     directory = args.store_dir or os.environ.get(ENV_VAR)
@@ -497,12 +478,13 @@ def cmd_add(args: argparse.Namespace) -> int:
     state = "now holds" if outcome.changed else "holds"
     lines.append(f"store {directory} {state} {outcome.triples} triples (generation "
                  f"{outcome.generation})")
-    _say("\n".join(lines) + "\n", None)  # file names may hold control characters
+    _say(lines, None)  # file names may hold control characters
     return EXIT_OK
 
 
-def _output(p: argparse.ArgumentParser, metavar: str, text: str, required: bool = False) -> None:
-    p.add_argument("-o", "--output", metavar=metavar, required=required, help=text)
+def _output(p: argparse.ArgumentParser, metavar: str = "FILE",
+            text: str = "write to FILE (atomically) instead of standard output") -> None:
+    p.add_argument("-o", "--output", metavar=metavar, help=text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -511,8 +493,6 @@ def build_parser() -> argparse.ArgumentParser:
         "Action plans as a knowledge graph. Loads the bundled ontology, schemes and the "
         "Metropolis 2018-2020 plan, plus any --data files. Exit codes: 0 ok, 1 validation "
         "failed, 2 usage or input error."))
-    from metrograph import __version__
-
     parser.add_argument("--version", action="version", version=f"metrograph {__version__}")
     common = _Parser(add_help=False)
     common.add_argument("--data", action="append", default=[], metavar="FILE",
@@ -550,20 +530,26 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
 
-    p = sub.add_parser("info", parents=[common], help="what is loaded: counts and plans")
-    _output(p, "FILE", "write to FILE (atomically) instead of standard output")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.set_defaults(func=cmd_info)
+    def command(func: Callable[[argparse.Namespace], int], name: str, help: str,
+                description: str | None = None, *, shared: bool = True,
+                within: argparse._SubParsersAction[_Parser] = sub) -> argparse.ArgumentParser:
+        """The subcommand ``name`` running ``func``, with the common options when ``shared``."""
+        p = within.add_parser(name, parents=[common] if shared else [], help=help,
+                              description=description)
+        p.set_defaults(func=func)
+        return p
 
-    p = sub.add_parser("add", help="add RDF files or plan folders to a store directory",
-                       description="Add RDF files or plan folders to the store directory "
-                                   "--store-dir DIR (or METROGRAPH_STORE_DIR), created on first "
-                                   "add with the bundled ontology, schemes, organisations and "
-                                   "(unless --no-bundled-data) plan. A file already in the "
-                                   "store (same SHA-256, same graph) is skipped; a graph name "
-                                   "held with other content is replaced. All or nothing: on "
-                                   "bad input (exit 2) or a crash, the store is unchanged; "
-                                   "readers are never disturbed.")
+    p = command(cmd_info, "info", "what is loaded: counts and plans")
+    _output(p)
+    p.add_argument("--format", choices=("text", "json"), default="text")
+
+    p = command(cmd_add, "add", "add RDF files or plan folders to a store directory",
+                "Add RDF files or plan folders to the store directory --store-dir DIR (or "
+                "METROGRAPH_STORE_DIR), created on first add with the bundled ontology, schemes, "
+                "organisations and (unless --no-bundled-data) plan. A file already in the store "
+                "(same SHA-256, same graph) is skipped; a graph name held with other content is "
+                "replaced. All or nothing: on bad input (exit 2) or a crash, the store is "
+                "unchanged; readers are never disturbed.", shared=False)
     p.add_argument("files", nargs="+", metavar="FILE", type=types.input_path,
                    help="RDF files (Turtle, N-Triples, JSON-LD, TriG, N-Quads, RDF/XML) or "
                         "plan folders")
@@ -578,19 +564,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-bundled-data", action="store_true",
                    help="when the store is created: leave out the bundled plan")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress display")
-    p.set_defaults(func=cmd_add)
 
-    p = sub.add_parser("validate", parents=[common],
-                       help="validate with the SHACL shapes (exit 1 on violations)",
-                       description="Validate FILES (with the ontology and schemes) or, without "
-                                   "FILES, the loaded graph. Exit 0: no violations (warnings "
-                                   "and infos may remain; JSON `conforms` is false then, as "
-                                   "SHACL defines it); 1: violations; 2: bad input. On a "
-                                   "store directory the report is kept beside it "
-                                   "(validation.json): asked again on the same store it is "
-                                   "reused; after `metrograph add` only what the added files "
-                                   "can affect is validated again (the same results as a full "
-                                   "run).")
+    p = command(cmd_validate, "validate", "validate with the SHACL shapes (exit 1 on violations)",
+                "Validate FILES (with the ontology and schemes) or, without FILES, the loaded "
+                "graph. Exit 0: no violations (warnings and infos may remain; JSON `conforms` is "
+                "false then, as SHACL defines it); 1: violations; 2: bad input. On a store "
+                "directory the report is kept beside it (validation.json): asked again on the "
+                "same store it is reused; after `metrograph add` only what the added files can "
+                "affect is validated again (the same results as a full run).")
     p.add_argument("files", nargs="*", metavar="FILE", type=types.input_path,
                    help="RDF files to validate")
     p.add_argument("--shapes", action="append", metavar="FILE", type=types.input_file,
@@ -600,15 +581,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "pyshacl: pySHACL on a copy (same results, much slower)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("-v", "--verbose", action="store_true", help="list every result")
-    _output(p, "FILE", "write to FILE (atomically) instead of standard output")
-    p.set_defaults(func=cmd_validate)
+    _output(p)
 
-    p = sub.add_parser("query", parents=[common], help="run a library query or a .rq file",
-                       description="Run the library query NAME (see `metrograph queries`) or "
-                                   "--file FILE; parameters are passed as bindings. csv, tsv "
-                                   "and json answers are written row by row as the store "
-                                   "produces them (bounded memory on the Oxigraph store); "
-                                   "--limit and --offset cut pages.")
+    p = command(cmd_query, "query", "run a library query or a .rq file",
+                "Run the library query NAME (see `metrograph queries`) or --file FILE; parameters "
+                "are passed as bindings. csv, tsv and json answers are written row by row as the "
+                "store produces them (bounded memory on the Oxigraph store); --limit and --offset "
+                "cut pages.")
     p.add_argument("name", nargs="?", help="query name")
     p.add_argument("--file", metavar="FILE", type=types.input_file,
                    help="a SPARQL SELECT query file")
@@ -629,35 +608,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-remote", action="store_true",
                    help="allow SERVICE and FROM <IRI> in a --file query (refused by default: "
                         "they fetch data from other servers)")
-    _output(p, "FILE", "write to FILE (atomically) instead of standard output")
-    p.set_defaults(func=cmd_query)
+    _output(p)
 
-    p = sub.add_parser("queries", help="list the library's queries and their parameters")
+    p = command(cmd_queries, "queries", "list the library's queries and their "
+                "parameters", shared=False)
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.set_defaults(func=cmd_queries)
 
-    p = sub.add_parser("export", parents=[common],
-                       help="write the graph as RDF, or a plan as a CSV folder",
-                       description="Write the graph as RDF, or (--format csv) one plan as a "
-                                   "folder in the spreadsheet authoring format.")
+    p = command(cmd_export, "export", "write the graph as RDF, or a plan as a CSV folder",
+                "Write the graph as RDF, or (--format csv) one plan as a folder in the "
+                "spreadsheet authoring format.")
     p.add_argument("--format", choices=("ttl", "nt", "jsonld", "trig", "nq", "csv"),
                    help="default: from the -o suffix, else Turtle")
     p.add_argument("--plan", help="with --format csv: the plan (cycle code or IRI)")
     p.add_argument("--force", action="store_true", help="replace existing CSV files")
     _output(p, "FILE|DIR", "the RDF file to write (default: standard output); with "
             "--format csv, the plan folder to write (required)")
-    p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("publish", parents=[common],
-                       help="write a checked release for partners (dumps, DCAT/VoID, changelog)",
-                       description="Write a release into -o DIR: one plain graph as Turtle, "
-                                   "N-Triples and JSON-LD (with its context), and named graphs "
-                                   "(one per part) as TriG, N-Quads and metrograph.graphs.jsonld, "
-                                   "deterministic; void.ttl (DCAT and VoID); CHANGES.md against "
-                                   "--previous; SHA256SUMS. The release is checked (every file "
-                                   "parses and holds the same graph, checksums match) before it "
-                                   "replaces anything; an existing release is only replaced "
-                                   "with --force, and a folder that is not a release never.")
+    p = command(cmd_publish, "publish",
+                "write a checked release for partners (dumps, DCAT/VoID, changelog)",
+                "Write a release into -o DIR: one plain graph as Turtle, N-Triples and JSON-LD "
+                "(with its context), and named graphs (one per part) as TriG, N-Quads and "
+                "metrograph.graphs.jsonld, deterministic; void.ttl (DCAT and VoID); CHANGES.md "
+                "against --previous; SHA256SUMS. The release is checked (every file parses and "
+                "holds the same graph, checksums match) before it replaces anything; an existing "
+                "release is only replaced with --force, and a folder that is not a release never.")
     p.add_argument("--previous", metavar="DIR", type=types.input_folder,
                    help="the previous release, for CHANGES.md")
     p.add_argument("--version", help="the release's version (default: metrograph's)")
@@ -673,21 +647,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "a page in English and French, Turtle and JSON-LD for every IRI, the "
                         "ontology's documentation, and a .htaccess for content negotiation")
     p.add_argument("--force", action="store_true",
-                   help="replace an existing release (a folder with .metrograph-release) "
-                        "or site")
+                   help="replace an existing release (a folder with .metrograph-release) or site")
     _output(p, "DIR", "the release folder to write (with --site: optional)")
-    p.set_defaults(func=cmd_publish)
 
-    p = sub.add_parser("push", parents=[common],
-                       help="upload the graph (or a release) to a SPARQL server",
-                       description="Upload a release folder, an RDF file, or (without SOURCE) "
-                                   "the loaded graph, one named graph at a time, with the SPARQL "
-                                   "1.1 Graph Store Protocol, falling back to SPARQL Update. "
-                                   "Each graph is staged and moved into place, so a failed push "
-                                   "leaves the previous graph intact. Each push is recorded on "
-                                   "the server (a digest and a count per graph): a graph it "
-                                   "holds as pushed is not sent again. Credentials: "
-                                   "METROGRAPH_USER / METROGRAPH_PASSWORD or ~/.netrc.")
+    p = command(cmd_push, "push", "upload the graph (or a release) to a SPARQL server",
+                "Upload a release folder, an RDF file, or (without SOURCE) the loaded graph, one "
+                "named graph at a time, with the SPARQL 1.1 Graph Store Protocol, falling back to "
+                "SPARQL Update. Each graph is staged and moved into place, so a failed push "
+                "leaves the previous graph intact. Each push is recorded on the server (a digest "
+                "and a count per graph): a graph it holds as pushed is not sent again. "
+                "Credentials: METROGRAPH_USER / METROGRAPH_PASSWORD or ~/.netrc.")
     p.add_argument("source", nargs="?", metavar="SOURCE", type=types.input_path,
                    help="a release folder (metrograph publish) or an RDF file")
     p.add_argument("--graph-store", metavar="URL", type=types.http_url,
@@ -708,35 +677,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="send every graph, even those the server holds as recorded (a graph "
                         "edited on the server without changing its number of triples)")
-    p.set_defaults(func=cmd_push)
 
-    p = sub.add_parser("template", help="write an empty plan folder (CSV authoring format)")
+    p = command(cmd_template, "template", "write an empty plan folder (CSV "
+                "authoring format)", shared=False)
     p.add_argument("folder", metavar="DIR")
     p.add_argument("--force", action="store_true", help="replace an existing template")
-    p.set_defaults(func=cmd_template)
 
-    p = sub.add_parser("import", parents=[common],
-                       help="turn a plan folder (CSV) into RDF, checked by the shapes",
-                       description="Read a plan folder, report every problem with file, row "
-                                   "and column, validate it with the shapes together with the "
-                                   "loaded graph (so links to earlier cycles are checked), "
-                                   "and write RDF only when it is valid. Exit 1 on violations, "
-                                   "2 on unreadable input; nothing is written then.")
+    p = command(cmd_import, "import", "turn a plan folder (CSV) into RDF, checked by the shapes",
+                "Read a plan folder, report every problem with file, row and column, validate it "
+                "with the shapes together with the loaded graph (so links to earlier cycles are "
+                "checked), and write RDF only when it is valid. Exit 1 on violations, 2 on "
+                "unreadable input; nothing is written then.")
     p.add_argument("folder", metavar="DIR", type=types.input_folder)
     p.add_argument("--format", choices=("ttl", "nt", "jsonld", "trig", "nq"), default=None,
                    help="output format (default: from the -o suffix, else Turtle)")
     _output(p, "FILE", "write the RDF to FILE (default: standard output)")
     p.add_argument("-v", "--verbose", action="store_true", help="list warnings too")
-    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("status", help="record status updates")
     status_sub = p.add_subparsers(dest="status_command", required=True, metavar="ACTION",
                                   parser_class=_Parser)
-    s = status_sub.add_parser("set", parents=[common],
-                              help="record a dated status assessment (never an overwrite)",
-                              description="Append a new dated assessment of a deliverable to "
-                                          "FILE (an RDF file, created if missing) or to a plan "
-                                          "folder's statuses.csv.")
+    s = command(cmd_status_set, "set", "record a dated status assessment (never an overwrite)",
+                "Append a new dated assessment of a deliverable to FILE (an RDF file, created if "
+                "missing) or to a plan folder's statuses.csv.", within=status_sub)
     s.add_argument("code", help="deliverable code, e.g. L1M3D2")
     s.add_argument("status", type=types.status_name,
                    help="done, in-progress, not-elaborated (or V, O, X)")
@@ -747,15 +710,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--plan", help="the plan (cycle code or IRI) when several are loaded")
     s.add_argument("--file", required=True, metavar="FILE", type=types.status_target,
                    help="where to record it: an RDF file or a plan folder")
-    s.set_defaults(func=cmd_status_set)
 
-    p = sub.add_parser("report", parents=[common],
-                       help="the implementation report: Markdown, or self-contained HTML pages",
-                       description="The implementation report as the source lays it out. "
-                                   "Markdown goes to standard output or -o FILE; --format html "
-                                   "writes into the folder -o DIR one self-contained page per "
-                                   "plan and language (French, English), the network overview "
-                                   "(network.fr.html, network.en.html) and index.html.")
+    p = command(cmd_report, "report",
+                "the implementation report: Markdown, or self-contained HTML pages",
+                "The implementation report as the source lays it out. Markdown goes to standard "
+                "output or -o FILE; --format html writes into the folder -o DIR one "
+                "self-contained page per plan and language (French, English), the network "
+                "overview (network.fr.html, network.en.html) and index.html.")
     p.add_argument("--plan", help="cycle code or IRI of one plan (default: every plan)")
     p.add_argument("--format", choices=("markdown", "html"), default="markdown")
     p.add_argument("--force", action="store_true",
@@ -763,7 +724,6 @@ def build_parser() -> argparse.ArgumentParser:
                         "write (index.html...)")
     _output(p, "FILE|DIR", "Markdown: the file to write (default: standard output); "
             "html: the folder to write the pages into (default: the current folder)")
-    p.set_defaults(func=cmd_report)
     return parser
 
 
@@ -795,15 +755,10 @@ def _refuse_output_clash(args: argparse.Namespace) -> None:
                if getattr(args, name, None)]
     if not outputs:
         return
-    inputs: list[Path] = []
-    store_dir = _store_dir_given(args)
-    if store_dir:  # METROGRAPH_STORE_DIR is an input as --store-dir is
-        inputs.append(Path(store_dir))
-    for name in _INPUTS:
-        value = getattr(args, name, None)
-        for item in value if isinstance(value, list) else [value]:
-            if item:
-                inputs.append(Path(item))
+    # METROGRAPH_STORE_DIR is an input as --store-dir is
+    values = [_store_dir_given(args), *(getattr(args, name, None) for name in _INPUTS)]
+    inputs = [Path(item) for value in values
+              for item in (value if isinstance(value, list) else [value]) if item]
     # an HTML report writes its pages into a folder, leaving its other files alone
     pages_only = getattr(args, "command", None) == "report" and getattr(args, "format",
                                                                          None) == "html"

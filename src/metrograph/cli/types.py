@@ -88,26 +88,24 @@ def seconds(value: str) -> float:
     return number
 
 
-def row_count(value: str) -> int:
-    """A number of rows: a whole number, zero or more."""
+def _whole(value: str, least: int, unit: str, needed: str) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"a number of rows, zero or more, not {value!r}")
+        raise argparse.ArgumentTypeError(f"not a whole number{unit}: {value!r}") from None
+    if number < least:
+        raise argparse.ArgumentTypeError(f"{needed}, not {value!r}")
     return number
+
+
+def row_count(value: str) -> int:
+    """A number of rows: a whole number, zero or more."""
+    return _whole(value, 0, "", "a number of rows, zero or more")
 
 
 def byte_count(value: str) -> int:
     """A number of bytes: a whole number above zero."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of bytes: {value!r}") from None
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"a number of bytes above zero, not {value!r}")
-    return number
+    return _whole(value, 1, " of bytes", "a number of bytes above zero")
 
 
 def iso_date(value: str) -> str:
