@@ -38,26 +38,28 @@ Only additions are handled: after removing or replacing data, validate fully.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, URIRef
+from rdflib.namespace import SH
 from rdflib.term import Node
 
 from metrograph.errors import UnsupportedShapeError
 from metrograph.progress import SILENT, Reporter
 from metrograph.validation.compiler import (
     CompiledShapes,
+    _fallback,
     _Unit,
     compiled_shapes,
     report_graph,
-    run_unit,
+    run_units,
     validate_fast,
 )
 from metrograph.validation.dependencies import Atom, Bind, Dependencies, analyse
@@ -239,7 +241,7 @@ def affected_focus_nodes(store: Store, compiled: CompiledShapes, delta: Graph
         if unit.shape in full:
             continue
         try:
-            found = finder.affected(_analysed(unit))
+            found = finder.affected(_analysed(unit.query))
             if any(isinstance(n, BNode) for n in found):
                 raise _Unbounded("a blank node among the affected focus nodes")
         except (_Unbounded, UnsupportedShapeError) as exc:
@@ -251,13 +253,7 @@ def affected_focus_nodes(store: Store, compiled: CompiledShapes, delta: Graph
     return focus, full
 
 
-_ANALYSED: dict[str, Dependencies] = {}
-
-
-def _analysed(unit: _Unit) -> Dependencies:
-    if unit.query not in _ANALYSED:
-        _ANALYSED[unit.query] = analyse(unit.query)
-    return _ANALYSED[unit.query]
+_analysed = functools.cache(analyse)  # per query text
 
 
 def _restricted(unit: _Unit, nodes: set[Node]) -> _Unit:
@@ -269,10 +265,10 @@ def _restricted(unit: _Unit, nodes: set[Node]) -> _Unit:
     a group whole whatever the focus nodes, and measured at 1M triples, with a few focus nodes
     in a ``VALUES`` block, it does so once per row (mgsh:RecordedEqualsReportedShape: 200 s on
     3 focus nodes, 30 s whole)."""
-    if _analysed(unit).optional_apart():
+    if _analysed(unit.query).optional_apart():
         return unit
     values = "VALUES ?this { " + " ".join(sorted(n.n3() for n in nodes)) + " }"
-    return replace(unit, query=_analysed(unit).restricted(unit.query, values))
+    return replace(unit, query=_analysed(unit.query).restricted(unit.query, values))
 
 
 def validate_added(store: Store, previous: ValidationReport,
@@ -306,45 +302,25 @@ def validate_added(store: Store, previous: ValidationReport,
     todo = [u if u.shape in full else _restricted(u, focus[u.shape])
             for u in compiled.units if u.shape in full or u.shape in focus]
     progress.step("validating", total=len(todo) + 1, unit="constraints")
-    results: list[ValidationResult] = []
     with one_line_literal_warnings():
-        if workers > 1 and len(todo) > 1 and store.concurrent_reads():
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for chunk in pool.map(lambda u: run_unit(store, u), todo):
-                    results += chunk
-                    progress.advance(1)
-        else:
-            for unit in todo:
-                results += run_unit(store, unit)
-                progress.advance(1)
-        if compiled.fallback and any(s in full for s in compiled.fallback):
-            from metrograph.validation.compiler import _fallback
-
+        results = run_units(store, todo, workers, progress)
+        if any(s in full for s in compiled.fallback):
             results += _fallback(store, compiled)
     progress.advance(1)
-    owned = _owners(compiled)
+    # property shapes of the pySHACL-validated shapes -> their shape
+    owned: dict[Node | None, Node] = {prop: shape for shape in compiled.fallback
+                                      for prop in compiled.shapes.objects(shape, SH.property)}
 
-    def replaced(r: ValidationResult) -> bool:
-        shape = owned.get(r.source_shape, r.source_shape)
-        if shape in full or r.source_shape in full:
-            return True
-        return r.focus in focus.get(r.source_shape, ())  # type: ignore[arg-type]
+    def revalidated(r: ValidationResult) -> bool:
+        """A result of what was validated again: previous ones are dropped, new ones kept."""
+        return (r.source_shape in full or owned.get(r.source_shape) in full
+                or r.focus in focus.get(r.source_shape, ()))  # type: ignore[arg-type]
 
-    kept = [r for r in previous.results if not replaced(r)]
-    fresh = [r for r in results if r.source_shape in full or owned.get(r.source_shape) in full
-             or r.focus in focus.get(r.source_shape, ())]  # type: ignore[arg-type]
-    merged = sorted(kept + fresh, key=result_order)
+    merged = sorted([r for r in previous.results if not revalidated(r)]
+                    + [r for r in results if revalidated(r)], key=result_order)
     stats.focus = {s: len(n) for s, n in focus.items()}
     stats.full_shapes = dict(full)
     stats.units_run = len(todo)
     stats.seconds = time.perf_counter() - started
     return ValidationReport(results=merged, graph=report_graph(merged),
                             shapes_digest=compiled.digest)
-
-
-def _owners(compiled: CompiledShapes) -> dict[Node | None, Node]:
-    """Property shapes of the pySHACL-validated shapes -> their shape."""
-    from rdflib.namespace import SH
-
-    return {prop: shape for shape in compiled.fallback
-            for prop in compiled.shapes.objects(shape, SH.property)}
