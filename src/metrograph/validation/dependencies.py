@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from metrograph.errors import UnsupportedShapeError
@@ -68,12 +69,9 @@ class _Tok:
 
 
 def _tokens(text: str) -> list[_Tok]:
-    out = []
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup or "punct"
-        if kind != "ws":
-            out.append(_Tok(kind, m.group(0), m.start(), m.end()))
-    return out
+    """Every token of ``text``, white space and comments included (kind ``"ws"``)."""
+    return [_Tok(m.lastgroup or "punct", m.group(0), m.start(), m.end())
+            for m in _TOKEN.finditer(text)]
 
 
 Term = tuple[str, str]  # ("var", name) or ("const", N-Triples-like text)
@@ -257,7 +255,7 @@ class Dependencies:
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.toks = _tokens(text)
+        self.toks = [t for t in _tokens(text) if t.kind != "ws"]
         self.i = 0
         self.prefixes: dict[str, str] = {}
         self.atoms: list[Atom] = []
@@ -278,6 +276,10 @@ class _Parser:
     def is_word(self, word: str, k: int = 0) -> bool:
         tok = self.peek(k)
         return tok is not None and tok.kind == "word" and tok.text.upper() == word
+
+    def is_kind(self, kind: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.kind == kind
 
     def is_punct(self, ch: str, k: int = 0) -> bool:
         tok = self.peek(k)
@@ -338,7 +340,6 @@ class _Parser:
             elif tok.text == "*":
                 star = True
             elif tok.text == "(":
-                start = tok.start
                 depth = 1
                 while depth:
                     t = self.take()
@@ -348,7 +349,6 @@ class _Parser:
                         aggregate = True
                     if t.kind == "word" and t.text.upper() == "AS":
                         projected.add(self.peek().text[1:])  # type: ignore[union-attr]
-                del start
         if self.is_word("WHERE"):
             self.take()
         brace = self.expect("{")
@@ -372,9 +372,7 @@ class _Parser:
             self.groups[group].kind = "aggregate"
         if not top and not star:
             self.scopes += 1
-            suffix = f"__s{self.scopes}"
-            keep = projected
-            self.rename(first_atom, first_bind, first_group, keep, suffix)
+            self.rename(first_atom, first_bind, first_group, projected, f"__s{self.scopes}")
 
     def rename(self, first_atom: int, first_bind: int, first_group: int, keep: set[str],
                suffix: str) -> None:
@@ -400,6 +398,11 @@ class _Parser:
         self.groups.append(_Group(kind, parent))
         return len(self.groups) - 1
 
+    def nested(self, kind: str, parent: int) -> None:
+        """A ``{ }`` group of ``kind`` in ``parent`` (the keyword before it already read)."""
+        self.expect("{")
+        self.group_body(self.new_group(kind, parent))
+
     def group_body(self, group: int) -> None:
         """The inside of a ``{ }`` (the ``{`` already read), up to and including its ``}``."""
         while True:
@@ -415,14 +418,9 @@ class _Parser:
             word = tok.text.upper() if tok.kind == "word" and tok.text != "a" else ""
             if tok.kind == "punct" and tok.text == "{":
                 self.braced(group)
-            elif word == "OPTIONAL":
+            elif word in ("OPTIONAL", "MINUS"):
                 self.take()
-                self.expect("{")
-                self.group_body(self.new_group("optional", group))
-            elif word == "MINUS":
-                self.take()
-                self.expect("{")
-                self.group_body(self.new_group("minus", group))
+                self.nested(word.lower(), group)
             elif word == "FILTER":
                 self.take()
                 self.filter(group)
@@ -495,8 +493,7 @@ class _Parser:
             elif tok.kind == "var":
                 used.add(tok.text[1:])
             elif tok.kind == "word" and tok.text.upper() == "EXISTS":
-                self.expect("{")
-                self.group_body(self.new_group("exists", group))
+                self.nested("exists", group)
                 exists = True
             end = tok.end
 
@@ -505,44 +502,24 @@ class _Parser:
             self.take()  # NOT EXISTS: its group is followed as EXISTS's is
         if self.is_word("EXISTS"):
             self.take()
-            self.expect("{")
-            self.group_body(self.new_group("exists", group))
+            self.nested("exists", group)
             return
-        if self.peek() is not None and self.peek().kind == "word":  # type: ignore[union-attr]
-            name = self.take()
-            self.expect("(")
-            text, used, exists = self.expression(group)
-            if not exists:
-                self.groups[group].filters.append((f"{name.text}({text})", used))
-            return
+        name = self.take().text if self.is_kind("word") else ""  # a function call: regex(...)
         self.expect("(")
         text, used, exists = self.expression(group)
         if not exists:
-            self.groups[group].filters.append((f"({text})", used))
+            self.groups[group].filters.append((f"{name}({text})", used))
 
     def bind(self, group: int) -> None:
         self.expect("(")
-        start = self.peek().start  # type: ignore[union-attr]
-        depth = 1
-        used: set[str] = set()
-        while True:
-            tok = self.take()
-            if tok.kind == "punct" and tok.text == "(":
-                depth += 1
-            elif tok.kind == "punct" and tok.text == ")":
-                depth -= 1
-            elif tok.kind == "word" and tok.text.upper() == "EXISTS":
-                raise UnsupportedShapeError("EXISTS in BIND")
-            elif tok.kind == "var":
-                used.add(tok.text[1:])
-            if depth == 1 and tok.kind == "word" and tok.text.upper() == "AS":
-                expr = self.text[start:tok.start]
-                var = self.take()
-                self.expect(")")
-                self.binds.append(Bind(var.text[1:], expr, frozenset(used), group))
-                return
-            if depth == 0:
-                raise UnsupportedShapeError("BIND without AS")
+        text, _used, exists = self.expression(group)
+        if exists:
+            raise UnsupportedShapeError("EXISTS in BIND")
+        bind = re.fullmatch(r"(.*)\bAS\s+[?$]([A-Za-z0-9_]+)", text, re.IGNORECASE | re.DOTALL)
+        if bind is None:
+            raise UnsupportedShapeError("BIND without AS")
+        used = frozenset(t.text[1:] for t in _tokens(bind[1]) if t.kind == "var")
+        self.binds.append(Bind(bind[2], bind[1], used, group))
 
     # -------------------------------------------------------------- triples
 
@@ -552,13 +529,11 @@ class _Parser:
             return ("var", tok.text[1:])
         if tok.kind in ("iri", "pname"):
             return ("const", self.iri(tok))
-        if tok.kind == "word" and tok.text in ("true", "false"):
-            return ("const", tok.text)
-        if tok.kind == "number":
+        if tok.kind == "number" or (tok.kind == "word" and tok.text in ("true", "false")):
             return ("const", tok.text)
         if tok.kind == "string":
             text = tok.text
-            if self.peek() is not None and self.peek().kind == "lang":  # type: ignore[union-attr]
+            if self.is_kind("lang"):
                 text += self.take().text
             elif self.is_punct("^^"):
                 self.take()
@@ -605,7 +580,7 @@ class _Parser:
             raise UnsupportedShapeError("blank node property lists and collections")
         subject = self.term()
         while True:
-            if self.peek() is not None and self.peek().kind == "var":  # type: ignore[union-attr]
+            if self.is_kind("var"):
                 verb: list[tuple[str, bool, str]] | str = self.take().text[1:]
             else:
                 verb = self.path()
@@ -640,31 +615,16 @@ class _Parser:
             self.atoms.append(Atom(a, pred, mod, b, group))
 
 
-_VARS = re.compile(r"([?$])([A-Za-z0-9_]+)")
-
-
-def _rename_text(text: str, rename: object) -> str:
-    """``text`` (an expression) with its variables renamed by ``rename`` (a function); the
-    text's strings and IRIs are left alone."""
-    out = []
-    for tok in _tokens_with_space(text):
-        if tok.kind == "var":
-            out.append("?" + rename(tok.text[1:]))  # type: ignore[operator]
-        else:
-            out.append(tok.text)
-    return "".join(out)
-
-
-def _tokens_with_space(text: str) -> list[_Tok]:
-    return [_Tok(m.lastgroup or "punct", m.group(0), m.start(), m.end())
-            for m in _TOKEN.finditer(text)]
+def _rename_text(text: str, rename: Callable[[str], str]) -> str:
+    """``text`` (an expression) with its variables renamed by ``rename``; the text's strings
+    and IRIs are left alone."""
+    return "".join("?" + rename(t.text[1:]) if t.kind == "var" else t.text for t in _tokens(text))
 
 
 def analyse(query: str) -> Dependencies:
     """``query`` (a SELECT) read into atoms, binds and groups; raises
     :class:`~metrograph.errors.UnsupportedShapeError` for what is not analysed."""
     deps = _Parser(query).query()
-    for b in deps.binds:
-        if b.var == "this":
-            raise UnsupportedShapeError("BIND to $this")
+    if any(b.var == "this" for b in deps.binds):
+        raise UnsupportedShapeError("BIND to $this")
     return deps
