@@ -65,6 +65,7 @@ from metrograph.validation.literals import one_line_literal_warnings
 from metrograph.validation.report import (
     ValidationReport,
     ValidationResult,
+    first_message,
     regex_flags,
     result_order,
     results_of,
@@ -257,9 +258,7 @@ class _Compiler:
         return _SEVERITY[sev]  # type: ignore[index]
 
     def message(self, shape: Node) -> str:
-        msgs = list(self.sg.objects(shape, SH.message))
-        english = [str(m) for m in msgs if isinstance(m, Literal) and m.language in (None, "en")]
-        return (english or [str(m) for m in msgs] or [""])[0]
+        return first_message(self.sg.objects(shape, SH.message), "")
 
     def node_kind(self, shape: Node) -> str | None:
         """The SPARQL test of the shape's ``sh:nodeKind`` on ``?v``, if it has one."""

@@ -7,7 +7,7 @@ import hashlib
 import logging
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from metrograph.stores.base import Store
 
 __all__ = ["Severity", "ValidationReport", "ValidationResult", "blank_node_description",
-           "check_shapes", "load_report", "regex_flags", "report_json", "result_order",
-           "results_of", "run_pyshacl", "save_report", "shapes_graph", "term_json",
-           "validate_dataset"]
+           "check_shapes", "first_message", "load_report", "regex_flags", "report_json",
+           "result_order", "results_of", "run_pyshacl", "save_report", "shapes_graph",
+           "term_json", "validate_dataset"]
 
 Severity = str  # "Violation", "Warning" or "Info"
 
@@ -227,18 +227,22 @@ def run_pyshacl(dataset: Dataset, shapes: Graph) -> Graph:
     return report  # type: ignore[no-any-return]
 
 
+def first_message(messages: Iterable[Node], default: str) -> str:
+    """The first English (or untagged) message, else the first one, else ``default``."""
+    texts = list(messages)
+    english = [str(m) for m in texts if isinstance(m, Literal) and m.language in (None, "en")]
+    return (english or [str(m) for m in texts] or [default])[0]
+
+
 def results_of(report: Graph) -> list[ValidationResult]:
     """The results of a SHACL report graph, as :class:`ValidationResult`, sorted."""
     results = []
     for node in report.subjects(SH.resultSeverity, None):
         severity = _one(report, node, SH.resultSeverity)
-        messages = [str(m) for m in report.objects(node, SH.resultMessage)]
-        english = [str(m) for m in report.objects(node, SH.resultMessage)
-                   if isinstance(m, Literal) and m.language in (None, "en")]
         results.append(ValidationResult(
             focus=_one(report, node, SH.focusNode),  # type: ignore[arg-type]
             severity=str(severity).rsplit("#", 1)[-1],
-            message=(english or messages or ["(no message)"])[0],
+            message=first_message(report.objects(node, SH.resultMessage), "(no message)"),
             source_shape=_one(report, node, SH.sourceShape),
             path=_one(report, node, SH.resultPath),
             value=_one(report, node, SH.value),
@@ -344,10 +348,11 @@ def _from_n3(text: object, where: str) -> Node | None:
     return term
 
 
-def save_report(report: ValidationReport, path: str | Path) -> None:
+def save_report(report: ValidationReport, path: str | Path, *, basis: Any = None) -> None:
     """Write ``report`` as JSON to ``path`` (atomically), losslessly: every term in
     N-Triples form (a blank node by the store's own label, which an on-disk store keeps),
-    with the fingerprint of the shapes that made it; :func:`load_report` reads it back."""
+    with the fingerprint of the shapes that made it, and ``basis`` (what it was made on) when
+    given; :func:`load_report` reads it back."""
     import json
 
     from metrograph.rdfio.writers import write_atomic
@@ -358,6 +363,8 @@ def save_report(report: ValidationReport, path: str | Path) -> None:
                      "shape": _n3(r.source_shape), "path": _n3(r.path),
                      "value": _n3(r.value), "constraint": _n3(r.constraint)}
                     for r in report.results]}
+    if basis is not None:
+        doc["basis"] = basis
     write_atomic(Path(path), json.dumps(doc, ensure_ascii=False, indent=0).encode("utf-8"))
 
 
