@@ -61,6 +61,7 @@ from rdflib.term import Node
 
 from metrograph.errors import InputError, QueryError, UnsupportedShapeError
 from metrograph.progress import SILENT, Reporter
+from metrograph.validation.dependencies import _tokens
 from metrograph.validation.literals import one_line_literal_warnings
 from metrograph.validation.report import (
     ValidationReport,
@@ -517,10 +518,6 @@ class _Compiler:
 # rest of the query must be bound by the enclosing group itself (so that joining on it is the
 # same as substituting it); otherwise the text is left as it is.
 
-_TOKEN = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""|' + r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
-    r'"(?:[^"\\\n]|\\.)*"|' + r"'(?:[^'\\\n]|\\.)*'|"
-    r'<[^<>"{}|^`\\\s]*>|#[^\n]*|[{}]|[^"' + r"'<#{}]+|<", re.DOTALL)
 _VAR = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
 _EXISTS = re.compile(r"FILTER\s*(NOT\s+)?EXISTS\s*$", re.IGNORECASE)
 
@@ -544,8 +541,7 @@ def _parse_group(text: str) -> tuple[_Group, str]:
     stack: list[_Group] = []
     root: _Group | None = None
     rest: list[str] = []
-    for m in _TOKEN.finditer(text):
-        tok = m.group(0)
+    for tok in (t.text for t in _tokens(text)):  # strings, IRIs, comments whole
         if root is not None:
             rest.append(tok)
         elif tok == "{":
