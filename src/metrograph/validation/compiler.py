@@ -44,9 +44,10 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -240,11 +241,8 @@ class CompiledShapes:
 class _Compiler:
     def __init__(self, sg: Graph) -> None:
         self.sg = sg
-        self.prefixes: dict[Node, str] = {}
         #: per shape, the PREFIX lines its SPARQL target needs
         self.extra_prefixes: dict[Node, set[str]] = {}
-
-    # -------------------------------------------------------------- helpers
 
     def one(self, node: Node, prop: URIRef) -> Node | None:
         values = list(self.sg.objects(node, prop))
@@ -320,8 +318,6 @@ class _Compiler:
                     raise UnsupportedShapeError("incomplete sh:declare")
                 lines.add(f"PREFIX {prefix}: <{ns}>")
         return "\n".join(sorted(lines))
-
-    # -------------------------------------------------------------- compiling
 
     def check_parameters(self, shape: Node) -> None:
         for p in set(self.sg.predicates(shape, None)):
@@ -501,8 +497,7 @@ class _Compiler:
         body = text[: where.end()] + f" {target} " + text[where.end():]
         with contextlib.suppress(UnsupportedShapeError):  # else evaluated as written
             body = _rewrite_exists(body)
-        messages = [m for m in self.sg.objects(constraint, SH.message)]
-        english = [str(m) for m in messages
+        english = [str(m) for m in self.sg.objects(constraint, SH.message)
                    if isinstance(m, Literal) and m.language in (None, "en")]
         return _Unit(self.prefix_text(constraint, shape) + "\n" + body, shape, sev,
                      (english or [msg])[0], SH.SPARQLConstraintComponent, None, "sparql")
@@ -594,58 +589,55 @@ def _vars(text: str) -> set[str]:
     return set(_VAR.findall(text))
 
 
-class _Rewriter:
-    def __init__(self) -> None:
-        self.counter = 0
-
-    def rewrite(self, group: _Group, outside: str) -> _Group:
-        """``group`` with its EXISTS filters rewritten (``outside``: the rest of the query)."""
-        items = _merge_text(group.items)
-        out: list[str | _Group] = []
-        tail: list[str] = []
-        for index, item in enumerate(items):
-            if not isinstance(item, _Group):
-                out.append(item)
+def _rewrite(group: _Group, outside: str, counter: Iterator[int]) -> _Group:
+    """``group`` with its EXISTS filters rewritten (``outside``: the rest of the query;
+    ``counter`` numbers the variables added)."""
+    items = _merge_text(group.items)
+    out: list[str | _Group] = []
+    tail: list[str] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, _Group):
+            out.append(item)
+            continue
+        others = [i for j, i in enumerate(items) if j != index]
+        rest = outside + " " + " ".join(i if isinstance(i, str) else i.text() for i in others)
+        inner = _rewrite(item, rest, counter)
+        prev = out[-1] if out and isinstance(out[-1], str) else ""
+        m = _EXISTS.search(prev)
+        if m is None:
+            out.append(inner)
+            continue
+        shared = _vars(inner.text()) & _vars(rest)
+        # variables the enclosing group binds itself: its triple patterns and BINDs, and
+        # the projections of its sub-queries (not FILTERs, OPTIONALs, MINUS or UNIONs)
+        own_text = _strip_filters(" ".join(i for i in others if isinstance(i, str)))
+        own = _vars(own_text)
+        for j, sub in enumerate(items):
+            if j == index or not isinstance(sub, _Group):
                 continue
-            others = [i for j, i in enumerate(items) if j != index]
-            rest = outside + " " + " ".join(i if isinstance(i, str) else i.text() for i in others)
-            inner = self.rewrite(item, rest)
-            prev = out[-1] if out and isinstance(out[-1], str) else ""
-            m = _EXISTS.search(prev)
-            if m is None:
-                out.append(inner)
-                continue
-            shared = _vars(inner.text()) & _vars(rest)
-            # variables the enclosing group binds itself: its triple patterns and BINDs, and
-            # the projections of its sub-queries (not FILTERs, OPTIONALs, MINUS or UNIONs)
-            own_text = _strip_filters(" ".join(i for i in others if isinstance(i, str)))
-            own = _vars(own_text)
-            for j, sub in enumerate(items):
-                if j == index or not isinstance(sub, _Group):
-                    continue
-                before = items[j - 1] if j else ""
-                lead = before if isinstance(before, str) else ""
-                if sub.own_text().lstrip().upper().startswith("SELECT") and not re.search(
-                        r"(OPTIONAL|MINUS|UNION|EXISTS|GRAPH|SERVICE)\s*$", lead, re.IGNORECASE):
-                    own |= _vars(sub.own_text().split("WHERE")[0])
-            if not shared <= own:
-                out.append(inner)  # not provably equivalent: keep it as written
-                continue
-            negated = bool(m.group(1))
-            if not negated and (not shared or not shared <= _vars(
-                    _strip_filters(inner.own_text()))):
-                out.append(inner)
-                continue
-            self.counter += 1
-            out[-1] = prev[: m.start()]
-            if negated:  # anti-join, at the end of the group (a FILTER sees the whole group)
-                flag = f"?_mgx{self.counter}"
-                tail.append(f" OPTIONAL {{ {inner.text()[1:-1]} BIND(1 AS {flag}) }} "
-                            f"FILTER(!BOUND({flag})) ")
-            else:  # semi-join on the shared variables
-                projection = " ".join(f"?{v}" for v in sorted(shared))
-                out.append(f" {{ SELECT DISTINCT {projection} WHERE {inner.text()} }} ")
-        return _Group(_merge_text(out + list(tail)))
+            before = items[j - 1] if j else ""
+            lead = before if isinstance(before, str) else ""
+            if sub.own_text().lstrip().upper().startswith("SELECT") and not re.search(
+                    r"(OPTIONAL|MINUS|UNION|EXISTS|GRAPH|SERVICE)\s*$", lead, re.IGNORECASE):
+                own |= _vars(sub.own_text().split("WHERE")[0])
+        if not shared <= own:
+            out.append(inner)  # not provably equivalent: keep it as written
+            continue
+        negated = bool(m.group(1))
+        if not negated and (not shared or not shared <= _vars(
+                _strip_filters(inner.own_text()))):
+            out.append(inner)
+            continue
+        number = next(counter)
+        out[-1] = prev[: m.start()]
+        if negated:  # anti-join, at the end of the group (a FILTER sees the whole group)
+            flag = f"?_mgx{number}"
+            tail.append(f" OPTIONAL {{ {inner.text()[1:-1]} BIND(1 AS {flag}) }} "
+                        f"FILTER(!BOUND({flag})) ")
+        else:  # semi-join on the shared variables
+            projection = " ".join(f"?{v}" for v in sorted(shared))
+            out.append(f" {{ SELECT DISTINCT {projection} WHERE {inner.text()} }} ")
+    return _Group(_merge_text(out + list(tail)))
 
 
 def _rewrite_exists(select: str) -> str:
@@ -657,16 +649,13 @@ def _rewrite_exists(select: str) -> str:
         return select
     head = select[: where.end() - 1]
     group, after = _parse_group(select[where.end() - 1:])
-    return head + _Rewriter().rewrite(group, head + " " + after).text() + after
+    return head + _rewrite(group, head + " " + after, itertools.count(1)).text() + after
 
 
 def _shapes(sg: Graph) -> list[Node]:
     """Every shape that is validated on its own (has targets), in a stable order."""
-    roots: set[Node] = set()
-    for prop in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf,
-                 SH.target):
-        roots.update(sg.subjects(prop, None))
-    return sorted(roots, key=str)
+    targets = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
+    return sorted({s for prop in targets for s in sg.subjects(prop, None)}, key=str)
 
 
 def _whole(value: Node, shape: Node, prop: URIRef) -> int:
@@ -683,17 +672,15 @@ def compile_shapes(shapes: Graph) -> CompiledShapes:
     """Compile every shape with targets; those that cannot be compiled go to ``fallback``."""
     compiler = _Compiler(shapes)
     units: list[_Unit] = []
-    fallback: list[Node] = []
-    reasons: dict[Node, str] = {}
+    reasons: dict[Node, str] = {}  # the shapes left to pySHACL, in order
     for shape in _shapes(shapes):
         try:
             units += compiler.root(shape)
         except UnsupportedShapeError as exc:
-            fallback.append(shape)
             reasons[shape] = str(exc)
             _LOG.warning("shape %s is not compiled to SPARQL (%s): pySHACL validates it",
                          shape.n3(), exc)
-    return CompiledShapes(units, fallback, shapes, reasons)
+    return CompiledShapes(units, list(reasons), shapes, reasons)
 
 
 # ---------------------------------------------------------------------- running
