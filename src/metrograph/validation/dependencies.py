@@ -132,8 +132,6 @@ class Dependencies:
     prologue: str
     this_slots: list[int]
 
-    # ------------------------------------------------------------------ chains
-
     def guaranteed(self, group: int) -> set[int]:
         """The groups whose atoms hold in any solution that uses an atom of ``group``: it, its
         ancestors, and their mandatory sub-groups (plain groups and plain sub-queries)."""
@@ -267,8 +265,6 @@ class _Parser:
         #: per enclosing SELECT, whether its ?this is the query's $this
         self.visible: list[bool] = []
 
-    # -------------------------------------------------------------- tokens
-
     def peek(self, k: int = 0) -> _Tok | None:
         j = self.i + k
         return self.toks[j] if j < len(self.toks) else None
@@ -305,8 +301,6 @@ class _Parser:
         if prefix not in self.prefixes:
             raise UnsupportedShapeError(f"unknown prefix {prefix}:")
         return f"<{self.prefixes[prefix][1:-1]}{local}>"
-
-    # -------------------------------------------------------------- query
 
     def query(self) -> Dependencies:
         while self.is_word("PREFIX") or self.is_word("BASE"):
@@ -366,7 +360,7 @@ class _Parser:
                 raise UnsupportedShapeError(word)
             if word in ("GROUP", "HAVING"):
                 aggregate = True
-            if word in ("VALUES",):
+            if word == "VALUES":
                 raise UnsupportedShapeError("VALUES after a query")
         if aggregate and not top:
             self.groups[group].kind = "aggregate"
@@ -412,7 +406,7 @@ class _Parser:
             if tok.text == "}" and tok.kind == "punct":
                 self.take()
                 return
-            if tok.text in (".",) and tok.kind == "punct":
+            if tok.text == "." and tok.kind == "punct":
                 self.take()
                 continue
             word = tok.text.upper() if tok.kind == "word" and tok.text != "a" else ""
@@ -520,8 +514,6 @@ class _Parser:
             raise UnsupportedShapeError("BIND without AS")
         used = frozenset(t.text[1:] for t in _tokens(bind[1]) if t.kind == "var")
         self.binds.append(Bind(bind[2], bind[1], used, group))
-
-    # -------------------------------------------------------------- triples
 
     def term(self) -> Term:
         tok = self.take()
