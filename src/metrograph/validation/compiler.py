@@ -1,41 +1,34 @@
 """SHACL validation that scales: the shapes compiled to SPARQL SELECT queries run by the store.
 
-pySHACL walks the data graph focus node by focus node in Python, and runs each SPARQL-based
-constraint once per focus node: at a million triples that takes many minutes. Here every shape
-becomes a handful of whole-graph SELECT queries that Oxigraph (or any :class:`Store`) answers in
-one pass each, and the results are the same as pySHACL's, result for result
-(``tests/test_shapes.py`` compares them on every example of ``tests/shapes/``,
-``tests/test_scale.py`` on generated data with injected defects).
+pySHACL walks the data focus node by focus node in Python, and runs each SPARQL constraint once
+per focus node: many minutes at a million triples. Here every shape becomes a few whole-graph
+SELECT queries that Oxigraph (or any :class:`Store`) answers in one pass each, with pySHACL's
+results, result for result (``tests/test_shapes.py`` on every example of ``tests/shapes/``,
+``tests/test_scale.py`` on generated data with injected defects):
 
-How each shape is compiled:
-
-- targets (``sh:targetClass`` with its ``rdfs:subClassOf`` subclasses, ``sh:targetNode``,
-  ``sh:targetSubjectsOf``, ``sh:targetObjectsOf``, and ``sh:SPARQLTarget``s, whose SELECT is
-  taken as it is) become a ``SELECT DISTINCT ?this`` sub-query;
-- a node shape's ``sh:nodeKind`` and each ``sh:property`` shape's ``sh:minCount``,
-  ``sh:maxCount``, ``sh:uniqueLang`` become one query each, exact in SPARQL;
+- targets (``sh:targetClass`` with its subclasses, ``sh:targetNode``, ``sh:targetSubjectsOf``,
+  ``sh:targetObjectsOf``, ``sh:SPARQLTarget``s taken as written) become a
+  ``SELECT DISTINCT ?this`` sub-query;
+- a node shape's ``sh:nodeKind``, and ``sh:minCount``, ``sh:maxCount``, ``sh:uniqueLang``
+  become one exact query each;
 - value-node constraints (``sh:datatype``, ``sh:pattern``, ``sh:class``, ``sh:in``,
-  ``sh:languageIn``, ``sh:nodeKind``, ``sh:minInclusive`` and the other bounds, ``sh:or`` of
-  those) become one query that returns every value node that *might* fail (a superset: SPARQL
-  regexes and numeric comparisons are not Python's); each candidate is then decided in Python
-  with pySHACL's own rules (ill-typed literals, ``re.search``, literal comparison), so that the
-  verdict is pySHACL's and the Python work is proportional to the failures, not to the data;
-- ``sh:sparql`` constraints: the ``SELECT`` is taken as it is, with the shape's ``sh:prefixes``,
-  and the target sub-query joined first in its ``WHERE`` block, so that ``$this`` (the same
-  variable as ``?this`` in SPARQL) ranges over the focus nodes, as pySHACL's pre-binding does.
-  Rows are de-duplicated like pySHACL's (``?this``, ``?path``, ``?value`` and the rest).
+  ``sh:languageIn``, ``sh:nodeKind``, the bounds and lengths, ``sh:or`` of classes) become one
+  query returning every value node that *might* fail (SPARQL regexes and comparisons are not
+  Python's); each is then decided in Python by pySHACL's own rules, so that the verdict is
+  pySHACL's and the Python work is proportional to the failures, not to the data;
+- ``sh:sparql`` constraints: the ``SELECT`` as written, with the shape's ``sh:prefixes``, the
+  target sub-query joined first in its ``WHERE`` (``$this`` is ``?this``: pySHACL's
+  pre-binding), rows de-duplicated like pySHACL's.
 
-A shape using anything else (``sh:node``, ``sh:qualifiedValueShape``, complex paths, SPARQL
-target types...) is not compiled: it is validated by pySHACL, for that shape only, on an rdflib
-copy of the data, and :attr:`CompiledShapes.fallback` names it, with a ``logging`` warning
-naming the shape and the reason. The shipped shapes all compile (``tests/test_scale.py``).
+Any other shape (``sh:node``, ``sh:qualifiedValueShape``, complex paths...) is validated by
+pySHACL, that shape only, on an rdflib copy of the data; :attr:`CompiledShapes.fallback` names it
+and a warning gives the reason. The shipped shapes all compile (``tests/test_scale.py``).
 
-The compiler runs the constraints the shapes file states, nothing else: where a constraint was
-slow in Oxigraph, its efficient form is written in ``shapes/`` itself, so that pySHACL, this
-compiler and any other SHACL engine run the same SPARQL. The one rewrite made here is the general,
-equivalence-preserving one of ``FILTER (NOT) EXISTS`` into joins (below): measured at 100k
-triples, mgsh:DeliverableStatusRecordedShape alone takes 44 s in Oxigraph as written and 0.1 s
-rewritten.
+Only the constraints the shapes file states are run: where one was slow in Oxigraph, its
+efficient form is written in ``shapes/`` itself, so that every SHACL engine runs the same SPARQL.
+The one rewrite made here is the equivalence-preserving one of ``FILTER (NOT) EXISTS`` into joins
+(below): measured at 100k triples, mgsh:DeliverableStatusRecordedShape takes 44 s in Oxigraph as
+written, 0.1 s rewritten.
 """
 
 from __future__ import annotations
@@ -342,7 +335,7 @@ class _Compiler:
         if target is None:
             return units
         if self.one(shape, SH.path) is not None:
-            return self.property(shape, shape, target)
+            return self.property(shape, target)
         sev, msg = self.severity(shape), self.message(shape)
         kind = self.node_kind(shape)
         if kind is not None:
@@ -359,10 +352,10 @@ class _Compiler:
             self.check_parameters(prop)
             if self.target(prop) is not None:
                 raise UnsupportedShapeError("a nested property shape with targets of its own")
-            units += self.property(prop, shape, target)
+            units += self.property(prop, target)
         return units
 
-    def property(self, prop: Node, owner: Node, target: str) -> list[_Unit]:
+    def property(self, prop: Node, target: str) -> list[_Unit]:
         path, sparql_path = self.path(prop)
         sev, msg = self.severity(prop), self.message(prop)
         units: list[_Unit] = []
