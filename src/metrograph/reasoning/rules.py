@@ -133,10 +133,9 @@ class _Access:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        native = getattr(store, "native", None) if getattr(store, "name", "") == "oxigraph" \
-            else None
-        self.native = native
-        if native is not None:
+        oxigraph = getattr(store, "name", "") == "oxigraph"
+        self.native = getattr(store, "native", None) if oxigraph else None
+        if self.native is not None:
             import pyoxigraph
 
             self.ox = pyoxigraph
@@ -190,8 +189,7 @@ class _Access:
             self.native.extend(statements)
             return
         graph = Graph()
-        for triple in statements:
-            graph.add(triple)
+        graph += statements
         if len(graph):
             self.store.add(graph, into)
 

@@ -178,14 +178,12 @@ class _Finder:
         if not closure and not atoms and not binds and "this" in names:
             column = names.index("this")
             return {n for n in (row[column] for row in rows) if n is not None}
-        links: list[str] = []
-        if closure:
-            s, o = atom.s, atom.o
-            links.append(f"{_term(s)} {atom.pred}* ?_mgseeds . ?_mgseedo {atom.pred}* {_term(o)} .")
+        link = (f"{_term(atom.s)} {atom.pred}* ?_mgseeds . ?_mgseedo {atom.pred}* "
+                f"{_term(atom.o)} ." if closure else "")
         body = self.body(atoms, binds, set(seed_vars) | (atom.variables() if closure else set()))
         if rows:
             query = (f"{deps.prologue}\nSELECT DISTINCT ?this WHERE {{ "
-                     f"{_values(seed_vars, rows)} {' '.join(links)} {body} }}")
+                     f"{_values(seed_vars, rows)} {link} {body} }}")
             out |= self.focus(query)
         if closure and atom.mod != "+" and atom.s[0] == "var" and atom.o[0] == "var":
             # zero-length matches: a node new to the graph matches ?s p* ?s
