@@ -2,23 +2,21 @@
 nodes they can affect, and merge with the previous report.
 
 :func:`validate_added` takes the store (the additions already in it), the previous full report
-(:class:`~metrograph.validation.report.ValidationReport`, kept beside the store with
-:func:`~metrograph.validation.report.save_report`) and what was added (named graphs, or an
-rdflib graph of triples). For each compiled constraint (:mod:`metrograph.validation.compiler`):
+(kept beside the store with :func:`~metrograph.validation.report.save_report`) and what was
+added (named graphs, or an rdflib graph of triples). For each compiled constraint
+(:mod:`metrograph.validation.compiler`):
 
-1. its query is analysed (:mod:`metrograph.validation.dependencies`) into triple patterns, the
-   target's and the constraint's, property paths included;
-2. each pattern that an added triple matches (the predicate, the group's filters on the
-   pattern's variables, evaluated by Oxigraph on the added triples alone) gives *seeds*; the
-   shortest chain of patterns that must hold with it, from the pattern to ``$this``, evaluated
-   in the store with the seeds as a ``VALUES`` block, gives the focus nodes whose results may
-   change (a new assessment -> its deliverable -> the deliverable's plan -> the plan's reported
-   progress, for the shapes that count statuses);
+1. its query, target included, is analysed into triple patterns, property paths included
+   (:mod:`metrograph.validation.dependencies`);
+2. each pattern an added triple matches (its predicate, the group's filters on its variables,
+   evaluated by Oxigraph on the added triples alone) gives *seeds*; the shortest chain of
+   patterns that must hold with it, from it to ``$this``, evaluated in the store with the seeds
+   as a ``VALUES`` block, gives the focus nodes whose results may change (a new assessment ->
+   its deliverable -> the deliverable's plan -> the plan's reported progress);
 3. every constraint of a shape with affected focus nodes is run again on those only (a
-   ``VALUES ?this`` block in the query and its target; a constraint with an ``OPTIONAL`` group
-   joined on another variable than ``$this`` is run whole, see :func:`_restricted`), and the
-   report is the previous results minus those of the affected (shape, focus node) pairs, plus
-   the new ones.
+   ``VALUES ?this`` block in the query and its target; see :func:`_restricted` for the
+   exception), and the report is the previous results minus those of the affected (shape,
+   focus node) pairs, plus the new ones.
 
 Measured on a 1M-triple on-disk Oxigraph store (2 busy cores), after adding a member's
 1,000-triple statuses file: 26 s instead of 150-190 s for a full run, results equal; 24.5 s of
@@ -28,12 +26,11 @@ it are mgsh:RecordedEqualsReportedShape and mgsh:RecordedNotAboveReportedShape r
 
 A shape whose dependencies cannot be bounded (a constraint the analysis does not read, a pattern
 with no chain to ``$this``, a blank node among the added terms or the affected focus nodes,
-shapes validated by pySHACL) is validated again fully; :attr:`IncrementalStats.full_shapes`
+shapes validated by pySHACL) is validated again fully: :attr:`IncrementalStats.full_shapes`
 names each with the reason, logged at INFO. Shapes changed since the previous report (another
 digest) make the whole run a full one. The results equal a full run's, result for result
-(``tests/test_validation_incremental.py``).
-
-Only additions are handled: after removing or replacing data, validate fully.
+(``tests/test_validation_incremental.py``). Only additions are handled: after removing or
+replacing data, validate fully.
 """
 
 from __future__ import annotations
