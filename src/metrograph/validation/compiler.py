@@ -86,18 +86,6 @@ _SUPPORTED = {
     SH.maxInclusive, SH.minExclusive, SH.maxExclusive, SH.minLength, SH.maxLength,
     SH.deactivated, RDF.type, RDFS.label, RDFS.comment,
 }
-#: per value node: the component IRI
-_COMPONENT = {
-    SH.datatype: SH.DatatypeConstraintComponent, SH.pattern: SH.PatternConstraintComponent,
-    SH["class"]: SH.ClassConstraintComponent, SH["in"]: SH.InConstraintComponent,
-    SH.languageIn: SH.LanguageInConstraintComponent, SH.nodeKind: SH.NodeKindConstraintComponent,
-    SH.minInclusive: SH.MinInclusiveConstraintComponent,
-    SH.maxInclusive: SH.MaxInclusiveConstraintComponent,
-    SH.minExclusive: SH.MinExclusiveConstraintComponent,
-    SH.maxExclusive: SH.MaxExclusiveConstraintComponent,
-    SH.minLength: SH.MinLengthConstraintComponent, SH.maxLength: SH.MaxLengthConstraintComponent,
-    SH["or"]: SH.OrConstraintComponent,
-}
 # Strict lexical forms: a literal of one of these datatypes that does not match is a candidate,
 # decided in Python by rdflib's own parsing (the verdict pySHACL gives).
 _LEXICAL = {
@@ -124,6 +112,12 @@ _NODE_KIND_SPARQL = {
     SH.BlankNodeOrLiteral: "(isBlank(?v) || isLiteral(?v))",
     SH.IRIOrLiteral: "(isIRI(?v) || isLiteral(?v))",
 }
+
+
+def _component(param: Node) -> URIRef:
+    """The constraint component of a parameter (``sh:in``: ``sh:InConstraintComponent``)."""
+    name = str(param).removeprefix(str(SH))
+    return SH[name[0].upper() + name[1:] + "ConstraintComponent"]
 
 
 def _instance_of(cls: Node) -> str:
@@ -390,7 +384,7 @@ class _Compiler:
             units.append(_Unit(
                 f"SELECT DISTINCT ?this ?v WHERE {{ {target} ?this {sparql_path} ?v . "
                 f"FILTER({suspect}) }}",
-                prop, sev, msg, _COMPONENT[URIRef(str(param))], path, "value", check))
+                prop, sev, msg, _component(param), path, "value", check))
         for sparql in self.sg.objects(prop, SH.sparql):
             raise UnsupportedShapeError(f"sh:sparql on the property shape {prop} ({sparql})")
         return units
