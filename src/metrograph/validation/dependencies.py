@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from metrograph.errors import UnsupportedShapeError
 
-__all__ = ["Atom", "Bind", "Dependencies", "analyse"]
+__all__ = ["Atom", "Bind", "Dependencies", "analyse", "term_text"]
 
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
@@ -77,6 +77,11 @@ def _tokens(text: str) -> list[_Tok]:
 Term = tuple[str, str]  # ("var", name) or ("const", N-Triples-like text)
 
 
+def term_text(t: Term) -> str:
+    """A term as SPARQL text."""
+    return "?" + t[1] if t[0] == "var" else t[1]
+
+
 @dataclass(frozen=True)
 class Atom:
     """One triple pattern: ``s`` ``pred`` (an IRI, or a variable when ``mod`` is ``"var"``)
@@ -94,13 +99,9 @@ class Atom:
             names.add(self.pred)
         return names
 
-    def text(self, rename: dict[str, str] | None = None) -> str:
-        def term(t: Term) -> str:
-            return "?" + (rename or {}).get(t[1], t[1]) if t[0] == "var" else t[1]
-
-        pred = ("?" + (rename or {}).get(self.pred, self.pred) if self.mod == "var"
-                else self.pred + self.mod)
-        return f"{term(self.s)} {pred} {term(self.o)} ."
+    def text(self) -> str:
+        pred = "?" + self.pred if self.mod == "var" else self.pred + self.mod
+        return f"{term_text(self.s)} {pred} {term_text(self.o)} ."
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ from metrograph.validation.compiler import (
     run_units,
     validate_fast,
 )
-from metrograph.validation.dependencies import Atom, Bind, Dependencies, analyse
+from metrograph.validation.dependencies import Atom, Bind, Dependencies, analyse, term_text
 from metrograph.validation.literals import one_line_literal_warnings
 from metrograph.validation.report import ValidationReport, ValidationResult, result_order
 
@@ -175,8 +175,8 @@ class _Finder:
         if not closure and not atoms and not binds and "this" in names:
             column = names.index("this")
             return {n for n in (row[column] for row in rows) if n is not None}
-        link = (f"{_term(atom.s)} {atom.pred}* ?_mgseeds . ?_mgseedo {atom.pred}* "
-                f"{_term(atom.o)} ." if closure else "")
+        link = (f"{term_text(atom.s)} {atom.pred}* ?_mgseeds . ?_mgseedo {atom.pred}* "
+                f"{term_text(atom.o)} ." if closure else "")
         body = self.body(atoms, binds, set(seed_vars) | (atom.variables() if closure else set()))
         if rows:
             query = (f"{deps.prologue}\nSELECT DISTINCT ?this WHERE {{ "
@@ -216,10 +216,6 @@ class _Finder:
                 parts.append(f"BIND ({bind.expr} AS ?{bind.var})")
                 bound.add(bind.var)
         return " ".join(parts)
-
-
-def _term(t: tuple[str, str]) -> str:
-    return "?" + t[1] if t[0] == "var" else t[1]
 
 
 def affected_focus_nodes(store: Store, compiled: CompiledShapes, delta: Graph
