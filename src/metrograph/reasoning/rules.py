@@ -231,12 +231,9 @@ def materialise(store: Store, schema: Schema | None = None, into: URIRef = INFER
     transitive, inverse, domain, range and sub-class axioms entail, to a fixed point; return
     how many were added.
 
-    The rules (one per axiom) are evaluated set-wise in memory: the triples of every
-    predicate the axioms mention and the instances of every class they mention are read once
-    (in Oxigraph natively, as its own terms), the rules applied until nothing changes (the
-    transitive closure semi-naively), and only what is new is written, in one batch. The input
-    read is bounded by what the axioms mention, not by the size of the store.
-
+    The rules (one per axiom) run set-wise in memory, on the triples of the predicates and the
+    instances of the classes the axioms mention, read once (natively in Oxigraph): the input
+    is bounded by the axioms, not by the store. Only what is new is written, in one batch.
     ``profile`` chooses the axioms (:func:`restrict`): ``"queries"`` (the default) derives what
     is stated in metrograph's own vocabulary; ``"full"`` adds the alignments to the
     vocabularies it builds on (about twice as many triples)."""
