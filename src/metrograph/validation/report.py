@@ -348,11 +348,10 @@ def _from_n3(text: object, where: str) -> Node | None:
     return term
 
 
-def save_report(report: ValidationReport, path: str | Path, *, basis: Any = None) -> None:
+def save_report(report: ValidationReport, path: str | Path) -> None:
     """Write ``report`` as JSON to ``path`` (atomically), losslessly: every term in
     N-Triples form (a blank node by the store's own label, which an on-disk store keeps),
-    with the fingerprint of the shapes that made it, and ``basis`` (what it was made on) when
-    given; :func:`load_report` reads it back."""
+    with the fingerprint of the shapes that made it; :func:`load_report` reads it back."""
     import json
 
     from metrograph.rdfio.writers import write_atomic
@@ -363,8 +362,6 @@ def save_report(report: ValidationReport, path: str | Path, *, basis: Any = None
                      "shape": _n3(r.source_shape), "path": _n3(r.path),
                      "value": _n3(r.value), "constraint": _n3(r.constraint)}
                     for r in report.results]}
-    if basis is not None:
-        doc["basis"] = basis
     write_atomic(Path(path), json.dumps(doc, ensure_ascii=False, indent=0).encode("utf-8"))
 
 

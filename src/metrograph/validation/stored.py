@@ -84,11 +84,20 @@ def _read_basis(path: Path) -> tuple[str, list[list[str]]] | None:
 def _save(report: ValidationReport, path: Path, manifest: Manifest) -> None:
     """The report, with its basis, written atomically; silently not where the directory cannot
     be written (a reader's report is still correct, it is just not kept)."""
+    from metrograph.rdfio.writers import write_atomic
     from metrograph.validation.report import save_report
 
-    with contextlib.suppress(InputError, OSError):
-        save_report(report, path,
-                    basis={"generation": manifest.generation, "files": _basis(manifest)})
+    scratch = path.with_name(f".{path.name}.unsaved")
+    try:
+        save_report(report, scratch)
+        doc = json.loads(scratch.read_text(encoding="utf-8"))
+        doc["basis"] = {"generation": manifest.generation, "files": _basis(manifest)}
+        write_atomic(path, json.dumps(doc, ensure_ascii=False, indent=0).encode("utf-8"))
+    except (InputError, OSError):
+        pass
+    finally:
+        with contextlib.suppress(OSError):  # a read-only directory: nothing was written
+            scratch.unlink(missing_ok=True)
 
 
 def validate_store(kg: KnowledgeGraph, directory: str | Path,
