@@ -16,12 +16,7 @@ def owl_rl_closure(dataset: Dataset) -> Graph:
     for s, p, o, _g in dataset.quads((None, None, None, None)):
         base.add((s, p, o))
     closed = Graph()
-    for triple in base:
-        closed.add(triple)
+    closed += base
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False,
                            datatype_axioms=False).expand(closed)
-    inferred = Graph()
-    for triple in closed:
-        if triple not in base:
-            inferred.add(triple)
-    return inferred
+    return closed - base

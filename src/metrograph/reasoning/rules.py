@@ -56,6 +56,11 @@ SELECT ?s ?p ?o WHERE {{
 }}"""
 
 
+#: the schema properties whose (subject, object) pairs :class:`Schema` keeps, by field
+_AXIOMS = {RDFS.subPropertyOf: "sub_property", RDFS.subClassOf: "sub_class",
+           OWL.inverseOf: "inverse", RDFS.domain: "domain", RDFS.range: "range"}
+
+
 @dataclass
 class Schema:
     """The axioms the rules use (IRIs only)."""
@@ -69,61 +74,43 @@ class Schema:
 
     def add(self, s: URIRef, p: URIRef, o: URIRef) -> None:
         """Record one schema triple."""
-        if p == RDFS.subPropertyOf:
-            self.sub_property.add((s, o))
-        elif p == RDFS.subClassOf:
-            self.sub_class.add((s, o))
-        elif p == OWL.inverseOf:
-            self.inverse.add((s, o))
-        elif p == RDFS.domain:
-            self.domain.add((s, o))
-        elif p == RDFS.range:
-            self.range.add((s, o))
+        if p in _AXIOMS:
+            getattr(self, _AXIOMS[p]).add((s, o))
         elif p == RDF.type and o == OWL.TransitiveProperty:
             self.transitive.add(s)
 
     def __bool__(self) -> bool:
-        return bool(self.sub_property or self.sub_class or self.inverse or self.transitive
-                    or self.domain or self.range)
+        return any(vars(self).values())
 
     def properties(self) -> set[URIRef]:
         """Every property whose triples the rules can add."""
-        out = {q for _p, q in _closure(self.sub_property)} | set(self.transitive)
+        out = {q for _p, q in _transitive(self.sub_property)} | set(self.transitive)
         out |= {p for pair in self.inverse for p in pair}
         return out
 
     def classes(self) -> set[URIRef]:
         """Every class whose ``rdf:type`` triples the rules can add."""
-        out = {d for _c, d in _closure(self.sub_class)}
-        out |= {c for _p, c in self.domain} | {c for _p, c in self.range}
-        return out | {d for c in list(out) for c2, d in _closure(self.sub_class) if c2 == c}
-
-
-def _closure(pairs: Iterable[tuple[URIRef, URIRef]]) -> set[tuple[URIRef, URIRef]]:
-    """The transitive closure of a relation given as pairs."""
-    out = set(pairs)
-    while True:
-        extra = {(a, d) for a, b in out for c, d in out if b == c} - out
-        if not extra:
-            return out
-        out |= extra
+        closure = _transitive(self.sub_class)
+        out = {d for _c, d in closure} | {c for _p, c in self.domain} | {c for _p, c in self.range}
+        return out | {d for c in list(out) for c2, d in closure if c2 == c}
 
 
 def read_schema(store: Store) -> Schema:
     """The axioms found in ``store``; the packaged ontology's when it holds none."""
-    schema = Schema()
-    for s, p, o in store.select(_SCHEMA_QUERY).rows:
-        if isinstance(s, URIRef) and isinstance(p, URIRef) and isinstance(o, URIRef):
-            schema.add(s, p, o)
+    schema = _schema(store.select(_SCHEMA_QUERY).rows)
     if not schema:
         from metrograph.resources import package_dir
 
-        g = Graph()
-        g.parse(data=package_dir("ontology").joinpath("metrograph.ttl").read_text("utf-8"),
-                format="turtle")
-        for s, p, o in g:
-            if isinstance(s, URIRef) and isinstance(p, URIRef) and isinstance(o, URIRef):
-                schema.add(s, p, o)
+        ontology = package_dir("ontology").joinpath("metrograph.ttl").read_text("utf-8")
+        schema = _schema(Graph().parse(data=ontology, format="turtle"))
+    return schema
+
+
+def _schema(triples: Iterable[tuple[Any, ...]]) -> Schema:
+    schema = Schema()
+    for s, p, o in triples:
+        if isinstance(s, URIRef) and isinstance(p, URIRef) and isinstance(o, URIRef):
+            schema.add(s, p, o)
     return schema
 
 
@@ -146,10 +133,9 @@ class _Access:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        native = getattr(store, "native", None) if getattr(store, "name", "") == "oxigraph" \
-            else None
-        self.native = native
-        if native is not None:
+        oxigraph = getattr(store, "name", "") == "oxigraph"
+        self.native = getattr(store, "native", None) if oxigraph else None
+        if self.native is not None:
             import pyoxigraph
 
             self.ox = pyoxigraph
@@ -203,8 +189,7 @@ class _Access:
             self.native.extend(statements)
             return
         graph = Graph()
-        for triple in statements:
-            graph.add(triple)
+        graph += statements
         if len(graph):
             self.store.add(graph, into)
 
@@ -227,8 +212,8 @@ def restrict(schema: Schema, profile: str = "queries") -> Schema:
     own reasoner or to ``"full"``."""
     if profile not in PROFILES:
         raise ValueError(f"unknown reasoning profile {profile!r} ({', '.join(PROFILES)})")
-    sub_property = {(p, q) for p, q in _closure(schema.sub_property) if p != q}
-    sub_class = {(c, d) for c, d in _closure(schema.sub_class) if c != d}
+    sub_property = {(p, q) for p, q in _transitive(schema.sub_property) if p != q}
+    sub_class = {(c, d) for c, d in _transitive(schema.sub_class) if c != d}
     if profile == "full":
         return Schema(sub_property, sub_class, set(schema.inverse), set(schema.transitive),
                       set(schema.domain), set(schema.range))
@@ -246,12 +231,9 @@ def materialise(store: Store, schema: Schema | None = None, into: URIRef = INFER
     transitive, inverse, domain, range and sub-class axioms entail, to a fixed point; return
     how many were added.
 
-    The rules (one per axiom) are evaluated set-wise in memory: the triples of every
-    predicate the axioms mention and the instances of every class they mention are read once
-    (in Oxigraph natively, as its own terms), the rules applied until nothing changes (the
-    transitive closure semi-naively), and only what is new is written, in one batch. The input
-    read is bounded by what the axioms mention, not by the size of the store.
-
+    The rules (one per axiom) run set-wise in memory, on the triples of the predicates and the
+    instances of the classes the axioms mention, read once (natively in Oxigraph): the input
+    is bounded by the axioms, not by the store. Only what is new is written, in one batch.
     ``profile`` chooses the axioms (:func:`restrict`): ``"queries"`` (the default) derives what
     is stated in metrograph's own vocabulary; ``"full"`` adds the alignments to the
     vocabularies it builds on (about twice as many triples)."""
@@ -269,12 +251,10 @@ def materialise(store: Store, schema: Schema | None = None, into: URIRef = INFER
     known_types = {c: set(v) for c, v in types.items()}
     # domain and range of a predicate no rule derives: its subjects (objects) not yet typed,
     # found once by the store itself rather than by reading all its triples
-    for p, c in sorted(schema.domain):
-        if p not in derived:
-            types[c] |= access.untyped(p, c, "s")
-    for p, c in sorted(schema.range):
-        if p not in derived:
-            types[c] |= access.untyped(p, c, "o")
+    for axioms, position in ((schema.domain, "s"), (schema.range, "o")):
+        for p, c in sorted(axioms):
+            if p not in derived:
+                types[c] |= access.untyped(p, c, position)
     seen: dict[tuple[str, object], tuple[int, ...]] = {}  # input sizes when a rule last ran
 
     def stale(key: tuple[str, object], *inputs: set[Any]) -> bool:

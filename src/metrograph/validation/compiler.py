@@ -1,56 +1,52 @@
 """SHACL validation that scales: the shapes compiled to SPARQL SELECT queries run by the store.
 
-pySHACL walks the data graph focus node by focus node in Python, and runs each SPARQL-based
-constraint once per focus node: at a million triples that takes many minutes. Here every shape
-becomes a handful of whole-graph SELECT queries that Oxigraph (or any :class:`Store`) answers in
-one pass each, and the results are the same as pySHACL's, result for result
-(``tests/test_shapes.py`` compares them on every example of ``tests/shapes/``,
-``tests/test_scale.py`` on generated data with injected defects).
+pySHACL walks the data focus node by focus node in Python, and runs each SPARQL constraint once
+per focus node: many minutes at a million triples. Here every shape becomes a few whole-graph
+SELECT queries that Oxigraph (or any :class:`Store`) answers in one pass each, with pySHACL's
+results, result for result (``tests/test_shapes.py`` on every example of ``tests/shapes/``,
+``tests/test_scale.py`` on generated data with injected defects):
 
-How each shape is compiled:
-
-- targets (``sh:targetClass`` with its ``rdfs:subClassOf`` subclasses, ``sh:targetNode``,
-  ``sh:targetSubjectsOf``, ``sh:targetObjectsOf``, and ``sh:SPARQLTarget``s, whose SELECT is
-  taken as it is) become a ``SELECT DISTINCT ?this`` sub-query;
-- a node shape's ``sh:nodeKind`` and each ``sh:property`` shape's ``sh:minCount``,
-  ``sh:maxCount``, ``sh:uniqueLang`` become one query each, exact in SPARQL;
+- targets (``sh:targetClass`` with its subclasses, ``sh:targetNode``, ``sh:targetSubjectsOf``,
+  ``sh:targetObjectsOf``, ``sh:SPARQLTarget``s taken as written) become a
+  ``SELECT DISTINCT ?this`` sub-query;
+- a node shape's ``sh:nodeKind``, and ``sh:minCount``, ``sh:maxCount``, ``sh:uniqueLang``
+  become one exact query each;
 - value-node constraints (``sh:datatype``, ``sh:pattern``, ``sh:class``, ``sh:in``,
-  ``sh:languageIn``, ``sh:nodeKind``, ``sh:minInclusive`` and the other bounds, ``sh:or`` of
-  those) become one query that returns every value node that *might* fail (a superset: SPARQL
-  regexes and numeric comparisons are not Python's); each candidate is then decided in Python
-  with pySHACL's own rules (ill-typed literals, ``re.search``, literal comparison), so that the
-  verdict is pySHACL's and the Python work is proportional to the failures, not to the data;
-- ``sh:sparql`` constraints: the ``SELECT`` is taken as it is, with the shape's ``sh:prefixes``,
-  and the target sub-query joined first in its ``WHERE`` block, so that ``$this`` (the same
-  variable as ``?this`` in SPARQL) ranges over the focus nodes, as pySHACL's pre-binding does.
-  Rows are de-duplicated like pySHACL's (``?this``, ``?path``, ``?value`` and the rest).
+  ``sh:languageIn``, ``sh:nodeKind``, the bounds and lengths, ``sh:or`` of classes) become one
+  query returning every value node that *might* fail (SPARQL regexes and comparisons are not
+  Python's); each is then decided in Python by pySHACL's own rules, so that the verdict is
+  pySHACL's and the Python work is proportional to the failures, not to the data;
+- ``sh:sparql`` constraints: the ``SELECT`` as written, with the shape's ``sh:prefixes``, the
+  target sub-query joined first in its ``WHERE`` (``$this`` is ``?this``: pySHACL's
+  pre-binding), rows de-duplicated like pySHACL's.
 
-A shape using anything else (``sh:node``, ``sh:qualifiedValueShape``, complex paths, SPARQL
-target types...) is not compiled: it is validated by pySHACL, for that shape only, on an rdflib
-copy of the data, and :attr:`CompiledShapes.fallback` names it, with a ``logging`` warning
-naming the shape and the reason. The shipped shapes all compile (``tests/test_scale.py``).
+Any other shape (``sh:node``, ``sh:qualifiedValueShape``, complex paths...) is validated by
+pySHACL, that shape only, on an rdflib copy of the data; :attr:`CompiledShapes.fallback` names it
+and a warning gives the reason. The shipped shapes all compile (``tests/test_scale.py``).
 
-The compiler runs the constraints the shapes file states, nothing else: where a constraint was
-slow in Oxigraph, its efficient form is written in ``shapes/`` itself, so that pySHACL, this
-compiler and any other SHACL engine run the same SPARQL. The one rewrite made here is the general,
-equivalence-preserving one of ``FILTER (NOT) EXISTS`` into joins (below): measured at 100k
-triples, mgsh:DeliverableStatusRecordedShape alone takes 44 s in Oxigraph as written and 0.1 s
-rewritten.
+Only the constraints the shapes file states are run: where one was slow in Oxigraph, its
+efficient form is written in ``shapes/`` itself, so that every SHACL engine runs the same SPARQL.
+The one rewrite made here is the equivalence-preserving one of ``FILTER (NOT) EXISTS`` into joins
+(below): measured at 100k triples, mgsh:DeliverableStatusRecordedShape takes 44 s in Oxigraph as
+written, 0.1 s rewritten.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import functools
 import hashlib
+import itertools
 import logging
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import UnionType
+from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -59,21 +55,24 @@ from rdflib.term import Node
 
 from metrograph.errors import InputError, QueryError, UnsupportedShapeError
 from metrograph.progress import SILENT, Reporter
+from metrograph.validation.dependencies import _tokens
 from metrograph.validation.literals import one_line_literal_warnings
 from metrograph.validation.report import (
     ValidationReport,
     ValidationResult,
+    first_message,
+    regex_flags,
     result_order,
     results_of,
     run_pyshacl,
-    shapes_graph,
 )
+from metrograph.validation.report import shapes_graph as load_shapes
 
 if TYPE_CHECKING:
     from metrograph.stores.base import Store
 
 __all__ = ["CompiledShapes", "UnsupportedShapeError", "compile_shapes", "compiled_shapes",
-           "report_graph", "run_unit", "validate_fast"]
+           "report_graph", "run_unit", "run_units", "validate_fast"]
 
 _LOG = logging.getLogger(__name__)
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -86,18 +85,6 @@ _SUPPORTED = {
     SH.uniqueLang, SH.languageIn, SH["or"], SH.nodeKind, SH.sparql, SH.minInclusive,
     SH.maxInclusive, SH.minExclusive, SH.maxExclusive, SH.minLength, SH.maxLength,
     SH.deactivated, RDF.type, RDFS.label, RDFS.comment,
-}
-#: per value node: the component IRI
-_COMPONENT = {
-    SH.datatype: SH.DatatypeConstraintComponent, SH.pattern: SH.PatternConstraintComponent,
-    SH["class"]: SH.ClassConstraintComponent, SH["in"]: SH.InConstraintComponent,
-    SH.languageIn: SH.LanguageInConstraintComponent, SH.nodeKind: SH.NodeKindConstraintComponent,
-    SH.minInclusive: SH.MinInclusiveConstraintComponent,
-    SH.maxInclusive: SH.MaxInclusiveConstraintComponent,
-    SH.minExclusive: SH.MinExclusiveConstraintComponent,
-    SH.maxExclusive: SH.MaxExclusiveConstraintComponent,
-    SH.minLength: SH.MinLengthConstraintComponent, SH.maxLength: SH.MaxLengthConstraintComponent,
-    SH["or"]: SH.OrConstraintComponent,
 }
 # Strict lexical forms: a literal of one of these datatypes that does not match is a candidate,
 # decided in Python by rdflib's own parsing (the verdict pySHACL gives).
@@ -113,6 +100,12 @@ _LEXICAL = {
 # engine lacks a cast, the cast is an error and every value of that datatype is a candidate.
 _CASTS = {XSD.integer, XSD.decimal, XSD.float, XSD.double, XSD.boolean, XSD.dateTime, XSD.date,
           XSD.time, XSD.gYear}
+#: the Python value a well-typed literal of these datatypes has (pySHACL's test)
+_PYTHON_TYPE: dict[Node, type | UnionType] = {
+    XSD.string: str | bytes, RDF.langString: str | bytes, XSD.integer: int, XSD.float: float,
+    XSD.decimal: Decimal, XSD.boolean: bool, XSD.date: dt.date, XSD.time: dt.time,
+    XSD.dateTime: dt.datetime,
+}
 _NODE_KIND_SPARQL = {
     SH.IRI: "isIRI(?v)", SH.BlankNode: "isBlank(?v)", SH.Literal: "isLiteral(?v)",
     SH.BlankNodeOrIRI: "(isIRI(?v) || isBlank(?v))",
@@ -121,8 +114,10 @@ _NODE_KIND_SPARQL = {
 }
 
 
-def _n3(node: Node) -> str:
-    return node.n3()
+def _component(param: Node) -> URIRef:
+    """The constraint component of a parameter (``sh:in``: ``sh:InConstraintComponent``)."""
+    name = str(param).removeprefix(str(SH))
+    return SH[name[0].upper() + name[1:] + "ConstraintComponent"]
 
 
 def _instance_of(cls: Node) -> str:
@@ -130,8 +125,8 @@ def _instance_of(cls: Node) -> str:
     but Virtuoso 7.2 answers the path form wrongly under a negation (``NOT EXISTS``,
     ``!EXISTS``: false for typed values; tests/differential reproduces it), and this form
     right."""
-    return (f"EXISTS {{ {{ ?v <{RDF.type}> {_n3(cls)} }} UNION "
-            f"{{ ?v <{RDF.type}> ?vt . ?vt <{RDFS.subClassOf}>+ {_n3(cls)} }} }}")
+    return (f"EXISTS {{ {{ ?v <{RDF.type}> {cls.n3()} }} UNION "
+            f"{{ ?v <{RDF.type}> ?vt . ?vt <{RDFS.subClassOf}>+ {cls.n3()} }} }}")
 
 
 # ---------------------------------------------------------------------- Python verdicts
@@ -142,38 +137,13 @@ def _datatype_ok(v: Node, rule: Node) -> bool:
     if not isinstance(v, Literal):
         return False
     if v.datatype == rule:
-        if getattr(v, "ill_typed", None) is True:
-            return False
-        value = v.value
-        checks: dict[Node, Callable[[Any], bool]] = {
-            XSD.string: lambda x: isinstance(x, str | bytes),
-            RDF.langString: lambda x: isinstance(x, str | bytes),
-            XSD.integer: lambda x: isinstance(x, int),
-            XSD.float: lambda x: isinstance(x, float),
-            XSD.decimal: lambda x: isinstance(x, Decimal),
-            XSD.boolean: lambda x: isinstance(x, bool),
-        }
-        import datetime as dt
-
-        checks[XSD.date] = lambda x: isinstance(x, dt.date)
-        checks[XSD.time] = lambda x: isinstance(x, dt.time)
-        checks[XSD.dateTime] = lambda x: isinstance(x, dt.datetime)
-        return checks.get(rule, lambda x: True)(value)
-    if rule == RDFS.Literal:
-        return True
-    if rule == RDFS.Datatype and v.datatype:
+        return getattr(v, "ill_typed", None) is not True and isinstance(
+            v.value, _PYTHON_TYPE.get(rule, object))
+    if rule == RDFS.Literal or (rule == RDFS.Datatype and v.datatype):
         return True
     if v.datatype is None and v.language is None and rule == XSD.string:
         return isinstance(v.value, str | bytes)
     return bool(rule == RDF.langString and v.language and isinstance(v.value, str | bytes))
-
-
-def _dt_ok(v: Node, rule: Node) -> bool:
-    return _datatype_ok(v, rule)
-
-
-def _in_ok(v: Node, allowed: frozenset[Node]) -> bool:
-    return v in allowed
 
 
 def _compare(v: Literal, bound: Literal) -> int:
@@ -209,9 +179,7 @@ def _lang_in_ok(v: Node, langs: set[str]) -> bool:
 
 
 def _pattern_ok(v: Node, regex: re.Pattern[str]) -> bool:
-    if isinstance(v, BNode):
-        return False
-    return bool(regex.search(str(v)))
+    return not isinstance(v, BNode) and bool(regex.search(str(v)))
 
 
 def _length_ok(v: Node, limit: int, op: Node) -> bool:
@@ -236,7 +204,6 @@ class _Unit:
     path: Node | None
     kind: str  # "focus" (rows: this), "value" (this, v), "sparql" (any projection)
     check: Callable[[Node], bool] | None = None  # value units: True when the value conforms
-    value_is_focus: bool = False  # node-shape value units (nodeKind on the focus node)
 
 
 @dataclass
@@ -261,11 +228,8 @@ class CompiledShapes:
 class _Compiler:
     def __init__(self, sg: Graph) -> None:
         self.sg = sg
-        self.prefixes: dict[Node, str] = {}
         #: per shape, the PREFIX lines its SPARQL target needs
         self.extra_prefixes: dict[Node, set[str]] = {}
-
-    # -------------------------------------------------------------- helpers
 
     def one(self, node: Node, prop: URIRef) -> Node | None:
         values = list(self.sg.objects(node, prop))
@@ -280,12 +244,14 @@ class _Compiler:
         return _SEVERITY[sev]  # type: ignore[index]
 
     def message(self, shape: Node) -> str:
-        msgs = list(self.sg.objects(shape, SH.message))
-        english = [str(m) for m in msgs if isinstance(m, Literal) and m.language in (None, "en")]
-        return (english or [str(m) for m in msgs] or [""])[0]
+        return first_message(self.sg.objects(shape, SH.message), "")
 
-    def items(self, head: Node) -> list[Node]:
-        return list(Collection(self.sg, head))
+    def node_kind(self, shape: Node) -> str | None:
+        """The SPARQL test of the shape's ``sh:nodeKind`` on ``?v``, if it has one."""
+        kind = self.one(shape, SH.nodeKind)
+        if kind is not None and kind not in _NODE_KIND_SPARQL:
+            raise UnsupportedShapeError(f"node kind {kind}")
+        return None if kind is None else _NODE_KIND_SPARQL[kind]  # type: ignore[index]
 
     def path(self, shape: Node) -> tuple[Node, str]:
         path = self.one(shape, SH.path)
@@ -301,14 +267,14 @@ class _Compiler:
         """A ``{ SELECT DISTINCT ?this ... }`` group for the shape's targets (None: none)."""
         parts = []
         for cls in self.sg.objects(shape, SH.targetClass):
-            parts.append(f"?this <{RDF.type}>/<{RDFS.subClassOf}>* {_n3(cls)} .")
+            parts.append(f"?this <{RDF.type}>/<{RDFS.subClassOf}>* {cls.n3()} .")
         nodes = list(self.sg.objects(shape, SH.targetNode))
         if nodes:
-            parts.append("VALUES ?this { " + " ".join(_n3(n) for n in nodes) + " }")
+            parts.append("VALUES ?this { " + " ".join(n.n3() for n in nodes) + " }")
         for prop in self.sg.objects(shape, SH.targetSubjectsOf):
-            parts.append(f"?this {_n3(prop)} ?_o .")
+            parts.append(f"?this {prop.n3()} ?_o .")
         for prop in self.sg.objects(shape, SH.targetObjectsOf):
-            parts.append(f"?_s {_n3(prop)} ?this .")
+            parts.append(f"?_s {prop.n3()} ?this .")
         for custom in self.sg.objects(shape, SH.target):
             parts.append(self.sparql_target(shape, custom))
         if (shape, RDF.type, RDFS.Class) in self.sg:
@@ -340,8 +306,6 @@ class _Compiler:
                 lines.add(f"PREFIX {prefix}: <{ns}>")
         return "\n".join(sorted(lines))
 
-    # -------------------------------------------------------------- compiling
-
     def check_parameters(self, shape: Node) -> None:
         for p in set(self.sg.predicates(shape, None)):
             if p not in _SUPPORTED:
@@ -365,17 +329,13 @@ class _Compiler:
         if target is None:
             return units
         if self.one(shape, SH.path) is not None:
-            return self.property(shape, shape, target)
+            return self.property(shape, target)
         sev, msg = self.severity(shape), self.message(shape)
-        kind = self.one(shape, SH.nodeKind)
+        kind = self.node_kind(shape)
         if kind is not None:
-            if kind not in _NODE_KIND_SPARQL:
-                raise UnsupportedShapeError(f"node kind {kind}")
             units.append(_Unit(
-                f"SELECT ?this ?v WHERE {{ {target} BIND(?this AS ?v) "
-                f"FILTER(!{_NODE_KIND_SPARQL[kind]}) }}",  # type: ignore[index]
-                shape, sev, msg, SH.NodeKindConstraintComponent, None, "value",
-                value_is_focus=True))
+                f"SELECT ?this ?v WHERE {{ {target} BIND(?this AS ?v) FILTER(!{kind}) }}",
+                shape, sev, msg, SH.NodeKindConstraintComponent, None, "value"))
         for param in (SH.datatype, SH.pattern, SH["class"], SH["in"], SH.languageIn,
                       SH.minCount, SH.maxCount, SH.uniqueLang, SH["or"], SH.minInclusive):
             if self.one(shape, param) is not None:
@@ -386,10 +346,10 @@ class _Compiler:
             self.check_parameters(prop)
             if self.target(prop) is not None:
                 raise UnsupportedShapeError("a nested property shape with targets of its own")
-            units += self.property(prop, shape, target)
+            units += self.property(prop, target)
         return units
 
-    def property(self, prop: Node, owner: Node, target: str) -> list[_Unit]:
+    def property(self, prop: Node, target: str) -> list[_Unit]:
         path, sparql_path = self.path(prop)
         sev, msg = self.severity(prop), self.message(prop)
         units: list[_Unit] = []
@@ -424,7 +384,7 @@ class _Compiler:
             units.append(_Unit(
                 f"SELECT DISTINCT ?this ?v WHERE {{ {target} ?this {sparql_path} ?v . "
                 f"FILTER({suspect}) }}",
-                prop, sev, msg, _COMPONENT[URIRef(str(param))], path, "value", check))
+                prop, sev, msg, _component(param), path, "value", check))
         for sparql in self.sg.objects(prop, SH.sparql):
             raise UnsupportedShapeError(f"sh:sparql on the property shape {prop} ({sparql})")
         return units
@@ -436,27 +396,23 @@ class _Compiler:
         dtype = self.one(shape, SH.datatype)
         if dtype is not None:
             lexical = _LEXICAL.get(dtype)  # type: ignore[call-overload]
-            ok = f"isLiteral(?v) && datatype(?v) = {_n3(dtype)}"
+            ok = f"isLiteral(?v) && datatype(?v) = {dtype.n3()}"
             if lexical:
                 ok += f" && REGEX(STR(?v), \"{lexical}\")"
             if dtype in _CASTS:  # the cast fails on an ill-typed value ("2031-02-30")
-                ok += f" && isLiteral({_n3(dtype)}(STR(?v)))"
+                ok += f" && isLiteral({dtype.n3()}(STR(?v)))"
             if dtype == XSD.string:
                 ok = f"isLiteral(?v) && datatype(?v) = <{XSD.string}> && lang(?v) = \"\""
             tests[SH.datatype] = (f"!COALESCE({ok}, false)",
-                                  partial(_dt_ok, rule=dtype))
+                                  functools.partial(_datatype_ok, rule=dtype))
         pattern = self.one(shape, SH.pattern)
         if pattern is not None:
             flags = str(self.one(shape, SH.flags) or "")
-            re_flags = 0
-            for ch in flags:
-                re_flags |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL,
-                             "x": re.VERBOSE}.get(ch, 0)
-            regex = re.compile(str(pattern), re_flags)
+            regex = re.compile(str(pattern), regex_flags(flags))
             tests[SH.pattern] = (
                 f"isBlank(?v) || !COALESCE(REGEX(STR(?v), {Literal(str(pattern)).n3()}, "
                 f"{Literal(flags).n3()}), false)",
-                partial(_pattern_ok, regex=regex))
+                functools.partial(_pattern_ok, regex=regex))
         cls = list(self.sg.objects(shape, SH["class"]))
         if len(cls) > 1:
             raise UnsupportedShapeError("several sh:class")
@@ -464,28 +420,21 @@ class _Compiler:
             tests[SH["class"]] = (f"NOT {_instance_of(cls[0])}", lambda v: False)
         members = self.one(shape, SH["in"])
         if members is not None:
-            allowed = self.items(members)
-            cond = " || ".join(f"sameTerm(?v, {_n3(a)})" for a in allowed) or "false"
-            tests[SH["in"]] = (f"!({cond})", partial(_in_ok, allowed=frozenset(allowed)))
+            allowed = list(Collection(self.sg, members))
+            cond = " || ".join(f"sameTerm(?v, {a.n3()})" for a in allowed) or "false"
+            tests[SH["in"]] = (f"!({cond})", frozenset(allowed).__contains__)
         langs_head = self.one(shape, SH.languageIn)
         if langs_head is not None:
-            langs = {str(x).lower() for x in self.items(langs_head)}
-            tests[SH.languageIn] = ("true", partial(_lang_in_ok, langs=langs))
+            langs = {str(x).lower() for x in Collection(self.sg, langs_head)}
             listed = ", ".join(Literal(x).n3() for x in sorted(langs))
-            if "*" not in langs:
-                tests[SH.languageIn] = (
-                    f"!COALESCE(isLiteral(?v) && lang(?v) != \"\" && (LCASE(lang(?v)) IN "
-                    f"({listed}) || LCASE(STRBEFORE(CONCAT(lang(?v), \"-\"), \"-\")) IN "
-                    f"({listed})), false)", tests[SH.languageIn][1])
-            else:
-                tests[SH.languageIn] = ("!COALESCE(lang(?v) != \"\", false)",
-                                        tests[SH.languageIn][1])
-        kind = self.one(shape, SH.nodeKind)
+            tagged = "lang(?v) != \"\"" if "*" in langs else (
+                f"isLiteral(?v) && lang(?v) != \"\" && (LCASE(lang(?v)) IN ({listed}) || "
+                f"LCASE(STRBEFORE(CONCAT(lang(?v), \"-\"), \"-\")) IN ({listed}))")
+            tests[SH.languageIn] = (f"!COALESCE({tagged}, false)",
+                                    functools.partial(_lang_in_ok, langs=langs))
+        kind = self.node_kind(shape)
         if kind is not None:
-            if kind not in _NODE_KIND_SPARQL:
-                raise UnsupportedShapeError(f"node kind {kind}")
-            tests[SH.nodeKind] = (f"!{_NODE_KIND_SPARQL[kind]}",  # type: ignore[index]
-                                  lambda v: False)
+            tests[SH.nodeKind] = (f"!{kind}", lambda v: False)
         for op, sparql_op in ((SH.minInclusive, ">="), (SH.maxInclusive, "<="),
                               (SH.minExclusive, ">"), (SH.maxExclusive, "<")):
             bound = self.one(shape, op)
@@ -494,7 +443,7 @@ class _Compiler:
             if not isinstance(bound, Literal):
                 raise UnsupportedShapeError(f"{op.n3()} is not a literal")
             tests[op] = (f"!COALESCE(isLiteral(?v) && ?v {sparql_op} {bound.n3()}, false)",
-                         partial(_range_ok, bound=bound, op=op))
+                         functools.partial(_range_ok, bound=bound, op=op))
         for op in (SH.minLength, SH.maxLength):
             limit = self.one(shape, op)
             if limit is None:
@@ -502,11 +451,11 @@ class _Compiler:
             n = _whole(limit, shape, op)
             cmp = ">=" if op == SH.minLength else "<="
             tests[op] = (f"isBlank(?v) || !(STRLEN(STR(?v)) {cmp} {n})",
-                         partial(_length_ok, limit=n, op=op))
+                         functools.partial(_length_ok, limit=n, op=op))
         alternatives = self.one(shape, SH["or"])
         if alternatives is not None:
             conds: list[str] = []
-            for member in self.items(alternatives):
+            for member in Collection(self.sg, alternatives):
                 member_class = list(self.sg.objects(member, SH["class"]))
                 others = set(self.sg.predicates(member, None)) - {
                     SH["class"], RDF.type}
@@ -535,8 +484,7 @@ class _Compiler:
         body = text[: where.end()] + f" {target} " + text[where.end():]
         with contextlib.suppress(UnsupportedShapeError):  # else evaluated as written
             body = _rewrite_exists(body)
-        messages = [m for m in self.sg.objects(constraint, SH.message)]
-        english = [str(m) for m in messages
+        english = [str(m) for m in self.sg.objects(constraint, SH.message)
                    if isinstance(m, Literal) and m.language in (None, "en")]
         return _Unit(self.prefix_text(constraint, shape) + "\n" + body, shape, sev,
                      (english or [msg])[0], SH.SPARQLConstraintComponent, None, "sparql")
@@ -552,10 +500,6 @@ class _Compiler:
 # rest of the query must be bound by the enclosing group itself (so that joining on it is the
 # same as substituting it); otherwise the text is left as it is.
 
-_TOKEN = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*"""|' + r"'''(?:[^'\\]|\\.|'(?!''))*'''|"
-    r'"(?:[^"\\\n]|\\.)*"|' + r"'(?:[^'\\\n]|\\.)*'|"
-    r'<[^<>"{}|^`\\\s]*>|#[^\n]*|[{}]|[^"' + r"'<#{}]+|<", re.DOTALL)
 _VAR = re.compile(r"[?$]([A-Za-z_][A-Za-z0-9_]*)")
 _EXISTS = re.compile(r"FILTER\s*(NOT\s+)?EXISTS\s*$", re.IGNORECASE)
 
@@ -579,8 +523,7 @@ def _parse_group(text: str) -> tuple[_Group, str]:
     stack: list[_Group] = []
     root: _Group | None = None
     rest: list[str] = []
-    for m in _TOKEN.finditer(text):
-        tok = m.group(0)
+    for tok in (t.text for t in _tokens(text)):  # strings, IRIs, comments whole
         if root is not None:
             rest.append(tok)
         elif tok == "{":
@@ -633,58 +576,55 @@ def _vars(text: str) -> set[str]:
     return set(_VAR.findall(text))
 
 
-class _Rewriter:
-    def __init__(self) -> None:
-        self.counter = 0
-
-    def rewrite(self, group: _Group, outside: str) -> _Group:
-        """``group`` with its EXISTS filters rewritten (``outside``: the rest of the query)."""
-        items = _merge_text(group.items)
-        out: list[str | _Group] = []
-        tail: list[str] = []
-        for index, item in enumerate(items):
-            if not isinstance(item, _Group):
-                out.append(item)
+def _rewrite(group: _Group, outside: str, counter: Iterator[int]) -> _Group:
+    """``group`` with its EXISTS filters rewritten (``outside``: the rest of the query;
+    ``counter`` numbers the variables added)."""
+    items = _merge_text(group.items)
+    out: list[str | _Group] = []
+    tail: list[str] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, _Group):
+            out.append(item)
+            continue
+        others = [i for j, i in enumerate(items) if j != index]
+        rest = outside + " " + " ".join(i if isinstance(i, str) else i.text() for i in others)
+        inner = _rewrite(item, rest, counter)
+        prev = out[-1] if out and isinstance(out[-1], str) else ""
+        m = _EXISTS.search(prev)
+        if m is None:
+            out.append(inner)
+            continue
+        shared = _vars(inner.text()) & _vars(rest)
+        # variables the enclosing group binds itself: its triple patterns and BINDs, and
+        # the projections of its sub-queries (not FILTERs, OPTIONALs, MINUS or UNIONs)
+        own_text = _strip_filters(" ".join(i for i in others if isinstance(i, str)))
+        own = _vars(own_text)
+        for j, sub in enumerate(items):
+            if j == index or not isinstance(sub, _Group):
                 continue
-            others = [i for j, i in enumerate(items) if j != index]
-            rest = outside + " " + " ".join(i if isinstance(i, str) else i.text() for i in others)
-            inner = self.rewrite(item, rest)
-            prev = out[-1] if out and isinstance(out[-1], str) else ""
-            m = _EXISTS.search(prev)
-            if m is None:
-                out.append(inner)
-                continue
-            shared = _vars(inner.text()) & _vars(rest)
-            # variables the enclosing group binds itself: its triple patterns and BINDs, and
-            # the projections of its sub-queries (not FILTERs, OPTIONALs, MINUS or UNIONs)
-            own_text = _strip_filters(" ".join(i for i in others if isinstance(i, str)))
-            own = _vars(own_text)
-            for j, sub in enumerate(items):
-                if j == index or not isinstance(sub, _Group):
-                    continue
-                before = items[j - 1] if j else ""
-                lead = before if isinstance(before, str) else ""
-                if sub.own_text().lstrip().upper().startswith("SELECT") and not re.search(
-                        r"(OPTIONAL|MINUS|UNION|EXISTS|GRAPH|SERVICE)\s*$", lead, re.IGNORECASE):
-                    own |= _vars(sub.own_text().split("WHERE")[0])
-            if not shared <= own:
-                out.append(inner)  # not provably equivalent: keep it as written
-                continue
-            negated = bool(m.group(1))
-            if not negated and (not shared or not shared <= _vars(
-                    _strip_filters(inner.own_text()))):
-                out.append(inner)
-                continue
-            self.counter += 1
-            out[-1] = prev[: m.start()]
-            if negated:  # anti-join, at the end of the group (a FILTER sees the whole group)
-                flag = f"?_mgx{self.counter}"
-                tail.append(f" OPTIONAL {{ {inner.text()[1:-1]} BIND(1 AS {flag}) }} "
-                            f"FILTER(!BOUND({flag})) ")
-            else:  # semi-join on the shared variables
-                projection = " ".join(f"?{v}" for v in sorted(shared))
-                out.append(f" {{ SELECT DISTINCT {projection} WHERE {inner.text()} }} ")
-        return _Group(_merge_text(out + list(tail)))
+            before = items[j - 1] if j else ""
+            lead = before if isinstance(before, str) else ""
+            if sub.own_text().lstrip().upper().startswith("SELECT") and not re.search(
+                    r"(OPTIONAL|MINUS|UNION|EXISTS|GRAPH|SERVICE)\s*$", lead, re.IGNORECASE):
+                own |= _vars(sub.own_text().split("WHERE")[0])
+        if not shared <= own:
+            out.append(inner)  # not provably equivalent: keep it as written
+            continue
+        negated = bool(m.group(1))
+        if not negated and (not shared or not shared <= _vars(
+                _strip_filters(inner.own_text()))):
+            out.append(inner)
+            continue
+        number = next(counter)
+        out[-1] = prev[: m.start()]
+        if negated:  # anti-join, at the end of the group (a FILTER sees the whole group)
+            flag = f"?_mgx{number}"
+            tail.append(f" OPTIONAL {{ {inner.text()[1:-1]} BIND(1 AS {flag}) }} "
+                        f"FILTER(!BOUND({flag})) ")
+        else:  # semi-join on the shared variables
+            projection = " ".join(f"?{v}" for v in sorted(shared))
+            out.append(f" {{ SELECT DISTINCT {projection} WHERE {inner.text()} }} ")
+    return _Group(_merge_text(out + list(tail)))
 
 
 def _rewrite_exists(select: str) -> str:
@@ -696,16 +636,13 @@ def _rewrite_exists(select: str) -> str:
         return select
     head = select[: where.end() - 1]
     group, after = _parse_group(select[where.end() - 1:])
-    return head + _Rewriter().rewrite(group, head + " " + after).text() + after
+    return head + _rewrite(group, head + " " + after, itertools.count(1)).text() + after
 
 
 def _shapes(sg: Graph) -> list[Node]:
     """Every shape that is validated on its own (has targets), in a stable order."""
-    roots: set[Node] = set()
-    for prop in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf,
-                 SH.target):
-        roots.update(sg.subjects(prop, None))
-    return sorted(roots, key=str)
+    targets = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.target)
+    return sorted({s for prop in targets for s in sg.subjects(prop, None)}, key=str)
 
 
 def _whole(value: Node, shape: Node, prop: URIRef) -> int:
@@ -722,22 +659,22 @@ def compile_shapes(shapes: Graph) -> CompiledShapes:
     """Compile every shape with targets; those that cannot be compiled go to ``fallback``."""
     compiler = _Compiler(shapes)
     units: list[_Unit] = []
-    fallback: list[Node] = []
-    reasons: dict[Node, str] = {}
+    reasons: dict[Node, str] = {}  # the shapes left to pySHACL, in order
     for shape in _shapes(shapes):
         try:
             units += compiler.root(shape)
         except UnsupportedShapeError as exc:
-            fallback.append(shape)
             reasons[shape] = str(exc)
             _LOG.warning("shape %s is not compiled to SPARQL (%s): pySHACL validates it",
                          shape.n3(), exc)
-    return CompiledShapes(units, fallback, shapes, reasons)
+    return CompiledShapes(units, list(reasons), shapes, reasons)
 
 
 # ---------------------------------------------------------------------- running
 
 
+_UNBOUND = {"focus": "a focus node", "value": "a focus node and a value",
+            "sparql": "a focus node ($this)"}
 _TEMPLATE = re.compile(r"\{[?$]([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -760,47 +697,41 @@ def run_unit(store: Store, unit: _Unit) -> list[ValidationResult]:
         raise InputError(f"the SPARQL of the shape {name} ({component}) cannot be run: "
                          f"{exc}") from None
 
-    def unbound(what: str) -> InputError:
-        # a sh:select that does not project $this, or a remote server's answer leaving it out
-        return InputError(f"the SPARQL of the shape {name} ({component}) gave a result "
-                          f"without {what}")
-
     out: list[ValidationResult] = []
-    if unit.kind == "focus":
-        seen: set[tuple[Node | None, ...]] = set()
-        for row in result.rows:
-            if row in seen:
-                continue
-            seen.add(row)
-            focus = row[0]
-            if focus is None:
-                raise unbound("a focus node")
-            out.append(ValidationResult(focus, unit.severity, unit.message, unit.shape,
-                                        unit.path, None, unit.component))
-    elif unit.kind == "value":
-        for focus, value in result.rows:
-            if focus is None or value is None:
-                raise unbound("a focus node and a value")
-            if unit.check is not None and unit.check(value):
-                continue
-            out.append(ValidationResult(focus, unit.severity, unit.message, unit.shape,
-                                        unit.path, value, unit.component))
-    else:
-        variables = result.variables
-        seen_rows: set[tuple[Node | None, ...]] = set()
-        for row in result.rows:
-            if row in seen_rows:
-                continue
-            seen_rows.add(row)
-            values = dict(zip(variables, row, strict=True))
-            focus = values.get("this")
-            if focus is None:
-                raise unbound("a focus node ($this)")
-            path = values.get("path")
+    for row in dict.fromkeys(result.rows):  # distinct rows, in order
+        if unit.kind == "sparql":
+            values = dict(zip(result.variables, row, strict=True))
+            focus, path, message = values.get("this"), values.get("path"), _fill(
+                unit.message, values)
             value = values.get("value") or focus
-            out.append(ValidationResult(focus, unit.severity, _fill(unit.message, values),
-                                        unit.shape, path, value, unit.component))
+        else:
+            focus, path, message = row[0], unit.path, unit.message
+            value = row[1] if unit.kind == "value" else None
+        if focus is None or (unit.kind == "value" and value is None):
+            # a sh:select that does not project $this, or a remote server's answer leaving it out
+            raise InputError(f"the SPARQL of the shape {name} ({component}) gave a result "
+                             f"without {_UNBOUND[unit.kind]}")
+        if unit.check is not None and value is not None and unit.check(value):
+            continue
+        out.append(ValidationResult(focus, unit.severity, message, unit.shape, path, value,
+                                    unit.component))
     return out
+
+
+def run_units(store: Store, units: Sequence[_Unit], workers: int,
+              progress: Reporter) -> list[ValidationResult]:
+    """The results of ``units`` on ``store``, ``workers`` at once where the store allows it
+    (Oxigraph evaluates queries outside the GIL); ``progress`` advances by one per unit."""
+    results: list[ValidationResult] = []
+    with contextlib.ExitStack() as stack:
+        chunks: Iterable[list[ValidationResult]] = map(functools.partial(run_unit, store), units)
+        if workers > 1 and len(units) > 1 and store.concurrent_reads():
+            pool = stack.enter_context(ThreadPoolExecutor(max_workers=workers))
+            chunks = pool.map(functools.partial(run_unit, store), units)
+        for chunk in chunks:
+            results += chunk
+            progress.advance(1)
+    return results
 
 
 def _fallback(store: Store, compiled: CompiledShapes) -> list[ValidationResult]:
@@ -824,13 +755,10 @@ def _fallback(store: Store, compiled: CompiledShapes) -> list[ValidationResult]:
             keep.add((node, p, o))
             if isinstance(o, BNode) or p in (SH.property, SH.node, SH.prefixes):
                 todo.append(o)
-    wanted = set(compiled.fallback)
-    results = results_of(run_pyshacl(store.dataset(), keep))
-    return [r for r in results if r.source_shape in wanted or _owned_by(sg, r.source_shape, wanted)]
-
-
-def _owned_by(sg: Graph, shape: Node | None, owners: set[Node]) -> bool:
-    return shape is not None and any((o, SH.property, shape) in sg for o in owners)
+    # the results of the fallback shapes and of their property shapes
+    wanted = {p for s in compiled.fallback for p in sg.objects(s, SH.property)}
+    wanted |= set(compiled.fallback)
+    return [r for r in results_of(run_pyshacl(store.dataset(), keep)) if r.source_shape in wanted]
 
 
 def report_graph(results: Sequence[ValidationResult]) -> Graph:
@@ -854,14 +782,9 @@ def report_graph(results: Sequence[ValidationResult]) -> Graph:
     return g
 
 
-_COMPILED: dict[int, CompiledShapes] = {}
-
-
+@functools.cache
 def _shipped() -> CompiledShapes:
-    key = 0
-    if key not in _COMPILED:
-        _COMPILED[key] = compile_shapes(shapes_graph())
-    return _COMPILED[key]
+    return compile_shapes(load_shapes())
 
 
 def compiled_shapes(shapes_graph: Graph | None = None,
@@ -869,17 +792,12 @@ def compiled_shapes(shapes_graph: Graph | None = None,
     """The shipped shapes compiled (once per process), or ``shapes_graph``, plus the
     ``extra_shapes`` files, compiled."""
     extra = list(extra_shapes)
-    if shapes_graph is None and not extra:
-        return _shipped()
-    from metrograph.validation.report import shapes_graph as load_shapes
-
+    if shapes_graph is None:
+        return compile_shapes(load_shapes(extra)) if extra else _shipped()
     sg = Graph()
-    if shapes_graph is not None:
-        for triple in shapes_graph:
-            sg.add(triple)
-    for triple in load_shapes(extra) if shapes_graph is None else (
-            load_shapes(extra) - load_shapes() if extra else Graph()):
-        sg.add(triple)
+    sg += shapes_graph
+    if extra:
+        sg += load_shapes(extra) - load_shapes()
     return compile_shapes(sg)
 
 
@@ -896,21 +814,9 @@ def validate_fast(store: Store, shapes_graph: Graph | None = None,
     ``progress`` is told the compiled constraints validated of their number.
     """
     compiled = compiled_shapes(shapes_graph, extra_shapes)
-    results: list[ValidationResult] = []
-    if not store.concurrent_reads():
-        workers = 1
     progress.step("validating", total=len(compiled.units) + 1, unit="constraints")
     with one_line_literal_warnings():
-        if workers > 1 and len(compiled.units) > 1:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for chunk in pool.map(lambda u: run_unit(store, u), compiled.units):
-                    results += chunk
-                    progress.advance(1)
-        else:
-            for unit in compiled.units:
-                results += run_unit(store, unit)
-                progress.advance(1)
-        results += _fallback(store, compiled)
+        results = run_units(store, compiled.units, workers, progress) + _fallback(store, compiled)
         progress.advance(1)
     results.sort(key=result_order)
     return ValidationReport(results=results,

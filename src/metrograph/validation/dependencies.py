@@ -35,11 +35,12 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from metrograph.errors import UnsupportedShapeError
 
-__all__ = ["Atom", "Bind", "Dependencies", "analyse"]
+__all__ = ["Atom", "Bind", "Dependencies", "analyse", "term_text"]
 
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 
@@ -68,15 +69,17 @@ class _Tok:
 
 
 def _tokens(text: str) -> list[_Tok]:
-    out = []
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup or "punct"
-        if kind != "ws":
-            out.append(_Tok(kind, m.group(0), m.start(), m.end()))
-    return out
+    """Every token of ``text``, white space and comments included (kind ``"ws"``)."""
+    return [_Tok(m.lastgroup or "punct", m.group(0), m.start(), m.end())
+            for m in _TOKEN.finditer(text)]
 
 
 Term = tuple[str, str]  # ("var", name) or ("const", N-Triples-like text)
+
+
+def term_text(t: Term) -> str:
+    """A term as SPARQL text."""
+    return "?" + t[1] if t[0] == "var" else t[1]
 
 
 @dataclass(frozen=True)
@@ -96,13 +99,9 @@ class Atom:
             names.add(self.pred)
         return names
 
-    def text(self, rename: dict[str, str] | None = None) -> str:
-        def term(t: Term) -> str:
-            return "?" + (rename or {}).get(t[1], t[1]) if t[0] == "var" else t[1]
-
-        pred = ("?" + (rename or {}).get(self.pred, self.pred) if self.mod == "var"
-                else self.pred + self.mod)
-        return f"{term(self.s)} {pred} {term(self.o)} ."
+    def text(self) -> str:
+        pred = "?" + self.pred if self.mod == "var" else self.pred + self.mod
+        return f"{term_text(self.s)} {pred} {term_text(self.o)} ."
 
 
 @dataclass(frozen=True)
@@ -133,8 +132,6 @@ class Dependencies:
     groups: list[_Group]
     prologue: str
     this_slots: list[int]
-
-    # ------------------------------------------------------------------ chains
 
     def guaranteed(self, group: int) -> set[int]:
         """The groups whose atoms hold in any solution that uses an atom of ``group``: it, its
@@ -257,7 +254,7 @@ class Dependencies:
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.toks = _tokens(text)
+        self.toks = [t for t in _tokens(text) if t.kind != "ws"]
         self.i = 0
         self.prefixes: dict[str, str] = {}
         self.atoms: list[Atom] = []
@@ -269,8 +266,6 @@ class _Parser:
         #: per enclosing SELECT, whether its ?this is the query's $this
         self.visible: list[bool] = []
 
-    # -------------------------------------------------------------- tokens
-
     def peek(self, k: int = 0) -> _Tok | None:
         j = self.i + k
         return self.toks[j] if j < len(self.toks) else None
@@ -278,6 +273,10 @@ class _Parser:
     def is_word(self, word: str, k: int = 0) -> bool:
         tok = self.peek(k)
         return tok is not None and tok.kind == "word" and tok.text.upper() == word
+
+    def is_kind(self, kind: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.kind == kind
 
     def is_punct(self, ch: str, k: int = 0) -> bool:
         tok = self.peek(k)
@@ -303,8 +302,6 @@ class _Parser:
         if prefix not in self.prefixes:
             raise UnsupportedShapeError(f"unknown prefix {prefix}:")
         return f"<{self.prefixes[prefix][1:-1]}{local}>"
-
-    # -------------------------------------------------------------- query
 
     def query(self) -> Dependencies:
         while self.is_word("PREFIX") or self.is_word("BASE"):
@@ -338,7 +335,6 @@ class _Parser:
             elif tok.text == "*":
                 star = True
             elif tok.text == "(":
-                start = tok.start
                 depth = 1
                 while depth:
                     t = self.take()
@@ -348,7 +344,6 @@ class _Parser:
                         aggregate = True
                     if t.kind == "word" and t.text.upper() == "AS":
                         projected.add(self.peek().text[1:])  # type: ignore[union-attr]
-                del start
         if self.is_word("WHERE"):
             self.take()
         brace = self.expect("{")
@@ -366,15 +361,13 @@ class _Parser:
                 raise UnsupportedShapeError(word)
             if word in ("GROUP", "HAVING"):
                 aggregate = True
-            if word in ("VALUES",):
+            if word == "VALUES":
                 raise UnsupportedShapeError("VALUES after a query")
         if aggregate and not top:
             self.groups[group].kind = "aggregate"
         if not top and not star:
             self.scopes += 1
-            suffix = f"__s{self.scopes}"
-            keep = projected
-            self.rename(first_atom, first_bind, first_group, keep, suffix)
+            self.rename(first_atom, first_bind, first_group, projected, f"__s{self.scopes}")
 
     def rename(self, first_atom: int, first_bind: int, first_group: int, keep: set[str],
                suffix: str) -> None:
@@ -400,6 +393,11 @@ class _Parser:
         self.groups.append(_Group(kind, parent))
         return len(self.groups) - 1
 
+    def nested(self, kind: str, parent: int) -> None:
+        """A ``{ }`` group of ``kind`` in ``parent`` (the keyword before it already read)."""
+        self.expect("{")
+        self.group_body(self.new_group(kind, parent))
+
     def group_body(self, group: int) -> None:
         """The inside of a ``{ }`` (the ``{`` already read), up to and including its ``}``."""
         while True:
@@ -409,20 +407,15 @@ class _Parser:
             if tok.text == "}" and tok.kind == "punct":
                 self.take()
                 return
-            if tok.text in (".",) and tok.kind == "punct":
+            if tok.text == "." and tok.kind == "punct":
                 self.take()
                 continue
             word = tok.text.upper() if tok.kind == "word" and tok.text != "a" else ""
             if tok.kind == "punct" and tok.text == "{":
                 self.braced(group)
-            elif word == "OPTIONAL":
+            elif word in ("OPTIONAL", "MINUS"):
                 self.take()
-                self.expect("{")
-                self.group_body(self.new_group("optional", group))
-            elif word == "MINUS":
-                self.take()
-                self.expect("{")
-                self.group_body(self.new_group("minus", group))
+                self.nested(word.lower(), group)
             elif word == "FILTER":
                 self.take()
                 self.filter(group)
@@ -495,8 +488,7 @@ class _Parser:
             elif tok.kind == "var":
                 used.add(tok.text[1:])
             elif tok.kind == "word" and tok.text.upper() == "EXISTS":
-                self.expect("{")
-                self.group_body(self.new_group("exists", group))
+                self.nested("exists", group)
                 exists = True
             end = tok.end
 
@@ -505,46 +497,24 @@ class _Parser:
             self.take()  # NOT EXISTS: its group is followed as EXISTS's is
         if self.is_word("EXISTS"):
             self.take()
-            self.expect("{")
-            self.group_body(self.new_group("exists", group))
+            self.nested("exists", group)
             return
-        if self.peek() is not None and self.peek().kind == "word":  # type: ignore[union-attr]
-            name = self.take()
-            self.expect("(")
-            text, used, exists = self.expression(group)
-            if not exists:
-                self.groups[group].filters.append((f"{name.text}({text})", used))
-            return
+        name = self.take().text if self.is_kind("word") else ""  # a function call: regex(...)
         self.expect("(")
         text, used, exists = self.expression(group)
         if not exists:
-            self.groups[group].filters.append((f"({text})", used))
+            self.groups[group].filters.append((f"{name}({text})", used))
 
     def bind(self, group: int) -> None:
         self.expect("(")
-        start = self.peek().start  # type: ignore[union-attr]
-        depth = 1
-        used: set[str] = set()
-        while True:
-            tok = self.take()
-            if tok.kind == "punct" and tok.text == "(":
-                depth += 1
-            elif tok.kind == "punct" and tok.text == ")":
-                depth -= 1
-            elif tok.kind == "word" and tok.text.upper() == "EXISTS":
-                raise UnsupportedShapeError("EXISTS in BIND")
-            elif tok.kind == "var":
-                used.add(tok.text[1:])
-            if depth == 1 and tok.kind == "word" and tok.text.upper() == "AS":
-                expr = self.text[start:tok.start]
-                var = self.take()
-                self.expect(")")
-                self.binds.append(Bind(var.text[1:], expr, frozenset(used), group))
-                return
-            if depth == 0:
-                raise UnsupportedShapeError("BIND without AS")
-
-    # -------------------------------------------------------------- triples
+        text, _used, exists = self.expression(group)
+        if exists:
+            raise UnsupportedShapeError("EXISTS in BIND")
+        bind = re.fullmatch(r"(.*)\bAS\s+[?$]([A-Za-z0-9_]+)", text, re.IGNORECASE | re.DOTALL)
+        if bind is None:
+            raise UnsupportedShapeError("BIND without AS")
+        used = frozenset(t.text[1:] for t in _tokens(bind[1]) if t.kind == "var")
+        self.binds.append(Bind(bind[2], bind[1], used, group))
 
     def term(self) -> Term:
         tok = self.take()
@@ -552,13 +522,11 @@ class _Parser:
             return ("var", tok.text[1:])
         if tok.kind in ("iri", "pname"):
             return ("const", self.iri(tok))
-        if tok.kind == "word" and tok.text in ("true", "false"):
-            return ("const", tok.text)
-        if tok.kind == "number":
+        if tok.kind == "number" or (tok.kind == "word" and tok.text in ("true", "false")):
             return ("const", tok.text)
         if tok.kind == "string":
             text = tok.text
-            if self.peek() is not None and self.peek().kind == "lang":  # type: ignore[union-attr]
+            if self.is_kind("lang"):
                 text += self.take().text
             elif self.is_punct("^^"):
                 self.take()
@@ -605,7 +573,7 @@ class _Parser:
             raise UnsupportedShapeError("blank node property lists and collections")
         subject = self.term()
         while True:
-            if self.peek() is not None and self.peek().kind == "var":  # type: ignore[union-attr]
+            if self.is_kind("var"):
                 verb: list[tuple[str, bool, str]] | str = self.take().text[1:]
             else:
                 verb = self.path()
@@ -640,31 +608,16 @@ class _Parser:
             self.atoms.append(Atom(a, pred, mod, b, group))
 
 
-_VARS = re.compile(r"([?$])([A-Za-z0-9_]+)")
-
-
-def _rename_text(text: str, rename: object) -> str:
-    """``text`` (an expression) with its variables renamed by ``rename`` (a function); the
-    text's strings and IRIs are left alone."""
-    out = []
-    for tok in _tokens_with_space(text):
-        if tok.kind == "var":
-            out.append("?" + rename(tok.text[1:]))  # type: ignore[operator]
-        else:
-            out.append(tok.text)
-    return "".join(out)
-
-
-def _tokens_with_space(text: str) -> list[_Tok]:
-    return [_Tok(m.lastgroup or "punct", m.group(0), m.start(), m.end())
-            for m in _TOKEN.finditer(text)]
+def _rename_text(text: str, rename: Callable[[str], str]) -> str:
+    """``text`` (an expression) with its variables renamed by ``rename``; the text's strings
+    and IRIs are left alone."""
+    return "".join("?" + rename(t.text[1:]) if t.kind == "var" else t.text for t in _tokens(text))
 
 
 def analyse(query: str) -> Dependencies:
     """``query`` (a SELECT) read into atoms, binds and groups; raises
     :class:`~metrograph.errors.UnsupportedShapeError` for what is not analysed."""
     deps = _Parser(query).query()
-    for b in deps.binds:
-        if b.var == "this":
-            raise UnsupportedShapeError("BIND to $this")
+    if any(b.var == "this" for b in deps.binds):
+        raise UnsupportedShapeError("BIND to $this")
     return deps

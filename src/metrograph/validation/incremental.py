@@ -2,23 +2,21 @@
 nodes they can affect, and merge with the previous report.
 
 :func:`validate_added` takes the store (the additions already in it), the previous full report
-(:class:`~metrograph.validation.report.ValidationReport`, kept beside the store with
-:func:`~metrograph.validation.report.save_report`) and what was added (named graphs, or an
-rdflib graph of triples). For each compiled constraint (:mod:`metrograph.validation.compiler`):
+(kept beside the store with :func:`~metrograph.validation.report.save_report`) and what was
+added (named graphs, or an rdflib graph of triples). For each compiled constraint
+(:mod:`metrograph.validation.compiler`):
 
-1. its query is analysed (:mod:`metrograph.validation.dependencies`) into triple patterns, the
-   target's and the constraint's, property paths included;
-2. each pattern that an added triple matches (the predicate, the group's filters on the
-   pattern's variables, evaluated by Oxigraph on the added triples alone) gives *seeds*; the
-   shortest chain of patterns that must hold with it, from the pattern to ``$this``, evaluated
-   in the store with the seeds as a ``VALUES`` block, gives the focus nodes whose results may
-   change (a new assessment -> its deliverable -> the deliverable's plan -> the plan's reported
-   progress, for the shapes that count statuses);
+1. its query, target included, is analysed into triple patterns, property paths included
+   (:mod:`metrograph.validation.dependencies`);
+2. each pattern an added triple matches (its predicate, the group's filters on its variables,
+   evaluated by Oxigraph on the added triples alone) gives *seeds*; the shortest chain of
+   patterns that must hold with it, from it to ``$this``, evaluated in the store with the seeds
+   as a ``VALUES`` block, gives the focus nodes whose results may change (a new assessment ->
+   its deliverable -> the deliverable's plan -> the plan's reported progress);
 3. every constraint of a shape with affected focus nodes is run again on those only (a
-   ``VALUES ?this`` block in the query and its target; a constraint with an ``OPTIONAL`` group
-   joined on another variable than ``$this`` is run whole, see :func:`_restricted`), and the
-   report is the previous results minus those of the affected (shape, focus node) pairs, plus
-   the new ones.
+   ``VALUES ?this`` block in the query and its target; see :func:`_restricted` for the
+   exception), and the report is the previous results minus those of the affected (shape,
+   focus node) pairs, plus the new ones.
 
 Measured on a 1M-triple on-disk Oxigraph store (2 busy cores), after adding a member's
 1,000-triple statuses file: 26 s instead of 150-190 s for a full run, results equal; 24.5 s of
@@ -28,39 +26,40 @@ it are mgsh:RecordedEqualsReportedShape and mgsh:RecordedNotAboveReportedShape r
 
 A shape whose dependencies cannot be bounded (a constraint the analysis does not read, a pattern
 with no chain to ``$this``, a blank node among the added terms or the affected focus nodes,
-shapes validated by pySHACL) is validated again fully; :attr:`IncrementalStats.full_shapes`
+shapes validated by pySHACL) is validated again fully: :attr:`IncrementalStats.full_shapes`
 names each with the reason, logged at INFO. Shapes changed since the previous report (another
 digest) make the whole run a full one. The results equal a full run's, result for result
-(``tests/test_validation_incremental.py``).
-
-Only additions are handled: after removing or replacing data, validate fully.
+(``tests/test_validation_incremental.py``). Only additions are handled: after removing or
+replacing data, validate fully.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, URIRef
+from rdflib.namespace import SH
 from rdflib.term import Node
 
 from metrograph.errors import UnsupportedShapeError
 from metrograph.progress import SILENT, Reporter
 from metrograph.validation.compiler import (
     CompiledShapes,
+    _fallback,
     _Unit,
     compiled_shapes,
     report_graph,
-    run_unit,
+    run_units,
     validate_fast,
 )
-from metrograph.validation.dependencies import Atom, Bind, Dependencies, analyse
+from metrograph.validation.dependencies import Atom, Bind, Dependencies, analyse, term_text
 from metrograph.validation.literals import one_line_literal_warnings
 from metrograph.validation.report import ValidationReport, ValidationResult, result_order
 
@@ -176,14 +175,12 @@ class _Finder:
         if not closure and not atoms and not binds and "this" in names:
             column = names.index("this")
             return {n for n in (row[column] for row in rows) if n is not None}
-        links: list[str] = []
-        if closure:
-            s, o = atom.s, atom.o
-            links.append(f"{_term(s)} {atom.pred}* ?_mgseeds . ?_mgseedo {atom.pred}* {_term(o)} .")
+        link = (f"{term_text(atom.s)} {atom.pred}* ?_mgseeds . ?_mgseedo {atom.pred}* "
+                f"{term_text(atom.o)} ." if closure else "")
         body = self.body(atoms, binds, set(seed_vars) | (atom.variables() if closure else set()))
         if rows:
             query = (f"{deps.prologue}\nSELECT DISTINCT ?this WHERE {{ "
-                     f"{_values(seed_vars, rows)} {' '.join(links)} {body} }}")
+                     f"{_values(seed_vars, rows)} {link} {body} }}")
             out |= self.focus(query)
         if closure and atom.mod != "+" and atom.s[0] == "var" and atom.o[0] == "var":
             # zero-length matches: a node new to the graph matches ?s p* ?s
@@ -221,10 +218,6 @@ class _Finder:
         return " ".join(parts)
 
 
-def _term(t: tuple[str, str]) -> str:
-    return "?" + t[1] if t[0] == "var" else t[1]
-
-
 def affected_focus_nodes(store: Store, compiled: CompiledShapes, delta: Graph
                          ) -> tuple[dict[Node, set[Node]], dict[Node, str]]:
     """Per shape (the units' source shape), the focus nodes whose results the triples of
@@ -239,7 +232,7 @@ def affected_focus_nodes(store: Store, compiled: CompiledShapes, delta: Graph
         if unit.shape in full:
             continue
         try:
-            found = finder.affected(_analysed(unit))
+            found = finder.affected(_analysed(unit.query))
             if any(isinstance(n, BNode) for n in found):
                 raise _Unbounded("a blank node among the affected focus nodes")
         except (_Unbounded, UnsupportedShapeError) as exc:
@@ -251,13 +244,7 @@ def affected_focus_nodes(store: Store, compiled: CompiledShapes, delta: Graph
     return focus, full
 
 
-_ANALYSED: dict[str, Dependencies] = {}
-
-
-def _analysed(unit: _Unit) -> Dependencies:
-    if unit.query not in _ANALYSED:
-        _ANALYSED[unit.query] = analyse(unit.query)
-    return _ANALYSED[unit.query]
+_analysed = functools.cache(analyse)  # per query text
 
 
 def _restricted(unit: _Unit, nodes: set[Node]) -> _Unit:
@@ -269,10 +256,10 @@ def _restricted(unit: _Unit, nodes: set[Node]) -> _Unit:
     a group whole whatever the focus nodes, and measured at 1M triples, with a few focus nodes
     in a ``VALUES`` block, it does so once per row (mgsh:RecordedEqualsReportedShape: 200 s on
     3 focus nodes, 30 s whole)."""
-    if _analysed(unit).optional_apart():
+    if _analysed(unit.query).optional_apart():
         return unit
     values = "VALUES ?this { " + " ".join(sorted(n.n3() for n in nodes)) + " }"
-    return replace(unit, query=_analysed(unit).restricted(unit.query, values))
+    return replace(unit, query=_analysed(unit.query).restricted(unit.query, values))
 
 
 def validate_added(store: Store, previous: ValidationReport,
@@ -306,45 +293,25 @@ def validate_added(store: Store, previous: ValidationReport,
     todo = [u if u.shape in full else _restricted(u, focus[u.shape])
             for u in compiled.units if u.shape in full or u.shape in focus]
     progress.step("validating", total=len(todo) + 1, unit="constraints")
-    results: list[ValidationResult] = []
     with one_line_literal_warnings():
-        if workers > 1 and len(todo) > 1 and store.concurrent_reads():
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for chunk in pool.map(lambda u: run_unit(store, u), todo):
-                    results += chunk
-                    progress.advance(1)
-        else:
-            for unit in todo:
-                results += run_unit(store, unit)
-                progress.advance(1)
-        if compiled.fallback and any(s in full for s in compiled.fallback):
-            from metrograph.validation.compiler import _fallback
-
+        results = run_units(store, todo, workers, progress)
+        if any(s in full for s in compiled.fallback):
             results += _fallback(store, compiled)
     progress.advance(1)
-    owned = _owners(compiled)
+    # property shapes of the pySHACL-validated shapes -> their shape
+    owned: dict[Node | None, Node] = {prop: shape for shape in compiled.fallback
+                                      for prop in compiled.shapes.objects(shape, SH.property)}
 
-    def replaced(r: ValidationResult) -> bool:
-        shape = owned.get(r.source_shape, r.source_shape)
-        if shape in full or r.source_shape in full:
-            return True
-        return r.focus in focus.get(r.source_shape, ())  # type: ignore[arg-type]
+    def revalidated(r: ValidationResult) -> bool:
+        """A result of what was validated again: previous ones are dropped, new ones kept."""
+        return (r.source_shape in full or owned.get(r.source_shape) in full
+                or r.focus in focus.get(r.source_shape, ()))  # type: ignore[arg-type]
 
-    kept = [r for r in previous.results if not replaced(r)]
-    fresh = [r for r in results if r.source_shape in full or owned.get(r.source_shape) in full
-             or r.focus in focus.get(r.source_shape, ())]  # type: ignore[arg-type]
-    merged = sorted(kept + fresh, key=result_order)
+    merged = sorted([r for r in previous.results if not revalidated(r)]
+                    + [r for r in results if revalidated(r)], key=result_order)
     stats.focus = {s: len(n) for s, n in focus.items()}
     stats.full_shapes = dict(full)
     stats.units_run = len(todo)
     stats.seconds = time.perf_counter() - started
     return ValidationReport(results=merged, graph=report_graph(merged),
                             shapes_digest=compiled.digest)
-
-
-def _owners(compiled: CompiledShapes) -> dict[Node | None, Node]:
-    """Property shapes of the pySHACL-validated shapes -> their shape."""
-    from rdflib.namespace import SH
-
-    return {prop: shape for shape in compiled.fallback
-            for prop in compiled.shapes.objects(shape, SH.property)}

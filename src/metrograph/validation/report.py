@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -21,22 +23,10 @@ from metrograph.resources import shape_files
 if TYPE_CHECKING:
     from metrograph.stores.base import Store
 
-__all__ = [
-    "Severity",
-    "ValidationReport",
-    "ValidationResult",
-    "blank_node_description",
-    "check_shapes",
-    "load_report",
-    "report_json",
-    "result_order",
-    "results_of",
-    "run_pyshacl",
-    "save_report",
-    "shapes_graph",
-    "term_json",
-    "validate_dataset",
-]
+__all__ = ["Severity", "ValidationReport", "ValidationResult", "blank_node_description",
+           "check_shapes", "first_message", "load_report", "regex_flags", "report_json",
+           "result_order", "results_of", "run_pyshacl", "save_report", "shapes_graph",
+           "term_json", "validate_dataset"]
 
 Severity = str  # "Violation", "Warning" or "Info"
 
@@ -124,6 +114,11 @@ _NAMESPACE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|\\^`]*")
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
 
 
+def regex_flags(flags: str) -> int:
+    """The :mod:`re` flags of an ``sh:flags`` value (the letters Python's ``re`` shares)."""
+    return functools.reduce(operator.or_, (_FLAGS.get(ch, 0) for ch in flags), 0)
+
+
 def _shape_of(graph: Graph, node: Node) -> str:
     """``node``, or the first IRI found above it (a blank node is named by its shape)."""
     seen = {node}
@@ -167,11 +162,8 @@ def check_shapes(graph: Graph, source: str) -> None:
                 raise refuse(owner, f"{prop.n3(graph.namespace_manager)} {str(value)!r} is "
                                     f"not {'a prefix name' if prop == SH.prefix else 'an IRI'}")
     for owner, value in sorted(graph.subject_objects(SH.pattern)):
-        flags = 0
-        for ch in str(graph.value(owner, SH.flags) or ""):
-            flags |= _FLAGS.get(ch, 0)
         try:
-            re.compile(str(value), flags)
+            re.compile(str(value), regex_flags(str(graph.value(owner, SH.flags) or "")))
         except re.error as exc:
             raise refuse(owner, f"sh:pattern {str(value)!r} is not a regular expression "
                                 f"({exc})") from None
@@ -235,18 +227,22 @@ def run_pyshacl(dataset: Dataset, shapes: Graph) -> Graph:
     return report  # type: ignore[no-any-return]
 
 
+def first_message(messages: Iterable[Node], default: str) -> str:
+    """The first English (or untagged) message, else the first one, else ``default``."""
+    texts = list(messages)
+    english = [str(m) for m in texts if isinstance(m, Literal) and m.language in (None, "en")]
+    return (english or [str(m) for m in texts] or [default])[0]
+
+
 def results_of(report: Graph) -> list[ValidationResult]:
     """The results of a SHACL report graph, as :class:`ValidationResult`, sorted."""
     results = []
     for node in report.subjects(SH.resultSeverity, None):
         severity = _one(report, node, SH.resultSeverity)
-        messages = [str(m) for m in report.objects(node, SH.resultMessage)]
-        english = [str(m) for m in report.objects(node, SH.resultMessage)
-                   if isinstance(m, Literal) and m.language in (None, "en")]
         results.append(ValidationResult(
             focus=_one(report, node, SH.focusNode),  # type: ignore[arg-type]
             severity=str(severity).rsplit("#", 1)[-1],
-            message=(english or messages or ["(no message)"])[0],
+            message=first_message(report.objects(node, SH.resultMessage), "(no message)"),
             source_shape=_one(report, node, SH.sourceShape),
             path=_one(report, node, SH.resultPath),
             value=_one(report, node, SH.value),

@@ -1,36 +1,29 @@
 """Validation of a store directory, kept beside it: a generation once validated is never
 validated again, and one reached by adding files is validated only where they can matter.
 
-A store directory's generations never change once committed
-(:mod:`metrograph.stores.directory`), so a report made on one holds for as long as it is the
-current one. :func:`validate_store` keeps the last report made with the shipped shapes in
-``DIR/validation.json`` (with the files, checksums and graphs it was made on) and, asked
-again:
+Committed generations never change (:mod:`metrograph.stores.directory`), so
+:func:`validate_store` keeps the last report made with the shipped shapes in
+``DIR/validation.json``, with the files, checksums and graphs it was made on, and, asked again:
 
-- on the same generation: returns the saved report (``how == "saved"``), if it was made by
-  the shapes of this metrograph (else, after an upgrade, it validates again);
-- on a later one whose files include every file the report was made on (files were only
-  added), on a store large enough for it to pay, with a small addition: validates
-  incrementally, the graphs of the new files as the addition
+- on the same generation: returns it (``how == "saved"``) if made by this metrograph's shapes
+  (else, after an upgrade, validates again);
+- on a later one that only added files, on a store large enough for it to pay, with a small
+  addition: validates incrementally, the new files' graphs as the addition
   (:mod:`metrograph.validation.incremental`: the same results as a full run, tested);
 - otherwise (a graph replaced, the bundled parts updated, no saved report, extra shapes, a
   small store, a large addition): validates fully.
 
-When incremental validation pays: finding what an addition touches costs a few hundred
-queries whatever the store's size, a full run grows with it. Measured (2 shared cores): on a
-6k-triple store, 500 triples added: 3.5 s incremental, 0.9 s full; 5.5k added: 26 s against
-2.2 s; on a 1M-triple on-disk store, 1k added: 24 s against 78 s. So a store of fewer than
-:data:`INCREMENTAL_MIN_TRIPLES` triples (the environment variable
-``METROGRAPH_INCREMENTAL_MIN_TRIPLES`` changes it; 0: always incremental where it applies),
-or an addition of more than
-:data:`INCREMENTAL_MAX_SHARE` of the store, is validated fully.
+Finding what an addition touches costs a few hundred queries whatever the store's size; a full
+run grows with it. Measured (2 shared cores): on a 6k-triple store, 500 triples added: 3.5 s
+incremental, 0.9 s full; 5.5k added: 26 s against 2.2 s; on a 1M-triple on-disk store, 1k
+added: 24 s against 78 s. So a store of fewer than :data:`INCREMENTAL_MIN_TRIPLES` triples
+(``METROGRAPH_INCREMENTAL_MIN_TRIPLES`` changes it; 0: always incremental where it applies), or
+an addition of more than :data:`INCREMENTAL_MAX_SHARE` of the store, is validated fully.
 
-A report is made on the generation the knowledge graph was opened on: when a writer committed
-a newer one meanwhile, the report is returned but not saved (it would be taken for the newer
-generation's).
-
-The report is saved after each run (atomically; a reader that cannot write the directory still
-gets its report). Extra shape files are never saved or reused.
+A report made on the generation the knowledge graph was opened on, when a writer has committed
+a newer one meanwhile, is returned but not saved (it would be taken for the newer one's). The
+report is saved after each run (atomically; a reader that cannot write the directory still gets
+its report). Extra shape files are never saved or reused.
 """
 
 from __future__ import annotations
