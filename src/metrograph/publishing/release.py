@@ -43,7 +43,7 @@ import json
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -203,13 +203,13 @@ def _quads(dataset: Dataset) -> Iterable[Quad]:
     return dataset.quads((None, None, None, None))  # type: ignore[return-value]
 
 
-def _grouped(quads: Iterable[Quad]) -> dict[URIRef, set[Triple]]:
-    """The triples of each part (:func:`part_of` a graph name; the default graph's under
+def _grouped(quads: Iterable[Quad], part: Callable[[URIRef], URIRef] = part_of
+             ) -> dict[URIRef, set[Triple]]:
+    """The triples of each part (``part`` of a graph name; the default graph's under
     ``_DEFAULT``)."""
     parts: dict[URIRef, set[Triple]] = {}
     for s, p, o, g in quads:
-        name = part_of(g) if isinstance(g, URIRef) else _DEFAULT
-        parts.setdefault(name, set()).add((s, p, o))
+        parts.setdefault(part(g) if isinstance(g, URIRef) else _DEFAULT, set()).add((s, p, o))
     return parts
 
 
@@ -266,7 +266,7 @@ def _describe(kg: KnowledgeGraph, union: Graph, files: Mapping[str, bytes], *, v
                                       lang="fr")))
     plans = kg.plans()
     counts = kg.counts()
-    plan_list = ", ".join(f"{p.organisation.rsplit('/', 1)[-1]} {p.cycle}" for p in plans)
+    plan_list = ", ".join(_plan_names(kg).values())
     sdg_links = len(set(union.subjects(RDF.type, MG.SDGLink)))
     g.add((ds, DCTERMS.description, Literal(
         f"Organisations' action plans as linked data: {len(plans)} plan(s)"
@@ -557,9 +557,7 @@ def check_release(directory: str | Path, expected: Dataset | None = None) -> dic
         raise ReleaseCheckError("metrograph.nt", f"{nt_lines} lines for {len(reference)} triples")
     wanted = _grouped(_quads(expected)) if expected is not None else None
     for dump, quads in named.items():
-        found: dict[URIRef, set[Triple]] = {}
-        for s, p, o, g in quads:
-            found.setdefault(g, set()).add((s, p, o))
+        found = _grouped(quads, part=lambda g: g)
         if sum(len(graph) for graph in found.values()) != len(reference):
             raise ReleaseCheckError(dump, "a triple is in more than one named graph")
         if wanted is None:
