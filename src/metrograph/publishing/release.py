@@ -6,33 +6,20 @@ checksums, checked before they are put in place.
 >>> [f.name for f in release.files]
 ['CHANGES.md', 'SHA256SUMS', 'context.jsonld', 'metrograph.jsonld', 'metrograph.nt', ...]
 
-A release folder holds:
-
-``metrograph.ttl`` / ``metrograph.nt`` / ``metrograph.jsonld``
-    the graph as one plain graph (the union of the parts) in Turtle, N-Triples (sorted lines)
-    and JSON-LD (with the published context inline): what loads into a default graph
-    (rdflib's ``Graph().parse``, a SPARQL store's ``POST /store?default``);
-``metrograph.trig`` / ``metrograph.nq`` / ``metrograph.graphs.jsonld``
-    the same triples as named graphs, one per part (see :func:`part_of`), in TriG, N-Quads and
-    JSON-LD: what loads into a dataset. Each triple is in one part only;
-``context.jsonld``
-    the published JSON-LD context on its own;
-``void.ttl``
-    the dataset description in DCAT and VoID, with every dump's media type, size and SHA-256;
-``CHANGES.md``
-    what changed since the previous release;
-``SHA256SUMS``
-    ``sha256sum -c`` checks every other file;
-``.metrograph-release``
-    the marker by which ``publish --force`` knows a folder it may replace.
+A release folder holds the graph as one plain graph (the union of the parts: what loads into a
+default graph) in ``metrograph.ttl``, ``metrograph.nt`` (sorted lines) and ``metrograph.jsonld``
+(context inline); the same triples as named graphs, one per part (:func:`part_of`; each triple
+in one part only: what loads into a dataset) in ``metrograph.trig``, ``metrograph.nq`` and
+``metrograph.graphs.jsonld``; ``context.jsonld``; ``void.ttl`` (DCAT and VoID, with every
+file's media type, size and SHA-256); ``CHANGES.md`` (since the previous release);
+``SHA256SUMS`` (for ``sha256sum -c``); and ``.metrograph-release``, the marker by which
+``publish --force`` knows a folder it may replace.
 
 Every file is deterministic: the same graph gives the same bytes, blank nodes included (their
 labels are canonical, W3C RDFC-1.0), and user graphs are named by content or by the name the
-user gave, never by a path. The folder is written beside its destination (named with the
-writing process's id, so that the leftovers of a killed run are recognised and removed by the
-next one), checked (:func:`check_release`), then renamed into place, so that a failed run
-leaves any earlier release as it was. Only a folder that holds a release (its marker) is ever
-replaced.
+user gave, never by a path. The folder is written beside its destination, checked
+(:func:`check_release`), then renamed into place (:func:`~metrograph.rdfio.folders.write_whole`):
+a failed run leaves any earlier release as it was.
 """
 
 from __future__ import annotations
