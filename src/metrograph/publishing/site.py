@@ -1,27 +1,18 @@
 """A static linked-data site: every IRI metrograph mints resolves to a page and to data.
 
 ``write_site(kg, "site/")`` (``metrograph publish --site site/``) writes, for every document
-under ``https://w3id.org/metrograph/`` the graph names (plans, guidelines, measures,
-deliverables, organisations, sources, assessments, SDG links, the ontology, the vocabularies
-and each of their concepts), at the path of its IRI:
-
-- ``PATH.en.html`` and ``PATH.fr.html``: the page in English and in French, each with ``lang``
-  attributes on every text in the other language, ``<link rel="alternate">`` to the page in the
-  other language and to the document's data;
-- ``PATH.ttl`` and ``PATH.jsonld``: its concise bounded description (its triples, the blank
-  nodes they reach, and the labels of what it links to) in Turtle and JSON-LD;
-
-and for the IRIs that ``publish`` mints itself: the dataset (``…/dataset``), the release
-(``…/dataset/{version}``) and each named graph of the release (``…/graph/{org}/{cycle}``,
-``…/graph/ontology``...; :func:`~metrograph.publishing.release.part_of`), each described
-(:func:`minted_triples`: title, version, parts, the plans, ontologies, schemes and
-organisations a graph holds, its dump when the release's URL is known) and so given pages;
-
-plus ``index.en.html`` / ``index.fr.html`` (organisations, plans, ontology, vocabularies),
-``site.css`` and a w3id-style ``.htaccess`` that answers an IRI with a 303 redirect to the
-representation asked for (``text/html`` by language, ``text/turtle``, ``application/ld+json``).
-The site is written to a temporary folder and renamed into place: a failed run leaves any
-earlier site intact.
+under ``https://w3id.org/metrograph/`` the graph names (plans, their components, organisations,
+sources, assessments, SDG links, the ontology, the vocabularies and their concepts), at the path
+of its IRI: ``PATH.en.html`` and ``PATH.fr.html``, the page in each language (``lang`` on every
+text in the other one, ``<link rel="alternate">`` to the other page and to the data), and
+``PATH.ttl`` and ``PATH.jsonld``, its concise bounded description (its triples, the blank nodes
+they reach, and the labels of what it links to). The IRIs ``publish`` mints (the dataset
+``…/dataset``, the release ``…/dataset/{version}``, each named graph of the release
+``…/graph/{org}/{cycle}``...; :func:`~metrograph.publishing.release.part_of`) are described
+(:func:`minted_triples`) and so given pages too. At the root: ``index.en.html`` /
+``index.fr.html`` (organisations, plans, ontology, vocabularies), ``site.css`` and a
+w3id-style ``.htaccess`` that answers an IRI with a 303 redirect to the representation asked
+for (``text/html`` by language, ``text/turtle``, ``application/ld+json``).
 
 Why our own Jinja2 templates and not pyLODE (tried offline on ``ontology/metrograph.ttl``):
 pyLODE 3.4.1 fails at import (its ``version.py`` reads a ``pyproject.toml`` its wheel lacks);
