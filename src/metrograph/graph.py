@@ -12,8 +12,7 @@ import hashlib
 import io
 import os
 import re
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
@@ -51,8 +50,8 @@ from metrograph.sparql.library import NamedQuery, get_query, parse_query_text
 from metrograph.sparql.limits import (
     SAFE,
     QueryLimits,
-    QueryTimeoutError,
     check_query,
+    deadline_check,
     time_limit,
 )
 from metrograph.sparql.results import QueryStream, python_rows, to_python
@@ -288,7 +287,7 @@ class KnowledgeGraph:
         limits = _limits(limits)
         stream = self.store.select_iter(q.text, q.bindings(_params(params)),
                                         max_rows=limits.max_rows,
-                                        check=_deadline_check(limits.timeout))
+                                        check=deadline_check(limits.timeout))
         return QueryStream(q.name, stream, offset=offset, limit=limit)
 
     def _terms(self, name: str) -> list[dict[str, Node | None]]:
@@ -667,21 +666,6 @@ class KnowledgeGraph:
                 self.store.write_ntriples(out)
             else:
                 out.write(self.export(fmt).encode("utf-8"))
-
-
-def _deadline_check(seconds: float | None) -> Callable[[], None] | None:
-    """A ``check()`` raising :class:`QueryTimeoutError` once ``seconds`` have passed (None
-    without a bound), for answers read row by row: unlike :func:`time_limit`, no timer or
-    signal is left behind when the reader stops early."""
-    if not seconds:
-        return None
-    deadline = time.monotonic() + seconds
-
-    def check() -> None:
-        if time.monotonic() > deadline:
-            raise QueryTimeoutError(f"the query ran longer than {seconds:g} s and was stopped")
-
-    return check
 
 
 @contextlib.contextmanager

@@ -24,6 +24,7 @@ __all__ = [
     "QueryTimeoutError",
     "ResultTooLargeError",
     "check_query",
+    "deadline_check",
     "time_limit",
 ]
 
@@ -121,28 +122,38 @@ def check_query(text: str, limits: QueryLimits = SAFE) -> str:
     return kind
 
 
+def deadline_check(seconds: float | None) -> Callable[[], None] | None:
+    """A ``check()`` raising :class:`QueryTimeoutError` once ``seconds`` have passed (None
+    without a bound), for answers read row by row: unlike :func:`time_limit`, no timer or
+    signal is left behind when the reader stops early."""
+    if not seconds:
+        return None
+    deadline = time.monotonic() + seconds
+
+    def check() -> None:
+        if time.monotonic() > deadline:
+            raise _timed_out(seconds)
+
+    return check
+
+
+def _timed_out(seconds: float) -> QueryTimeoutError:
+    return QueryTimeoutError(f"the query ran longer than {seconds:g} s and was stopped")
+
+
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[Callable[[], None]]:
     """Bound a block in time. In the main thread a timer interrupts pure-Python work (rdflib);
     elsewhere, and for native engines, the returned ``check()`` raises once the time is up and
     is called between result rows."""
-    if not seconds:
-        yield lambda: None
-        return
-    deadline = time.monotonic() + seconds
-
-    def check() -> None:
-        if time.monotonic() > deadline:
-            raise QueryTimeoutError(f"the query ran longer than {seconds:g} s and was stopped")
-
-    use_signal = (threading.current_thread() is threading.main_thread()
-                  and hasattr(signal, "setitimer"))
-    if not use_signal:
+    check = deadline_check(seconds) or (lambda: None)
+    if (not seconds or threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "setitimer")):
         yield check
         return
 
     def on_alarm(_signum: int, _frame: object) -> None:
-        raise QueryTimeoutError(f"the query ran longer than {seconds:g} s and was stopped")
+        raise _timed_out(seconds)
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
