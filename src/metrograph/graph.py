@@ -249,8 +249,7 @@ class KnowledgeGraph:
                    limits: QueryLimits = SAFE) -> QueryResult:
         """Run a query from a file (untrusted, checked as :meth:`sparql` does), with parameters
         declared in its header like the library's."""
-        with _naming(path):
-            q = _query_file(path, _limits(limits))
+        with _query_file(path, _limits(limits)) as q:
             return QueryResult(q, self._run_select(q.text, q.bindings(_params(params)), limits))
 
     def iter_query(self, name: str, /, **params: object) -> QueryStream:
@@ -272,9 +271,8 @@ class KnowledgeGraph:
                     limits: QueryLimits = SAFE, *, offset: int = 0,
                     limit: int | None = None) -> QueryStream:
         """:meth:`query_file` read row by row (see :meth:`stream_query`)."""
-        with _naming(path):
-            return self._stream(_query_file(path, _limits(limits)), params, limits, offset,
-                                limit)
+        with _query_file(path, _limits(limits)) as q:
+            return self._stream(q, params, limits, offset, limit)
 
     def _stream(self, q: NamedQuery, params: Mapping[str, object] | None, limits: QueryLimits,
                 offset: int, limit: int | None) -> QueryStream:
@@ -669,11 +667,21 @@ class KnowledgeGraph:
 
 
 @contextlib.contextmanager
-def _naming(path: str | Path) -> Iterator[None]:
-    """A query error raised for the query file ``path`` names it (and, for an undeclared
-    parameter, says how to declare one)."""
+def _query_file(path: str | Path, limits: QueryLimits) -> Iterator[NamedQuery]:
+    """The SELECT query in the file ``path`` (untrusted: checked against ``limits``), its
+    parameters declared in its header like the library's. A query error raised in the block
+    names the file (and, for an undeclared parameter, says how to declare one)."""
     try:
-        yield
+        file = _path(path)
+        try:
+            text = read_input(file).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("not valid UTF-8", source=str(file)) from None
+        if not re.sub(r"#[^\n]*", "", text).strip():
+            raise InputError("the file holds no query", source=str(file))
+        if check_query(text, limits) == "update":
+            raise QueryError("a query file must hold a SELECT query; run updates with update()")
+        yield parse_query_text(file.stem, text)
     except QueryError as exc:
         message = str(exc)
         if str(path) not in message:
@@ -683,21 +691,6 @@ def _naming(path: str | Path) -> Iterator[None]:
                         "queries do: '# Parameters:' then '#   NAME (TYPE, optional): what it "
                         "is' (TYPE: iri, string, integer, date, year)")
         raise type(exc)(message) from None
-
-
-def _query_file(path: str | Path, limits: QueryLimits) -> NamedQuery:
-    """The SELECT query in the file ``path`` (untrusted: checked against ``limits``), its
-    parameters declared in its header like the library's."""
-    path = _path(path)
-    try:
-        text = read_input(path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError("not valid UTF-8", source=str(path)) from None
-    if not re.sub(r"#[^\n]*", "", text).strip():
-        raise InputError("the file holds no query", source=str(path))
-    if check_query(text, limits) == "update":
-        raise QueryError("a query file must hold a SELECT query; run updates with update()")
-    return parse_query_text(path.stem, text)
 
 
 #: the variables each library query read by the typed API binds in every row (outside any
