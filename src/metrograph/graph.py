@@ -129,12 +129,10 @@ def folder_bytes(folder: Path) -> bytes:
                     for path in sorted(folder.glob("*.csv")))
 
 
-def _as_int(node: Node | None) -> int | None:
-    if node is None:
-        return None
-    value = node.toPython() if isinstance(node, Literal) else node
+def _year(value: object) -> int | None:
+    """A plan's start or end year as a number (None when absent or not a year)."""
     try:
-        return int(str(value))
+        return int(str(value)) if value else None
     except ValueError:
         return None
 
@@ -314,8 +312,7 @@ class KnowledgeGraph:
             title = {k: str(v) for k, v in (("fr", _one_label(rows, "title", "fr")),
                                             ("en", _one_label(rows, "titleEn", "en"))) if v}
             out.append(Plan(iri=r["plan"], cycle=str(r["cycle"]), organisation=r["organisation"],
-                            start_year=_as_int(Literal(r["start"])) if r["start"] else None,
-                            end_year=_as_int(Literal(r["end"])) if r["end"] else None,
+                            start_year=_year(r["start"]), end_year=_year(r["end"]),
                             title=title, guidelines=int(r["guidelines"]),
                             measures=int(r["measures"]), deliverables=int(r["deliverables"])))
         return out
