@@ -132,13 +132,9 @@ def deadline_check(seconds: float | None) -> Callable[[], None] | None:
 
     def check() -> None:
         if time.monotonic() > deadline:
-            raise _timed_out(seconds)
+            raise QueryTimeoutError(f"the query ran longer than {seconds:g} s and was stopped")
 
     return check
-
-
-def _timed_out(seconds: float) -> QueryTimeoutError:
-    return QueryTimeoutError(f"the query ran longer than {seconds:g} s and was stopped")
 
 
 @contextmanager
@@ -153,7 +149,7 @@ def time_limit(seconds: float | None) -> Iterator[Callable[[], None]]:
         return
 
     def on_alarm(_signum: int, _frame: object) -> None:
-        raise _timed_out(seconds)
+        raise QueryTimeoutError(f"the query ran longer than {seconds:g} s and was stopped")
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
