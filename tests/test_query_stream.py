@@ -180,7 +180,7 @@ def test_a_timed_out_stream_stops_its_worker() -> None:
     def workers() -> list[threading.Thread]:
         return [t for t in threading.enumerate() if t.name == "metrograph-query-rows"]
 
-    from metrograph.graph import _deadline_check
+    from metrograph.sparql.limits import deadline_check as _deadline_check
 
     stream = kg.store.select_iter(text, check=_deadline_check(0.3))
     with pytest.raises(QueryTimeoutError):

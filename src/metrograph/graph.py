@@ -12,8 +12,7 @@ import hashlib
 import io
 import os
 import re
-import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
@@ -51,8 +50,8 @@ from metrograph.sparql.library import NamedQuery, get_query, parse_query_text
 from metrograph.sparql.limits import (
     SAFE,
     QueryLimits,
-    QueryTimeoutError,
     check_query,
+    deadline_check,
     time_limit,
 )
 from metrograph.sparql.results import QueryStream, python_rows, to_python
@@ -130,12 +129,10 @@ def folder_bytes(folder: Path) -> bytes:
                     for path in sorted(folder.glob("*.csv")))
 
 
-def _as_int(node: Node | None) -> int | None:
-    if node is None:
-        return None
-    value = node.toPython() if isinstance(node, Literal) else node
+def _year(value: object) -> int | None:
+    """A plan's start or end year as a number (None when absent or not a year)."""
     try:
-        return int(str(value))
+        return int(str(value)) if value else None
     except ValueError:
         return None
 
@@ -250,8 +247,7 @@ class KnowledgeGraph:
                    limits: QueryLimits = SAFE) -> QueryResult:
         """Run a query from a file (untrusted, checked as :meth:`sparql` does), with parameters
         declared in its header like the library's."""
-        with _naming(path):
-            q = _query_file(path, _limits(limits))
+        with _query_file(path, _limits(limits)) as q:
             return QueryResult(q, self._run_select(q.text, q.bindings(_params(params)), limits))
 
     def iter_query(self, name: str, /, **params: object) -> QueryStream:
@@ -273,9 +269,8 @@ class KnowledgeGraph:
                     limits: QueryLimits = SAFE, *, offset: int = 0,
                     limit: int | None = None) -> QueryStream:
         """:meth:`query_file` read row by row (see :meth:`stream_query`)."""
-        with _naming(path):
-            return self._stream(_query_file(path, _limits(limits)), params, limits, offset,
-                                limit)
+        with _query_file(path, _limits(limits)) as q:
+            return self._stream(q, params, limits, offset, limit)
 
     def _stream(self, q: NamedQuery, params: Mapping[str, object] | None, limits: QueryLimits,
                 offset: int, limit: int | None) -> QueryStream:
@@ -288,7 +283,7 @@ class KnowledgeGraph:
         limits = _limits(limits)
         stream = self.store.select_iter(q.text, q.bindings(_params(params)),
                                         max_rows=limits.max_rows,
-                                        check=_deadline_check(limits.timeout))
+                                        check=deadline_check(limits.timeout))
         return QueryStream(q.name, stream, offset=offset, limit=limit)
 
     def _terms(self, name: str) -> list[dict[str, Node | None]]:
@@ -317,8 +312,7 @@ class KnowledgeGraph:
             title = {k: str(v) for k, v in (("fr", _one_label(rows, "title", "fr")),
                                             ("en", _one_label(rows, "titleEn", "en"))) if v}
             out.append(Plan(iri=r["plan"], cycle=str(r["cycle"]), organisation=r["organisation"],
-                            start_year=_as_int(Literal(r["start"])) if r["start"] else None,
-                            end_year=_as_int(Literal(r["end"])) if r["end"] else None,
+                            start_year=_year(r["start"]), end_year=_year(r["end"]),
                             title=title, guidelines=int(r["guidelines"]),
                             measures=int(r["measures"]), deliverables=int(r["deliverables"])))
         return out
@@ -669,27 +663,22 @@ class KnowledgeGraph:
                 out.write(self.export(fmt).encode("utf-8"))
 
 
-def _deadline_check(seconds: float | None) -> Callable[[], None] | None:
-    """A ``check()`` raising :class:`QueryTimeoutError` once ``seconds`` have passed (None
-    without a bound), for answers read row by row: unlike :func:`time_limit`, no timer or
-    signal is left behind when the reader stops early."""
-    if not seconds:
-        return None
-    deadline = time.monotonic() + seconds
-
-    def check() -> None:
-        if time.monotonic() > deadline:
-            raise QueryTimeoutError(f"the query ran longer than {seconds:g} s and was stopped")
-
-    return check
-
-
 @contextlib.contextmanager
-def _naming(path: str | Path) -> Iterator[None]:
-    """A query error raised for the query file ``path`` names it (and, for an undeclared
-    parameter, says how to declare one)."""
+def _query_file(path: str | Path, limits: QueryLimits) -> Iterator[NamedQuery]:
+    """The SELECT query in the file ``path`` (untrusted: checked against ``limits``), its
+    parameters declared in its header like the library's. A query error raised in the block
+    names the file (and, for an undeclared parameter, says how to declare one)."""
     try:
-        yield
+        file = _path(path)
+        try:
+            text = read_input(file).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError("not valid UTF-8", source=str(file)) from None
+        if not re.sub(r"#[^\n]*", "", text).strip():
+            raise InputError("the file holds no query", source=str(file))
+        if check_query(text, limits) == "update":
+            raise QueryError("a query file must hold a SELECT query; run updates with update()")
+        yield parse_query_text(file.stem, text)
     except QueryError as exc:
         message = str(exc)
         if str(path) not in message:
@@ -699,21 +688,6 @@ def _naming(path: str | Path) -> Iterator[None]:
                         "queries do: '# Parameters:' then '#   NAME (TYPE, optional): what it "
                         "is' (TYPE: iri, string, integer, date, year)")
         raise type(exc)(message) from None
-
-
-def _query_file(path: str | Path, limits: QueryLimits) -> NamedQuery:
-    """The SELECT query in the file ``path`` (untrusted: checked against ``limits``), its
-    parameters declared in its header like the library's."""
-    path = _path(path)
-    try:
-        text = read_input(path).decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError("not valid UTF-8", source=str(path)) from None
-    if not re.sub(r"#[^\n]*", "", text).strip():
-        raise InputError("the file holds no query", source=str(path))
-    if check_query(text, limits) == "update":
-        raise QueryError("a query file must hold a SELECT query; run updates with update()")
-    return parse_query_text(path.stem, text)
 
 
 #: the variables each library query read by the typed API binds in every row (outside any

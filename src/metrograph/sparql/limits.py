@@ -24,6 +24,7 @@ __all__ = [
     "QueryTimeoutError",
     "ResultTooLargeError",
     "check_query",
+    "deadline_check",
     "time_limit",
 ]
 
@@ -121,23 +122,29 @@ def check_query(text: str, limits: QueryLimits = SAFE) -> str:
     return kind
 
 
-@contextmanager
-def time_limit(seconds: float | None) -> Iterator[Callable[[], None]]:
-    """Bound a block in time. In the main thread a timer interrupts pure-Python work (rdflib);
-    elsewhere, and for native engines, the returned ``check()`` raises once the time is up and
-    is called between result rows."""
+def deadline_check(seconds: float | None) -> Callable[[], None] | None:
+    """A ``check()`` raising :class:`QueryTimeoutError` once ``seconds`` have passed (None
+    without a bound), for answers read row by row: unlike :func:`time_limit`, no timer or
+    signal is left behind when the reader stops early."""
     if not seconds:
-        yield lambda: None
-        return
+        return None
     deadline = time.monotonic() + seconds
 
     def check() -> None:
         if time.monotonic() > deadline:
             raise QueryTimeoutError(f"the query ran longer than {seconds:g} s and was stopped")
 
-    use_signal = (threading.current_thread() is threading.main_thread()
-                  and hasattr(signal, "setitimer"))
-    if not use_signal:
+    return check
+
+
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[Callable[[], None]]:
+    """Bound a block in time. In the main thread a timer interrupts pure-Python work (rdflib);
+    elsewhere, and for native engines, the returned ``check()`` raises once the time is up and
+    is called between result rows."""
+    check = deadline_check(seconds) or (lambda: None)
+    if (not seconds or threading.current_thread() is not threading.main_thread()
+            or not hasattr(signal, "setitimer")):
         yield check
         return
 

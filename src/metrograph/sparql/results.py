@@ -18,8 +18,8 @@ from metrograph.namespaces import ID, PREFIXES
 from metrograph.stores.base import SelectResult, SelectStream
 from metrograph.terminal import printable
 
-__all__ = ["STREAM_FORMATS", "QueryStream", "python_rows", "to_csv", "to_json", "to_python",
-           "to_table", "to_tsv", "write_rows"]
+__all__ = ["QueryStream", "python_rows", "to_csv", "to_json", "to_python", "to_table", "to_tsv",
+           "write_rows"]
 
 
 def to_python(term: Node | None) -> Any:
@@ -143,10 +143,6 @@ def write_rows(fmt: str, variables: list[str], rows: Iterator[tuple[Node | None,
     else:
         raise ValueError(f"not a streamed results format: {fmt!r}")
     return count
-
-
-#: the formats :func:`write_rows` writes row by row
-STREAM_FORMATS = ("csv", "tsv", "json")
 
 
 class QueryStream:
