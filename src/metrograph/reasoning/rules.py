@@ -30,11 +30,11 @@ against 0.8 s here at 100k triples; see the 1M figures in BENCHMARKS.md. owlrl i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 if TYPE_CHECKING:
@@ -127,73 +127,6 @@ def _transitive(pairs: set[tuple[Any, Any]]) -> set[tuple[Any, Any]]:
     return out
 
 
-class _Access:
-    """Reads a store's triples by predicate and instances by class, and adds quads: natively in
-    Oxigraph (its own terms, no conversion), through SELECT and :meth:`Store.add` elsewhere."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        oxigraph = getattr(store, "name", "") == "oxigraph"
-        self.native = getattr(store, "native", None) if oxigraph else None
-        if self.native is not None:
-            import pyoxigraph
-
-            self.ox = pyoxigraph
-
-    def term(self, iri: URIRef) -> Any:
-        return self.ox.NamedNode(str(iri)) if self.native is not None else iri
-
-    def is_literal(self, node: Any) -> bool:
-        return isinstance(node, self.ox.Literal if self.native is not None else Literal)
-
-    def pairs(self, p: URIRef) -> set[tuple[Any, Any]]:
-        if self.native is not None:
-            return {(q.subject, q.object)
-                    for q in self.native.quads_for_pattern(None, self.term(p), None)}
-        rows = self.store.select("SELECT ?s ?o WHERE { ?s ?p ?o }", {"p": p}).rows
-        return {(s, o) for s, o in rows}
-
-    def instances(self, c: URIRef) -> set[Any]:
-        if self.native is not None:
-            return {q.subject for q in self.native.quads_for_pattern(
-                None, self.term(RDF.type), self.term(c))}
-        rows = self.store.select("SELECT ?s WHERE { ?s a ?c }", {"c": c}).rows
-        return {s for (s,) in rows}
-
-    def untyped(self, p: URIRef, c: URIRef, position: str) -> set[Any]:
-        """The subjects (``position="s"``) or non-literal objects (``"o"``) of ``p`` that are
-        not stated instances of ``c``, found by the store."""
-        node = "?s" if position == "s" else "?o"
-        literal = "" if position == "s" else "FILTER(!isLiteral(?o))"
-        query = (f"SELECT DISTINCT {node} WHERE {{ ?s ?p ?o . {literal} "
-                 f"MINUS {{ {node} a ?c }} }}")
-        if self.native is not None:  # natively, to keep Oxigraph's own terms
-            from metrograph.stores.base import bind_text
-
-            text, _star = bind_text(query, {"p": p, "c": c})
-            return {sol[0] for sol in self.native.query(text, use_default_graph_as_union=True)}
-        return {row[0] for row in self.store.select(query, {"p": p, "c": c}).rows}
-
-    def statements(self, pairs: Iterable[tuple[Any, Any]], predicate: Any,
-                   into: URIRef) -> Iterator[Any]:
-        """``(s, predicate, o)`` for each pair ``(s, o)``, as the store's own statements:
-        Oxigraph quads in ``into``, rdflib triples elsewhere."""
-        if self.native is not None:
-            quad, g = self.ox.Quad, self.term(into)
-            return (quad(s, predicate, o, g) for s, o in pairs)
-        return ((s, predicate, o) for s, o in pairs)
-
-    def add(self, statements: list[Any], into: URIRef) -> None:
-        """Add what :meth:`statements` gave, in one batch."""
-        if self.native is not None:
-            self.native.extend(statements)
-            return
-        graph = Graph()
-        graph += statements
-        if len(graph):
-            self.store.add(graph, into)
-
-
 PROFILES = ("queries", "full")
 
 _OWN = "https://w3id.org/metrograph/"
@@ -238,7 +171,7 @@ def materialise(store: Store, schema: Schema | None = None, into: URIRef = INFER
     is stated in metrograph's own vocabulary; ``"full"`` adds the alignments to the
     vocabularies it builds on (about twice as many triples)."""
     schema = restrict(schema or read_schema(store), profile)
-    access = _Access(store)
+    access = store.triple_access()
     sub_property, sub_class = schema.sub_property, schema.sub_class
     derived = ({q for _p, q in sub_property} | set(schema.transitive)
                | {p for pair in schema.inverse for p in pair})
@@ -301,13 +234,13 @@ def materialise(store: Store, schema: Schema | None = None, into: URIRef = INFER
         if sum(map(len, facts.values())) + sum(map(len, types.values())) == before:
             break
     rdf_type = access.term(RDF.type)
-    new: list[Any] = []
+    new: list[tuple[Any, Any, Any]] = []
     for p, pairs in facts.items():
-        new.extend(access.statements(pairs - known_facts[p], access.term(p), into))
+        predicate = access.term(p)
+        new.extend((s, predicate, o) for s, o in pairs - known_facts[p])
     for c, nodes in types.items():
         cls = access.term(c)
-        new.extend(access.statements(((n, cls) for n in nodes - known_types[c]), rdf_type,
-                                     into))
+        new.extend((n, rdf_type, cls) for n in nodes - known_types[c])
     # only triples absent from every graph of the store were kept, each once: all are added
     access.add(new, into)
     return len(new)

@@ -21,9 +21,10 @@ from metrograph.errors import QueryError, QueryParameterError, ResultTooLargeErr
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.formats import Format, parse_into
 
-__all__ = ["SelectResult", "SelectStream", "Store", "bind_text", "bounded_rows",
-           "canonical_bindings", "canonical_literals", "checked_stream", "load_through_rdflib",
-           "rdflib_bindings", "star_columns", "star_extra", "write_sorted_ntriples"]
+__all__ = ["RdflibTermStore", "SelectResult", "SelectStream", "Store", "TripleAccess",
+           "bind_text", "bounded_rows", "canonical_bindings", "canonical_literals",
+           "checked_stream", "load_through_rdflib", "rdflib_bindings", "star_columns",
+           "star_extra"]
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,84 @@ class Store(Protocol):
 
     def __len__(self) -> int:
         """The number of distinct triples."""
+
+    def triple_access(self) -> TripleAccess:
+        """How :mod:`metrograph.reasoning.rules` reads and adds this store's triples."""
+
+
+class TripleAccess:
+    """A store's triples read by predicate and instances by class, and triples added in one
+    batch (for :mod:`metrograph.reasoning.rules`): through SELECT and :meth:`Store.add`, as
+    rdflib terms. A store may do it natively, in its own terms (see :meth:`term`)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def term(self, iri: URIRef) -> Any:
+        """``iri`` as the store's own term."""
+        return iri
+
+    def is_literal(self, node: Any) -> bool:
+        """Whether ``node`` (a term of the store's own) is a literal."""
+        return isinstance(node, Literal)
+
+    def rows(self, query: str, bindings: Mapping[str, Node]) -> Iterable[tuple[Any, ...]]:
+        """The rows of a SELECT, in the store's own terms."""
+        return self.store.select(query, bindings).rows
+
+    def pairs(self, p: URIRef) -> set[tuple[Any, Any]]:
+        """The (subject, object) pairs of ``p``."""
+        return {(s, o) for s, o in self.rows("SELECT ?s ?o WHERE { ?s ?p ?o }", {"p": p})}
+
+    def instances(self, c: URIRef) -> set[Any]:
+        """The instances of ``c`` (stated)."""
+        return {s for (s,) in self.rows("SELECT ?s WHERE { ?s a ?c }", {"c": c})}
+
+    def untyped(self, p: URIRef, c: URIRef, position: str) -> set[Any]:
+        """The subjects (``position="s"``) or non-literal objects (``"o"``) of ``p`` that are
+        not stated instances of ``c``, found by the store."""
+        node = "?s" if position == "s" else "?o"
+        literal = "" if position == "s" else "FILTER(!isLiteral(?o))"
+        query = (f"SELECT DISTINCT {node} WHERE {{ ?s ?p ?o . {literal} "
+                 f"MINUS {{ {node} a ?c }} }}")
+        return {row[0] for row in self.rows(query, {"p": p, "c": c})}
+
+    def add(self, triples: list[tuple[Any, Any, Any]], into: URIRef) -> None:
+        """Add ``triples`` (the store's own terms) to the named graph ``into``, in one batch."""
+        graph = Graph()
+        graph += triples
+        if len(graph):
+            self.store.add(graph, into)
+
+
+class RdflibTermStore:
+    """What the stores that hand rdflib terms over share (the memory and remote stores)."""
+
+    def triple_access(self: Store) -> TripleAccess:
+        """Reads through SELECT, adds through :meth:`Store.add`."""
+        return TripleAccess(self)
+
+    def write_ntriples(self: Store, out: BinaryIO) -> None:
+        """Every distinct triple as N-Triples: copied into a scratch Oxigraph store, then
+        written as the in-memory Oxigraph store writes them
+        (:func:`metrograph.stores.oxigraph.write_sorted_lines`: one sorted line per triple,
+        Oxigraph's escapes, blank nodes by RDFC-1.0), so every store gives the same bytes."""
+        import pyoxigraph as ox
+
+        from metrograph.rdfio.canonical import to_ox
+        from metrograph.stores.oxigraph import write_sorted_lines
+
+        scratch = ox.Store()
+        graph = ox.DefaultGraph()
+        quads = []
+        generalised = []  # a literal subject (owlrl's closure): no RDF term for Oxigraph
+        for s, p, o in self.triples():
+            if isinstance(s, Literal) or isinstance(p, Literal | BNode):
+                generalised.append(f"{s.n3()} {p.n3()} {o.n3()} .\n".encode())
+            else:
+                quads.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph))
+        scratch.bulk_extend(quads)
+        write_sorted_lines(scratch, out, extra=generalised)
 
 
 def canonical_bindings(bindings: Mapping[str, Node] | None) -> dict[str, Node]:
@@ -298,30 +377,6 @@ def load_through_rdflib(store: Store, data: bytes, *, fmt: Format, graph: URIRef
     count = parse_into(scratch, data, source=source, fmt=fmt, graph=graph)
     store.add_dataset(scratch)
     return count
-
-
-def write_sorted_ntriples(store: Store, out: BinaryIO) -> None:
-    """:meth:`Store.write_ntriples` for stores that hold the graph as rdflib terms: their
-    triples copied into a scratch Oxigraph store, then written as the in-memory Oxigraph store
-    writes them (:func:`metrograph.stores.oxigraph.write_sorted_lines`: one sorted line per
-    triple, Oxigraph's escapes, blank nodes by RDFC-1.0), so every store gives the same
-    bytes."""
-    import pyoxigraph as ox
-
-    from metrograph.rdfio.canonical import to_ox
-    from metrograph.stores.oxigraph import write_sorted_lines
-
-    scratch = ox.Store()
-    graph = ox.DefaultGraph()
-    quads = []
-    generalised = []  # a literal subject (owlrl's closure): no RDF term for Oxigraph
-    for s, p, o in store.triples():
-        if isinstance(s, Literal) or isinstance(p, Literal | BNode):
-            generalised.append(f"{s.n3()} {p.n3()} {o.n3()} .\n".encode())
-        else:
-            quads.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph))
-    scratch.bulk_extend(quads)
-    write_sorted_lines(scratch, out, extra=generalised)
 
 
 def canonical_literals(terms: Iterable[Node]) -> dict[Node, Node]:

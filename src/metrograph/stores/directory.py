@@ -17,32 +17,27 @@ Layout::
 Why generations: pyoxigraph's ``Store.read_only`` is "undefined behaviour" while another
 process writes the same store, and RocksDB allows one read-write opening at a time, so a
 committed generation is never written again. A writer checkpoints the current generation into
-a new one (``Store.backup``: hard links to RocksDB's immutable SST files, milliseconds at any
-size), loads into it, flushes and closes it, then writes the new manifest (temporary file,
-fsync, rename, fsync of the folder): killed before the rename, the previous generation is still
-current, untouched, and the next writer removes the leftover. Readers hold a shared lock on
-their generation's lock file; a writer removes an old generation only when it can lock it
-exclusively without waiting. A new generation being thrown away on any error, it is loaded
-with Oxigraph's bulk loader (not transactional, much faster, fed from the file as it is read).
+a new one (``Store.backup``: hard links, milliseconds at any size), bulk-loads into it (not
+transactional, much faster; a failed generation is thrown away), flushes and closes it, then
+writes the new manifest (temporary file, fsync, rename, fsync of the folder): killed before the
+rename, the previous generation is still current. Readers hold a shared lock on their
+generation's lock file; a writer removes an old generation only when it can lock it
+exclusively without waiting.
 
 A file whose SHA-256 and target graph are in the manifest already is skipped without taking
-the write lock; nothing changes (no new generation). A file added under a graph name the store
-holds with other content replaces that graph; a file whose triples were kept only in that
-graph (each triple is held once, in the graph that brought it first: the manifest counts them
-as ``shared``) is then loaded again from where it was added, or the replacement is refused.
+the write lock. A file added under a graph name the store holds with other content replaces
+that graph; a file whose triples were kept only in that graph (each triple is held once, in the
+graph that brought it first: the manifest counts them as ``shared``) is then loaded again from
+where it was added, or the replacement is refused.
 
-Measured (pyoxigraph 0.5.13, 2 shared cores, 1M-triple N-Triples network): ``Store.load`` into
-an on-disk store 44 s, ``bulk_load`` 14-26 s (9.5 s of CPU), loading in memory and then
-``bulk_extend`` to disk 19 s; the SPARQL scan for blank nodes 18 s, skipped when the file's
-bytes show none; ``len`` walks every quad on disk (0.35 s per million), so the store's size is
-tracked, not counted again. Opening a generation read-only takes milliseconds at any size.
-
-Why compaction: the bulk loader writes RocksDB files whose key ranges overlap, and every index
-seek of a query reads each of them. Compacted (``Store.optimize``), the 10M-triple network
-answered ``plans`` in 20 s instead of 166 s (1M: 1.55 s instead of 2.19 s); compacting took
-25 s at 10M, 1.3 s at 1M. So an add compacts the new generation when the triples loaded or
-cleared since the last compaction reach :data:`COMPACT_AT` of the store, not for each small
-addition; the manifest counts them (``uncompacted``).
+Measured (pyoxigraph 0.5.13, 2 shared cores, 1M-triple N-Triples): ``Store.load`` into an
+on-disk store 44 s, ``bulk_load`` 14-26 s; the SPARQL scan for blank nodes 18 s, skipped when
+the file's bytes show none; ``len`` walks every quad on disk (0.35 s per million), so the size
+is tracked, not counted again. Compaction (``Store.optimize``): the bulk loader's RocksDB files
+overlap, and every index seek reads each of them; compacted, the 10M-triple network answered
+``plans`` in 20 s instead of 166 s (compacting took 25 s). So an add compacts only when the
+triples loaded or cleared since the last compaction (``uncompacted``) reach :data:`COMPACT_AT`
+of the store.
 """
 
 from __future__ import annotations
@@ -69,6 +64,7 @@ from rdflib import URIRef
 
 from metrograph.errors import InputError, StoreError
 from metrograph.progress import SILENT, Reporter
+from metrograph.rdfio.folders import fsync_dir
 from metrograph.stores.oxigraph import OxigraphStore, sweep_copies
 
 __all__ = ["ENV_VAR", "AddOutcome", "Entry", "Manifest", "StoreDirectory"]
@@ -235,6 +231,14 @@ def _stamp(path: Path) -> tuple[object, ...]:
         return ("unreadable",)
 
 
+def _same_file(path: Path, fd: int) -> bool:
+    """Whether ``fd`` is the file at ``path`` still (not removed, nor replaced)."""
+    try:
+        return os.stat(path).st_ino == os.fstat(fd).st_ino
+    except FileNotFoundError:
+        return False
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -370,11 +374,7 @@ class StoreDirectory:
                 missing = manifest.generation
                 continue  # a writer removed that generation after we read the manifest
             fcntl.flock(fd, fcntl.LOCK_SH)
-            try:
-                same = os.stat(lock_path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same = False
-            if not same:  # removed while we waited for the lock: read the manifest again
+            if not _same_file(lock_path, fd):  # removed while we waited: read the manifest again
                 os.close(fd)
                 continue
             try:
@@ -435,11 +435,7 @@ class StoreDirectory:
                 _LOG.warning("%s: another add (process %s) is writing the store: waiting "
                              "for it to finish", self.path, holder)
                 fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                same = os.stat(lock).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
+            if _same_file(lock, fd):
                 with contextlib.suppress(OSError):  # who holds it, told to waiters if it can
                     os.ftruncate(fd, 0)
                     os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
@@ -704,11 +700,7 @@ class StoreDirectory:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        dir_fd = os.open(self.path, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        fsync_dir(self.path)
 
     def _generations(self) -> list[str]:
         stems = {p.name.removesuffix(".lock") for p in self.path.iterdir()}

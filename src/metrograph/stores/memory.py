@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import BinaryIO
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID as DEFAULT_GRAPH
 from rdflib.query import Result
 from rdflib.term import IdentifiedNode, Node
 
 from metrograph.errors import MetrographError, QueryError
 from metrograph.progress import SILENT, Reporter
-from metrograph.rdfio.formats import Format, default_graph_id
+from metrograph.rdfio.formats import Format
 from metrograph.stores.base import (
+    RdflibTermStore,
     SelectResult,
     SelectStream,
     bind_text,
@@ -22,13 +23,12 @@ from metrograph.stores.base import (
     load_through_rdflib,
     rdflib_bindings,
     star_extra,
-    write_sorted_ntriples,
 )
 
 __all__ = ["MemoryStore"]
 
 
-class MemoryStore:
+class MemoryStore(RdflibTermStore):
     """rdflib's in-memory dataset; queries see the union of all graphs.
 
     The graph model is :class:`~metrograph.stores.oxigraph.OxigraphStore`'s: each distinct
@@ -54,8 +54,7 @@ class MemoryStore:
         self._insert([(s, p, o, into) for s, p, o in graph])
 
     def add_dataset(self, dataset: Dataset) -> None:
-        default = default_graph_id(dataset)
-        self._insert([(s, p, o, g if isinstance(g, URIRef) else default)
+        self._insert([(s, p, o, g if isinstance(g, URIRef) else DEFAULT_GRAPH)
                       for s, p, o, g in dataset.quads((None, None, None, None))])
 
     def _insert(self, quads: list[tuple[Node, Node, Node, URIRef]]) -> None:
@@ -172,10 +171,9 @@ class MemoryStore:
             raise QueryError(f"update failed: {' '.join(str(exc).split())}") from exc
         finally:
             rdflib_sparql.SPARQL_DEFAULT_GRAPH_UNION = union
-        default = default_graph_id(self._ds)
         # Oxigraph's order: the named graphs by name, then the default graph
         contexts = sorted(self._ds.contexts(),
-                          key=lambda c: (c.identifier == default, str(c.identifier)))
+                          key=lambda c: (c.identifier == DEFAULT_GRAPH, str(c.identifier)))
         quads = [(s, p, o, c.identifier) for c in contexts
                  for s, p, o in c.triples((None, None, None))]
         canonical = canonical_literals(o for _s, _p, o, _g in quads)
@@ -188,22 +186,17 @@ class MemoryStore:
         # tag they met ("y"@EN) for the same term in another case ("y"@en)
         self._ds = Dataset(default_union=True)
         for (s, p, o), g in held.items():
-            (self._ds.default_context if g == default else self._ds.graph(g)).add((s, p, o))
+            (self._ds.default_context if g == DEFAULT_GRAPH else self._ds.graph(g)).add((s, p, o))
 
     def dataset(self) -> Dataset:
         copy = Dataset()
-        default = default_graph_id(self._ds)
         for s, p, o, g in self._ds.quads((None, None, None, None)):
             name = getattr(g, "identifier", g)
             # triples an update wrote outside any named graph stay in the default graph
-            target = copy.graph(name) if isinstance(name, URIRef) and name != default \
+            target = copy.graph(name) if isinstance(name, URIRef) and name != DEFAULT_GRAPH \
                 else copy.default_context
             target.add((s, p, o))
         return copy
-
-    def write_ntriples(self, out: BinaryIO) -> None:
-        """Every distinct triple as N-Triples, one sorted line each (blank nodes by RDFC-1.0)."""
-        write_sorted_ntriples(self, out)
 
     def copy(self) -> MemoryStore:
         """A copy of every quad, in a new in-memory store."""
@@ -220,7 +213,7 @@ class MemoryStore:
         return sorted(
             c.identifier for c in self._ds.contexts()
             if isinstance(c.identifier, URIRef) and len(c) > 0
-            and c.identifier != default_graph_id(self._ds)
+            and c.identifier != DEFAULT_GRAPH
         )
 
     def __len__(self) -> int:

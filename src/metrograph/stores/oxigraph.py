@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
-from rdflib import Dataset, Graph, URIRef
+from rdflib import RDF, Dataset, Graph, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID as DEFAULT_GRAPH
 from rdflib.term import Node
 
 from metrograph.errors import QueryError, QueryParameterError, StoreError
@@ -33,12 +34,13 @@ from metrograph.rdfio.canonical import (
     to_ox,
 )
 from metrograph.rdfio.formats import OXIGRAPH_FORMATS as _FORMATS
-from metrograph.rdfio.formats import Format, default_graph_id
+from metrograph.rdfio.formats import Format
 from metrograph.rdfio.guards import check_safe
 from metrograph.rdfio.syntax import check_xml, reading
 from metrograph.stores.base import (
     SelectResult,
     SelectStream,
+    TripleAccess,
     bind_text,
     bounded_rows,
     checked_stream,
@@ -438,10 +440,9 @@ class OxigraphStore:
     def add_dataset(self, dataset: Dataset) -> None:
         ox = _ox()
         self._writable()
-        default = default_graph_id(dataset)
         quads = []
         for s, p, o, g in dataset.quads((None, None, None, None)):
-            name = ox.NamedNode(str(g if isinstance(g, URIRef) else default))
+            name = ox.NamedNode(str(g if isinstance(g, URIRef) else DEFAULT_GRAPH))
             quads.append(ox.Quad(to_ox(s), to_ox(p), to_ox(o), name))
         self._insert(quads)
 
@@ -672,3 +673,32 @@ class OxigraphStore:
     def __len__(self) -> int:
         """The number of distinct triples (each is held in one graph)."""
         return len(self._store)
+
+    def triple_access(self) -> TripleAccess:
+        """Native reads and writes, in Oxigraph's own terms (no conversion)."""
+        return _NativeAccess(self)
+
+
+class _NativeAccess(TripleAccess):
+    store: OxigraphStore
+
+    def term(self, iri: URIRef) -> Any:
+        return _ox().NamedNode(str(iri))
+
+    def is_literal(self, node: Any) -> bool:
+        return isinstance(node, _ox().Literal)
+
+    def rows(self, query: str, bindings: Mapping[str, Node]) -> Any:
+        return self.store._solutions(*self.store._prepare(query, bindings))
+
+    def pairs(self, p: URIRef) -> set[tuple[Any, Any]]:
+        quads = self.store._store.quads_for_pattern(None, self.term(p), None)
+        return {(q.subject, q.object) for q in quads}
+
+    def instances(self, c: URIRef) -> set[Any]:
+        quads = self.store._store.quads_for_pattern(None, self.term(RDF.type), self.term(c))
+        return {q.subject for q in quads}
+
+    def add(self, triples: list[tuple[Any, Any, Any]], into: URIRef) -> None:
+        quad, g = _ox().Quad, self.term(into)
+        self.store._store.extend(quad(s, p, o, g) for s, p, o in triples)

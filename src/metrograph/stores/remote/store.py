@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import BinaryIO
 
 import pyoxigraph
 from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID as DEFAULT_GRAPH
 from rdflib.plugins.sparql.results.jsonresults import JSONResult, parseJsonTerm
 from rdflib.query import Result
 from rdflib.term import Node, Variable
@@ -25,7 +25,7 @@ from rdflib.term import Node, Variable
 from metrograph.errors import QueryError, RemoteError, TruncatedResultError
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.canonical import from_ox
-from metrograph.rdfio.formats import Format, default_graph_id
+from metrograph.rdfio.formats import Format
 from metrograph.sparql.binding import (
     Substitution,
     analyse,
@@ -35,6 +35,7 @@ from metrograph.sparql.binding import (
     tokenize,
 )
 from metrograph.stores.base import (
+    RdflibTermStore,
     SelectResult,
     SelectStream,
     Store,
@@ -42,7 +43,6 @@ from metrograph.stores.base import (
     canonical_literals,
     load_through_rdflib,
     star_columns,
-    write_sorted_ntriples,
 )
 from metrograph.stores.remote.http import DEFAULT_MAX_BYTES, Answer, HttpClient, display
 from metrograph.stores.remote.quirks import _COUNT, check_truncation, is_system_graph, server_count
@@ -58,7 +58,7 @@ _RDF = {"application/n-triples": "nt", "text/plain": "nt", "text/turtle": "turtl
 _OX_RDF = {"nt": pyoxigraph.RdfFormat.N_TRIPLES, "turtle": pyoxigraph.RdfFormat.TURTLE}
 
 
-class RemoteStore:
+class RemoteStore(RdflibTermStore):
     """A SPARQL 1.1 endpoint as a :class:`~metrograph.stores.base.Store`.
 
     ``query_url`` answers queries; ``update_url`` takes SPARQL Update and ``gsp_url`` is the
@@ -286,11 +286,6 @@ class RemoteStore:
     def graph_names(self) -> list[URIRef]:
         return sorted(self._graph_counts())
 
-    def write_ntriples(self, out: BinaryIO) -> None:
-        """Every distinct triple of the server's graphs, one sorted line each (read through
-        :meth:`dataset`)."""
-        write_sorted_ntriples(self, out)
-
     def copy(self) -> Store:
         """The server's graphs copied into an in-memory Oxigraph store (a server is not
         written by reasoning)."""
@@ -357,7 +352,7 @@ class RemoteStore:
         the memory store does), one graph at a time."""
         parts: dict[URIRef, Graph] = {}
         for s, p, o, g in dataset.quads((None, None, None, None)):
-            name = g if isinstance(g, URIRef) else default_graph_id(dataset)
+            name = g if isinstance(g, URIRef) else DEFAULT_GRAPH
             parts.setdefault(URIRef(name), Graph()).add((s, p, o))
         for name in sorted(parts):
             self.add(parts[name], name)
