@@ -24,12 +24,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Dataset, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from metrograph.errors import InputError, MetrographError, PushError
 from metrograph.graph import GRAPH_BASE, KnowledgeGraph
 from metrograph.progress import SILENT, Reporter
 from metrograph.rdfio.canonical import canonical_quads
-from metrograph.rdfio.formats import default_graph_id, format_for, parse_into
+from metrograph.rdfio.formats import format_for, parse_into
 from metrograph.rdfio.inputs import check_input_path, read_input
 from metrograph.stores.remote import GraphWriter, HttpClient, Upload, WriteResult
 from metrograph.stores.remote.http import DEFAULT_MAX_BYTES
@@ -95,7 +96,7 @@ def read_release(source: str | Path) -> Dataset:
     fmt = format_for(path)
     dataset = Dataset()
     parse_into(dataset, read_input(path), source=str(path), fmt=fmt,
-               graph=default_graph_id(dataset))
+               graph=DATASET_DEFAULT_GRAPH_ID)
     return dataset
 
 

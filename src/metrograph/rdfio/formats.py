@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Dataset, Graph, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.term import Node
 
 from metrograph.errors import InputError
@@ -15,7 +14,7 @@ from metrograph.rdfio.guards import check_safe
 from metrograph.rdfio.inputs import read_input
 from metrograph.rdfio.syntax import TERM_TOO_LONG, check_xml, reading
 
-__all__ = ["FORMATS", "MAX_TERM_BYTES", "TERM_TOO_LONG", "Format", "default_graph_id",
+__all__ = ["FORMATS", "MAX_TERM_BYTES", "TERM_TOO_LONG", "Format",
            "format_for", "parse_into", "read_graph"]
 
 #: the longest literal or IRI metrograph reads, in UTF-8 bytes: Oxigraph's parsers stop at a
@@ -26,11 +25,6 @@ MAX_TERM_BYTES = 16 << 20
 def _too_long(term: object) -> bool:
     return (isinstance(term, str) and len(term) > MAX_TERM_BYTES // 4
             and len(term.encode("utf-8")) > MAX_TERM_BYTES)
-
-
-def default_graph_id(dataset: Dataset) -> URIRef:
-    """The identifier of ``dataset``'s default graph."""
-    return URIRef(DATASET_DEFAULT_GRAPH_ID)
 
 
 @dataclass(frozen=True)
