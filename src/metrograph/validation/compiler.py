@@ -1,34 +1,28 @@
 """SHACL validation that scales: the shapes compiled to SPARQL SELECT queries run by the store.
 
-pySHACL walks the data focus node by focus node in Python, and runs each SPARQL constraint once
+pySHACL walks the data focus node by focus node in Python, running each SPARQL constraint once
 per focus node: many minutes at a million triples. Here every shape becomes a few whole-graph
-SELECT queries that Oxigraph (or any :class:`Store`) answers in one pass each, with pySHACL's
-results, result for result (``tests/test_shapes.py`` on every example of ``tests/shapes/``,
-``tests/test_scale.py`` on generated data with injected defects):
+SELECT queries that the :class:`Store` answers in one pass each, with pySHACL's results, result
+for result (``tests/test_shapes.py`` on ``tests/shapes/``, ``tests/test_scale.py`` on generated
+data with injected defects):
 
-- targets (``sh:targetClass`` with its subclasses, ``sh:targetNode``, ``sh:targetSubjectsOf``,
-  ``sh:targetObjectsOf``, ``sh:SPARQLTarget``s taken as written) become a
-  ``SELECT DISTINCT ?this`` sub-query;
-- a node shape's ``sh:nodeKind``, and ``sh:minCount``, ``sh:maxCount``, ``sh:uniqueLang``
-  become one exact query each;
-- value-node constraints (``sh:datatype``, ``sh:pattern``, ``sh:class``, ``sh:in``,
-  ``sh:languageIn``, ``sh:nodeKind``, the bounds and lengths, ``sh:or`` of classes) become one
-  query returning every value node that *might* fail (SPARQL regexes and comparisons are not
-  Python's); each is then decided in Python by pySHACL's own rules, so that the verdict is
-  pySHACL's and the Python work is proportional to the failures, not to the data;
-- ``sh:sparql`` constraints: the ``SELECT`` as written, with the shape's ``sh:prefixes``, the
-  target sub-query joined first in its ``WHERE`` (``$this`` is ``?this``: pySHACL's
-  pre-binding), rows de-duplicated like pySHACL's.
+- targets (``sh:targetClass`` with subclasses, ``sh:targetNode``, ``sh:targetSubjectsOf``,
+  ``sh:targetObjectsOf``, ``sh:SPARQLTarget``) become a ``SELECT DISTINCT ?this`` sub-query;
+- ``sh:nodeKind`` of a node shape, ``sh:minCount``, ``sh:maxCount``, ``sh:uniqueLang`` become
+  one exact query each;
+- value-node constraints (datatype, pattern, class, in, languageIn, nodeKind, bounds, lengths,
+  ``sh:or`` of classes) become one query returning every value that *might* fail (SPARQL
+  regexes and comparisons are not Python's), each then decided by pySHACL's own rules in
+  Python: the verdict is pySHACL's, the Python work proportional to the failures;
+- ``sh:sparql`` constraints: the ``SELECT`` as written, with its ``sh:prefixes``, the target
+  joined first in its ``WHERE`` (``$this`` is ``?this``), rows de-duplicated like pySHACL's.
 
 Any other shape (``sh:node``, ``sh:qualifiedValueShape``, complex paths...) is validated by
-pySHACL, that shape only, on an rdflib copy of the data; :attr:`CompiledShapes.fallback` names it
-and a warning gives the reason. The shipped shapes all compile (``tests/test_scale.py``).
-
-Only the constraints the shapes file states are run: where one was slow in Oxigraph, its
-efficient form is written in ``shapes/`` itself, so that every SHACL engine runs the same SPARQL.
-The one rewrite made here is the equivalence-preserving one of ``FILTER (NOT) EXISTS`` into joins
-(below): measured at 100k triples, mgsh:DeliverableStatusRecordedShape takes 44 s in Oxigraph as
-written, 0.1 s rewritten.
+pySHACL, that shape only (:attr:`CompiledShapes.fallback`, with a warning). The shipped shapes
+all compile. Only the constraints the shapes file states are run (efficient forms are written
+in ``shapes/`` itself, so every SHACL engine runs the same SPARQL); the one rewrite is the
+equivalent one of ``FILTER (NOT) EXISTS`` into joins (below): at 100k triples,
+mgsh:DeliverableStatusRecordedShape takes 44 s in Oxigraph as written, 0.1 s rewritten.
 """
 
 from __future__ import annotations
@@ -39,6 +33,7 @@ import functools
 import hashlib
 import itertools
 import logging
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -112,6 +107,10 @@ _NODE_KIND_SPARQL = {
     SH.BlankNodeOrLiteral: "(isBlank(?v) || isLiteral(?v))",
     SH.IRIOrLiteral: "(isIRI(?v) || isLiteral(?v))",
 }
+#: the bounds and the lengths: their SPARQL comparison and the Python one
+_RANGES = {SH.minInclusive: (">=", operator.ge), SH.maxInclusive: ("<=", operator.le),
+           SH.minExclusive: (">", operator.gt), SH.maxExclusive: ("<", operator.lt)}
+_LENGTHS = {SH.minLength: (">=", operator.ge), SH.maxLength: ("<=", operator.le)}
 
 
 def _component(param: Node) -> URIRef:
@@ -146,29 +145,15 @@ def _datatype_ok(v: Node, rule: Node) -> bool:
     return bool(rule == RDF.langString and v.language and isinstance(v.value, str | bytes))
 
 
-def _compare(v: Literal, bound: Literal) -> int:
-    """pySHACL's literal comparison (rdfutil.compare_literal)."""
-    if v.eq(bound):
-        return 0
-    if v > bound:
-        return 1
-    if v < bound:
-        return -1
-    raise TypeError("incomparable")
-
-
-def _range_ok(v: Node, bound: Literal, op: Node) -> bool:
-    """pySHACL's sh:minInclusive / maxInclusive / minExclusive / maxExclusive test."""
-    if not isinstance(v, Literal):
-        return False
-    if isinstance(v.value, str) != isinstance(bound.value, str):
+def _range_ok(v: Node, bound: Literal, test: Callable[[int, int], bool]) -> bool:
+    """pySHACL's sh:minInclusive... test (its rdfutil.compare_literal): ``test(cmp, 0)``."""
+    if not isinstance(v, Literal) or isinstance(v.value, str) != isinstance(bound.value, str):
         return False
     try:
-        cmp = _compare(v, bound)
+        cmp = 0 if v.eq(bound) else 1 if v > bound else -1 if v < bound else None
     except (TypeError, NotImplementedError):
         return False
-    return {SH.minInclusive: cmp >= 0, SH.maxInclusive: cmp <= 0,
-            SH.minExclusive: cmp > 0, SH.maxExclusive: cmp < 0}[op]  # type: ignore[index]
+    return cmp is not None and test(cmp, 0)
 
 
 def _lang_in_ok(v: Node, langs: set[str]) -> bool:
@@ -182,11 +167,8 @@ def _pattern_ok(v: Node, regex: re.Pattern[str]) -> bool:
     return not isinstance(v, BNode) and bool(regex.search(str(v)))
 
 
-def _length_ok(v: Node, limit: int, op: Node) -> bool:
-    if isinstance(v, BNode):
-        return False
-    n = len(str(v))
-    return n >= limit if op == SH.minLength else n <= limit
+def _length_ok(v: Node, limit: int, test: Callable[[int, int], bool]) -> bool:
+    return not isinstance(v, BNode) and test(len(str(v)), limit)
 
 
 # ---------------------------------------------------------------------- compiled units
@@ -354,8 +336,9 @@ class _Compiler:
         sev, msg = self.severity(prop), self.message(prop)
         units: list[_Unit] = []
 
-        def focus_unit(where: str, component: Node, having: str = "") -> None:
-            units.append(_Unit(f"SELECT ?this WHERE {{ {target} {where} }} {having}",
+        def focus_unit(where: str, component: Node, having: str = "",
+                       select: str = "?this") -> None:
+            units.append(_Unit(f"SELECT {select} WHERE {{ {target} {where} }} {having}",
                                prop, sev, msg, component, path, "focus"))
 
         min_count = self.one(prop, SH.minCount)
@@ -374,11 +357,9 @@ class _Compiler:
             focus_unit(f"?this {sparql_path} ?_v .", SH.MaxCountConstraintComponent,
                        f"GROUP BY ?this HAVING (COUNT(DISTINCT ?_v) > {n})")
         if self.one(prop, SH.uniqueLang) == Literal(True):
-            units.append(_Unit(
-                f"SELECT ?this ?lang WHERE {{ {target} ?this {sparql_path} ?_v . "
-                f"FILTER(isLiteral(?_v) && lang(?_v) != \"\") BIND(LCASE(lang(?_v)) AS ?lang) }} "
-                f"GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?_v) > 1)",
-                prop, sev, msg, SH.UniqueLangConstraintComponent, path, "focus"))
+            focus_unit(f"?this {sparql_path} ?_v . FILTER(isLiteral(?_v) && lang(?_v) != \"\") "
+                       "BIND(LCASE(lang(?_v)) AS ?lang)", SH.UniqueLangConstraintComponent,
+                       "GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?_v) > 1)", "?this ?lang")
 
         for param, (suspect, check) in self.value_tests(prop).items():
             units.append(_Unit(
@@ -435,23 +416,20 @@ class _Compiler:
         kind = self.node_kind(shape)
         if kind is not None:
             tests[SH.nodeKind] = (f"!{kind}", lambda v: False)
-        for op, sparql_op in ((SH.minInclusive, ">="), (SH.maxInclusive, "<="),
-                              (SH.minExclusive, ">"), (SH.maxExclusive, "<")):
+        for op, (sparql_op, test) in _RANGES.items():
             bound = self.one(shape, op)
             if bound is None:
                 continue
             if not isinstance(bound, Literal):
                 raise UnsupportedShapeError(f"{op.n3()} is not a literal")
             tests[op] = (f"!COALESCE(isLiteral(?v) && ?v {sparql_op} {bound.n3()}, false)",
-                         functools.partial(_range_ok, bound=bound, op=op))
-        for op in (SH.minLength, SH.maxLength):
+                         functools.partial(_range_ok, bound=bound, test=test))
+        for op, (sparql_op, test) in _LENGTHS.items():
             limit = self.one(shape, op)
-            if limit is None:
-                continue
-            n = _whole(limit, shape, op)
-            cmp = ">=" if op == SH.minLength else "<="
-            tests[op] = (f"isBlank(?v) || !(STRLEN(STR(?v)) {cmp} {n})",
-                         functools.partial(_length_ok, limit=n, op=op))
+            if limit is not None:
+                n = _whole(limit, shape, op)
+                tests[op] = (f"isBlank(?v) || !(STRLEN(STR(?v)) {sparql_op} {n})",
+                             functools.partial(_length_ok, limit=n, test=test))
         alternatives = self.one(shape, SH["or"])
         if alternatives is not None:
             conds: list[str] = []
@@ -741,11 +719,10 @@ def _fallback(store: Store, compiled: CompiledShapes) -> list[ValidationResult]:
 
     keep = Graph()
     sg = compiled.shapes
-    todo = list(compiled.fallback)
-    seen: set[Node] = set()
     # the fallback shapes, what they reference (property shapes, lists, blank nodes), and the
     # prefix declarations
-    todo += list(sg.subjects(SH.declare, None))
+    todo = [*compiled.fallback, *sg.subjects(SH.declare, None)]
+    seen: set[Node] = set()
     while todo:
         node = todo.pop()
         if node in seen:

@@ -2,33 +2,29 @@
 nodes that added triples can affect (:mod:`metrograph.validation.incremental`).
 
 A constraint's query (the target sub-query, then the constraint) is read into *atoms*: triple
-patterns whose predicate is one IRI step (``p``, ``p+``, ``p*``, ``p?``; inverse steps are
-turned around, sequence paths split with fresh variables) or a variable, each in a *group*
-(``{ }``, ``OPTIONAL``, ``EXISTS`` / ``NOT EXISTS``, ``MINUS``, a ``UNION`` branch, a
-sub-``SELECT``, whose variables that it does not project are renamed apart), with the group's
-``FILTER`` and ``BIND`` expressions kept as text.
+patterns whose predicate is one IRI step (``p``, ``p+``, ``p*``, ``p?``; inverse steps turned
+around, sequence paths split with fresh variables) or a variable, each in a *group* (``{ }``,
+``OPTIONAL``, ``(NOT) EXISTS``, ``MINUS``, a ``UNION`` branch, a sub-``SELECT``, whose
+unprojected variables are renamed apart), with the group's ``FILTER`` and ``BIND`` as text.
 
-Why added triples can only change the results of focus nodes that the added triples reach: data
-is only added, so a result that appears or disappears does so because some evaluation of the
-query now has a solution (of the whole query, or of an ``OPTIONAL``/``EXISTS``/``MINUS`` group,
-or of an aggregate's group) that uses an added triple ``t`` at some atom ``a``. Every atom that
-holds in such a solution holds in the new data: ``a``'s own group, and the mandatory part
-(atoms, plain groups, plain sub-queries) of it and of every group around it, up to the query's
-``$this``. :meth:`Dependencies.chain` picks the shortest chain of those atoms (and ``BIND``s)
-from ``a``'s variables to ``$this``: evaluated in the store with ``a``'s variables bound to the
-added triples that match it (and the group's filters on ``a``'s variables alone), it gives every
-focus node whose results may change, and maybe a few more (sound, not always tight).
+Why added triples only change the results of focus nodes they reach: data is only added, so a
+result appears or disappears because some evaluation of the query (or of an ``OPTIONAL``/
+``EXISTS``/``MINUS`` group, or of an aggregate's group) now has a solution using an added
+triple ``t`` at some atom ``a``. Every atom holding in that solution holds in the new data:
+``a``'s group, and the mandatory part (atoms, plain groups, plain sub-queries) of it and of
+every group around it, up to ``$this``. :meth:`Dependencies.chain` picks the shortest chain of
+those atoms (and ``BIND``s) from ``a``'s variables to ``$this``: evaluated with ``a``'s
+variables bound to the added triples matching it (and the group's filters on them alone), it
+gives every focus node whose results may change, maybe a few more (sound, not always tight).
 
-What is not analysed (:class:`~metrograph.errors.UnsupportedShapeError`): property paths with
-alternatives or negated sets, ``GRAPH``, ``SERVICE``, blank-node property lists and collections
-in patterns, ``LIMIT``/``OFFSET`` (a row pushed out by an added one may belong to any focus
-node), an ``EXISTS`` group or an aggregate that reaches ``$this`` through nothing it holds. A
-constraint left unanalysed is run on every focus node (its shape re-validated fully); the
-caller says so.
+Not analysed (:class:`~metrograph.errors.UnsupportedShapeError`; the constraint is then run on
+every focus node): paths with alternatives or negated sets, ``GRAPH``, ``SERVICE``, blank-node
+property lists and collections, ``LIMIT``/``OFFSET``, an ``EXISTS`` group or an aggregate that
+reaches ``$this`` through nothing it holds.
 
-The tokenizer and grammar are ours: rdflib parses SPARQL into an algebra that cannot be written
-back as text faithfully (its ``translateAlgebra`` rewrites expressions), and the chain queries
-carry the constraint's own ``FILTER`` and ``BIND`` expressions, as written, to the store.
+The tokenizer and grammar are ours: rdflib's SPARQL algebra cannot be written back as text
+faithfully (``translateAlgebra`` rewrites expressions), and the chain queries carry the
+constraint's own ``FILTER`` and ``BIND`` expressions, as written, to the store.
 """
 
 from __future__ import annotations
@@ -517,6 +513,8 @@ class _Parser:
         self.binds.append(Bind(bind[2], bind[1], used, group))
 
     def term(self) -> Term:
+        if self.is_punct("[") or self.is_punct("("):
+            raise UnsupportedShapeError("blank node property lists and collections")
         tok = self.take()
         if tok.kind == "var":
             return ("var", tok.text[1:])
@@ -569,8 +567,6 @@ class _Parser:
             self.take()
 
     def triples(self, group: int) -> None:
-        if self.is_punct("[") or self.is_punct("("):
-            raise UnsupportedShapeError("blank node property lists and collections")
         subject = self.term()
         while True:
             if self.is_kind("var"):
@@ -578,8 +574,6 @@ class _Parser:
             else:
                 verb = self.path()
             while True:
-                if self.is_punct("[") or self.is_punct("("):
-                    raise UnsupportedShapeError("blank node property lists and collections")
                 obj = self.term()
                 self.add(subject, verb, obj, group)
                 if not self.is_punct(","):

@@ -2,35 +2,31 @@
 nodes they can affect, and merge with the previous report.
 
 :func:`validate_added` takes the store (the additions already in it), the previous full report
-(kept beside the store with :func:`~metrograph.validation.report.save_report`) and what was
-added (named graphs, or an rdflib graph of triples). For each compiled constraint
-(:mod:`metrograph.validation.compiler`):
+(:func:`~metrograph.validation.report.save_report`) and what was added (named graphs, or an
+rdflib graph). For each compiled constraint (:mod:`metrograph.validation.compiler`):
 
-1. its query, target included, is analysed into triple patterns, property paths included
+1. its query, target included, is analysed into triple patterns
    (:mod:`metrograph.validation.dependencies`);
-2. each pattern an added triple matches (its predicate, the group's filters on its variables,
-   evaluated by Oxigraph on the added triples alone) gives *seeds*; the shortest chain of
-   patterns that must hold with it, from it to ``$this``, evaluated in the store with the seeds
-   as a ``VALUES`` block, gives the focus nodes whose results may change (a new assessment ->
-   its deliverable -> the deliverable's plan -> the plan's reported progress);
+2. each pattern an added triple matches (its predicate and the group's filters on its
+   variables, evaluated by Oxigraph on the added triples alone) gives *seeds*; the shortest
+   chain of patterns that must hold with it, from it to ``$this``, evaluated in the store with
+   the seeds as a ``VALUES`` block, gives the focus nodes whose results may change (a new
+   assessment -> its deliverable -> the deliverable's plan -> the plan's reported progress);
 3. every constraint of a shape with affected focus nodes is run again on those only (a
-   ``VALUES ?this`` block in the query and its target; see :func:`_restricted` for the
-   exception), and the report is the previous results minus those of the affected (shape,
-   focus node) pairs, plus the new ones.
+   ``VALUES ?this`` block; see :func:`_restricted` for the exception), and the report is the
+   previous results minus those of the affected (shape, focus node) pairs, plus the new ones.
 
-Measured on a 1M-triple on-disk Oxigraph store (2 busy cores), after adding a member's
-1,000-triple statuses file: 26 s instead of 150-190 s for a full run, results equal; 24.5 s of
-it are mgsh:RecordedEqualsReportedShape and mgsh:RecordedNotAboveReportedShape run whole, the
-15 other constraint runs and the dependency queries take 1.3 s together
+Measured on a 1M-triple on-disk Oxigraph store (2 busy cores), after adding a 1,000-triple
+statuses file: 26 s instead of 150-190 s for a full run, results equal; 24.5 s of it are
+mgsh:RecordedEqualsReportedShape and mgsh:RecordedNotAboveReportedShape run whole
 (``benchmarks/validate_on_disk.py``).
 
 A shape whose dependencies cannot be bounded (a constraint the analysis does not read, a pattern
-with no chain to ``$this``, a blank node among the added terms or the affected focus nodes,
-shapes validated by pySHACL) is validated again fully: :attr:`IncrementalStats.full_shapes`
-names each with the reason, logged at INFO. Shapes changed since the previous report (another
-digest) make the whole run a full one. The results equal a full run's, result for result
-(``tests/test_validation_incremental.py``). Only additions are handled: after removing or
-replacing data, validate fully.
+with no chain to ``$this``, a blank node among the added or affected terms, shapes validated by
+pySHACL) is validated fully: :attr:`IncrementalStats.full_shapes` names each with the reason,
+logged at INFO. Other shapes than the previous report's (another digest) make the whole run a
+full one. The results equal a full run's (``tests/test_validation_incremental.py``). Only
+additions are handled: after removing or replacing data, validate fully.
 """
 
 from __future__ import annotations
@@ -124,19 +120,9 @@ class _Finder:
         self.delta.add(delta, URIRef("urn:metrograph:added"))
         self.predicates = {p.n3() for p in delta.predicates(None, None)}
         self.nodes = {t for s, _p, o in delta for t in (s, o)}
-        self.seed_cache: dict[str, list[tuple[Node | None, ...]]] = {}
-        self.chain_cache: dict[str, set[Node]] = {}
-
-    def seeds(self, query: str) -> list[tuple[Node | None, ...]]:
-        if query not in self.seed_cache:
-            self.seed_cache[query] = self.delta.select(query).rows
-        return self.seed_cache[query]
-
-    def focus(self, query: str) -> set[Node]:
-        if query not in self.chain_cache:
-            self.chain_cache[query] = {row[0] for row in self.store.select(query).rows
-                                       if row[0] is not None}
-        return self.chain_cache[query]
+        self.seeds = functools.cache(lambda query: self.delta.select(query).rows)
+        self.focus = functools.cache(lambda query: {
+            row[0] for row in store.select(query).rows if row[0] is not None})
 
     def affected(self, deps: Dependencies) -> set[Node]:
         found: set[Node] = set()
@@ -225,9 +211,7 @@ def affected_focus_nodes(store: Store, compiled: CompiledShapes, delta: Graph
     reason."""
     finder = _Finder(store, delta)
     focus: dict[Node, set[Node]] = {}
-    full: dict[Node, str] = {}
-    for shape in compiled.fallback:
-        full[shape] = "validated by pySHACL"
+    full: dict[Node, str] = dict.fromkeys(compiled.fallback, "validated by pySHACL")
     for unit in compiled.units:
         if unit.shape in full:
             continue

@@ -192,10 +192,6 @@ def _check_lists(graph: Graph, refuse: Callable[[Node, str], Exception]) -> None
         walked |= path
 
 
-def _one(report: Graph, node: Node, prop: URIRef) -> Node | None:
-    return next(iter(report.objects(node, prop)), None)
-
-
 def run_pyshacl(dataset: Dataset, shapes: Graph) -> Graph:
     """pySHACL's report graph for the union of ``dataset``'s graphs (a copy is validated: the
     caller's data is not touched); ``sh:conforms`` as the specification defines it."""
@@ -238,15 +234,15 @@ def results_of(report: Graph) -> list[ValidationResult]:
     """The results of a SHACL report graph, as :class:`ValidationResult`, sorted."""
     results = []
     for node in report.subjects(SH.resultSeverity, None):
-        severity = _one(report, node, SH.resultSeverity)
+        severity = report.value(node, SH.resultSeverity)
         results.append(ValidationResult(
-            focus=_one(report, node, SH.focusNode),  # type: ignore[arg-type]
+            focus=report.value(node, SH.focusNode),  # type: ignore[arg-type]
             severity=str(severity).rsplit("#", 1)[-1],
             message=first_message(report.objects(node, SH.resultMessage), "(no message)"),
-            source_shape=_one(report, node, SH.sourceShape),
-            path=_one(report, node, SH.resultPath),
-            value=_one(report, node, SH.value),
-            constraint=_one(report, node, SH.sourceConstraintComponent)))
+            source_shape=report.value(node, SH.sourceShape),
+            path=report.value(node, SH.resultPath),
+            value=report.value(node, SH.value),
+            constraint=report.value(node, SH.sourceConstraintComponent)))
     results.sort(key=result_order)
     return results
 
