@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -187,6 +188,26 @@ def test_rules_on_the_memory_store_match_oxigraph() -> None:
         graphs.append(graph)
     assert added[0] == added[1] > 0
     assert isomorphic(graphs[0], graphs[1])
+
+
+
+def test_rules_on_a_users_own_store() -> None:
+    # a store of the user's own that follows the Store protocol, nothing more (no native
+    # triple access): the rules reach it through SELECT and add, as on the memory store
+    class Own:
+        def __init__(self) -> None:
+            self.inner = metrograph.MemoryStore()
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "triple_access":
+                raise AttributeError(name)
+            return getattr(self.inner, name)
+
+        def __len__(self) -> int:
+            return len(self.inner)
+
+    expected = materialise(metrograph.load(store="memory").store)
+    assert materialise(metrograph.load(store=Own()).store) == expected > 0
 
 
 # ---------------------------------------------------------------------- queries on both stores

@@ -812,3 +812,32 @@ def test_a_file_given_twice_in_one_add_is_said(tmp_path: Path) -> None:
     assert outcome.repeated == [(str(link), str(STATUSES)), (str(copy), str(STATUSES))]
     again = store.add([copy, STATUSES])
     assert again.unchanged == [str(copy)] and again.repeated == [(str(STATUSES), str(copy))]
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, RuntimeError])
+def test_an_open_interrupted_midway_leaves_no_lock_on_the_generation(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: type[BaseException]) -> None:
+    # Ctrl-C or an engine failure while a generation is opened: its shared lock is released,
+    # so a writer can still remove the generation (a leaked lock would pin it for good)
+    import fcntl
+
+    from metrograph.stores.directory import StoreDirectory
+    from metrograph.stores.oxigraph import OxigraphStore
+
+    data = tmp_path / "a.nt"
+    data.write_text("<http://example.org/a> <http://example.org/p> <http://example.org/b> .\n")
+    directory = StoreDirectory(tmp_path / "store")
+    directory.add([str(data)], bundled_data=False)
+    lock = tmp_path / "store" / f"{directory.manifest().generation}.lock"
+
+    def fail(*_args: object, **_kwargs: object) -> OxigraphStore:
+        raise failure()
+
+    monkeypatch.setattr(OxigraphStore, "open_read_only", fail)
+    with pytest.raises(failure):
+        directory.open()
+    fd = os.open(lock, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises BlockingIOError if leaked
+    finally:
+        os.close(fd)

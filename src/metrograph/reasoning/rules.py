@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
+from metrograph.stores.base import triple_access
+
 if TYPE_CHECKING:
     from metrograph.stores.base import Store
 
@@ -171,7 +173,7 @@ def materialise(store: Store, schema: Schema | None = None, into: URIRef = INFER
     is stated in metrograph's own vocabulary; ``"full"`` adds the alignments to the
     vocabularies it builds on (about twice as many triples)."""
     schema = restrict(schema or read_schema(store), profile)
-    access = store.triple_access()
+    access = triple_access(store)
     sub_property, sub_class = schema.sub_property, schema.sub_class
     derived = ({q for _p, q in sub_property} | set(schema.transitive)
                | {p for pair in schema.inverse for p in pair})

@@ -24,7 +24,7 @@ from metrograph.rdfio.formats import Format, parse_into
 __all__ = ["RdflibTermStore", "SelectResult", "SelectStream", "Store", "TripleAccess",
            "bind_text", "bounded_rows", "canonical_bindings", "canonical_literals",
            "checked_stream", "load_through_rdflib", "rdflib_bindings", "star_columns",
-           "star_extra"]
+           "star_extra", "triple_access"]
 
 
 @dataclass(frozen=True)
@@ -123,9 +123,6 @@ class Store(Protocol):
     def __len__(self) -> int:
         """The number of distinct triples."""
 
-    def triple_access(self) -> TripleAccess:
-        """How :mod:`metrograph.reasoning.rules` reads and adds this store's triples."""
-
 
 class TripleAccess:
     """A store's triples read by predicate and instances by class, and triples added in one
@@ -172,12 +169,16 @@ class TripleAccess:
             self.store.add(graph, into)
 
 
+def triple_access(store: Store) -> TripleAccess:
+    """How :mod:`metrograph.reasoning.rules` reads and adds ``store``'s triples: the store's own
+    ``triple_access()`` where it has one (Oxigraph's, on its native terms), else through SELECT
+    and :meth:`Store.add` (any store following the protocol)."""
+    own = getattr(store, "triple_access", None)
+    return own() if callable(own) else TripleAccess(store)
+
+
 class RdflibTermStore:
     """What the stores that hand rdflib terms over share (the memory and remote stores)."""
-
-    def triple_access(self: Store) -> TripleAccess:
-        """Reads through SELECT, adds through :meth:`Store.add`."""
-        return TripleAccess(self)
 
     def write_ntriples(self: Store, out: BinaryIO) -> None:
         """Every distinct triple as N-Triples: copied into a scratch Oxigraph store, then

@@ -373,17 +373,20 @@ class StoreDirectory:
                                      "(its current generation has no lock file)") from None
                 missing = manifest.generation
                 continue  # a writer removed that generation after we read the manifest
-            fcntl.flock(fd, fcntl.LOCK_SH)
-            if not _same_file(lock_path, fd):  # removed while we waited: read the manifest again
-                os.close(fd)
-                continue
-            try:
+            try:  # until the store holds it, any failure (Ctrl-C too) closes fd: no lock leaks
+                fcntl.flock(fd, fcntl.LOCK_SH)
+                if not _same_file(lock_path, fd):  # removed while we waited: read it again
+                    os.close(fd)
+                    continue
                 store = OxigraphStore.open_read_only(self.path / manifest.generation, why)
+                weakref.finalize(store, os.close, fd)  # the lock lives as long as the store
             except OSError as exc:
                 os.close(fd)
                 raise StoreError(f"{self.path}/{manifest.generation}: damaged store "
                                  f"({' '.join(str(exc).split())})") from None
-            weakref.finalize(store, os.close, fd)  # the shared lock lives as long as the store
+            except BaseException:
+                os.close(fd)
+                raise
             sweep_copies(self.path)
             return store
         raise StoreError(f"{self.path}: the current generation kept changing while it was "

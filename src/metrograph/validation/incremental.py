@@ -120,7 +120,8 @@ class _Finder:
         self.delta.add(delta, URIRef("urn:metrograph:added"))
         self.predicates = {p.n3() for p in delta.predicates(None, None)}
         self.nodes = {t for s, _p, o in delta for t in (s, o)}
-        self.seeds = functools.cache(lambda query: self.delta.select(query).rows)
+        added = self.delta  # not self: a cache holding self would keep it in a cycle
+        self.seeds = functools.cache(lambda query: added.select(query).rows)
         self.focus = functools.cache(lambda query: {
             row[0] for row in store.select(query).rows if row[0] is not None})
 
