@@ -419,6 +419,22 @@ def test_ask_and_construct(request: pytest.FixtureRequest) -> None:
             store.select("ASK {}")
 
 
+
+def test_select_star_columns_are_in_name_order_as_embedded(request: pytest.FixtureRequest,
+                                                            embedded_multi: KnowledgeGraph
+                                                            ) -> None:
+    # servers list a SELECT *'s variables in their own order (Virtuoso by appearance): the
+    # columns come in name order, as on the embedded stores
+    query = (f"SELECT * WHERE {{ ?zeta <{SKOS}notation> ?code . "
+             f"OPTIONAL {{ ?zeta <{MG}parent> ?alpha }} }}")
+    want = embedded_multi.store.select(query)
+    assert want.variables == ["alpha", "code", "zeta"] and len(want.rows) > 100
+    for target in ("oxigraph-plain/multi", "virtuoso/multi"):
+        got = remote_stores(request, target).select(query)
+        assert got.variables == want.variables, target
+        assert sorted(map(str, got.rows)) == sorted(map(str, want.rows)), target
+
+
 # ------------------------------------------------------------ injection through every type
 
 HOSTILE_STRINGS = [

@@ -23,8 +23,8 @@ from metrograph.rdfio.formats import Format, parse_into
 
 __all__ = ["RdflibTermStore", "SelectResult", "SelectStream", "Store", "TripleAccess",
            "bind_text", "bounded_rows", "canonical_bindings", "canonical_literals",
-           "checked_stream", "load_through_rdflib", "rdflib_bindings", "star_columns",
-           "star_extra", "triple_access"]
+           "checked_stream", "load_through_rdflib", "rdflib_bindings", "select_star",
+           "star_columns", "star_extra", "star_order", "triple_access"]
 
 
 @dataclass(frozen=True)
@@ -245,6 +245,24 @@ def star_extra(variables: list[str], bindings: Mapping[str, Node] | None,
             if str(Variable(k)) not in variables]
 
 
+def select_star(query: str) -> bool:
+    """Whether ``query``'s top-level projection is ``SELECT *``."""
+    from metrograph.sparql.binding import analyse, tokenize
+
+    try:
+        return analyse(tokenize(query), {}).star
+    except QueryError:
+        return False
+
+
+def star_order(variables: list[str], star: bool) -> list[int] | None:
+    """For a ``SELECT *`` answer (``star``), the column order that sorts its variables by name,
+    as Oxigraph gives them (rdflib's order changes from process to process; servers' vary);
+    None when there is nothing to reorder."""
+    order = sorted(range(len(variables)), key=variables.__getitem__)
+    return order if star and order != list(range(len(variables))) else None
+
+
 class _Abandoned(BaseException):
     """Raised inside a :func:`checked_stream` worker that its reader has left."""
 
@@ -362,6 +380,10 @@ def star_columns(result: SelectResult, bindings: Mapping[str, Node] | None,
                  star: bool) -> SelectResult:
     """Add to a ``SELECT *`` answer (``star``) the bound variables its text no longer
     mentions; any other answer is returned as it is."""
+    order = star_order(result.variables, star)
+    if order is not None:
+        result = SelectResult([result.variables[i] for i in order],
+                              [tuple(row[i] for i in order) for row in result.rows])
     extra = star_extra(result.variables, bindings, star)
     if not extra:
         return result

@@ -22,7 +22,9 @@ from metrograph.stores.base import (
     checked_stream,
     load_through_rdflib,
     rdflib_bindings,
+    select_star,
     star_extra,
+    star_order,
 )
 
 __all__ = ["MemoryStore"]
@@ -104,12 +106,16 @@ class MemoryStore(RdflibTermStore):
         if result.type != "SELECT":
             raise QueryError(f"expected a SELECT query, got {result.type}")
         variables = [str(v) for v in (result.vars or [])]
+        order = star_order(variables, star or select_star(query))
+        if order is not None:
+            variables = [variables[i] for i in order]
         extra = star_extra(variables, bindings, star)
 
         def rows() -> Iterator[tuple[Node | None, ...]]:
             try:
                 for row in result:
-                    yield tuple(row)  # type: ignore[arg-type]
+                    values: tuple[Node | None, ...] = tuple(row)  # type: ignore[arg-type]
+                    yield tuple(values[i] for i in order) if order else values
             except MetrographError:
                 raise
             except Exception as exc:  # evaluation is lazy in rdflib: errors surface here
