@@ -383,6 +383,20 @@ def test_dataset_len_and_graph_names(request: pytest.FixtureRequest, target: str
         assert isomorphic(got.graph(name), want.graph(name)), name
 
 
+@pytest.mark.parametrize("which", ["oxigraph_scratch", "virtuoso_limited"])
+def test_len_counts_a_triple_two_graphs_hold_once(request: pytest.FixtureRequest,
+                                                   which: str) -> None:
+    # one graph, one meaning: a fact held by two graphs is one fact, as on the embedded stores
+    server: Server = request.getfixturevalue(which)
+    one, two = (f"urn:test:len:{which}:{n}" for n in ("one", "two"))
+    store = RemoteStore(server.query_url, update_url=server.update_url, graphs=[one, two])
+    store.update(f"DROP SILENT GRAPH <{one}> ; DROP SILENT GRAPH <{two}>")
+    store.update(f"INSERT DATA {{ GRAPH <{one}> {{ <urn:a> <urn:p> 1 , 2 . }} "
+                 f"GRAPH <{two}> {{ <urn:a> <urn:p> 1 , 3 . }} }}")
+    assert len(store) == 3
+    assert len(RemoteStore(server.query_url, graphs=[two])) == 2
+
+
 def test_default_graph_union_is_detected(union_bundled: RemoteStore,
                                          plain_multi: RemoteStore,
                                          virtuoso_multi: RemoteStore, tmp_path: Path) -> None:

@@ -296,7 +296,21 @@ class RemoteStore(RdflibTermStore):
         return copy
 
     def __len__(self) -> int:
-        return sum(self._graph_counts().values())
+        """The number of distinct triples in the server's (non-system, or ``graphs``) named
+        graphs: a triple two graphs hold counts once, as on the embedded stores."""
+        counts = self._graph_counts()
+        if len(counts) <= 1:
+            return sum(counts.values())
+        names = " ".join(render_term(g) for g in sorted(counts))
+        result = self._select_raw(
+            "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { "
+            f"VALUES ?g {{ {names} }} GRAPH ?g {{ ?s ?p ?o }} }} }}",
+            dataset=False, what="counting triples")
+        count = server_count(result.rows[0][0]) if len(result.rows) == 1 else None
+        if count is None:
+            raise self.http.error(f"counting triples on {display(self.query_url)}: the answer "
+                                  f"is not one count ({result.rows[:1]!r})", cut=300)
+        return count
 
     def dataset(self) -> Dataset:
         """Every quad of the (non-system, or ``graphs``) named graphs, read graph by graph with
