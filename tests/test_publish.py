@@ -24,6 +24,7 @@ from metrograph.errors import InputError, ReleaseCheckError
 from metrograph.graph import KnowledgeGraph, user_graph
 from metrograph.namespaces import MG
 from metrograph.publishing import release as pub
+from metrograph.publishing.site import write_site
 from metrograph.rdfio.formats import FORMATS
 from metrograph.rdfio.writers import JSONLD_CONTEXT
 from metrograph.resources import bundled_parts
@@ -941,3 +942,18 @@ def test_sigterm_ends_a_long_query_at_once(tmp_path: Path) -> None:
     finally:
         proc.kill()
     assert proc.returncode == -signal.SIGTERM
+
+
+@pytest.mark.parametrize("version", ["", "  ", "1.0\n", "1.0\x1b[2J"])
+def test_an_empty_or_control_character_version_is_refused(tmp_path: Path, version: str) -> None:
+    # an empty --version silently became metrograph's; a control character reached the files
+    out = tmp_path / "release"
+    for args in (["publish", str(out), "--version", version],
+                 ["publish", str(out), "--site", str(tmp_path / "site"), "--version", version]):
+        _one_clear_line(_metrograph(*args), "not a version")
+    assert not out.exists() and not (tmp_path / "site").exists()
+    kg = metrograph.load(bundled_data=False)
+    with pytest.raises(InputError, match="not a version"):
+        pub.publish(kg, out, version=version)
+    with pytest.raises(InputError, match="not a version"):
+        write_site(kg, tmp_path / "site", version=version)

@@ -634,7 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
                 "release is only replaced with --force, and a folder that is not a release never.")
     p.add_argument("--previous", metavar="DIR", type=types.input_folder,
                    help="the previous release, for CHANGES.md")
-    p.add_argument("--version", help="the release's version (default: metrograph's)")
+    p.add_argument("--version", type=types.version,
+                   help="the release's version (default: metrograph's)")
     p.add_argument("--issued", metavar="YYYY-MM-DD", type=types.iso_date,
                    help="the release's issue date (default: the date of SOURCE_DATE_EPOCH "
                         "when set, else today)")

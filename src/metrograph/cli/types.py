@@ -119,6 +119,14 @@ def iso_date(value: str) -> str:
     return value
 
 
+def version(value: str) -> str:
+    """A release version: some text, without control characters."""
+    if not value.strip() or not value.isprintable():
+        raise argparse.ArgumentTypeError(f"not a version (some text without control "
+                                         f"characters): {value!r}")
+    return value
+
+
 def http_url(value: str) -> str:
     """An absolute http(s) URL with a host that the HTTP client accepts."""
     import httpx

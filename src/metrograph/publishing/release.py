@@ -643,6 +643,8 @@ def publish(kg: KnowledgeGraph, out_dir: str | Path, *, version: str | None = No
     replaceable(target, overwrite, MARKER_FILE, "release")
     if base is not None and not base.endswith("/"):
         base += "/"
+    if version is not None and (not version.strip() or not version.isprintable()):
+        raise InputError(f"not a version (some text without control characters): {version!r}")
     version = version or __version__
     issued = issued or issued_default()
     old_kg, old_version = _load_previous(previous) if previous is not None else (None, None)

@@ -120,6 +120,8 @@ def minted_triples(kg: KnowledgeGraph, version: str | None = None,
     for a release of ``kg`` (``version``: metrograph's by default; ``base_url``: where the
     release is served, for its dumps): the dataset, the release, and the release's named
     graphs under the site's base, with what each graph holds."""
+    if version is not None and (not version.strip() or not version.isprintable()):
+        raise InputError(f"not a version (some text without control characters): {version!r}")
     version = version or __version__
     release = URIRef(f"{DATASET}/{quote(version, safe='')}")
     if base_url is not None and not base_url.endswith("/"):
